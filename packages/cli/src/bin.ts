@@ -1,0 +1,1 @@
+import "@k3sinfra/core";

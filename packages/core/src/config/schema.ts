@@ -1,0 +1,153 @@
+import { z } from "zod";
+
+/** Rancher chart versions k3sinfra knows, with the Kubernetes minors each supports (SUSE support matrix). */
+export const RANCHER_K8S_RANGES: Readonly<Record<string, { min: string; max: string }>> = {
+  "2.11": { min: "1.30", max: "1.32" },
+  "2.12": { min: "1.31", max: "1.33" },
+  "2.13": { min: "1.32", max: "1.34" },
+};
+/** Defaults from ../shared/research/anchors-k3s.md §3.1: MySQL 8.4 needs K3s ≥ v1.33.12+k3s1 (k3s#14100). */
+export const DEFAULT_RANCHER_VERSION = "2.12.3";
+export const DEFAULT_K3S_VERSION = "v1.33.12+k3s1";
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 203.0.113.0/24");
+const dnsLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const fqdn = z
+  .string()
+  .transform((s) => s.toLowerCase().replace(/\.$/, ""))
+  .refine((s) => s.split(".").length >= 2 && s.split(".").every((l) => dnsLabel.test(l)), {
+    message: "must be a fully qualified domain name such as rancher.example.com",
+  });
+const size = (vcpus: number, memoryGiB: number) =>
+  z
+    .object({
+      vcpus: z.number().int().min(1).default(vcpus),
+      memoryGiB: z.number().min(1).default(memoryGiB),
+    })
+    .strict()
+    .default({ vcpus, memoryGiB });
+
+export const ClusterConfigSchema = z
+  .object({
+    name: z
+      .string({ error: "is required: a short cluster name such as rancher-prod" })
+      .regex(
+        /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/,
+        "must be 3-20 lowercase letters, digits or hyphens, starting with a letter (it goes into every resource name, and load balancer names are capped at 32 characters)",
+      ),
+    provider: z
+      .string({ error: "is required: aws, gcp, azure, or a module specifier of your own provider" })
+      .min(1),
+    region: z.string({ error: "is required, e.g. us-east-1" }).min(1),
+    zones: z.array(z.string().min(1)).min(1).optional(),
+    nodes: z
+      .object({
+        count: z.number().int().min(2, "must be at least 2 for high availability").max(7).default(2),
+        size: size(4, 16),
+        instanceType: z.string().optional(),
+        diskGiB: z.number().int().min(30, "must be at least 30 GiB").max(4096).default(50),
+        image: z.string().default("ubuntu-24.04"),
+        sshKeyName: z.string().optional(),
+        adminCidrs: z.array(cidr).default([]),
+      })
+      .strict()
+      .default({
+        count: 2,
+        size: { vcpus: 4, memoryGiB: 16 },
+        diskGiB: 50,
+        image: "ubuntu-24.04",
+        adminCidrs: [],
+      }),
+    datastore: z
+      .object({
+        engine: z.literal("mysql", { error: "must be mysql" }).default("mysql"),
+        version: z.enum(["8.0", "8.4"], { error: "must be 8.4 (recommended) or 8.0" }).default("8.4"),
+        size: size(2, 8),
+        instanceClass: z.string().optional(),
+        storageGiB: z.number().int().min(20).max(65536).default(20),
+        highAvailability: z.boolean().default(false),
+        deletionProtection: z.boolean().default(true),
+        backupRetentionDays: z
+          .number()
+          .int()
+          .min(1, "must be at least 1: K3s keeps the whole cluster in this database")
+          .max(35)
+          .default(7),
+        username: z
+          .string()
+          .regex(
+            /^[a-z][a-z0-9_]{0,15}$/,
+            "must be 1-16 lowercase letters, digits or _, starting with a letter",
+          )
+          .default("k3sadmin"),
+        databaseName: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be lowercase letters, digits or _, starting with a letter")
+          .default("k3s"),
+      })
+      .strict()
+      .default({
+        engine: "mysql",
+        version: "8.4",
+        size: { vcpus: 2, memoryGiB: 8 },
+        storageGiB: 20,
+        highAvailability: false,
+        deletionProtection: true,
+        backupRetentionDays: 7,
+        username: "k3sadmin",
+        databaseName: "k3s",
+      }),
+    loadBalancer: z
+      .object({
+        mode: z
+          .enum(["l4", "l7"], { error: "must be l4 (TCP passthrough, default) or l7 (TLS at the LB)" })
+          .default("l4"),
+        certificate: z.string().optional(),
+        clientCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+        idleTimeoutSeconds: z.number().int().min(60).max(6000).default(1800),
+      })
+      .strict()
+      .default({ mode: "l4", clientCidrs: ["0.0.0.0/0"], idleTimeoutSeconds: 1800 }),
+    dns: z
+      .object({
+        provider: z.string().min(1).optional(),
+        zone: fqdn,
+        ttl: z.number().int().min(30).max(86400).default(300),
+        proxied: z.boolean().default(false),
+      })
+      .strict(),
+    rancher: z
+      .object({
+        hostname: fqdn,
+        version: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/, "must be a Rancher chart version such as 2.12.3")
+          .default(DEFAULT_RANCHER_VERSION),
+        replicas: z.number().int().min(-1).max(7).optional(),
+      })
+      .strict(),
+    k3s: z
+      .object({
+        version: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "must be a K3s release such as v1.33.12+k3s1")
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    options: z.record(z.string(), z.unknown()).default({}),
+    state: z
+      .object({
+        path: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** A config as written by a user (defaults optional). */
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+/** A validated config with every default filled in. */
+export type ClusterConfig = z.output<typeof ClusterConfigSchema>;

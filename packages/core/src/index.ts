@@ -1,0 +1,27 @@
+// The public surface of @k3sinfra/core. Importing it loads no cloud SDK.
+export type * from "./api/types.js";
+export type * from "./capabilities.js";
+export type { ClusterConfig, ClusterConfigInput } from "./config/schema.js";
+export {
+  ClusterConfigSchema,
+  DEFAULT_K3S_VERSION,
+  DEFAULT_RANCHER_VERSION,
+  RANCHER_K8S_RANGES,
+} from "./config/schema.js";
+export * from "./errors.js";
+export * from "./naming.js";
+export * from "./network-rules.js";
+export * from "./provider.js";
+export * from "./registry.js";
+export type * from "./resources/common.js";
+export * from "./resources/datastore.js";
+export * from "./resources/dns-record.js";
+export * from "./resources/load-balancer.js";
+export * from "./resources/network.js";
+export * from "./resources/node.js";
+export * from "./retry.js";
+export * from "./secret.js";
+export type * from "./state/types.js";
+export { STATE_VERSION } from "./state/types.js";
+export * from "./tokens.js";
+export * from "./wait.js";

@@ -1,0 +1,43 @@
+import { createHash } from "node:crypto";
+import type { Tags } from "./resources/common.js";
+
+/** Tag keys that mark what k3sinfra owns. Providers whose clouds forbid `:` in keys map them (GCP labels). */
+export const TAG_MANAGED_BY = "k3sinfra:managed-by";
+export const TAG_CLUSTER = "k3sinfra:cluster";
+export const TAG_RESOURCE = "k3sinfra:resource";
+
+/** Tags that identify every object of one cluster; the destroy sweep looks for exactly these. */
+export const clusterTags = (cluster: string): Tags => ({
+  [TAG_MANAGED_BY]: "k3sinfra",
+  [TAG_CLUSTER]: cluster,
+});
+
+/** Tags for one resource of a cluster. */
+export const resourceTags = (cluster: string, resource: string): Tags => ({
+  ...clusterTags(cluster),
+  [TAG_RESOURCE]: resource,
+});
+
+/** Short suffixes keep physical names within the 32-character limit of ELB and target group names. */
+const SUFFIX: Readonly<Record<string, string>> = {
+  network: "net",
+  datastore: "db",
+  "load-balancer": "lb",
+  "lb-targets": "tg",
+  "dns-record": "dns",
+};
+
+/**
+ * Deterministic physical name: `k3s-<cluster>-<suffix>`, at most 27 characters for a 20-character cluster
+ * name, so providers can append `-80` or `-443` and stay within 32.
+ */
+export const physicalName = (cluster: string, resource: string): string =>
+  `k3s-${cluster}-${SUFFIX[resource] ?? resource.replace(/^node-/, "n")}`;
+
+/**
+ * Idempotency token for one resource generation. The state's lineage (a random id made when the state is
+ * created) is part of it, so a cluster destroyed and created again under the same name never replays an
+ * old token (EC2 remembers ClientTokens after the instance is gone).
+ */
+export const idempotencyToken = (lineage: string, resource: string, generation: number): string =>
+  createHash("sha256").update(`${lineage}/${resource}/${generation}`).digest("hex").slice(0, 32);

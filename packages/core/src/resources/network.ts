@@ -1,0 +1,56 @@
+import { token } from "../tokens.js";
+import type { ResourceService, ResourceState } from "./common.js";
+
+/** The three firewall groups every provider builds. */
+export type FirewallGroup = "nodes" | "loadBalancer" | "datastore";
+
+/** Where traffic may come from: another group, or address ranges. */
+export type FirewallSource = { readonly group: FirewallGroup } | { readonly cidrs: readonly string[] };
+
+/** One ingress rule, computed by core from the K3s port matrix (see `firewallRules`). */
+export interface FirewallRule {
+  /** The group the rule opens. */
+  readonly group: FirewallGroup;
+  /** IP protocol. */
+  readonly protocol: "tcp" | "udp";
+  /** Destination port. */
+  readonly port: number;
+  /** Who may connect. */
+  readonly from: FirewallSource;
+  /** Why the rule exists, written into the cloud's rule description. */
+  readonly description: string;
+}
+
+/** What the network must provide. */
+export interface NetworkSpec {
+  /** Zones the cluster spans, one subnet per zone. */
+  readonly zones: readonly string[];
+  /** An existing network (VPC/VNet id) to use; unset: the cloud's default network, or one the provider creates. */
+  readonly networkId?: string | undefined;
+  /** Existing subnets to use, by zone; unset: the provider picks or creates one per zone. */
+  readonly subnetIds?: Readonly<Record<string, string>> | undefined;
+  /** Ingress rules for the three groups. */
+  readonly rules: readonly FirewallRule[];
+}
+
+/** The network as built. */
+export interface NetworkState extends ResourceState {
+  /** The VPC/VNet id. */
+  readonly networkId: string;
+  /** One subnet per zone. */
+  readonly subnets: readonly {
+    readonly zone: string;
+    readonly id: string;
+    readonly cidr?: string | undefined;
+  }[];
+  /** Provider ids of the three firewall groups. */
+  readonly groups: Readonly<Record<FirewallGroup, string>>;
+  /** Number of rules in place, for drift reports. */
+  readonly ruleCount: number;
+}
+
+/** Network, subnets and firewall groups. */
+export interface NetworkService extends ResourceService<NetworkSpec, NetworkState> {}
+
+/** Injection token for the NetworkService contract. */
+export const NetworkService = token<NetworkService>("NetworkService");

@@ -1,0 +1,55 @@
+import { token } from "../tokens.js";
+import type { ResourceService, ResourceState } from "./common.js";
+import type { NetworkState } from "./network.js";
+
+/** What one K3s server VM must be. */
+export interface NodeSpec {
+  /** Position in the cluster, 0-based; node 0 starts K3s first. */
+  readonly index: number;
+  /** Zone to place it in. */
+  readonly zone: string;
+  /** Minimum size; providers map it to an instance type unless `instanceType` is given. */
+  readonly size: { readonly vcpus: number; readonly memoryGiB: number };
+  /** Provider-specific machine type that overrides `size`. */
+  readonly instanceType?: string | undefined;
+  /** Root disk size. */
+  readonly diskGiB: number;
+  /** OS image: a portable name such as `ubuntu-24.04`, or a provider image id. */
+  readonly image: string;
+  /** Name of an SSH key known to the cloud, if SSH access is wanted. */
+  readonly sshKeyName?: string | undefined;
+  /** Cloud-init user data in plain text; providers encode it as their API requires. Contains secrets. */
+  readonly userData: string;
+  /** Hash of `userData`, so plans can compare without holding the secret. */
+  readonly userDataHash: string;
+  /** The network it joins. */
+  readonly network: NetworkState;
+}
+
+/** A node as built. */
+export interface NodeState extends ResourceState {
+  /** Physical name. */
+  readonly name: string;
+  /** Zone it runs in. */
+  readonly zone: string;
+  /** Address inside the network (K3s `node-ip`). */
+  readonly privateIp: string;
+  /** Public address, if any. */
+  readonly publicIp?: string | undefined;
+  /** The provider's lifecycle state, e.g. `running`. */
+  readonly status: string;
+  /** Machine type in use. */
+  readonly instanceType: string;
+}
+
+/** K3s server VMs. */
+export interface NodeService extends ResourceService<NodeSpec, NodeState> {
+  /**
+   * Publishes non-secret values (e.g. the datastore host) where the node's bootstrap reads them, such as
+   * instance tags or metadata; lets nodes start before the datastore exists.
+   */
+  publish?(state: NodeState, values: Readonly<Record<string, string>>, signal: AbortSignal): Promise<void>;
+}
+
+/** Injection token for the NodeService contract. */
+export const NodeService = token<NodeService>("NodeService");

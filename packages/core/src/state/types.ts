@@ -1,0 +1,96 @@
+/** Version of the state file format; bumped with a migration when the shape changes. */
+export const STATE_VERSION = 1;
+
+/** One resource as recorded after a successful create or update. */
+export interface ResourceRecord {
+  /** Graph id, e.g. `node-1`. */
+  readonly resource: string;
+  /** Which service kind manages it. */
+  readonly kind: "network" | "nodes" | "datastore" | "loadBalancer" | "targets" | "dns";
+  /** Provider name that created it. */
+  readonly provider: string;
+  /** Increments when the resource is replaced; part of its idempotency token. */
+  readonly generation: number;
+  /** Hash of each desired spec field at the last apply, for plans without holding secrets. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** The service's state object (no secrets: services must not return any). */
+  readonly state: Readonly<Record<string, unknown>> & { readonly id: string };
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A mutating call announced before it is made, so a crash in the middle can be resumed without duplicates. */
+export interface Intent {
+  /** Unique id of the intent. */
+  readonly id: string;
+  readonly resource: string;
+  readonly action: "create" | "update" | "delete";
+  /** The idempotency token and physical name the call uses; a resumed run reuses them. */
+  readonly token: string;
+  readonly name: string;
+  readonly generation: number;
+  readonly startedAt: string;
+}
+
+/** Secrets generated for the cluster; kept encrypted at rest by the store. */
+export interface ClusterSecrets {
+  readonly k3sToken: string;
+  readonly datastorePassword: string;
+  readonly rancherBootstrapPassword: string;
+}
+
+/** Everything k3sinfra knows about one cluster. */
+export interface ClusterState {
+  readonly version: typeof STATE_VERSION;
+  /** Random id made with the state, part of every idempotency token. */
+  readonly lineage: string;
+  /** Increments with every write. */
+  readonly serial: number;
+  readonly cluster: string;
+  /** The Rancher hostname fixed at creation; never changes. */
+  readonly hostname: string | undefined;
+  readonly resources: Readonly<Record<string, ResourceRecord>>;
+  /** Intents whose call has not been confirmed yet. */
+  readonly journal: readonly Intent[];
+  /** Decrypted in memory; the store encrypts them on write. */
+  readonly secrets: ClusterSecrets | undefined;
+  /** Non-secret outputs computed at the end of the last apply. */
+  readonly outputs: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Who holds a lock, and until when. */
+export interface LockInfo {
+  readonly id: string;
+  /** `user@host pid N`. */
+  readonly owner: string;
+  /** Command that took it, e.g. `up`. */
+  readonly operation: string;
+  readonly acquiredAt: string;
+  /** The lock is stale after this instant unless renewed. */
+  readonly expiresAt: string;
+}
+
+/** A held lock; release it when done. The store renews the lease while it is held. */
+export interface Lock {
+  readonly info: LockInfo;
+  release(): Promise<void>;
+}
+
+/**
+ * Where cluster state lives. The default is a local file; a team can plug in any store (S3, a database)
+ * with the same guarantees: atomic writes, secrets encrypted at rest, one writer at a time.
+ */
+export interface StateStore {
+  /** Reads the state; `undefined` when none exists yet. */
+  read(): Promise<ClusterState | undefined>;
+  /** Replaces the state atomically (a crash leaves the old or the new file, never a torn one). */
+  write(state: ClusterState): Promise<void>;
+  /** Takes the lock or throws `LockHeldError` naming the holder and how to force-unlock. */
+  lock(operation: string): Promise<Lock>;
+  /** Removes a lock left by a crashed process, if its id matches. */
+  forceUnlock(id: string): Promise<void>;
+  /** Who holds the lock now, if anyone. */
+  lockInfo(): Promise<LockInfo | undefined>;
+  /** Deletes the state after a complete destroy. */
+  remove(): Promise<void>;
+}
