@@ -1,0 +1,350 @@
+/**
+ * The AWS cloud: one endpoint for EC2, RDS, ELBv2 (form-encoded Query protocols, told apart by the
+ * `Version` field or the SigV4 credential scope) and Route 53 (REST-XML under /2013-04-01/).
+ */
+import { randomUUID } from "node:crypto";
+import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import type { FaultKind, InventoryItem } from "../types.js";
+import { children, esc } from "../xml.js";
+import { DEFAULT_REGION } from "./common.js";
+import { type Ec2Region, Ec2Service } from "./ec2.js";
+import { type ElbRegion, Elbv2Service } from "./elbv2.js";
+import { AwsError } from "./errors.js";
+import { type Dialect, loadModel, type ModelName, problemToError, validateInput } from "./model.js";
+import { parseQueryTree, type Tree } from "./query.js";
+import { type RdsRegion, RdsService } from "./rds.js";
+import { Route53Service, type Route53State } from "./route53.js";
+
+export interface AwsState {
+  version: 1;
+  ec2: Record<string, Ec2Region>;
+  rds: Record<string, RdsRegion>;
+  elbv2: Record<string, ElbRegion>;
+  route53: Route53State;
+}
+
+/** One request as a handler sees it. */
+export interface Call {
+  region: string;
+  now: number;
+  requestId: string;
+  operation: string;
+}
+
+export type QueryOp = (input: Tree, call: Call) => object | undefined | Promise<object | undefined>;
+
+interface QuerySpec {
+  /** Public service name (request log, call counts, fault filters). */
+  name: "ec2" | "rds" | "elbv2";
+  signingName: string;
+  version: string;
+  dialect: Exclude<Dialect, "rest-xml">;
+  xmlns: string;
+  model: ModelName;
+  errorStyle: "ec2" | "rds" | "validation-error";
+  ops: () => Record<string, QueryOp>;
+}
+
+type FaultTriple = [code: string, status: number, message: string];
+
+/**
+ * Injected faults per service, as the real services send them:
+ * EC2 throttling is RequestLimitExceeded with HTTP 503 (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html);
+ * RDS/ELBv2 use `Throttling` 400 "Rate exceeded" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html);
+ * Route 53 `Throttling` / `PriorRequestNotComplete` 400 (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests).
+ */
+const FAULTS: Record<string, Record<Exclude<FaultKind, "slow">, FaultTriple>> = {
+  ec2: {
+    throttle: ["RequestLimitExceeded", 503, "Request limit exceeded."],
+    error500: ["InternalError", 500, "An internal error has occurred"],
+    unavailable503: ["Unavailable", 503, "The server is overloaded and can't handle the request."],
+  },
+  rds: {
+    throttle: ["Throttling", 400, "Rate exceeded"],
+    error500: [
+      "InternalFailure",
+      500,
+      "The request processing has failed because of an unknown error, exception or failure.",
+    ],
+    unavailable503: [
+      "ServiceUnavailable",
+      503,
+      "The request has failed due to a temporary failure of the server.",
+    ],
+  },
+  elbv2: {
+    throttle: ["Throttling", 400, "Rate exceeded"],
+    error500: [
+      "InternalFailure",
+      500,
+      "The request processing has failed because of an unknown error, exception or failure.",
+    ],
+    unavailable503: [
+      "ServiceUnavailable",
+      503,
+      "The request has failed due to a temporary failure of the server.",
+    ],
+  },
+  route53: {
+    throttle: ["Throttling", 400, "Rate exceeded"],
+    error500: [
+      "InternalFailure",
+      500,
+      "The request processing has failed because of an unknown error, exception or failure.",
+    ],
+    unavailable503: [
+      "ServiceUnavailable",
+      503,
+      "The request has failed due to a temporary failure of the server.",
+    ],
+  },
+};
+
+export function xmlHeaders(requestId: string): Record<string, string> {
+  return { "content-type": "text/xml", "x-amzn-RequestId": requestId, date: new Date().toUTCString() };
+}
+
+/** Region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/<region>/<service>/aws4_request, …`. */
+export function parseAuthScope(auth: string | undefined): { region?: string; service?: string } {
+  const m = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth ?? "");
+  return m ? { region: m[1], service: m[2] } : {};
+}
+
+export class AwsCloud implements CloudHandler {
+  readonly name = "aws";
+  state: AwsState = AwsCloud.emptyState();
+  readonly ec2: Ec2Service;
+  readonly rds: RdsService;
+  readonly elbv2: Elbv2Service;
+  readonly route53: Route53Service;
+  private readonly specs: QuerySpec[];
+
+  constructor(readonly ctx: CloudContext) {
+    this.ec2 = new Ec2Service(this);
+    this.rds = new RdsService(this);
+    this.elbv2 = new Elbv2Service(this);
+    this.route53 = new Route53Service(this);
+    this.specs = [
+      {
+        name: "ec2",
+        signingName: "ec2",
+        version: "2016-11-15",
+        dialect: "ec2",
+        xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/",
+        model: "ec2",
+        errorStyle: "ec2",
+        ops: () => this.ec2.ops,
+      },
+      {
+        name: "rds",
+        signingName: "rds",
+        version: "2014-10-31",
+        dialect: "query",
+        xmlns: "http://rds.amazonaws.com/doc/2014-10-31/",
+        model: "rds",
+        errorStyle: "rds",
+        ops: () => this.rds.ops,
+      },
+      {
+        name: "elbv2",
+        signingName: "elasticloadbalancing",
+        version: "2015-12-01",
+        dialect: "query",
+        xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+        model: "elbv2",
+        errorStyle: "validation-error",
+        ops: () => this.elbv2.ops,
+      },
+    ];
+  }
+
+  static emptyState(): AwsState {
+    return {
+      version: 1,
+      ec2: {},
+      rds: {},
+      elbv2: {},
+      route53: { zones: {}, changes: {}, callerReferences: {} },
+    };
+  }
+
+  endpoint(baseUrl: string): string {
+    return baseUrl;
+  }
+
+  snapshot(): unknown {
+    return this.state;
+  }
+
+  restore(data: unknown): void {
+    const s = data as AwsState;
+    if (s && s.version === 1) this.state = s;
+  }
+
+  async init(): Promise<void> {
+    this.ec2.region(DEFAULT_REGION);
+    this.route53.seedFixtures(this.ctx.options.fixtures?.aws?.hostedZones ?? []);
+    await this.rds.init();
+  }
+
+  async close(): Promise<void> {
+    await this.rds.close();
+  }
+
+  inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
+    const now = this.ctx.now();
+    return [
+      ...this.ec2Inventory(opts.includeDefaults, now),
+      ...this.rds.inventory(now),
+      ...this.elbv2.inventory(now),
+      ...this.route53.inventory(opts.includeDefaults, now),
+    ];
+  }
+
+  private ec2Inventory(includeDefaults: boolean, now: number): InventoryItem[] {
+    const out: InventoryItem[] = [];
+    for (const [region, r] of Object.entries(this.state.ec2)) {
+      const base = { cloud: "aws", service: "ec2", region };
+      for (const v of Object.values(r.vpcs)) {
+        if (includeDefaults || !v.seeded)
+          out.push({
+            ...base,
+            type: "vpc",
+            id: v.id,
+            name: v.tags.Name,
+            state: "available",
+            tags: { ...v.tags },
+          });
+      }
+      for (const s of Object.values(r.subnets)) {
+        if (includeDefaults || !s.seeded)
+          out.push({
+            ...base,
+            type: "subnet",
+            id: s.id,
+            name: s.tags.Name,
+            state: "available",
+            tags: { ...s.tags },
+          });
+      }
+      for (const g of Object.values(r.groups)) {
+        if (includeDefaults || g.name !== "default") {
+          out.push({
+            ...base,
+            type: "security-group",
+            id: g.id,
+            name: g.name,
+            state: "available",
+            tags: { ...g.tags },
+          });
+        }
+      }
+      for (const i of Object.values(r.instances)) {
+        const state = this.ec2.instanceState(i, now);
+        if (state === "terminated") continue;
+        out.push({ ...base, type: "instance", id: i.id, name: i.tags.Name, state, tags: { ...i.tags } });
+      }
+    }
+    return out;
+  }
+
+  /** Is a subnet used by a DB subnet group or a load balancer? */
+  subnetInUse(region: string, subnetId: string, now: number): boolean {
+    return this.rds.subnetInUse(region, subnetId) || this.elbv2.subnetInUse(region, subnetId, now);
+  }
+
+  /** Is a security group attached to a DB instance or a load balancer (their network interfaces)? */
+  groupInUse(region: string, groupId: string, now: number): boolean {
+    return this.rds.groupInUse(region, groupId, now) || this.elbv2.groupInUse(region, groupId, now);
+  }
+
+  route(req: CloudRequest): RoutedCall | undefined {
+    const scope = parseAuthScope(req.headers.authorization);
+    const region = scope.region ?? DEFAULT_REGION;
+    if (req.path.startsWith("/2013-04-01/")) return this.route53.route(req);
+
+    const ctype = String(req.headers["content-type"] ?? "");
+    const isForm = ctype.includes("x-www-form-urlencoded") || /(^|&)Action=/.test(req.body);
+    if (!isForm && !req.query.has("Action")) return undefined;
+    const params = new URLSearchParams(req.body);
+    for (const [k, v] of req.query) if (!params.has(k)) params.append(k, v);
+    const action = params.get("Action");
+    const version = params.get("Version");
+    const spec =
+      this.specs.find((s) => s.version === version) ??
+      this.specs.find((s) => s.signingName === scope.service);
+    if (!spec || !action) return undefined;
+    return {
+      service: spec.name,
+      operation: action,
+      run: () => this.runQuery(spec, action, params, region),
+      fault: (kind) => {
+        const [code, status, message] = FAULTS[spec.name]![kind];
+        return this.queryError(spec, action, new AwsError(code, message, status), randomUUID());
+      },
+    };
+  }
+
+  private async runQuery(
+    spec: QuerySpec,
+    action: string,
+    params: URLSearchParams,
+    region: string,
+  ): Promise<HttpResponse> {
+    const requestId = randomUUID();
+    try {
+      const handler = spec.ops()[action];
+      const model = loadModel(spec.model, this.ctx.log);
+      if (!handler || (model && !model.operations[action])) {
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InvalidAction)
+        const known = model?.operations[action] !== undefined;
+        throw new AwsError(
+          "InvalidAction",
+          known
+            ? `The action ${action} is not implemented by the k3sinfra emulator.`
+            : `The action ${action} is not valid for this web service.`,
+        );
+      }
+      const input = parseQueryTree(params);
+      delete input.Action;
+      delete input.Version;
+      if (model) {
+        const problems = validateInput(model, action, input, spec.dialect);
+        if (problems[0]) throw problemToError(problems[0], spec.errorStyle);
+      }
+      const call: Call = { region, now: this.ctx.now(), requestId, operation: action };
+      const result = (await handler(input, call)) ?? {};
+      return {
+        status: 200,
+        headers: xmlHeaders(requestId),
+        body: this.querySuccess(spec, action, result, requestId),
+      };
+    } catch (err) {
+      if (err instanceof AwsError) return this.queryError(spec, action, err, requestId);
+      throw err;
+    }
+  }
+
+  private querySuccess(spec: QuerySpec, action: string, result: object, requestId: string): string {
+    const head = `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${spec.xmlns}">`;
+    if (spec.dialect === "ec2") {
+      return `${head}<requestId>${requestId}</requestId>${children(result as Record<string, unknown>, "item")}</${action}Response>`;
+    }
+    return `${head}<${action}Result>${children(result as Record<string, unknown>, "member")}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  }
+
+  private queryError(spec: QuerySpec, _action: string, err: AwsError, requestId: string): HttpResponse {
+    let body: string;
+    if (spec.dialect === "ec2") {
+      // EC2 error envelope: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+      body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+    } else {
+      body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${spec.xmlns}"><Error><Type>${err.type}</Type><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+    }
+    return { status: err.status, headers: xmlHeaders(requestId), body };
+  }
+}
+
+export function createAwsCloud(ctx: CloudContext): CloudHandler {
+  return new AwsCloud(ctx);
+}

@@ -1,0 +1,5 @@
+/** The built-in clouds. Adding a cloud: a new folder exporting a CloudFactory, plus one line here. */
+import { createAwsCloud } from "./aws/index.js";
+import { registerCloud } from "./cloud.js";
+
+registerCloud("aws", createAwsCloud);

@@ -1,0 +1,242 @@
+import { randomInt } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type CloudContext,
+  type CloudHandler,
+  type CloudRequest,
+  cloudFactory,
+  type HttpResponse,
+  type RoutedCall,
+} from "./cloud.js";
+import "./clouds.js";
+import { Rng } from "./rng.js";
+import type {
+  Emulator,
+  EmulatorOptions,
+  FaultSpec,
+  InventoryFilter,
+  InventoryItem,
+  RequestLogEntry,
+} from "./types.js";
+
+/** Fake credentials the emulator hands out; signatures are never verified. */
+export const AWS_TEST_CREDENTIALS = Object.freeze({
+  accessKeyId: "AKIAK3SINFRAEMULATOR",
+  secretAccessKey: "k3sinfra-emulator-secret-access-key",
+});
+
+const SERVICE_ALIASES: Record<string, string> = { elasticloadbalancing: "elbv2", "route-53": "route53" };
+
+interface FaultState {
+  spec: FaultSpec;
+  matches: number;
+  fired: number;
+}
+
+interface PersistFile {
+  version: 1;
+  rng: number[];
+  clouds: Record<string, unknown>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`[k3sinfra-emulator] ${line}\n`));
+  const seed = opts.seed ?? randomInt(0, 2 ** 31);
+  const rng = new Rng(seed);
+  const faultRng = new Rng(seed ^ 0x5bd1e995);
+  const timeScale = opts.timeScale ?? 1;
+  if (!(timeScale >= 0)) throw new Error(`timeScale must be >= 0, got ${timeScale}`);
+  const ctx: CloudContext = { options: opts, timeScale, rng, log, now: () => Date.now() };
+
+  const names = opts.clouds ?? ["aws"];
+  const clouds: CloudHandler[] = [];
+  for (const name of names) {
+    const factory = cloudFactory(name);
+    if (!factory) throw new Error(`unknown cloud "${name}"`);
+    clouds.push(factory(ctx));
+  }
+
+  // Persistence: restore first, then let each cloud seed its defaults/fixtures idempotently.
+  let lastSaved = "";
+  if (opts.persistPath && existsSync(opts.persistPath)) {
+    const data = JSON.parse(readFileSync(opts.persistPath, "utf8")) as PersistFile;
+    if (data.version === 1) {
+      rng.setState(data.rng);
+      for (const c of clouds) if (data.clouds[c.name] !== undefined) c.restore(data.clouds[c.name]);
+    }
+  }
+  for (const c of clouds) await c.init();
+  const persist = (): void => {
+    if (!opts.persistPath) return;
+    const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
+    for (const c of clouds) data.clouds[c.name] = c.snapshot();
+    const text = JSON.stringify(data, null, 1);
+    if (text === lastSaved) return;
+    const tmp = `${opts.persistPath}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, opts.persistPath); // atomic on POSIX
+    lastSaved = text;
+  };
+  persist();
+
+  const faults: FaultState[] = (opts.faults ?? []).map((spec) => ({ spec, matches: 0, fired: 0 }));
+  const requestLog: RequestLogEntry[] = [];
+  const counts: Record<string, number> = {};
+
+  const pickFaults = (cloud: string, call: RoutedCall): FaultSpec[] => {
+    const fired: FaultSpec[] = [];
+    for (const f of faults) {
+      const s = f.spec;
+      if (s.cloud && s.cloud !== cloud) continue;
+      if (s.service && (SERVICE_ALIASES[s.service] ?? s.service) !== call.service) continue;
+      if (s.operation && s.operation !== call.operation) continue;
+      f.matches++;
+      const limit = s.times ?? (s.atCall !== undefined ? 1 : Number.POSITIVE_INFINITY);
+      if (f.fired >= limit) continue;
+      const hit = s.atCall !== undefined ? f.matches === s.atCall : faultRng.next() < (s.rate ?? 1);
+      if (!hit) continue;
+      f.fired++;
+      fired.push(s);
+    }
+    return fired;
+  };
+
+  const dispatch = async (req: CloudRequest): Promise<HttpResponse> => {
+    let call: RoutedCall | undefined;
+    let cloud: CloudHandler | undefined;
+    for (const c of clouds) {
+      call = c.route(req);
+      if (call) {
+        cloud = c;
+        break;
+      }
+    }
+    if (!call || !cloud) {
+      requestLog.push({
+        cloud: "unknown",
+        service: "unknown",
+        operation: `${req.method} ${req.path}`,
+        status: 404,
+        at: Date.now(),
+      });
+      return {
+        status: 404,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: `k3sinfra emulator: nothing handles ${req.method} ${req.path}` }),
+      };
+    }
+    const key = `${call.service}:${call.operation}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    const fired = pickFaults(cloud.name, call);
+    let faultKind: string | undefined;
+    for (const f of fired) {
+      if (f.kind === "slow") {
+        faultKind ??= "slow";
+        await sleep(f.delayMs ?? 1000);
+      }
+    }
+    const hard = fired.find((f) => f.kind !== "slow");
+    let res: HttpResponse;
+    if (hard && hard.kind !== "slow") {
+      faultKind = hard.kind;
+      res = call.fault(hard.kind);
+    } else {
+      try {
+        res = await call.run();
+      } catch (err) {
+        log(`internal error in ${key}: ${(err as Error).stack ?? err}`);
+        res = call.fault("error500");
+      }
+    }
+    const entry: RequestLogEntry = {
+      cloud: cloud.name,
+      service: call.service,
+      operation: call.operation,
+      status: res.status,
+      at: Date.now(),
+    };
+    if (faultKind) entry.fault = faultKind;
+    requestLog.push(entry);
+    try {
+      persist();
+    } catch (err) {
+      log(`could not persist state to ${opts.persistPath}: ${(err as Error).message}`);
+    }
+    return res;
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const url = new URL(req.url ?? "/", "http://emulator.local");
+      const creq: CloudRequest = {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      dispatch(creq).then(
+        (out) => {
+          res.writeHead(out.status, { ...out.headers, "content-length": Buffer.byteLength(out.body) });
+          res.end(out.body);
+        },
+        (err: unknown) => {
+          log(`request failed: ${(err as Error).stack ?? err}`);
+          res.writeHead(500);
+          res.end();
+        },
+      );
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  const endpoints: Emulator["endpoints"] = {};
+  for (const c of clouds) (endpoints as Record<string, string>)[c.name] = c.endpoint(url);
+
+  let stopped = false;
+  return {
+    url,
+    endpoints,
+    credentials: { aws: { ...AWS_TEST_CREDENTIALS } },
+    inventory(filter: InventoryFilter = {}): InventoryItem[] {
+      const out: InventoryItem[] = [];
+      for (const c of clouds) {
+        if (filter.cloud && filter.cloud !== c.name) continue;
+        for (const item of c.inventory({ includeDefaults: filter.includeDefaults ?? false })) {
+          if (filter.tags && !Object.entries(filter.tags).every(([k, v]) => item.tags[k] === v)) continue;
+          out.push(item);
+        }
+      }
+      return out;
+    },
+    requestLog: () => requestLog.map((e) => ({ ...e })),
+    callCounts: () => ({ ...counts }),
+    addFault(f: FaultSpec): void {
+      faults.push({ spec: f, matches: 0, fired: 0 });
+    },
+    clearFaults(): void {
+      faults.length = 0;
+    },
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      persist();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const c of clouds) await c.close?.();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** Public types of the emulator (the contract other packages code against). */
+
+export type CloudName = "aws" | "cloudflare";
+
+export interface EmulatorOptions {
+  /** Clouds to serve; default `["aws"]`. */
+  clouds?: CloudName[];
+  /** 1 = real durations; tests use e.g. 0.001. */
+  timeScale?: number;
+  faults?: FaultSpec[];
+  /** Makes fault injection and generated ids reproducible. */
+  seed?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a random free port). */
+  port?: number;
+  /** Load state from this JSON file at start and save it after each mutation (atomic write). */
+  persistPath?: string;
+  /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
+  fixtures?: { aws?: { hostedZones?: string[] } };
+  /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
+  mysql?: { host: string; port: number; user: string; password: string };
+  log?: (line: string) => void;
+}
+
+export type FaultKind = "throttle" | "error500" | "unavailable503" | "slow";
+
+export interface FaultSpec {
+  /** Filters; omitted = any. */
+  cloud?: string;
+  service?: string;
+  operation?: string;
+  kind: FaultKind;
+  /** Probability per matching call (seeded RNG). */
+  rate?: number;
+  /** Or: exactly the k-th matching call (1-based). */
+  atCall?: number;
+  /** How many times at most. */
+  times?: number;
+  /** For `slow` (default 1000 ms). */
+  delayMs?: number;
+}
+
+export interface InventoryItem {
+  cloud: string;
+  service: string;
+  type: string;
+  id: string;
+  name?: string;
+  region?: string;
+  state: string;
+  tags: Record<string, string>;
+  /** Route 53 record sets: the hosted zone id (`Z…`, without `/hostedzone/`). */
+  zoneId?: string;
+  /** RDS instances backed by a real MariaDB (the `mysql` option): where to connect instead of `Endpoint`. */
+  connect?: { host: string; port: number };
+}
+
+export interface InventoryFilter {
+  cloud?: string;
+  /** Every given key must be present with the given value. */
+  tags?: Record<string, string>;
+  /** Also list the seeded defaults (default VPC, subnets, default SGs, AMIs, fixture hosted zones). */
+  includeDefaults?: boolean;
+}
+
+export interface RequestLogEntry {
+  cloud: string;
+  service: string;
+  operation: string;
+  status: number;
+  /** The injected fault's kind, when one was injected. */
+  fault?: string;
+  at: number;
+}
+
+export interface Emulator {
+  /** Base URL, e.g. http://127.0.0.1:4566 */
+  url: string;
+  endpoints: { aws?: string; cloudflare?: string };
+  credentials: { aws: { accessKeyId: string; secretAccessKey: string } };
+  inventory(filter?: InventoryFilter): InventoryItem[];
+  requestLog(): RequestLogEntry[];
+  /** "ec2:RunInstances" -> n */
+  callCounts(): Record<string, number>;
+  addFault(f: FaultSpec): void;
+  clearFaults(): void;
+  stop(): Promise<void>;
+}
