@@ -1,0 +1,156 @@
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
+import { StateKeyError } from "./errors.js";
+import { defaultKeyFilePath, loadKeyFile, STATE_PASSPHRASE_ENV, type StateKeySource } from "./keys.js";
+import type { ClusterSecrets } from "./types.js";
+
+/** How encrypted secrets are stored in the state file; everything needed to decrypt, except the key. */
+export interface SealedSecrets {
+  readonly alg: "aes-256-gcm";
+  readonly key: "passphrase" | "keyFile";
+  /** scrypt parameters and the per-file random salt (passphrase keys only). */
+  readonly kdf?: {
+    readonly name: "scrypt";
+    readonly salt: string;
+    readonly N: number;
+    readonly r: number;
+    readonly p: number;
+  };
+  readonly iv: string;
+  readonly tag: string;
+  readonly data: string;
+}
+
+// OWASP's scrypt minimum (N=2^17, r=8, p=1) costs ~0.3 s per derivation here; 2^15 keeps a state write
+// fast while still making passphrase guessing expensive. Parameters are stored, so they can change later.
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+const SCRYPT_MAXMEM = 128 * 1024 * 1024;
+
+function deriveKey(
+  passphrase: string,
+  salt: Buffer,
+  params: { N: number; r: number; p: number },
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(passphrase, salt, 32, { ...params, maxmem: SCRYPT_MAXMEM }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+/**
+ * Encrypts and decrypts the `secrets` of a state with AES-256-GCM. The additional data binds a ciphertext
+ * to its state's lineage, so secrets cannot be swapped in from another cluster's file.
+ */
+export class SecretsCipher {
+  readonly #source: StateKeySource;
+  #fileKey: Buffer | undefined;
+  // One salt per state file: reused across writes so the slow scrypt runs once per process, not per write.
+  #salt: Buffer | undefined;
+  readonly #derived = new Map<string, Buffer>();
+
+  constructor(source: StateKeySource) {
+    this.#source = source;
+  }
+
+  /** Encrypts `secrets` for a state of `lineage`. */
+  async seal(secrets: ClusterSecrets, lineage: string): Promise<SealedSecrets> {
+    const plaintext = JSON.stringify({
+      k3sToken: secrets.k3sToken,
+      datastorePassword: secrets.datastorePassword,
+      rancherBootstrapPassword: secrets.rancherBootstrapPassword,
+    });
+    let key: Buffer;
+    let kdf: SealedSecrets["kdf"];
+    if (this.#source.kind === "passphrase") {
+      this.#salt ??= randomBytes(16);
+      kdf = { name: "scrypt", salt: this.#salt.toString("base64"), ...SCRYPT };
+      key = await this.#passphraseKey(this.#source.passphrase.reveal(), this.#salt, SCRYPT);
+    } else {
+      this.#fileKey ??= await loadKeyFile(this.#source.path, true);
+      key = this.#fileKey;
+    }
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    cipher.setAAD(Buffer.from(aad(lineage)));
+    const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+    return {
+      alg: "aes-256-gcm",
+      key: this.#source.kind,
+      ...(kdf ? { kdf } : {}),
+      iv: iv.toString("base64"),
+      tag: cipher.getAuthTag().toString("base64"),
+      data: data.toString("base64"),
+    };
+  }
+
+  /** Decrypts what `seal` made; `where` names the file in errors. Fails with `StateKeyError`, never garbage. */
+  async open(sealed: SealedSecrets, lineage: string, where: string): Promise<ClusterSecrets> {
+    const key = await this.#keyFor(sealed, where);
+    let plaintext: string;
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
+      decipher.setAAD(Buffer.from(aad(lineage)));
+      decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+      plaintext = Buffer.concat([
+        decipher.update(Buffer.from(sealed.data, "base64")),
+        decipher.final(),
+      ]).toString("utf8");
+    } catch (error) {
+      throw new StateKeyError(
+        `Cannot decrypt the secrets in ${where}: the key is wrong or the file was modified. ${this.#keyHelp()}`,
+        { cause: error },
+      );
+    }
+    const value = JSON.parse(plaintext) as Record<string, unknown>;
+    return {
+      k3sToken: String(value.k3sToken),
+      datastorePassword: String(value.datastorePassword),
+      rancherBootstrapPassword: String(value.rancherBootstrapPassword),
+    };
+  }
+
+  async #keyFor(sealed: SealedSecrets, where: string): Promise<Buffer> {
+    if (sealed.key !== this.#source.kind) {
+      throw new StateKeyError(
+        sealed.key === "passphrase"
+          ? `The secrets in ${where} were encrypted with a passphrase: set ${STATE_PASSPHRASE_ENV} to it.`
+          : `The secrets in ${where} were encrypted with a key file, but a passphrase was given (${STATE_PASSPHRASE_ENV}): unset it to use the key file ${defaultKeyFilePath()}.`,
+      );
+    }
+    if (this.#source.kind === "keyFile") {
+      this.#fileKey ??= await loadKeyFile(this.#source.path, false);
+      return this.#fileKey;
+    }
+    if (sealed.kdf?.name !== "scrypt")
+      throw new StateKeyError(`The secrets in ${where} name no key derivation.`);
+    const salt = Buffer.from(sealed.kdf.salt, "base64");
+    // Adopt the file's salt so our next write keeps it (and hits the derived-key cache).
+    this.#salt = salt;
+    return this.#passphraseKey(this.#source.passphrase.reveal(), salt, sealed.kdf);
+  }
+
+  async #passphraseKey(
+    passphrase: string,
+    salt: Buffer,
+    params: { N: number; r: number; p: number },
+  ): Promise<Buffer> {
+    const id = `${salt.toString("base64")}:${params.N}:${params.r}:${params.p}`;
+    let key = this.#derived.get(id);
+    if (key === undefined) {
+      key = await deriveKey(passphrase, salt, params);
+      this.#derived.set(id, key);
+    }
+    return key;
+  }
+
+  #keyHelp(): string {
+    const keyFile = this.#source.kind === "keyFile" ? this.#source.path : defaultKeyFilePath();
+    return this.#source.kind === "passphrase"
+      ? `The key came from the passphrase (${STATE_PASSPHRASE_ENV}); set it to the one that wrote this state, or unset it if the state was written with the key file ${keyFile}.`
+      : `The key came from the key file ${keyFile} (${STATE_PASSPHRASE_ENV} is not set); restore the key file that wrote this state, or set ${STATE_PASSPHRASE_ENV} if it was written with a passphrase.`;
+  }
+}
+
+function aad(lineage: string): string {
+  return `k3sinfra-state:${lineage}`;
+}

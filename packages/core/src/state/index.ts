@@ -1,0 +1,28 @@
+// State stores and helpers of @k3sinfra/core; types.ts holds the contracts they implement.
+export type { SealedSecrets } from "./cipher.js";
+export { SecretsCipher } from "./cipher.js";
+export type { StateDocument } from "./codec.js";
+export { StateConflictError, StateCorruptError, StateKeyError } from "./errors.js";
+export type { FileStateStoreOptions } from "./file-store.js";
+export { FileStateStore } from "./file-store.js";
+export type { StateKeySource } from "./keys.js";
+export {
+  defaultKeyFilePath,
+  defaultKeySource,
+  keyFileKeySource,
+  passphraseKeySource,
+  STATE_PASSPHRASE_ENV,
+} from "./keys.js";
+export type { LeaseOptions, LockBackend } from "./lease.js";
+export {
+  DEFAULT_LEASE_MS,
+  DEFAULT_RENEW_MS,
+  defaultOwner,
+  LeasedLock,
+  LeaseManager,
+  lockHeldMessage,
+} from "./lease.js";
+export type { MemoryStateStoreOptions } from "./memory-store.js";
+export { MemoryStateStore } from "./memory-store.js";
+export type { StatePatch } from "./state.js";
+export { assertWritable, emptyState, nextState } from "./state.js";

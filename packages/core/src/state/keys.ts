@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { Secret } from "../secret.js";
+import { StateKeyError } from "./errors.js";
+import { createExclusive, ensureDir, readIfExists } from "./fs-util.js";
+
+/** Environment variable holding the state passphrase; when set it wins over the key file. */
+export const STATE_PASSPHRASE_ENV = "K3SINFRA_STATE_PASSPHRASE";
+
+/** Where the key that encrypts state secrets comes from. */
+export type StateKeySource =
+  | { readonly kind: "passphrase"; readonly passphrase: Secret }
+  | { readonly kind: "keyFile"; readonly path: string };
+
+/** `$XDG_CONFIG_HOME/k3sinfra/state.key`, defaulting to `~/.config/k3sinfra/state.key`. */
+export function defaultKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const config = env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(config, "k3sinfra", "state.key");
+}
+
+/** The passphrase from `K3SINFRA_STATE_PASSPHRASE` if set, else the default key file. */
+export function defaultKeySource(env: NodeJS.ProcessEnv = process.env): StateKeySource {
+  const passphrase = env[STATE_PASSPHRASE_ENV];
+  if (passphrase) return { kind: "passphrase", passphrase: new Secret(passphrase) };
+  return { kind: "keyFile", path: defaultKeyFilePath(env) };
+}
+
+/** A passphrase key source (wrapped in `Secret` so logging the options never prints it). */
+export function passphraseKeySource(passphrase: string | Secret): StateKeySource {
+  return {
+    kind: "passphrase",
+    passphrase: typeof passphrase === "string" ? new Secret(passphrase) : passphrase,
+  };
+}
+
+/** A key file key source at `path`. */
+export function keyFileKeySource(path: string): StateKeySource {
+  return { kind: "keyFile", path };
+}
+
+const KEY_BYTES = 32;
+
+/**
+ * The 32-byte key stored (base64) in a key file. With `create`, a missing file is made with a random key,
+ * mode 0600, and exclusively, so two first runs agree on one key.
+ */
+export async function loadKeyFile(path: string, create: boolean): Promise<Buffer> {
+  let bytes = await readIfExists(path);
+  if (bytes === undefined) {
+    if (!create) {
+      throw new StateKeyError(
+        `The state secrets were encrypted with the key file ${path}, which does not exist. Restore it, or set ${STATE_PASSPHRASE_ENV} if the state was written with a passphrase.`,
+      );
+    }
+    await ensureDir(path);
+    // Losing the race to another process is fine: we then read the key it wrote.
+    await createExclusive(path, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
+    bytes = await readIfExists(path);
+  }
+  const key = Buffer.from((bytes ?? Buffer.alloc(0)).toString("utf8").trim(), "base64");
+  if (key.length !== KEY_BYTES) {
+    throw new StateKeyError(
+      `The key file ${path} does not hold a ${KEY_BYTES}-byte base64 key. Restore the original key file, or set ${STATE_PASSPHRASE_ENV} if the state was written with a passphrase.`,
+    );
+  }
+  return key;
+}
