@@ -7,9 +7,16 @@ import { StateCorruptError } from "./errors.js";
 import { FileLockBackend } from "./file-lock.js";
 import { atomicWrite, ensureDir, fsyncDir, readIfExists } from "./fs-util.js";
 import { defaultKeySource, type StateKeySource } from "./keys.js";
-import { DEFAULT_LEASE_MS, DEFAULT_RENEW_MS, defaultOwner, LeaseManager, lockHeldMessage } from "./lease.js";
+import {
+  DEFAULT_LEASE_MS,
+  DEFAULT_RENEW_MS,
+  defaultOwner,
+  type LeasedLock,
+  LeaseManager,
+  lockHeldMessage,
+} from "./lease.js";
 import { assertWritable } from "./state.js";
-import { type ClusterState, type Lock, type LockInfo, STATE_VERSION, type StateStore } from "./types.js";
+import { type ClusterState, type LockInfo, STATE_VERSION, type StateStore } from "./types.js";
 
 /** Options of `FileStateStore`; only `path` is required. */
 export interface FileStateStoreOptions {
@@ -93,7 +100,7 @@ export class FileStateStore implements StateStore {
   }
 
   /** Takes the lock file or throws `LockHeldError`; an expired lease is taken over with a warning. */
-  lock(operation: string): Promise<Lock> {
+  lock(operation: string): Promise<LeasedLock> {
     return this.#leases.acquire(operation);
   }
 

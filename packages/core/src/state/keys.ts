@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { Secret } from "../secret.js";
 import { StateKeyError } from "./errors.js";
 import { createExclusive, ensureDir, readIfExists } from "./fs-util.js";
@@ -15,7 +15,9 @@ export type StateKeySource =
 
 /** `$XDG_CONFIG_HOME/k3sinfra/state.key`, defaulting to `~/.config/k3sinfra/state.key`. */
 export function defaultKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  const config = env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+  const xdg = env.XDG_CONFIG_HOME;
+  const config = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".config");
   return join(config, "k3sinfra", "state.key");
 }
 

@@ -5,12 +5,13 @@ import { StateCorruptError } from "./errors.js";
 import {
   DEFAULT_LEASE_MS,
   DEFAULT_RENEW_MS,
+  type LeasedLock,
   LeaseManager,
   type LockBackend,
   lockHeldMessage,
 } from "./lease.js";
 import { assertWritable } from "./state.js";
-import { type ClusterState, type Lock, type LockInfo, STATE_VERSION, type StateStore } from "./types.js";
+import { type ClusterState, type LockInfo, STATE_VERSION, type StateStore } from "./types.js";
 
 /** Options of `MemoryStateStore`; all optional. */
 export interface MemoryStateStoreOptions {
@@ -110,7 +111,7 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** Takes the lock or throws `LockHeldError`; an expired lease is taken over with a warning. */
-  lock(operation: string): Promise<Lock> {
+  lock(operation: string): Promise<LeasedLock> {
     return this.#leases.acquire(operation);
   }
 

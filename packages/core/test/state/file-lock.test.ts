@@ -99,7 +99,7 @@ describe("FileStateStore: lock", () => {
     const won = results.filter((r) => r.status === "fulfilled");
     expect(won).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(LockHeldError);
-    await (won[0] as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
+    if (won[0]?.status === "fulfilled") await won[0].value.release();
   });
 
   it("is refused while another process holds a live lock file", async () => {
@@ -133,7 +133,7 @@ describe("FileStateStore: lock", () => {
     );
     expect((await next.s.lockInfo())?.id).toBe(lock.info.id);
     // The old holder's renewal finds someone else's lock: it stops and warns, and its release leaves it alone.
-    expect(await (oldLock as unknown as { renew(): Promise<boolean> }).renew()).toBe(false);
+    expect(await oldLock.renew()).toBe(false);
     expect(old.warnings.join()).toMatch(/was lost/);
     await oldLock.release();
     expect((await next.s.lockInfo())?.id).toBe(lock.info.id);
@@ -174,7 +174,7 @@ describe("FileStateStore: lock", () => {
     const dir = await tempDir();
     const clock = { t: Date.parse("2026-03-01T12:00:00.000Z") };
     const { s } = store(dir, { clock, renewMs: 5 });
-    const lock = (await s.lock("up")) as Awaited<ReturnType<typeof s.lock>> & { renew(): Promise<boolean> };
+    const lock = await s.lock("up");
     const acquiredAt = lock.info.acquiredAt;
     clock.t += 1_000;
     // Whichever renewal runs (timer or this call), the stored lease now ends LEASE after the new time.
