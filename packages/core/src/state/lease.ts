@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
-import { LockHeldError, NotFoundError } from "../errors.js";
+import { AbortedError, LockHeldError, NotFoundError } from "../errors.js";
 import type { Lock, LockInfo } from "./types.js";
 
 /** Storage primitives a lock needs; each must be atomic against other processes using the same storage. */
@@ -129,6 +129,7 @@ export class LeasedLock implements Lock {
   #queue: Promise<boolean> = Promise.resolve(true);
   #pending = 0;
   #stopped = false;
+  readonly #lost = new AbortController();
 
   constructor(info: LockInfo, backend: LockBackend, options: LeaseOptions, onStop: () => void) {
     this.#info = info;
@@ -143,6 +144,16 @@ export class LeasedLock implements Lock {
   /** The lock as last stored (its expiry moves forward with each renewal). */
   get info(): LockInfo {
     return this.#info;
+  }
+
+  /** True until the lock is released or lost. */
+  get held(): boolean {
+    return !this.#stopped;
+  }
+
+  /** Aborts when the lock is lost to a force-unlock or takeover, so a long run can stop changing things. */
+  get signal(): AbortSignal {
+    return this.#lost.signal;
   }
 
   /** Extends the lease now; false once the lock is released or was lost to a force-unlock or takeover. */
@@ -202,9 +213,9 @@ export class LeasedLock implements Lock {
     }
     if (this.#stopped) return false;
     this.stop();
-    this.#options.onWarning(
-      `${this.#options.subject}: lock ${this.#info.id} was lost (force-unlocked or taken over by another process); stop changing this cluster and run the command again.`,
-    );
+    const message = `${this.#options.subject}: lock ${this.#info.id} was lost (force-unlocked or taken over by another process); stop changing this cluster and run the command again.`;
+    this.#lost.abort(new AbortedError(message));
+    this.#options.onWarning(message);
     return false;
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { K3sinfraError, LockHeldError, NotFoundError } from "../../src/errors.js";
+import { AbortedError, K3sinfraError, LockHeldError, NotFoundError } from "../../src/errors.js";
 import { FileStateStore, type FileStateStoreOptions, passphraseKeySource } from "../../src/state/index.js";
 import type { LockInfo } from "../../src/state/types.js";
 import { tempDir } from "./fixtures.js";
@@ -69,6 +69,9 @@ describe("FileStateStore: lock", () => {
     expect(JSON.parse(await readFile(s.lockPath, "utf8"))).toEqual(lock.info);
     await lock.release();
     await lock.release();
+    expect(lock.held).toBe(false);
+    // A normal release is not a loss.
+    expect(lock.signal.aborted).toBe(false);
     expect(await s.lockInfo()).toBeUndefined();
     expect(await readdir(dir)).toEqual([]);
     // Free again after release.
@@ -133,8 +136,13 @@ describe("FileStateStore: lock", () => {
     );
     expect((await next.s.lockInfo())?.id).toBe(lock.info.id);
     // The old holder's renewal finds someone else's lock: it stops and warns, and its release leaves it alone.
+    expect(oldLock.held).toBe(true);
     expect(await oldLock.renew()).toBe(false);
     expect(old.warnings.join()).toMatch(/was lost/);
+    expect(oldLock.held).toBe(false);
+    expect(oldLock.signal.aborted).toBe(true);
+    expect(oldLock.signal.reason).toBeInstanceOf(AbortedError);
+    expect(lock.signal.aborted).toBe(false);
     await oldLock.release();
     expect((await next.s.lockInfo())?.id).toBe(lock.info.id);
     await lock.release();
