@@ -1,0 +1,156 @@
+import { type Plan, PlanRefusedError, type ProgressEvent } from "@k3sinfra/core";
+import { api } from "../api.js";
+import { confirm } from "../confirm.js";
+import { ExitCode } from "../exit-codes.js";
+import { countActions, renderPlan } from "../render/plan.js";
+import { formatDuration, table } from "../render/style.js";
+import type { Session } from "../session.js";
+
+/** `k3sinfra plan`: what `up` would do. */
+export const planCommand = async (s: Session): Promise<number> => {
+  const plan = await s.withApi(({ spec, options }) => api.plan(spec, options));
+  if (s.flags.json) s.printJson(plan);
+  else s.print(renderPlan(plan, s.style));
+  return ExitCode.Success;
+};
+
+/** Options of `up`. */
+export interface UpFlags {
+  readonly parallelism?: number;
+}
+
+const fingerprint = (plan: Plan): string =>
+  plan.changes
+    .filter((c) => c.action !== "no-op")
+    .map((c) => `${c.resource}:${c.action}`)
+    .sort()
+    .join(",");
+
+/**
+ * `k3sinfra up`: shows the plan, asks (unless --yes), applies. If the plan `up` computes under the lock differs
+ * from the one the user approved (state changed in between), it stops before touching anything.
+ */
+export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => {
+  const controller = new AbortController();
+  const outer = s.io.signal;
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener("abort", onOuterAbort, { once: true });
+  try {
+    const result = await s.withApi(async ({ spec, options }) => {
+      const shown = await api.plan(spec, options);
+      if (!s.flags.json) s.print(renderPlan(shown, s.style));
+      if (!shown.empty) {
+        await confirm(s.io, {
+          yes: s.flags.yes,
+          question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
+          flagHint: "up changes infrastructure",
+          declined: "Up cancelled; nothing was changed.",
+        });
+      }
+      let changed = false;
+      const onEvent = (e: ProgressEvent) => {
+        if (e.type === "plan" && fingerprint(e.plan) !== fingerprint(shown)) {
+          changed = true;
+          controller.abort(new Error("plan changed"));
+        }
+        options.onEvent?.(e);
+      };
+      try {
+        return await api.up(spec, {
+          ...options,
+          onEvent,
+          signal: controller.signal,
+          ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+        });
+      } catch (error) {
+        if (changed) {
+          throw new PlanRefusedError(
+            "The plan changed after it was shown (another run changed the state), so up stopped before changing anything. Run `k3sinfra up` again to review the new plan.",
+          );
+        }
+        throw error;
+      }
+    }, controller.signal);
+
+    if (s.flags.json) {
+      s.printJson(result);
+      return ExitCode.Success;
+    }
+    const n = countActions(result.plan);
+    s.print(
+      `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted.\n\n` +
+        `${s.style.bold("Rancher URL:")} ${result.outputs.rancherUrl}\n` +
+        "Run `k3sinfra outputs` for the K3s server configs and the Rancher install commands.\n",
+    );
+    return ExitCode.Success;
+  } finally {
+    outer?.removeEventListener("abort", onOuterAbort);
+  }
+};
+
+/** Options of `destroy`. */
+export interface DestroyFlags {
+  readonly allowProtected?: boolean;
+  readonly parallelism?: number;
+}
+
+/** `k3sinfra destroy`: lists what state holds, asks (unless --yes), deletes in reverse order, then sweeps. */
+export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<number> => {
+  const started = Date.now();
+  const result = await s.withApi(async ({ spec, options }) => {
+    const report = await api.status(spec, options);
+    if (!s.flags.json) {
+      const lines: string[] = [];
+      if (report.exists && report.resources.length > 0) {
+        lines.push(`k3sinfra will delete cluster ${s.style.bold(report.cluster)}:`, "");
+        lines.push(
+          table(
+            report.resources.map((r) => [
+              s.style.red("-"),
+              s.style.red(r.resource),
+              r.kind,
+              s.style.dim(r.id),
+            ]),
+            "  ",
+          ),
+        );
+      } else {
+        lines.push(
+          `Cluster ${s.style.bold(report.cluster)} has no resources in state; destroy will look for leftovers tagged with its name.`,
+        );
+      }
+      if (flags.allowProtected) {
+        lines.push(
+          "",
+          s.style.red("--allow-protected: the database is deleted even if protected, with its data."),
+        );
+      }
+      s.print(`${lines.join("\n")}\n`);
+    }
+    await confirm(s.io, {
+      yes: s.flags.yes,
+      question: `\nDo you really want to destroy cluster ${report.cluster}? This cannot be undone.`,
+      flagHint: "destroy deletes infrastructure",
+      declined: "Destroy cancelled; nothing was deleted.",
+    });
+    return api.destroy(spec, {
+      ...options,
+      ...(flags.allowProtected ? { allowProtected: true } : {}),
+      ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+    });
+  });
+  if (s.flags.json) {
+    s.printJson(result);
+    return ExitCode.Success;
+  }
+  const swept =
+    result.swept.length > 0
+      ? `\nAlso deleted ${result.swept.length} leftover object(s) found by ownership tags:\n${result.swept
+          .map((x) => `  - ${x.kind} ${x.id}`)
+          .join("\n")}`
+      : "";
+  s.print(
+    `${s.style.green("Destroy complete:")} ${result.deleted.length} resource(s) deleted in ${formatDuration(Date.now() - started)}.${swept}\n`,
+  );
+  return ExitCode.Success;
+};

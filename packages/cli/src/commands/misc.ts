@@ -1,0 +1,71 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, relative } from "node:path";
+import { api } from "../api.js";
+import { confirm } from "../confirm.js";
+import { ExitCode } from "../exit-codes.js";
+import { UsageError } from "../render/errors.js";
+import type { Session } from "../session.js";
+import { DEFAULT_REGIONS, INIT_PROVIDERS, type InitProvider, initTemplate } from "./init-template.js";
+
+/** Options of `init`. */
+export interface InitFlags {
+  readonly provider: string;
+  readonly name?: string;
+  readonly region?: string;
+  readonly hostname?: string;
+}
+
+/** `k3sinfra init`: writes a commented starter config; never overwrites one. */
+export const initCommand = async (s: Session, flags: InitFlags): Promise<number> => {
+  if (!(INIT_PROVIDERS as readonly string[]).includes(flags.provider)) {
+    throw new UsageError(`--provider must be one of ${INIT_PROVIDERS.join(", ")}, not '${flags.provider}'.`);
+  }
+  const provider = flags.provider as InitProvider;
+  const path = s.configPath;
+  if (existsSync(path)) {
+    throw new UsageError(
+      `${path} already exists; k3sinfra init never overwrites a config. Edit it, or pass --config <new path>.`,
+    );
+  }
+  const text = initTemplate(provider, {
+    name: flags.name ?? "rancher",
+    region: flags.region ?? DEFAULT_REGIONS[provider],
+    hostname: (flags.hostname ?? "rancher.example.com").toLowerCase(),
+  });
+  await mkdir(dirname(path), { recursive: true });
+  // `wx` fails if the file appeared meanwhile: still no overwrite.
+  await writeFile(path, text, { flag: "wx" });
+  if (s.flags.json) {
+    s.printJson({ path, provider });
+  } else {
+    const shown = relative(s.io.cwd ?? process.cwd(), path) || path;
+    s.print(
+      `Wrote ${shown} for provider ${provider}.\n` +
+        "Next: set rancher.hostname and dns.zone to a zone you control, then run `k3sinfra plan`.\n",
+    );
+  }
+  return ExitCode.Success;
+};
+
+/** `k3sinfra schema`: the config's JSON Schema, for editors and validation in CI. */
+export const schemaCommand = async (s: Session): Promise<number> => {
+  s.printJson(api.configJsonSchema());
+  return ExitCode.Success;
+};
+
+/** `k3sinfra force-unlock <lock-id>`: removes a lock left by a crashed run, after confirmation. */
+export const forceUnlockCommand = async (s: Session, lockId: string): Promise<number> => {
+  await s.withApi(async ({ spec, options }) => {
+    await confirm(s.io, {
+      yes: s.flags.yes,
+      question: `Release lock ${lockId}? Do this only if no k3sinfra run is working on this cluster: two runs at once can corrupt state.`,
+      flagHint: "force-unlock removes a lock",
+      declined: "Force-unlock cancelled; the lock is still held.",
+    });
+    await api.forceUnlock(spec, lockId, options);
+  });
+  if (s.flags.json) s.printJson({ unlocked: lockId });
+  else s.print(`Lock ${lockId} released.\n`);
+  return ExitCode.Success;
+};

@@ -1,0 +1,39 @@
+import { api } from "../api.js";
+import { ExitCode } from "../exit-codes.js";
+import { UsageError } from "../render/errors.js";
+import { renderOutputs } from "../render/outputs.js";
+import { renderStatus } from "../render/status.js";
+import type { Session } from "../session.js";
+
+/** `k3sinfra status`: read-only drift report. */
+export const statusCommand = async (s: Session): Promise<number> => {
+  const report = await s.withApi(({ spec, options }) => api.status(spec, options));
+  if (s.flags.json) s.printJson(report);
+  else s.print(renderStatus(report, s.style));
+  return ExitCode.Success;
+};
+
+/** `k3sinfra outputs`: what to act on; secrets masked unless `--show-secrets`. */
+export const outputsCommand = async (s: Session, flags: { showSecrets?: boolean }): Promise<number> => {
+  const outputs = await s.withApi(({ spec, options }) =>
+    api.outputs(spec, { ...options, showSecrets: flags.showSecrets === true }),
+  );
+  if (s.flags.json) s.printJson(outputs);
+  else s.print(renderOutputs(outputs, s.style));
+  return ExitCode.Success;
+};
+
+/** Graph formats `graph` prints. */
+export const GRAPH_FORMATS = ["mermaid", "dot"] as const;
+
+/** `k3sinfra graph`: the resource dependency graph as Mermaid or Graphviz dot. */
+export const graphCommand = async (s: Session, flags: { format?: string }): Promise<number> => {
+  const format = flags.format ?? "mermaid";
+  if (format !== "mermaid" && format !== "dot") {
+    throw new UsageError(`--format must be mermaid or dot, not '${format}'.`);
+  }
+  const graph = await s.withApi(({ spec, options }) => api.graph(spec, { ...options, format }));
+  if (s.flags.json) s.printJson({ format, graph });
+  else s.print(graph.endsWith("\n") ? graph : `${graph}\n`);
+  return ExitCode.Success;
+};

@@ -1,0 +1,42 @@
+import { createInterface } from "node:readline";
+import { AbortedError } from "@k3sinfra/core";
+import type { CliIo } from "./io.js";
+import { DeclinedError, UsageError } from "./render/errors.js";
+
+/**
+ * Asks for confirmation, as Terraform does: only `yes` proceeds. `--yes` skips the question; without a
+ * terminal there is nobody to ask, so the command refuses rather than guess.
+ */
+export const confirm = async (
+  io: CliIo,
+  opts: { yes: boolean; question: string; flagHint: string; declined: string },
+): Promise<void> => {
+  if (opts.yes) return;
+  if (!io.isTTY) {
+    throw new UsageError(`${opts.flagHint}: stdin is not a terminal, so pass --yes to confirm.`);
+  }
+  io.stderr.write(`${opts.question}\n  Only 'yes' will be accepted: `);
+  const answer = await readLine(io);
+  if (answer.trim().toLowerCase() !== "yes") throw new DeclinedError(opts.declined);
+};
+
+const readLine = (io: CliIo): Promise<string> =>
+  new Promise((resolvePromise, reject) => {
+    const input = io.stdin ?? process.stdin;
+    const rl = createInterface({ input, terminal: false });
+    let done = false;
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      io.signal?.removeEventListener("abort", onAbort);
+      rl.close();
+      // readline resumed stdin; pause it so it does not keep the process alive.
+      if ("pause" in input && typeof input.pause === "function") input.pause();
+      fn();
+    };
+    const onAbort = () => finish(() => reject(new AbortedError("Interrupted at the confirmation prompt.")));
+    if (io.signal?.aborted) return onAbort();
+    io.signal?.addEventListener("abort", onAbort, { once: true });
+    rl.once("line", (line) => finish(() => resolvePromise(line)));
+    rl.once("close", () => finish(() => resolvePromise("")));
+  });

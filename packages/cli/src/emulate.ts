@@ -1,0 +1,120 @@
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { ClusterConfigInput, PollPolicy } from "@k3sinfra/core";
+import { UsageError } from "./render/errors.js";
+
+/** A running emulated cloud for one command. */
+export interface EmulatedCloud {
+  /** Environment to hand to the API: endpoints and fake credentials. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Short polls: emulated waits are scaled down. */
+  readonly poll: PollPolicy;
+  /** The config to run against: the user's, with its state moved beside the emulator's file. */
+  readonly spec: ClusterConfigInput;
+  /** Where the emulated cloud is kept between commands. */
+  readonly persistPath: string;
+  /** Clouds being emulated. */
+  readonly clouds: readonly ("aws" | "cloudflare")[];
+  /** Lists what the emulated cloud holds (for tests and the banner). */
+  inventory(): readonly unknown[];
+  /** Stops the emulator; its state stays in `persistPath`. */
+  stop(): Promise<void>;
+}
+
+/** Options for `startEmulatedCloud`. */
+export interface EmulateOptions {
+  /** Directory relative config paths resolve from (the config file's directory). */
+  readonly baseDir: string;
+  /** 1 = real cloud durations. */
+  readonly timeScale: number;
+  /** The user's environment; cloud credentials in it are replaced, never used. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Emulator diagnostics. */
+  readonly log: (line: string) => void;
+}
+
+const ALIASES: Record<string, string> = { route53: "aws" };
+
+// Variables through which a real account could leak into an emulated run; they are removed.
+const REAL_CLOUD_VARS = [
+  "AWS_PROFILE",
+  "AWS_DEFAULT_PROFILE",
+  "AWS_SESSION_TOKEN",
+  "AWS_ROLE_ARN",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "CLOUDFLARE_API_KEY",
+  "CLOUDFLARE_EMAIL",
+];
+
+/** The clouds a config needs emulated; a UsageError when it uses one the emulator does not have. */
+export const cloudsFor = (input: ClusterConfigInput): ("aws" | "cloudflare")[] => {
+  const compute = ALIASES[input.provider] ?? input.provider;
+  const dns = ALIASES[input.dns?.provider ?? ""] ?? input.dns?.provider ?? compute;
+  if (compute !== "aws") {
+    throw new UsageError(
+      `--emulate emulates AWS (with Route 53 or Cloudflare DNS); this config uses provider '${input.provider}'.`,
+    );
+  }
+  if (dns !== "aws" && dns !== "cloudflare") {
+    throw new UsageError(
+      `--emulate emulates Route 53 and Cloudflare DNS; this config uses dns.provider '${dns}'.`,
+    );
+  }
+  return dns === "cloudflare" ? ["aws", "cloudflare"] : ["aws"];
+};
+
+/**
+ * Starts `@k3sinfra/emulator` (imported only here, so other commands never load it) with the cloud kept in
+ * `.k3sinfra/emulator/<cluster>.json` beside the state, so successive commands see the same resources, and the
+ * config's DNS zone as an existing hosted zone. State for emulated runs goes to its own file next to it, so an
+ * emulated run can never be mistaken for the real cluster's state.
+ */
+export const startEmulatedCloud = async (
+  input: ClusterConfigInput,
+  options: EmulateOptions,
+): Promise<EmulatedCloud> => {
+  const clouds = cloudsFor(input);
+  const statePath = resolve(
+    options.baseDir,
+    input.state?.path ?? join(".k3sinfra", `${input.name}.state.json`),
+  );
+  const dir = join(dirname(statePath), "emulator");
+  await mkdir(dir, { recursive: true });
+  const persistPath = join(dir, `${input.name}.json`);
+  const zone = input.dns?.zone?.toLowerCase().replace(/\.$/, "");
+
+  const { startEmulator } = await import("@k3sinfra/emulator");
+  const emulator = await startEmulator({
+    clouds,
+    timeScale: options.timeScale,
+    persistPath,
+    ...(zone ? { fixtures: { aws: { hostedZones: [zone] } } } : {}),
+    log: options.log,
+  });
+
+  const env: Record<string, string | undefined> = { ...options.env };
+  for (const name of REAL_CLOUD_VARS) delete env[name];
+  env.AWS_ENDPOINT_URL = emulator.endpoints.aws;
+  env.AWS_ACCESS_KEY_ID = emulator.credentials.aws.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = emulator.credentials.aws.secretAccessKey;
+  if (emulator.endpoints.cloudflare) {
+    env.CLOUDFLARE_API_TOKEN = "k3sinfra-emulator-token";
+    env.CLOUDFLARE_BASE_URL = emulator.endpoints.cloudflare;
+  }
+
+  const scaled = Math.max(0.001, options.timeScale);
+  return {
+    env,
+    poll: {
+      minDelayMs: Math.max(10, Math.round(2_000 * scaled)),
+      maxDelayMs: Math.max(50, Math.round(30_000 * scaled)),
+    },
+    spec: { ...input, state: { ...input.state, path: join(dir, `${input.name}.state.json`) } },
+    persistPath,
+    clouds,
+    inventory: () => emulator.inventory(),
+    stop: () => emulator.stop(),
+  };
+};

@@ -1,0 +1,39 @@
+import { CommanderError } from "commander";
+import { ExitCode } from "./exit-codes.js";
+import { type CliIo, processIo } from "./io.js";
+import { buildProgram } from "./program.js";
+import { errorJson, exitCodeFor, renderError } from "./render/errors.js";
+import { colorsEnabled, makeStyle } from "./render/style.js";
+import { type GlobalFlags, Session } from "./session.js";
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`: node, script, then arguments) and resolves to the exit code.
+ * Everything goes through `io`, so tests run it in-process; nothing here calls `process.exit`.
+ */
+export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
+  let exitCode: number = ExitCode.Success;
+  const program = buildProgram(io, async (cmd, run) => {
+    const session = new Session(io, cmd.optsWithGlobals<GlobalFlags>());
+    try {
+      exitCode = await run(session);
+    } catch (error) {
+      exitCode = exitCodeFor(error);
+      io.stderr.write(renderError(error, session.style, session.debug));
+      if (session.flags.json) session.printJson(errorJson(error));
+    }
+  });
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
+        return ExitCode.Success;
+      return ExitCode.Usage;
+    }
+    const style = makeStyle(colorsEnabled(io.isTTY, !argv.includes("--no-color"), io.env));
+    io.stderr.write(renderError(error, style, io.env.K3SINFRA_DEBUG === "1"));
+    return ExitCode.Failure;
+  }
+  return exitCode;
+};

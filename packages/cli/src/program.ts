@@ -1,0 +1,140 @@
+import { createRequire } from "node:module";
+import { Command, Option } from "commander";
+import { destroyCommand, planCommand, upCommand } from "./commands/apply.js";
+import { INIT_PROVIDERS } from "./commands/init-template.js";
+import { forceUnlockCommand, initCommand, schemaCommand } from "./commands/misc.js";
+import { GRAPH_FORMATS, graphCommand, outputsCommand, statusCommand } from "./commands/read.js";
+import { exitCodeHelp } from "./exit-codes.js";
+import type { CliIo } from "./io.js";
+import { DEFAULT_CONFIG, type Session } from "./session.js";
+
+/** The package version (package.json is one level above both src/ and dist/). */
+export const version = (): string =>
+  (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+const EPILOG = `
+Examples:
+  k3sinfra init --provider aws --hostname rancher.example.com
+  k3sinfra plan
+  k3sinfra up                     # shows the plan and asks before changing anything
+  k3sinfra outputs --show-secrets
+  k3sinfra up --emulate --yes     # try it against an emulated AWS, no account needed
+  k3sinfra destroy
+
+${exitCodeHelp}
+
+Environment:
+  NO_COLOR=1          no colours (as --no-color)
+  K3SINFRA_DEBUG=1    print stack traces of unexpected errors
+  Cloud credentials come from each cloud's usual variables and files (AWS_PROFILE, ...).
+
+Docs: docs/cli.md`;
+
+const positiveNumber = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not '${raw}'`);
+  return n;
+};
+const positiveInt = (name: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not '${raw}'`);
+  return n;
+};
+
+/** Runs a command body with the Session built from the parsed flags, and handles its result or error. */
+export type Runner = (command: Command, run: (session: Session) => Promise<number>) => Promise<void>;
+
+/**
+ * The `k3sinfra` command tree. Commands only parse flags and hand a Session to the functions in commands/;
+ * the heavy modules (providers, SDKs, the emulator) are imported lazily from there.
+ */
+export const buildProgram = (io: CliIo, runner: Runner): Command => {
+  const program = new Command("k3sinfra")
+    .description(
+      "Rancher's HA K3s infrastructure (VMs, MySQL, load balancer, DNS) on AWS, GCP, Azure or your own provider.",
+    )
+    .version(version(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .option("-c, --config <path>", `cluster config file (default: ./${DEFAULT_CONFIG})`)
+    .option("--json", "machine-readable result on stdout; progress as JSON lines on stderr")
+    .option("-y, --yes", "do not ask for confirmation (required for up/destroy when stdin is not a terminal)")
+    .option("--emulate", "run against a local emulated cloud (AWS, Cloudflare): nothing real is created")
+    .option(
+      "--time-scale <factor>",
+      "with --emulate: cloud durations × factor",
+      positiveNumber("--time-scale"),
+      0.02,
+    )
+    .option("--no-color", "no colours (also: NO_COLOR)")
+    .addHelpText("after", EPILOG)
+    .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true })
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      getOutHelpWidth: () => io.stdout.columns ?? 100,
+      getErrHelpWidth: () => io.stderr.columns ?? 100,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    });
+
+  program
+    .command("init")
+    .description("write a commented starter k3sinfra.yaml (never overwrites)")
+    .addOption(
+      new Option("-p, --provider <name>", "cloud provider").choices(INIT_PROVIDERS).makeOptionMandatory(),
+    )
+    .option("--name <name>", "cluster name", "rancher")
+    .option("--region <region>", "region (default: a common one for the provider)")
+    .option("--hostname <fqdn>", "Rancher hostname; dns.zone is its parent domain", "rancher.example.com")
+    .action((opts, cmd: Command) => runner(cmd, (s) => initCommand(s, opts)));
+
+  program
+    .command("plan")
+    .description("show what up would create, update, replace or delete, and why")
+    .action((_opts, cmd: Command) => runner(cmd, (s) => planCommand(s)));
+
+  program
+    .command("up")
+    .description("create or update the cluster's infrastructure (shows the plan and asks first)")
+    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt("--parallelism"))
+    .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
+
+  program
+    .command("status")
+    .description("read every resource and report drift (read-only)")
+    .action((_opts, cmd: Command) => runner(cmd, (s) => statusCommand(s)));
+
+  program
+    .command("outputs")
+    .description("Rancher URL, nodes, load balancer, K3s server configs and Rancher install commands")
+    .option("--show-secrets", "print the datastore password, K3s token and Rancher bootstrap password")
+    .action((opts, cmd: Command) => runner(cmd, (s) => outputsCommand(s, opts)));
+
+  program
+    .command("destroy")
+    .description("delete every resource of the cluster, then sweep leftovers by ownership tags (asks first)")
+    .option("--allow-protected", "also delete a datastore that has deletion protection on (its data is lost)")
+    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt("--parallelism"))
+    .action((opts, cmd: Command) => runner(cmd, (s) => destroyCommand(s, opts)));
+
+  program
+    .command("force-unlock")
+    .description("release the state lock left by a crashed run (asks first)")
+    .argument("<lock-id>", "the lock id printed by the command that found the lock, or by status")
+    .action((lockId: string, _opts, cmd: Command) => runner(cmd, (s) => forceUnlockCommand(s, lockId)));
+
+  program
+    .command("graph")
+    .description("print the resource dependency graph")
+    .addOption(new Option("--format <format>", "output format").choices(GRAPH_FORMATS).default("mermaid"))
+    .action((opts, cmd: Command) => runner(cmd, (s) => graphCommand(s, opts)));
+
+  program
+    .command("schema")
+    .description("print the config file's JSON Schema (for editors and CI)")
+    .action((_opts, cmd: Command) => runner(cmd, (s) => schemaCommand(s)));
+
+  return program;
+};

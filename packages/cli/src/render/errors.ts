@@ -1,0 +1,103 @@
+import {
+  type InvalidConfigError,
+  K3sinfraError,
+  type LockHeldError,
+  type PartialFailureError,
+} from "@k3sinfra/core";
+import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import type { Style } from "./style.js";
+
+/** A usage problem found by the CLI itself (bad flag combination, a file that would be overwritten). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The user answered no at a confirmation prompt. */
+export class DeclinedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DeclinedError";
+  }
+}
+
+/** The exit code for an error, as documented in docs/cli.md. */
+export const exitCodeFor = (error: unknown): ExitCodeValue => {
+  if (error instanceof UsageError) return ExitCode.Usage;
+  if (!K3sinfraError.is(error)) return ExitCode.Failure;
+  switch (error.code) {
+    case "InvalidConfig":
+      return ExitCode.Usage;
+    case "LockHeld":
+      return ExitCode.Locked;
+    case "PartialFailure":
+      return ExitCode.Partial;
+    case "PlanRefused":
+      return ExitCode.PlanRefused;
+    case "Aborted":
+      return ExitCode.Interrupted;
+    default:
+      return ExitCode.Failure;
+  }
+};
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * A person-readable error: each config issue on its own line with its path, the lock holder with the
+ * force-unlock hint, a code and message for other SDK errors, and the stack only with K3SINFRA_DEBUG=1.
+ * Core's errors never carry secrets; this prints messages only, never causes' payloads.
+ */
+export const renderError = (error: unknown, style: Style, debug: boolean): string => {
+  const x = style.red("✗");
+  const lines: string[] = [];
+  if (error instanceof UsageError) {
+    lines.push(`${style.red("Error:")} ${error.message}`, "Run `k3sinfra --help` for usage.");
+  } else if (error instanceof DeclinedError) {
+    lines.push(error.message);
+  } else if (K3sinfraError.is(error, "InvalidConfig")) {
+    const issues = (error as InvalidConfigError).issues ?? [];
+    lines.push(`${style.red("Error:")} the config is invalid:`);
+    for (const i of issues) lines.push(`  ${x} ${style.bold(i.path || "(root)")}: ${i.message}`);
+    if (issues.length === 0) lines.push(`  ${x} ${error.message}`);
+  } else if (K3sinfraError.is(error, "LockHeld")) {
+    lines.push(
+      `${style.red("Error [LockHeld]:")} ${(error as LockHeldError).message}`,
+      "Another k3sinfra run is working on this cluster. Wait for it to finish. If it crashed and no run is",
+      "in progress, release the lock with `k3sinfra force-unlock <lock-id>` using the id above.",
+    );
+  } else if (K3sinfraError.is(error, "PartialFailure")) {
+    lines.push(`${style.red("Error [PartialFailure]:")} ${(error as PartialFailureError).message}`);
+  } else if (K3sinfraError.is(error, "Aborted")) {
+    lines.push(
+      `${style.yellow("Interrupted.")} State keeps every resource that finished; run the same command again to resume.`,
+    );
+  } else if (K3sinfraError.is(error)) {
+    lines.push(`${style.red(`Error [${error.code}]:`)} ${error.message}`);
+    if (error.retryable) lines.push("This error is transient; running the command again may succeed.");
+  } else {
+    lines.push(`${style.red("Error:")} ${message(error)}`);
+    if (!debug) lines.push(style.dim("Set K3SINFRA_DEBUG=1 to see the stack trace."));
+  }
+  if (debug && error instanceof Error && error.stack) lines.push("", style.dim(error.stack));
+  return `${lines.join("\n")}\n`;
+};
+
+/** The `--json` form of an error (stdout), with issues and lock details where they apply. */
+export const errorJson = (error: unknown): Record<string, unknown> => {
+  const base: Record<string, unknown> = {
+    code: K3sinfraError.is(error) ? error.code : error instanceof UsageError ? "Usage" : "Error",
+    message: message(error),
+    exitCode: exitCodeFor(error),
+  };
+  if (K3sinfraError.is(error, "InvalidConfig")) base.issues = (error as InvalidConfigError).issues;
+  if (K3sinfraError.is(error, "PartialFailure")) {
+    base.failures = (error as PartialFailureError).failures.map((f) => ({
+      resource: f.resource,
+      message: message(f.error),
+    }));
+  }
+  return { error: base };
+};
