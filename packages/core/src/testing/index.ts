@@ -1,1 +1,24 @@
-export {};
+// Test kit for provider authors and for k3sinfra's own tests: an in-memory provider and the conformance suite.
+import "reflect-metadata";
+
+export { makeContext } from "./context.js";
+export {
+  type MemoryCall,
+  MemoryCloud,
+  type MemoryCloudOptions,
+  type MemoryObject,
+  SimulatedCrash,
+} from "./memory-cloud.js";
+export {
+  createMemoryProvider,
+  type MemoryOptions,
+  memoryCapabilities,
+  memoryProvider,
+  memoryProvider as default,
+} from "./memory-provider.js";
+export {
+  type ContractHarness,
+  type ContractToggles,
+  type ProviderContractOptions,
+  runProviderContract,
+} from "./provider-contract.js";

@@ -1,0 +1,169 @@
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { loadConfigFile, parseConfig } from "../config/load.js";
+import { type ResolvedConfig, resolveConfig } from "../config/resolve.js";
+import {
+  type ClusterConfig,
+  type ClusterConfigInput,
+  ClusterConfigSchema,
+  DEFAULT_K3S_VERSION,
+} from "../config/schema.js";
+import { createClusterContainer } from "../container.js";
+import { desiredResources } from "../orchestrator/desired.js";
+import { Orchestrator } from "../orchestrator/orchestrator.js";
+import { buildOutputs } from "../orchestrator/outputs.js";
+import { ProviderRegistry } from "../registry.js";
+import { FileStateStore } from "../state/index.js";
+import type { StateStore } from "../state/types.js";
+import { defaultPollPolicy } from "../wait.js";
+import type {
+  ApplyOptions,
+  ClusterOutputs,
+  ClusterSpec,
+  CommandOptions,
+  DestroyOptions,
+  DestroyResult,
+  OutputOptions,
+  Plan,
+  StatusReport,
+  UpResult,
+} from "./types.js";
+
+/** Reads a cluster spec (a YAML/JSON path or an object) without validating it. */
+export async function loadConfig(
+  spec: ClusterSpec,
+  options: { baseDir?: string } = {},
+): Promise<ClusterConfigInput> {
+  return (await loadConfigFile(spec, options.baseDir)).raw as ClusterConfigInput;
+}
+
+interface Session {
+  readonly resolved: ResolvedConfig;
+  readonly baseDir: string;
+  readonly store: StateStore;
+}
+
+async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session> {
+  const loaded = await loadConfigFile(spec, options.baseDir);
+  const config = parseConfig(loaded.raw);
+  const resolved = await resolveConfig(config, options.registry ?? new ProviderRegistry(), loaded.baseDir);
+  const statePath = resolve(
+    loaded.baseDir,
+    config.state.path ?? join(".k3sinfra", `${config.name}.state.json`),
+  );
+  const store = options.state ?? new FileStateStore({ path: statePath, cluster: config.name });
+  return { resolved, baseDir: loaded.baseDir, store };
+}
+
+function orchestrator(session: Session, options: ApplyOptions): Orchestrator {
+  const child = createClusterContainer({
+    resolved: session.resolved,
+    store: session.store,
+    run: {
+      onEvent: options.onEvent ?? (() => undefined),
+      signal: options.signal ?? new AbortController().signal,
+      poll: options.poll ?? defaultPollPolicy,
+      parallelism: Math.max(1, options.parallelism ?? 4),
+      timeouts: options.timeouts ?? {},
+      env: options.env ?? process.env,
+    },
+  });
+  return child.resolve(Orchestrator);
+}
+
+/** Validates a spec completely (schema, cross-field rules, provider capabilities) without any cloud call. */
+export async function validateConfig(
+  spec: ClusterSpec,
+  options: CommandOptions = {},
+): Promise<ClusterConfig> {
+  return (await open(spec, options)).resolved.config;
+}
+
+/** What `up` would do, with reasons. Calls no cloud API and takes no lock. */
+export async function plan(spec: ClusterSpec, options: CommandOptions = {}): Promise<Plan> {
+  return orchestrator(await open(spec, options), options).plan();
+}
+
+/** Creates the cluster or converges it to the spec; resumable after any crash. */
+export async function up(spec: ClusterSpec, options: ApplyOptions = {}): Promise<UpResult> {
+  const started = Date.now();
+  const result = await orchestrator(await open(spec, options), options).up();
+  options.onEvent?.({ type: "done", command: "up", durationMs: Date.now() - started });
+  return result;
+}
+
+/** Reads every recorded resource from the cloud and reports drift; changes nothing. */
+export async function status(spec: ClusterSpec, options: CommandOptions = {}): Promise<StatusReport> {
+  return orchestrator(await open(spec, options), options).status();
+}
+
+/** The Rancher URL, addresses, K3s server configuration and Rancher install commands, from state. */
+export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): Promise<ClusterOutputs> {
+  const session = await open(spec, options);
+  const state = await session.store.read();
+  if (!state || Object.keys(state.resources).length === 0) {
+    throw new (await import("../errors.js")).NotFoundError(
+      `Cluster ${session.resolved.config.name} has no state yet: run \`k3sinfra up\` first.`,
+    );
+  }
+  const config = session.resolved.config;
+  return buildOutputs({
+    config,
+    state,
+    k3sVersion: config.k3s.version ?? DEFAULT_K3S_VERSION,
+    showSecrets: options.showSecrets ?? false,
+  });
+}
+
+/** Deletes the cluster, then sweeps anything left with its ownership tags. */
+export async function destroy(spec: ClusterSpec, options: DestroyOptions = {}): Promise<DestroyResult> {
+  const started = Date.now();
+  const result = await orchestrator(await open(spec, options), options).destroy({
+    allowProtected: options.allowProtected ?? false,
+  });
+  options.onEvent?.({ type: "done", command: "destroy", durationMs: Date.now() - started });
+  return result;
+}
+
+/** Removes a lock left by a crashed process. */
+export async function forceUnlock(
+  spec: ClusterSpec,
+  lockId: string,
+  options: CommandOptions = {},
+): Promise<void> {
+  await (await open(spec, options)).store.forceUnlock(lockId);
+}
+
+/** The plan's dependency graph as Mermaid or Graphviz DOT. */
+export async function graph(
+  spec: ClusterSpec,
+  options: CommandOptions & { format: "mermaid" | "dot" },
+): Promise<string> {
+  const session = await open(spec, options);
+  const p = await orchestrator(session, options).plan();
+  const actions = new Map(p.changes.map((c) => [c.resource, c.action]));
+  const nodes = desiredResources(session.resolved);
+  const label = (id: string) =>
+    `${id}${actions.get(id) && actions.get(id) !== "no-op" ? ` (${actions.get(id)})` : ""}`;
+  const safe = (id: string) => id.replace(/[^A-Za-z0-9_]/g, "_");
+  if (options.format === "dot") {
+    const lines = [
+      "digraph k3sinfra {",
+      "  rankdir=LR;",
+      ...nodes.map((n) => `  ${safe(n.id)} [label="${label(n.id)}"];`),
+    ];
+    for (const n of nodes) for (const d of n.dependsOn) lines.push(`  ${safe(d)} -> ${safe(n.id)};`);
+    return `${[...lines, "}"].join("\n")}\n`;
+  }
+  const lines = ["graph LR", ...nodes.map((n) => `  ${safe(n.id)}["${label(n.id)}"]`)];
+  for (const n of nodes) for (const d of n.dependsOn) lines.push(`  ${safe(d)} --> ${safe(n.id)}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The config's JSON Schema, for editors (`# yaml-language-server: $schema=…`). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ClusterConfigSchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+}

@@ -1,0 +1,36 @@
+// K3s server bootstrap: cloud-init user data, the K3s config, version choice and the Rancher install commands.
+export { type BootstrapInput, renderCloudInit, tlsSans, validateBootstrapInput } from "./cloud-init.js";
+export {
+  DATASTORE_CA_PATH,
+  type DatastoreEndpointParts,
+  datastoreEndpoint,
+  K3S_CONFIG_PATH,
+  type K3sConfigInput,
+  renderK3sConfig,
+} from "./k3s-config.js";
+export {
+  AWS_METADATA_READER,
+  AZURE_METADATA_READER,
+  GCP_METADATA_READER,
+  METADATA_KEYS,
+  METADATA_READERS,
+  type MetadataKey,
+  type MetadataReader,
+} from "./metadata.js";
+export {
+  type KubeconfigInput,
+  kubeconfigCommands,
+  type RancherCommandsInput,
+  renderRancherCommands,
+} from "./rancher.js";
+export { BOOTSTRAP_SCRIPT_PATH, CONFIG_TEMPLATE_PATH } from "./script.js";
+export { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
+export {
+  compareK3sVersions,
+  K3S_PINNED_VERSIONS,
+  type K3sVersion,
+  type K3sVersionResolution,
+  MIN_K3S_FOR_MYSQL_84,
+  parseK3sVersion,
+  resolveK3sVersion,
+} from "./versions.js";

@@ -1,0 +1,170 @@
+import { DATASTORE_CA_PATH, K3S_CONFIG_PATH } from "./k3s-config.js";
+import { METADATA_KEYS } from "./metadata.js";
+
+/** Where cloud-init writes the config template (0600) and the bootstrap script (0700). */
+export const CONFIG_TEMPLATE_PATH = "/etc/rancher/k3s/k3sinfra/config.yaml.tmpl";
+export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/k3sinfra-bootstrap";
+
+/** Placeholders in the template that the script fills at boot (never secrets). */
+export const PLACEHOLDERS = {
+  address: "@K3SINFRA_DATASTORE_ADDRESS@",
+  nodeIp: "@K3SINFRA_NODE_IP@",
+} as const;
+
+/** What the script needs; every value is validated by the caller and contains no quote or secret. */
+export interface ScriptOptions {
+  readonly index: number;
+  readonly count: number;
+  readonly k3sVersion: string;
+  /** Known datastore host/port; an empty host means "wait for the published `datastore-host`". */
+  readonly datastoreHost: string;
+  readonly datastorePort: number;
+  /** Known first-server IP; empty means "wait for the published `first-server-ip`" (index > 0 only). */
+  readonly firstServerIp: string;
+  /** HTTPS URL of the datastore CA bundle to download, when it is not inline. */
+  readonly caUrl: string;
+  readonly metadataReader: string;
+  readonly metadataWaitSeconds: number;
+  readonly pingWaitSeconds: number;
+}
+
+const sq = (value: string): string => `'${value}'`;
+
+/**
+ * The POSIX sh script cloud-init runs once per instance. It learns the datastore address (and, on servers
+ * after the first, the first server's IP) from instance metadata, renders the 0600 config from the
+ * template with `sed` (only host, port and IP on that command line), waits for the first server's /ping,
+ * then installs the pinned K3s with nothing but the version in the installer's environment
+ * (https://docs.k3s.io/installation/configuration#configuration-file). Every wait is bounded backoff.
+ */
+export function renderBootstrapScript(o: ScriptOptions): string {
+  return `#!/bin/sh
+# k3sinfra bootstrap for K3s server ${o.index + 1} of ${o.count}. Generated: do not edit.
+# Secrets live only in ${CONFIG_TEMPLATE_PATH} and ${K3S_CONFIG_PATH} (both 0600), never in arguments.
+set -eu
+umask 077
+
+K3S_VERSION=${sq(o.k3sVersion)}
+NODE_INDEX=${o.index}
+DATASTORE_HOST=${sq(o.datastoreHost)}
+DATASTORE_PORT=${o.datastorePort}
+FIRST_SERVER_IP=${sq(o.firstServerIp)}
+CA_URL=${sq(o.caUrl)}
+META_WAIT=${o.metadataWaitSeconds}
+PING_WAIT=${o.pingWaitSeconds}
+TEMPLATE=${CONFIG_TEMPLATE_PATH}
+CONFIG=${K3S_CONFIG_PATH}
+CA_FILE=${DATASTORE_CA_PATH}
+
+log() { printf '%s k3sinfra-bootstrap: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Prints the published value of key $1 (provider-specific reader).
+k3sinfra_meta() {
+${o.metadataReader}
+}
+
+# Published values are pasted into a YAML file: accept host names, IP addresses and ports only.
+valid() { case "$1" in '' | *[!A-Za-z0-9.:-]*) return 1 ;; esac; }
+# Brackets an IPv6 address for host:port.
+bracket() { case "$1" in *:*) printf '[%s]' "$1" ;; *) printf '%s' "$1" ;; esac; }
+
+# Runs "$@" until it succeeds: backoff from 2 s doubling to 30 s, giving up after $1 seconds.
+retry() {
+  limit=$1
+  shift
+  delay=2
+  waited=0
+  until "$@"; do
+    [ "$waited" -lt "$limit" ] || return 1
+    sleep "$delay"
+    waited=$((waited + delay))
+    delay=$((delay * 2))
+    [ "$delay" -le 30 ] || delay=30
+  done
+}
+
+# Prints key $1 once it is published and valid, waiting up to META_WAIT seconds.
+wait_meta() {
+  delay=2
+  waited=0
+  while :; do
+    if value=$(k3sinfra_meta "$1" 2>/dev/null) && valid "$value"; then
+      printf '%s\\n' "$value"
+      return 0
+    fi
+    [ "$waited" -lt "$META_WAIT" ] || return 1
+    log "waiting for metadata key $1 (k3sinfra publishes it once known)"
+    sleep "$delay"
+    waited=$((waited + delay))
+    delay=$((delay * 2))
+    [ "$delay" -le 30 ] || delay=30
+  done
+}
+
+# True when https://$1:6443/ping answers pong (the K3s supervisor serves it without auth).
+pong() { [ "$(curl -ksf -m 5 "https://$(bracket "$1"):6443/ping" 2>/dev/null)" = pong ]; }
+
+# The private IPv4 address the default route uses; no packet is sent.
+node_ip() {
+  ip -4 -o route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p'
+}
+
+installed_version() {
+  if [ -x /usr/local/bin/k3s ]; then /usr/local/bin/k3s --version 2>/dev/null | sed -n 's/^k3s version \\([^ ]*\\).*/\\1/p'; fi
+}
+
+NODE_IP=$(node_ip)
+valid "$NODE_IP" || NODE_IP=$(hostname -I | cut -d' ' -f1)
+valid "$NODE_IP" || die "could not find this node's private IPv4 address"
+
+if [ -z "$DATASTORE_HOST" ]; then
+  DATASTORE_HOST=$(wait_meta ${METADATA_KEYS.datastoreHost}) ||
+    die "metadata key ${METADATA_KEYS.datastoreHost} was not published within $META_WAIT s"
+  if port=$(k3sinfra_meta ${METADATA_KEYS.datastorePort} 2>/dev/null) && valid "$port"; then DATASTORE_PORT=$port; fi
+fi
+case "$DATASTORE_PORT" in '' | *[!0-9]*) die "invalid datastore port: $DATASTORE_PORT" ;; esac
+log "datastore at $DATASTORE_HOST:$DATASTORE_PORT, node IP $NODE_IP"
+
+if [ -n "$CA_URL" ]; then
+  retry 600 curl -fsSL -m 30 --proto '=https' -o "$CA_FILE.tmp" "$CA_URL" || die "could not download $CA_URL"
+  chmod 0644 "$CA_FILE.tmp"
+  mv "$CA_FILE.tmp" "$CA_FILE"
+fi
+
+ADDRESS="$(bracket "$DATASTORE_HOST"):$DATASTORE_PORT"
+sed -e "s|${PLACEHOLDERS.address}|$ADDRESS|g" -e "s|${PLACEHOLDERS.nodeIp}|$NODE_IP|g" "$TEMPLATE" >"$CONFIG.tmp"
+chmod 0600 "$CONFIG.tmp"
+changed=1
+if cmp -s "$CONFIG.tmp" "$CONFIG"; then changed=0; fi
+mv "$CONFIG.tmp" "$CONFIG"
+
+if [ "$NODE_INDEX" -gt 0 ]; then
+  # Servers after the first start only once it answers, so they never race on an empty datastore
+  # (k3s-io/k3s#3226, #2364).
+  if [ -z "$FIRST_SERVER_IP" ]; then
+    FIRST_SERVER_IP=$(wait_meta ${METADATA_KEYS.firstServerIp}) ||
+      die "metadata key ${METADATA_KEYS.firstServerIp} was not published within $META_WAIT s"
+  fi
+  log "waiting for the first server: https://$FIRST_SERVER_IP:6443/ping"
+  retry "$PING_WAIT" pong "$FIRST_SERVER_IP" ||
+    die "the first server at $FIRST_SERVER_IP did not answer /ping within $PING_WAIT s"
+fi
+
+if [ "$(installed_version)" = "$K3S_VERSION" ]; then
+  if [ "$changed" = 1 ]; then systemctl restart k3s || log "k3s did not restart cleanly; waiting for it"; fi
+else
+  log "installing K3s $K3S_VERSION"
+  retry 600 curl -fsSL -m 60 --proto '=https' -o /run/k3sinfra-install.sh https://get.k3s.io ||
+    die "could not download https://get.k3s.io"
+  # The installer gets only the version; token and endpoint come from the config file.
+  INSTALL_K3S_VERSION="$K3S_VERSION" sh /run/k3sinfra-install.sh server ||
+    log "the installer reported a failure; waiting for K3s anyway (systemd keeps restarting it)"
+  rm -f /run/k3sinfra-install.sh
+fi
+
+retry "$PING_WAIT" pong 127.0.0.1 ||
+  die "K3s did not answer https://127.0.0.1:6443/ping within $PING_WAIT s; see journalctl -u k3s"
+log "K3s server $((NODE_INDEX + 1)) is up"
+`;
+}

@@ -1,0 +1,147 @@
+import type { ServiceKind } from "../capabilities.js";
+import { type ConfigIssue, InvalidConfigError } from "../errors.js";
+import type { CloudProvider } from "../provider.js";
+import { type ProviderRegistry, providerAliases } from "../registry.js";
+import type { ClusterConfig } from "./schema.js";
+
+/** A provider chosen by the config, with its parsed options and the roles it plays. */
+export interface BoundProvider {
+  readonly provider: CloudProvider;
+  readonly options: unknown;
+  readonly roles: readonly ServiceKind[];
+}
+
+/** A config checked against its providers' capabilities, with zones filled in. */
+export interface ResolvedConfig {
+  readonly config: ClusterConfig;
+  /** The provider of network, nodes, datastore and load balancer. */
+  readonly compute: BoundProvider;
+  /** The DNS provider: the compute provider itself, or another one. */
+  readonly dns: BoundProvider;
+  /** Every distinct provider, compute first. */
+  readonly providers: readonly BoundProvider[];
+  readonly warnings: readonly string[];
+}
+
+const COMPUTE_ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer"];
+
+function bindOptions(provider: CloudProvider, config: ClusterConfig, issues: ConfigIssue[]): unknown {
+  const raw = config.options[provider.name] ?? {};
+  if (!provider.parseOptions) return raw;
+  const result = provider.parseOptions(raw);
+  if (result.ok) return result.value;
+  for (const i of result.issues)
+    issues.push({ path: `options.${provider.name}${i.path ? `.${i.path}` : ""}`, message: i.message });
+  return raw;
+}
+
+/**
+ * Loads the providers a config names and checks the config against what they can do. Runs before any cloud
+ * call, so a capability mismatch (L7 where there is none, an unknown zone) is a config error at plan time.
+ */
+export async function resolveConfig(
+  config: ClusterConfig,
+  registry: ProviderRegistry,
+  baseDir: string,
+): Promise<ResolvedConfig> {
+  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const computeProvider = await registry.resolve(config.provider, baseDir, "provider");
+  const dnsRef = config.dns.provider ?? config.provider;
+  const sameDns = (providerAliases[dnsRef] ?? dnsRef) === computeProvider.name || dnsRef === config.provider;
+  const dnsProvider = sameDns ? computeProvider : await registry.resolve(dnsRef, baseDir, "dns.provider");
+
+  const caps = computeProvider.capabilities;
+  for (const role of COMPUTE_ROLES) {
+    if (!caps.services.includes(role)) {
+      issues.push({
+        path: "provider",
+        message: `'${computeProvider.name}' does not provide ${role}; choose a provider that does (aws, gcp, azure)`,
+      });
+    }
+  }
+  if (!dnsProvider.capabilities.services.includes("dns")) {
+    issues.push({
+      path: sameDns ? "dns.provider" : "dns.provider",
+      message: `'${dnsProvider.name}' does not provide DNS; set dns.provider to one that does (e.g. cloudflare)`,
+    });
+  }
+  const mode = config.loadBalancer.mode;
+  if (!(caps.loadBalancerModes ?? []).includes(mode)) {
+    issues.push({
+      path: "loadBalancer.mode",
+      message: `'${computeProvider.name}' has no ${mode.toUpperCase()} load balancer (it offers: ${(caps.loadBalancerModes ?? []).join(", ") || "none"})`,
+    });
+  }
+  if (mode === "l7" && caps.l7NeedsCertificate && !config.loadBalancer.certificate) {
+    issues.push({
+      path: "loadBalancer.certificate",
+      message: `is required for l7 on ${computeProvider.name}: give the certificate the load balancer presents for ${config.rancher.hostname}`,
+    });
+  }
+  const engines = caps.datastoreEngines ?? [];
+  const engine = engines.find((e) => e.engine === config.datastore.engine);
+  if (!engine) {
+    issues.push({
+      path: "datastore.engine",
+      message: `'${computeProvider.name}' offers no ${config.datastore.engine} datastore`,
+    });
+  } else if (!engine.versions.includes(config.datastore.version)) {
+    issues.push({
+      path: "datastore.version",
+      message: `'${computeProvider.name}' offers ${config.datastore.engine} ${engine.versions.join(", ")}, not ${config.datastore.version}`,
+    });
+  }
+  if (config.dns.proxied && !dnsProvider.capabilities.dnsProxy) {
+    issues.push({
+      path: "dns.proxied",
+      message: `'${dnsProvider.name}' cannot proxy records; remove dns.proxied`,
+    });
+  }
+
+  let zones = config.zones;
+  const known = caps.zones?.[config.region];
+  if (caps.zones && !known) {
+    issues.push({
+      path: "region",
+      message: `'${config.region}' is not a region ${computeProvider.name} knows (${Object.keys(caps.zones).slice(0, 8).join(", ")}, …)`,
+    });
+  }
+  if (zones && known) {
+    zones.forEach((z, i) => {
+      if (!known.includes(z))
+        issues.push({
+          path: `zones[${i}]`,
+          message: `'${z}' is not a zone of ${config.region} (${known.join(", ")})`,
+        });
+    });
+  }
+  if (!zones) {
+    if (known && known.length > 0) zones = known.slice(0, Math.min(2, known.length));
+    else
+      issues.push({
+        path: "zones",
+        message: `is required: ${computeProvider.name} does not list zones offline; give two zones of ${config.region}`,
+      });
+  }
+  if (zones && zones.length === 1)
+    warnings.push(
+      "Only one zone is configured: a zone outage takes Rancher down. Give two or more zones for high availability.",
+    );
+
+  const resolved = { ...config, zones: zones ?? [] };
+  const computeRoles: ServiceKind[] = sameDns ? [...COMPUTE_ROLES, "dns"] : [...COMPUTE_ROLES];
+  const compute: BoundProvider = {
+    provider: computeProvider,
+    options: bindOptions(computeProvider, resolved, issues),
+    roles: computeRoles,
+  };
+  const dns: BoundProvider = sameDns
+    ? compute
+    : { provider: dnsProvider, options: bindOptions(dnsProvider, resolved, issues), roles: ["dns"] };
+  for (const bound of sameDns ? [compute] : [compute, dns]) {
+    for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) issues.push(i);
+  }
+  if (issues.length > 0) throw new InvalidConfigError(issues);
+  return { config: resolved, compute, dns, providers: sameDns ? [compute] : [compute, dns], warnings };
+}

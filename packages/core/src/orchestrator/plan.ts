@@ -1,0 +1,112 @@
+import type { ChangeAction, Plan, PlannedChange } from "../api/types.js";
+import { PlanRefusedError } from "../errors.js";
+import type { ClusterState } from "../state/types.js";
+import type { DesiredResource, ResourceKind, SpecBuilder } from "./desired.js";
+
+/** Spec fields each kind can change in place; derived kinds are always updatable. */
+export type UpdatableLookup = (kind: ResourceKind) => readonly string[] | "all";
+
+/** Kinds whose only inputs are other resources: a changed dependency means update, never replace. */
+const DERIVED: ReadonlySet<ResourceKind> = new Set(["targets", "dns", "bootstrap"]);
+
+const planKind = (kind: ResourceKind): PlannedChange["kind"] => kind;
+
+/**
+ * Compares what the config asks for with what the state records. The Rancher hostname is refused outright
+ * if it changed: it is baked into Rancher and every agent, and cannot change after creation.
+ */
+export function computePlan(args: {
+  desired: readonly DesiredResource[];
+  state: ClusterState | undefined;
+  builder: SpecBuilder;
+  updatable: UpdatableLookup;
+}): Plan & { readonly byId: ReadonlyMap<string, PlannedChange & { readonly internalKind: ResourceKind }> } {
+  const { desired, state, builder } = args;
+  const config = builder.config;
+  if (state?.hostname && state.hostname !== config.rancher.hostname) {
+    throw new PlanRefusedError(
+      `rancher.hostname changed from '${state.hostname}' to '${config.rancher.hostname}'. The Rancher URL cannot change after creation: put '${state.hostname}' back, or destroy the cluster and create a new one under the new name.`,
+    );
+  }
+  const records = state?.resources ?? {};
+  const byId = new Map<string, PlannedChange & { internalKind: ResourceKind }>();
+  const lookup = (id: string) => records[id]?.state as Record<string, unknown> | undefined;
+
+  for (const d of desired) {
+    const rec = records[d.id];
+    const base = { resource: d.id, kind: planKind(d.kind), internalKind: d.kind, dependsOn: d.dependsOn };
+    const moving = d.dependsOn.filter((dep) => {
+      const a = byId.get(dep)?.action;
+      return a === "create" || a === "replace";
+    });
+    if (!rec) {
+      byId.set(d.id, { ...base, action: "create", reason: "not created yet" });
+      continue;
+    }
+    if (rec.provider !== d.provider) {
+      byId.set(d.id, {
+        ...base,
+        action: "replace",
+        reason: `provider changes from ${rec.provider} to ${d.provider}`,
+      });
+      continue;
+    }
+    const want = builder.inputs(d, lookup);
+    const fields = [...new Set([...Object.keys(want), ...Object.keys(rec.inputs)])]
+      .filter((k) => want[k] !== rec.inputs[k])
+      .sort();
+    if (fields.length === 0 && moving.length === 0) {
+      byId.set(d.id, { ...base, action: "no-op", reason: "up to date" });
+      continue;
+    }
+    const updatable = args.updatable(d.kind);
+    const fixed =
+      updatable === "all" || DERIVED.has(d.kind)
+        ? []
+        : fields.filter((f) => f !== "network" && !updatable.includes(f));
+    const describe = fields
+      .map((f) => `${f} (${rec.inputs[f] ?? "unset"} → ${want[f] ?? "unset"})`)
+      .join(", ");
+    let action: ChangeAction;
+    let reason: string;
+    if (moving.length > 0 && !DERIVED.has(d.kind)) {
+      action = "replace";
+      reason = `${moving.join(", ")} will be replaced`;
+    } else if (fixed.length > 0 || fields.includes("network")) {
+      action = "replace";
+      reason = `${describe} cannot change in place`;
+    } else {
+      action = "update";
+      reason = fields.length > 0 ? `${describe}` : `${moving.join(", ")} changes`;
+    }
+    byId.set(d.id, { ...base, action, reason, fields });
+  }
+
+  const wanted = new Set(desired.map((d) => d.id));
+  const deletions: (PlannedChange & { internalKind: ResourceKind })[] = Object.values(records)
+    .filter((r) => !wanted.has(r.resource))
+    .map((r) => ({
+      resource: r.resource,
+      kind: r.kind,
+      internalKind: r.kind as ResourceKind,
+      action: "delete" as const,
+      reason:
+        r.kind === "nodes" ? "no longer in the config (nodes.count was lowered)" : "no longer in the config",
+      dependsOn: [],
+    }));
+  for (const del of deletions) byId.set(del.resource, del);
+
+  const changes = [...byId.values()].map(({ internalKind: _k, ...c }) => c);
+  const warnings: string[] = [];
+  if (changes.some((c) => c.resource.startsWith("node-") && c.action === "replace")) {
+    warnings.push(
+      "Replacing a K3s server restarts it from scratch; the datastore keeps the cluster, but expect that server to be unavailable for a few minutes.",
+    );
+  }
+  if (changes.some((c) => c.resource === "datastore" && c.action === "replace")) {
+    warnings.push(
+      "Replacing the datastore creates a new, empty database: the cluster's data would be lost. Take a snapshot first, or revert the change.",
+    );
+  }
+  return { cluster: config.name, changes, warnings, empty: changes.every((c) => c.action === "no-op"), byId };
+}

@@ -1,0 +1,133 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { AlreadyExistsError, K3sinfraError, ThrottledError } from "../errors.js";
+import type { Tags } from "../resources/common.js";
+
+/** One object in the fake cloud. */
+export interface MemoryObject {
+  readonly kind: "network" | "node" | "datastore" | "loadBalancer" | "dnsRecord";
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+  tags: Record<string, string>;
+  data: Record<string, unknown>;
+}
+
+/** A call the fake cloud received. */
+export interface MemoryCall {
+  readonly op: string;
+  readonly kind: MemoryObject["kind"];
+  readonly mutating: boolean;
+}
+
+/** Thrown by the fake cloud to simulate the process dying right after the cloud did the work. */
+export class SimulatedCrash extends Error {
+  constructor(call: number, op: string) {
+    super(`simulated crash after mutating call #${call} (${op})`);
+    this.name = "SimulatedCrash";
+  }
+}
+
+export interface MemoryCloudOptions {
+  /** Persist the fake cloud to this JSON file, so separate processes (CLI runs) see the same objects. */
+  readonly persistPath?: string | undefined;
+}
+
+/**
+ * An in-memory cloud for tests and dry runs. It records every call, enforces the rules the contracts rely
+ * on (unique names, deletion protection) and fails or "crashes" at the k-th mutating call on demand.
+ */
+export class MemoryCloud {
+  readonly objects = new Map<string, MemoryObject>();
+  readonly calls: MemoryCall[] = [];
+  /** Throw `SimulatedCrash` after performing the k-th mutating call (1-based). */
+  crashAt: number | undefined;
+  /** Throw a retryable throttling error instead of performing the k-th mutating call. */
+  throttleAt: number | undefined;
+  /** Throw a non-retryable error instead of performing the k-th mutating call. */
+  failAt: number | undefined;
+  #mutations = 0;
+  #counter = 0;
+  readonly #persistPath: string | undefined;
+
+  constructor(options: MemoryCloudOptions = {}) {
+    this.#persistPath = options.persistPath;
+    if (this.#persistPath) {
+      try {
+        const saved = JSON.parse(readFileSync(this.#persistPath, "utf8")) as {
+          counter: number;
+          objects: MemoryObject[];
+        };
+        this.#counter = saved.counter;
+        for (const o of saved.objects) this.objects.set(o.id, o);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+  }
+
+  /** Number of mutating calls so far. */
+  get mutations(): number {
+    return this.#mutations;
+  }
+
+  /** Every live object, with its tags: the back door tests verify through. */
+  inventory(): MemoryObject[] {
+    return [...this.objects.values()];
+  }
+
+  /** Objects carrying every given tag. */
+  withTags(tags: Tags, kind?: MemoryObject["kind"]): MemoryObject[] {
+    return this.inventory().filter(
+      (o) => (!kind || o.kind === kind) && Object.entries(tags).every(([k, v]) => o.tags[k] === v),
+    );
+  }
+
+  /** Records a read. */
+  read(op: string, kind: MemoryObject["kind"]): void {
+    this.calls.push({ op, kind, mutating: false });
+  }
+
+  /** Runs a mutating call with fault injection around it. */
+  mutate<T>(op: string, kind: MemoryObject["kind"], fn: () => T): T {
+    this.calls.push({ op, kind, mutating: true });
+    const n = ++this.#mutations;
+    if (n === this.throttleAt)
+      throw new ThrottledError(`${op}: rate exceeded (injected)`, { retryAfterSeconds: 0 });
+    if (n === this.failAt)
+      throw new K3sinfraError("ProviderError", `${op}: injected failure at mutating call #${n}`);
+    const result = fn();
+    this.#save();
+    if (n === this.crashAt) throw new SimulatedCrash(n, op);
+    return result;
+  }
+
+  /** Creates an object, or returns the one made earlier with the same idempotency token. */
+  put(
+    kind: MemoryObject["kind"],
+    name: string,
+    token: string,
+    tags: Tags,
+    data: Record<string, unknown>,
+  ): MemoryObject {
+    const same = this.inventory().find((o) => o.kind === kind && o.token === token);
+    if (same) return same;
+    if (this.inventory().some((o) => o.kind === kind && o.name === name)) {
+      throw new AlreadyExistsError(`${kind} ${name} already exists with another idempotency token`);
+    }
+    const id = `${kind}-${(++this.#counter).toString(16).padStart(6, "0")}`;
+    const obj: MemoryObject = { kind, id, name, token, tags: { ...tags }, data };
+    this.objects.set(id, obj);
+    return obj;
+  }
+
+  #save(): void {
+    if (!this.#persistPath) return;
+    mkdirSync(dirname(this.#persistPath), { recursive: true });
+    const tmp = `${this.#persistPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ counter: this.#counter, objects: this.inventory() }, null, 2), {
+      mode: 0o600,
+    });
+    renameSync(tmp, this.#persistPath);
+  }
+}

@@ -1,0 +1,194 @@
+import { describe, expect, it } from "vitest";
+import { destroy, InvalidConfigError, K3sinfraError, outputs, plan, status, up } from "../src/index.js";
+import { memoryConfig, world } from "./helpers.js";
+
+describe("orchestrator on the in-memory provider", () => {
+  it("runs up → status → outputs → destroy and leaves nothing", async () => {
+    const w = world();
+    const config = memoryConfig();
+    const result = await up(config, w.options);
+    expect(result.plan.changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
+      "network:create",
+      "datastore:create",
+      "node-0:create",
+      "node-1:create",
+      "load-balancer:create",
+      "lb-targets:create",
+      "dns-record:create",
+      "bootstrap:create",
+    ]);
+    const kinds = w.cloud
+      .inventory()
+      .map((o) => o.kind)
+      .sort();
+    expect(kinds).toEqual(["datastore", "dnsRecord", "loadBalancer", "network", "node", "node"]);
+    // Nodes are spread over two zones and both receive the datastore endpoint.
+    const nodes = w.cloud.inventory().filter((o) => o.kind === "node");
+    expect(new Set(nodes.map((n) => n.data.zone)).size).toBe(2);
+    for (const n of nodes)
+      expect((n.data.published as Record<string, string>)["datastore-host"]).toMatch(/db\.memory\.test$/);
+    const lb = w.cloud.inventory().find((o) => o.kind === "loadBalancer");
+    expect(lb?.data.targets).toEqual(nodes.map((n) => n.id).sort());
+
+    const s = await status(config, w.options);
+    expect(s.resources.every((r) => r.status === "ok")).toBe(true);
+
+    const out = await outputs(config, w.options);
+    expect(out.rancherUrl).toBe("https://rancher.example.com");
+    expect(out.k3s.token).toBe("********");
+    expect(out.k3s.servers).toHaveLength(2);
+    expect(out.rancher.installCommands.join("\n")).toContain("--set hostname=rancher.example.com");
+    const shown = await outputs(config, { ...w.options, showSecrets: true });
+    expect(shown.k3s.token).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(JSON.stringify(w.events)).not.toContain(shown.k3s.token);
+
+    const second = await plan(config, w.options);
+    expect(second.empty).toBe(true);
+
+    const d = await destroy(config, w.options);
+    expect(d.deleted).toHaveLength(8);
+    expect(w.cloud.inventory()).toEqual([]);
+    expect(await w.state.read()).toBeUndefined();
+  });
+
+  it("converges after a crash at every mutating call, with no duplicate and nothing left after destroy", async () => {
+    const probe = world();
+    await up(memoryConfig(), probe.options);
+    const total = probe.cloud.mutations;
+    expect(total).toBeGreaterThan(8);
+    for (let k = 1; k <= total; k++) {
+      const w = world();
+      w.cloud.crashAt = k;
+      await expect(up(memoryConfig(), w.options), `crash at call ${k}`).rejects.toThrow();
+      w.cloud.crashAt = undefined;
+      await up(memoryConfig(), w.options);
+      const names = w.cloud.inventory().map((o) => o.name);
+      expect(new Set(names).size, `duplicates after crash at call ${k}`).toBe(names.length);
+      expect(names).toHaveLength(6);
+      expect((await plan(memoryConfig(), w.options)).empty).toBe(true);
+      await destroy(memoryConfig(), w.options);
+      expect(w.cloud.inventory(), `leak after crash at call ${k}`).toEqual([]);
+    }
+  });
+
+  it("retries throttling and records a partial failure that the next run resumes", async () => {
+    const w = world();
+    w.cloud.throttleAt = 2;
+    w.cloud.failAt = 4;
+    const error = await up(memoryConfig(), w.options).catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "PartialFailure")).toBe(true);
+    expect(w.events.some((e) => e.type === "resource" && e.phase === "retry")).toBe(true);
+    expect(w.events.some((e) => e.type === "resource" && e.phase === "skipped")).toBe(true);
+    await up(memoryConfig(), w.options);
+    expect(w.cloud.inventory()).toHaveLength(6);
+  });
+
+  it("refuses a second up while another holds the lock", async () => {
+    const w = world();
+    const lock = await w.state.connect({ owner: "ci@elsewhere pid 42" }).lock("up");
+    const error = await up(memoryConfig(), w.options).catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "LockHeld")).toBe(true);
+    expect((error as Error).message).toContain("force-unlock");
+    expect((error as Error).message).toContain("ci@elsewhere pid 42");
+    expect(w.cloud.calls).toEqual([]);
+    await lock.release();
+  });
+
+  it("refuses to change the hostname after creation", async () => {
+    const w = world();
+    await up(memoryConfig(), w.options);
+    const changed = memoryConfig({ rancher: { hostname: "other.example.com" } });
+    const error = await plan(changed, w.options).catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "PlanRefused")).toBe(true);
+    expect((error as Error).message).toContain("rancher.example.com");
+  });
+
+  it("scales nodes up and down, updating the targets", async () => {
+    const w = world();
+    await up(memoryConfig(), w.options);
+    const bigger = memoryConfig({ nodes: { count: 3 } });
+    const p = await plan(bigger, w.options);
+    expect(p.changes.filter((c) => c.action !== "no-op").map((c) => `${c.resource}:${c.action}`)).toEqual([
+      "node-2:create",
+      "lb-targets:update",
+      "bootstrap:update",
+    ]);
+    await up(bigger, w.options);
+    expect(w.cloud.inventory().filter((o) => o.kind === "node")).toHaveLength(3);
+    const back = await plan(memoryConfig(), w.options);
+    expect(back.changes.find((c) => c.resource === "node-2")?.action).toBe("delete");
+    await up(memoryConfig(), w.options);
+    const nodes = w.cloud.inventory().filter((o) => o.kind === "node");
+    expect(nodes).toHaveLength(2);
+    expect(w.cloud.inventory().find((o) => o.kind === "loadBalancer")?.data.targets).toEqual(
+      nodes.map((n) => n.id).sort(),
+    );
+  });
+
+  it("plans an in-place update or a replacement with reasons", async () => {
+    const w = world();
+    await up(memoryConfig(), w.options);
+    const p = await plan(
+      memoryConfig({
+        datastore: { deletionProtection: false, backupRetentionDays: 14 },
+        nodes: { diskGiB: 80 },
+      }),
+      w.options,
+    );
+    const by = Object.fromEntries(p.changes.map((c) => [c.resource, c]));
+    expect(by.datastore?.action).toBe("update");
+    expect(by.datastore?.reason).toContain("backupRetentionDays");
+    expect(by["node-0"]?.action).toBe("replace");
+    expect(by["node-0"]?.reason).toContain("diskGiB");
+    expect(p.warnings.join(" ")).toContain("Replacing a K3s server");
+  });
+
+  it("keeps a protected datastore unless destroy is allowed to delete it", async () => {
+    const w = world();
+    const config = memoryConfig({ datastore: { deletionProtection: true } });
+    await up(config, w.options);
+    const error = await destroy(config, w.options).catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "PartialFailure")).toBe(true);
+    expect((error as Error).message).toContain("--allow-protected");
+    expect(
+      w.cloud
+        .inventory()
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(["datastore", "network"]);
+    await destroy(config, { ...w.options, allowProtected: true });
+    expect(w.cloud.inventory()).toEqual([]);
+  });
+
+  it("sweeps objects that carry the cluster's tags but never reached the state", async () => {
+    const w = world();
+    w.cloud.crashAt = 3;
+    await expect(up(memoryConfig(), w.options)).rejects.toThrow();
+    w.cloud.crashAt = undefined;
+    expect(w.cloud.inventory().length).toBeGreaterThan(0);
+    const d = await destroy(memoryConfig(), w.options);
+    expect(d.swept.length + d.deleted.length).toBeGreaterThan(0);
+    expect(w.cloud.inventory()).toEqual([]);
+  });
+
+  it("reports drift and missing resources without touching the state", async () => {
+    const w = world();
+    await up(memoryConfig(), w.options);
+    const node = w.cloud.inventory().find((o) => o.kind === "node");
+    w.cloud.objects.delete(node!.id);
+    const before = await w.state.read();
+    const s = await status(memoryConfig(), w.options);
+    expect(s.resources.find((r) => r.id === node!.id)?.status).toBe("missing");
+    expect((await w.state.read())?.serial).toBe(before?.serial);
+    const p = await plan(memoryConfig(), w.options);
+    expect(p.empty).toBe(true);
+  });
+
+  it("rejects invalid config before any provider call", async () => {
+    const w = world();
+    await expect(up({ ...memoryConfig(), name: "Bad Name" }, w.options)).rejects.toBeInstanceOf(
+      InvalidConfigError,
+    );
+    expect(w.cloud.calls).toEqual([]);
+  });
+});
