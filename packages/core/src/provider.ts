@@ -43,6 +43,11 @@ export interface CloudProvider<Options = unknown> {
   readonly name: string;
   /** What it can do. */
   readonly capabilities: ProviderCapabilities;
+  /**
+   * Body of a POSIX shell function `k3sinfra_meta KEY` that prints a value published with
+   * `NodeService.publish` (e.g. IMDS instance tags on AWS). Core ships readers for aws, gcp and azure.
+   */
+  readonly metadataReader?: string;
   /** Validates `options.<name>`; returns typed options, or issues whose paths are relative to that block. */
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */

@@ -2,12 +2,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { loadConfigFile, parseConfig } from "../config/load.js";
 import { type ResolvedConfig, resolveConfig } from "../config/resolve.js";
-import {
-  type ClusterConfig,
-  type ClusterConfigInput,
-  ClusterConfigSchema,
-  DEFAULT_K3S_VERSION,
-} from "../config/schema.js";
+import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "../config/schema.js";
 import { createClusterContainer } from "../container.js";
 import { desiredResources } from "../orchestrator/desired.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -110,7 +105,7 @@ export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): P
   return buildOutputs({
     config,
     state,
-    k3sVersion: config.k3s.version ?? DEFAULT_K3S_VERSION,
+    k3sVersion: session.resolved.k3sVersion,
     showSecrets: options.showSecrets ?? false,
   });
 }

@@ -3,12 +3,7 @@ import { dirname, extname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
-import {
-  type ClusterConfig,
-  type ClusterConfigInput,
-  ClusterConfigSchema,
-  RANCHER_K8S_RANGES,
-} from "./schema.js";
+import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "./schema.js";
 
 /** A config after loading: the raw object and the directory relative paths resolve from. */
 export interface LoadedConfig {
@@ -76,13 +71,6 @@ function schemaIssues(error: z.ZodError): ConfigIssue[] {
   });
 }
 
-const minor = (v: string): [number, number] => {
-  const m = /^v?(\d+)\.(\d+)/.exec(v);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-};
-const cmpMinor = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
-const patchOf = (v: string): number => Number(/^v?\d+\.\d+\.(\d+)/.exec(v)?.[1] ?? 0);
-
 /** Checks that need several fields at once. */
 function crossFieldIssues(c: ClusterConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -109,33 +97,6 @@ function crossFieldIssues(c: ClusterConfig): ConfigIssue[] {
       message:
         "a proxied record terminates TLS at the DNS provider, which breaks Rancher's strict agent TLS with L4; set it to false",
     });
-  }
-  const rancherMinor = c.rancher.version.split(".").slice(0, 2).join(".");
-  const range = RANCHER_K8S_RANGES[rancherMinor];
-  if (!range) {
-    issues.push({
-      path: "rancher.version",
-      message: `Rancher ${rancherMinor} is not one k3sinfra knows (${Object.keys(RANCHER_K8S_RANGES).join(", ")}): pick one of those`,
-    });
-  } else if (c.k3s.version) {
-    const v = minor(c.k3s.version);
-    if (cmpMinor(v, minor(range.min)) < 0 || cmpMinor(v, minor(range.max)) > 0) {
-      issues.push({
-        path: "k3s.version",
-        message: `${c.k3s.version} is outside Rancher ${rancherMinor}'s Kubernetes range ${range.min}–${range.max}: pick a K3s release in that range or remove k3s.version to use the default`,
-      });
-    }
-  }
-  if (c.k3s.version && c.datastore.version === "8.4") {
-    // K3s QA validated MySQL 8.4 from v1.33.12+k3s1 on (k3s-io/k3s#14100).
-    const v = minor(c.k3s.version);
-    if (cmpMinor(v, [1, 33]) < 0 || (cmpMinor(v, [1, 33]) === 0 && patchOf(c.k3s.version) < 12)) {
-      issues.push({
-        path: "k3s.version",
-        message:
-          'MySQL 8.4 needs K3s v1.33.12+k3s1 or later: raise k3s.version or set datastore.version: "8.0"',
-      });
-    }
   }
   return issues;
 }

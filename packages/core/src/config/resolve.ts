@@ -1,3 +1,4 @@
+import { resolveK3sVersion } from "../bootstrap/versions.js";
 import type { ServiceKind } from "../capabilities.js";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import type { CloudProvider } from "../provider.js";
@@ -21,6 +22,8 @@ export interface ResolvedConfig {
   /** Every distinct provider, compute first. */
   readonly providers: readonly BoundProvider[];
   readonly warnings: readonly string[];
+  /** The K3s release to install, inside the Rancher version's Kubernetes range. */
+  readonly k3sVersion: string;
 }
 
 const COMPUTE_ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer"];
@@ -99,6 +102,9 @@ export async function resolveConfig(
     });
   }
 
+  const k3s = resolveK3sVersion(config.rancher.version, config.k3s.version, config.datastore.version);
+  if (!k3s.ok) issues.push(...k3s.issues);
+
   let zones = config.zones;
   const known = caps.zones?.[config.region];
   if (caps.zones && !known) {
@@ -143,5 +149,12 @@ export async function resolveConfig(
     for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) issues.push(i);
   }
   if (issues.length > 0) throw new InvalidConfigError(issues);
-  return { config: resolved, compute, dns, providers: sameDns ? [compute] : [compute, dns], warnings };
+  return {
+    config: resolved,
+    compute,
+    dns,
+    providers: sameDns ? [compute] : [compute, dns],
+    warnings,
+    k3sVersion: k3s.ok ? k3s.version : "",
+  };
 }

@@ -86,21 +86,23 @@ export class SpecBuilder {
     };
   }
 
-  userData(index: number): string {
+  userData(index: number, network: NetworkState | undefined): string {
     if (!this.#secrets) throw new Error("cluster secrets are generated before any node spec is built");
+    const provider = this.#r.compute.provider;
     return renderUserData({
       config: this.config,
       index,
       k3sVersion: this.#k3sVersion,
       secrets: this.#secrets,
-      metadataReader: undefined,
+      provider,
+      network,
     });
   }
 
   nodeSpec(index: number, network: NetworkState): NodeSpec {
     const c = this.config;
     const zones = c.zones ?? [];
-    const userData = this.userData(index);
+    const userData = this.userData(index, network);
     return {
       index,
       zone: zones[index % zones.length] ?? "",
@@ -219,7 +221,10 @@ export class SpecBuilder {
           diskGiB: String(c.nodes.diskGiB),
           image: c.nodes.image,
           sshKeyName: c.nodes.sshKeyName ?? "",
-          userDataHash: this.#secrets ? hash(this.userData(index)) : after,
+          userDataHash:
+            this.#secrets && lookup("network")
+              ? hash(this.userData(index, lookup("network") as unknown as NetworkState))
+              : after,
           network: str(lookup("network")?.id ?? after),
         };
       }

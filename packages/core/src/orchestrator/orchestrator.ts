@@ -10,7 +10,6 @@ import type {
   UpResult,
 } from "../api/types.js";
 import type { ResolvedConfig } from "../config/resolve.js";
-import { DEFAULT_K3S_VERSION } from "../config/schema.js";
 import { AbortedError, K3sinfraError, PartialFailureError, ProviderError, TimeoutError } from "../errors.js";
 import { clusterTags, idempotencyToken, physicalName, resourceTags } from "../naming.js";
 import { providerContext } from "../provider-context.js";
@@ -129,7 +128,7 @@ export class Orchestrator {
   }
 
   #k3sVersion(): string {
-    return this.#config.k3s.version ?? DEFAULT_K3S_VERSION;
+    return this.#resolved.k3sVersion;
   }
 
   #builder(state: ClusterState | undefined): SpecBuilder {

@@ -1,4 +1,10 @@
 import type { ClusterOutputs } from "../api/types.js";
+import {
+  datastoreEndpoint,
+  kubeconfigCommands,
+  renderK3sConfig,
+  renderRancherCommands,
+} from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
 import type { DatastoreState } from "../resources/datastore.js";
 import type { LoadBalancerState } from "../resources/load-balancer.js";
@@ -14,72 +20,46 @@ export function buildOutputs(args: {
   showSecrets: boolean;
 }): ClusterOutputs {
   const { config, state, showSecrets } = args;
-  const show = (v: string | undefined) => (v === undefined ? "" : showSecrets ? v : Secret.redacted);
-  const rec = (id: string) => state.resources[id]?.state as Record<string, unknown> | undefined;
-  const lb = rec("load-balancer") as unknown as LoadBalancerState | undefined;
-  const ds = rec("datastore") as unknown as DatastoreState | undefined;
+  const secret = (v: string | undefined) => new Secret(v ?? "");
+  const rec = <T>(id: string) => state.resources[id]?.state as unknown as T | undefined;
+  const lb = rec<LoadBalancerState>("load-balancer");
+  const ds = rec<DatastoreState>("datastore");
   const nodes = Array.from({ length: config.nodes.count }, (_, i) => ({
-    id: `node-${i}`,
-    s: rec(`node-${i}`) as unknown as NodeState | undefined,
+    resource: `node-${i}`,
+    s: rec<NodeState>(`node-${i}`),
   }))
-    .filter((n) => n.s !== undefined)
-    .map((n) => ({
-      resource: n.id,
-      name: n.s!.name,
-      zone: n.s!.zone,
-      privateIp: n.s!.privateIp,
-      ...(n.s!.publicIp ? { publicIp: n.s!.publicIp } : {}),
+    .filter((n): n is { resource: string; s: NodeState } => n.s !== undefined)
+    .map(({ resource, s }) => ({
+      resource,
+      name: s.name,
+      zone: s.zone,
+      privateIp: s.privateIp,
+      ...(s.publicIp ? { publicIp: s.publicIp } : {}),
     }));
   const hostname = config.rancher.hostname;
-  const lbAddress = lb?.hostname ?? lb?.ips?.[0];
-  const tlsSan = [hostname, ...(lbAddress ? [lbAddress] : [])];
-  const db = config.datastore;
-  const endpoint = ds
-    ? `mysql://${db.username}:${show(state.secrets?.datastorePassword)}@tcp(${ds.host}:${ds.port})/${db.databaseName}`
-    : "";
+  const tlsSan = [hostname, ...(lb?.hostname ? [lb.hostname] : []), ...(lb?.ips ?? [])];
+  const endpointParts = ds && {
+    user: config.datastore.username,
+    password: secret(state.secrets?.datastorePassword),
+    host: ds.host,
+    port: ds.port,
+    database: config.datastore.databaseName,
+  };
   const servers = nodes.map((n) => ({
     node: n.resource,
-    configYaml: [
-      `token: ${show(state.secrets?.k3sToken)}`,
-      `datastore-endpoint: "${endpoint}"`,
-      ...(ds?.tls.required ? ["datastore-cafile: /etc/rancher/k3s/datastore-ca.pem"] : []),
-      "tls-san:",
-      ...tlsSan.map((s) => `  - ${s}`),
-      `node-ip: ${n.privateIp}`,
-      'write-kubeconfig-mode: "0600"',
-      "",
-    ].join("\n"),
+    configYaml: endpointParts
+      ? renderK3sConfig({
+          token: secret(state.secrets?.k3sToken),
+          datastore: endpointParts,
+          datastoreTls: ds?.tls.required ?? false,
+          tlsSan,
+          nodeIp: n.privateIp,
+          showSecrets,
+        })
+      : "",
   }));
-  const replicas = config.rancher.replicas ?? Math.min(config.nodes.count, 3);
-  const bootstrap = show(state.secrets?.rancherBootstrapPassword);
-  const l7 = config.loadBalancer.mode === "l7";
-  const installCommands = [
-    "helm repo add jetstack https://charts.jetstack.io",
-    "helm repo add rancher-stable https://releases.rancher.com/server-charts/stable",
-    "helm repo update",
-    ...(l7
-      ? []
-      : [
-          "helm upgrade --install cert-manager jetstack/cert-manager --namespace cert-manager --create-namespace --set crds.enabled=true --wait",
-        ]),
-    [
-      "helm upgrade --install rancher rancher-stable/rancher --namespace cattle-system --create-namespace",
-      `--version ${config.rancher.version}`,
-      `--set hostname=${hostname}`,
-      `--set replicas=${replicas}`,
-      `--set bootstrapPassword=${bootstrap}`,
-      ...(l7 ? ["--set tls=external"] : []),
-      "--wait",
-    ].join(" "),
-  ];
   const first = nodes[0];
-  const kubeconfigCommands = first
-    ? [
-        `ssh ubuntu@${first.publicIp ?? first.privateIp} sudo cat /etc/rancher/k3s/k3s.yaml > kubeconfig.yaml`,
-        `sed -i 's#https://127.0.0.1:6443#https://${first.publicIp ?? first.privateIp}:6443#' kubeconfig.yaml`,
-        "export KUBECONFIG=$PWD/kubeconfig.yaml",
-      ]
-    : [];
+  const mask = (v: string | undefined) => (showSecrets ? (v ?? "") : Secret.redacted);
   return {
     cluster: config.name,
     rancherUrl: `https://${hostname}`,
@@ -93,16 +73,25 @@ export function buildOutputs(args: {
     datastore: { host: ds?.host ?? "", port: ds?.port ?? 0, tls: ds?.tls.required ?? false },
     k3s: {
       version: args.k3sVersion,
-      datastoreEndpoint: endpoint,
-      token: show(state.secrets?.k3sToken),
+      datastoreEndpoint: endpointParts ? datastoreEndpoint(endpointParts, showSecrets) : "",
+      token: mask(state.secrets?.k3sToken),
       tlsSan,
       servers,
     },
     rancher: {
       version: config.rancher.version,
-      bootstrapPassword: bootstrap,
-      installCommands,
-      kubeconfigCommands,
+      bootstrapPassword: mask(state.secrets?.rancherBootstrapPassword),
+      installCommands: renderRancherCommands({
+        hostname,
+        version: config.rancher.version,
+        replicas: config.rancher.replicas ?? config.nodes.count,
+        mode: config.loadBalancer.mode,
+        bootstrapPassword: secret(state.secrets?.rancherBootstrapPassword),
+        showSecrets,
+      }),
+      kubeconfigCommands: first
+        ? kubeconfigCommands({ firstServer: { address: first.publicIp ?? first.privateIp }, hostname })
+        : [],
     },
     secretsShown: showSecrets,
   };

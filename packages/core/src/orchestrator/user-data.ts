@@ -1,4 +1,7 @@
+import { METADATA_READERS, renderCloudInit } from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
+import type { NetworkState } from "../resources/network.js";
+import { Secret } from "../secret.js";
 import type { ClusterSecrets } from "../state/types.js";
 
 /** Everything the node bootstrap needs that core knows before the node exists. */
@@ -7,22 +10,44 @@ export interface UserDataInput {
   readonly index: number;
   readonly k3sVersion: string;
   readonly secrets: ClusterSecrets;
-  /** Shell function body printing a published value, from the compute provider. */
-  readonly metadataReader: string | undefined;
+  /** The compute provider's name and metadata reader (a shell function body printing a published value). */
+  readonly provider: { readonly name: string; readonly metadataReader?: string | undefined };
+  /** The network the node joins; on L7 its subnets are the ranges the LB connects from. */
+  readonly network: NetworkState | undefined;
 }
 
-/** Renders the cloud-init user data for one server. Replaced by the bootstrap generator once it lands. */
+/**
+ * The cloud-init user data for one server. It depends only on the config, the secrets and the network, so
+ * nodes are created without waiting for the datastore or the LB: values known later (datastore host, first
+ * server IP) are published to the nodes and read at boot.
+ */
 export function renderUserData(input: UserDataInput): string {
-  const { config, index, k3sVersion } = input;
-  return [
-    "#cloud-config",
-    `# k3sinfra ${config.name} server ${index}, K3s ${k3sVersion}`,
-    "write_files:",
-    "  - path: /etc/rancher/k3s/config.yaml",
-    '    permissions: "0600"',
-    "    content: |",
-    `      token: ${input.secrets.k3sToken}`,
-    `      tls-san: [${config.rancher.hostname}]`,
-    "",
-  ].join("\n");
+  const { config, index, secrets } = input;
+  const reader =
+    input.provider.metadataReader ?? METADATA_READERS[input.provider.name as keyof typeof METADATA_READERS];
+  if (!reader)
+    throw new Error(
+      `provider ${input.provider.name} declares no metadataReader, so its nodes cannot learn the datastore endpoint at boot`,
+    );
+  const sourceCidrs = (input.network?.subnets ?? [])
+    .map((s) => s.cidr)
+    .filter((c): c is string => c !== undefined);
+  return renderCloudInit({
+    index,
+    // The count is not part of one server's bootstrap; a fixed value keeps scaling from replacing servers.
+    count: index + 1,
+    k3sVersion: input.k3sVersion,
+    token: new Secret(secrets.k3sToken),
+    datastore: {
+      user: config.datastore.username,
+      password: new Secret(secrets.datastorePassword),
+      database: config.datastore.databaseName,
+    },
+    hostname: config.rancher.hostname,
+    loadBalancer: {
+      mode: config.loadBalancer.mode,
+      ...(config.loadBalancer.mode === "l7" ? { sourceCidrs } : {}),
+    },
+    metadataReader: reader,
+  });
 }

@@ -245,6 +245,8 @@ export function createMemoryProvider(cloud?: MemoryCloud): CloudProvider<MemoryO
   return defineProvider<MemoryOptions>({
     name: "memory",
     capabilities: memoryCapabilities,
+    // The fake cloud "publishes" into files, as a provider with a metadata service would into tags.
+    metadataReader: 'cat "/var/lib/k3sinfra/metadata/$1" 2>/dev/null',
     parseOptions(raw) {
       const o = (raw ?? {}) as Record<string, unknown>;
       const unknown = Object.keys(o).filter((k) => k !== "persistPath");
