@@ -1,1 +1,13 @@
-export {};
+// @k3sinfra/provider-aws. Importing it loads no AWS SDK: each service imports its client on first use.
+export { AWS_ZONES, awsCapabilities } from "./capabilities.js";
+export { type AwsClientSettings, AwsClients, LazyAwsClients } from "./clients.js";
+export { awsCodes, hasAwsCode, mapAwsError } from "./errors.js";
+export { type AwsOptions, parseAwsOptions } from "./options.js";
+export { aws, aws as default } from "./provider.js";
+export { AwsDatastoreService } from "./services/datastore.js";
+export { AwsDnsRecordService, HERITAGE_PREFIX } from "./services/dns.js";
+export { AwsLoadBalancerService } from "./services/load-balancer.js";
+export { AwsNetworkService, assertSafeRules } from "./services/network.js";
+export { AwsNodeService, PUBLISH_PREFIX } from "./services/nodes.js";
+export { datastoreInstanceClass, nodeInstanceType } from "./sizing.js";
+export { validateAwsConfig } from "./validate.js";

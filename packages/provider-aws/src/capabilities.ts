@@ -1,0 +1,41 @@
+import type { ProviderCapabilities } from "@k3sinfra/core";
+
+const letters = (region: string, suffixes: string): string[] => [...suffixes].map((s) => `${region}${s}`);
+
+/**
+ * Zones every account sees in common regions, so core can default and check `zones` offline. Zone letters
+ * map to different physical zones per account, and some accounts lack a letter (us-west-1, ap-northeast-1b),
+ * which is why those are listed conservatively. https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html
+ */
+export const AWS_ZONES: Readonly<Record<string, readonly string[]>> = {
+  "us-east-1": letters("us-east-1", "abcdef"),
+  "us-east-2": letters("us-east-2", "abc"),
+  "us-west-2": letters("us-west-2", "abcd"),
+  "ca-central-1": letters("ca-central-1", "abd"),
+  "eu-west-1": letters("eu-west-1", "abc"),
+  "eu-west-2": letters("eu-west-2", "abc"),
+  "eu-west-3": letters("eu-west-3", "abc"),
+  "eu-central-1": letters("eu-central-1", "abc"),
+  "eu-north-1": letters("eu-north-1", "abc"),
+  "ap-southeast-1": letters("ap-southeast-1", "abc"),
+  "ap-southeast-2": letters("ap-southeast-2", "abc"),
+  "ap-northeast-1": letters("ap-northeast-1", "acd"),
+  "ap-south-1": letters("ap-south-1", "abc"),
+  "sa-east-1": letters("sa-east-1", "abc"),
+};
+
+/** What the AWS provider can do, as data. */
+export const awsCapabilities: ProviderCapabilities = {
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  loadBalancerModes: ["l4", "l7"],
+  loadBalancerAddress: "hostname",
+  // ALB terminates TLS only with an ACM certificate the user brings (its ARN in loadBalancer.certificate).
+  l7NeedsCertificate: true,
+  dnsRecordTypes: ["A", "CNAME", "ALIAS"],
+  dnsProxy: false,
+  datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],
+  // RDS MySQL accepts TLS but does not require it unless require_secure_transport is set in a parameter group.
+  datastoreTls: "optional",
+  zones: AWS_ZONES,
+  credentialEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"],
+};

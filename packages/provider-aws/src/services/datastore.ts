@@ -1,0 +1,389 @@
+import type { DBInstance, RDS } from "@aws-sdk/client-rds";
+import {
+  type DatastoreService,
+  type DatastoreSpec,
+  type DatastoreState,
+  InvalidConfigError,
+  ProviderError,
+  type ResourceContext,
+  type Tags,
+  waitUntil,
+} from "@k3sinfra/core";
+import { awsCall, collectPages } from "../call.js";
+import type { AwsClients } from "../clients.js";
+import { hasAwsCode } from "../errors.js";
+import type { AwsOptions } from "../options.js";
+import { datastoreInstanceClass } from "../sizing.js";
+import { hasTags, tagList, tagRecord } from "../tags.js";
+
+// Statuses from which an instance never becomes available by waiting.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+const FAILED = [
+  "failed",
+  "incompatible-restore",
+  "incompatible-parameters",
+  "incompatible-network",
+  "deleting",
+  "deleted",
+];
+/** RDS needs hours at worst (Multi-AZ, large storage); the orchestrator's signal is the real bound. */
+const RDS_WAIT_MS = 4 * 60 * 60_000;
+
+/** Timestamp for final snapshot ids: `20260131T120000`. */
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").toLowerCase();
+
+/** What the datastore service needs from the cluster config beyond the spec. */
+export interface DatastoreSettings {
+  /** Database K3s uses (`datastore.databaseName`); created by RDS so kine finds it. */
+  readonly databaseName?: string | undefined;
+}
+
+/**
+ * RDS for MySQL, private (no public address, reachable only through the datastore security group),
+ * encrypted, with automated backups, in a DB subnet group over the cluster's zones.
+ */
+export class AwsDatastoreService implements DatastoreService {
+  readonly updatable = [
+    "deletionProtection",
+    "backupRetentionDays",
+    "storageGiB",
+    "highAvailability",
+    "size",
+    "instanceClass",
+  ] as const satisfies readonly (keyof DatastoreSpec)[];
+  readonly #clients: AwsClients;
+  readonly #options: AwsOptions;
+  readonly #settings: DatastoreSettings;
+
+  constructor(clients: AwsClients, options: AwsOptions, settings: DatastoreSettings = {}) {
+    this.#clients = clients;
+    this.#options = options;
+    this.#settings = settings;
+  }
+
+  native(): Promise<RDS> {
+    return this.#clients.rds();
+  }
+
+  async create(spec: DatastoreSpec, ctx: ResourceContext): Promise<DatastoreState> {
+    const rds = await this.#clients.rds();
+    const instanceClass = this.#instanceClass(spec);
+    await this.#ensureSubnetGroup(rds, spec, ctx);
+    const password = spec.password.reveal();
+    try {
+      ctx.report(`creating RDS MySQL ${spec.version} ${instanceClass}`);
+      await awsCall(
+        `RDS CreateDBInstance (${ctx.name})`,
+        ctx,
+        (o) =>
+          rds.createDBInstance(
+            {
+              DBInstanceIdentifier: ctx.name,
+              DBInstanceClass: instanceClass,
+              Engine: "mysql",
+              EngineVersion: spec.version,
+              AutoMinorVersionUpgrade: true,
+              DBName: this.#settings.databaseName,
+              MasterUsername: spec.username,
+              MasterUserPassword: password,
+              AllocatedStorage: spec.storageGiB,
+              StorageType: "gp3",
+              StorageEncrypted: true,
+              // Explicit: RDS defaults to public when no subnet group or the default one is used.
+              PubliclyAccessible: false,
+              DBSubnetGroupName: ctx.name,
+              VpcSecurityGroupIds: [spec.network.groups.datastore],
+              MultiAZ: this.#multiAz(spec),
+              DeletionProtection: spec.deletionProtection,
+              BackupRetentionPeriod: spec.backupRetentionDays,
+              CopyTagsToSnapshot: true,
+              Port: 3306,
+              Tags: tagList(ctx.tags, { Name: ctx.name }),
+            },
+            o,
+          ),
+        [password],
+      );
+    } catch (error) {
+      // RDS has no idempotency token: an instance of this name is the one an earlier run made, if it is ours.
+      if (!hasAwsCode(error, "DBInstanceAlreadyExistsFault", "DBInstanceAlreadyExists")) throw error;
+      const existing = await this.#describe(rds, ctx.name, ctx);
+      if (!existing) throw error;
+      if (!hasTags(tagRecord(existing.TagList), ctx.tags))
+        throw new ProviderError(
+          `RDS instance ${ctx.name} exists but is not tagged as this cluster's; rename the cluster or remove the instance.`,
+          { cause: error },
+        );
+      ctx.report(`adopting RDS instance ${ctx.name} (${existing.DBInstanceStatus})`);
+    }
+    return this.#waitAvailable(rds, ctx.name, ctx, () => true);
+  }
+
+  async read(state: DatastoreState, ctx: ResourceContext): Promise<DatastoreState | undefined> {
+    const rds = await this.#clients.rds();
+    const db = await this.#describe(rds, state.name, ctx);
+    return db && db.DBInstanceStatus !== "deleting" ? toState(db) : undefined;
+  }
+
+  async update(state: DatastoreState, spec: DatastoreSpec, ctx: ResourceContext): Promise<DatastoreState> {
+    const rds = await this.#clients.rds();
+    const db = await this.#describe(rds, state.name, ctx);
+    if (!db)
+      throw new ProviderError(`RDS instance ${state.name} no longer exists; run apply to create it again.`);
+    const instanceClass = this.#instanceClass(spec);
+    const multiAz = this.#multiAz(spec);
+    if ((db.AllocatedStorage ?? 0) > spec.storageGiB)
+      throw new InvalidConfigError([
+        {
+          path: "datastore.storageGiB",
+          message: `cannot shrink RDS storage from ${db.AllocatedStorage} to ${spec.storageGiB} GiB; RDS storage only grows`,
+        },
+      ]);
+    const change = {
+      ...(db.DeletionProtection !== spec.deletionProtection && {
+        DeletionProtection: spec.deletionProtection,
+      }),
+      ...(db.BackupRetentionPeriod !== spec.backupRetentionDays && {
+        BackupRetentionPeriod: spec.backupRetentionDays,
+      }),
+      ...(db.AllocatedStorage !== spec.storageGiB && { AllocatedStorage: spec.storageGiB }),
+      ...(db.MultiAZ !== multiAz && { MultiAZ: multiAz }),
+      ...(db.DBInstanceClass !== instanceClass && { DBInstanceClass: instanceClass }),
+    };
+    if (Object.keys(change).length > 0) {
+      ctx.report(`modifying RDS instance: ${Object.keys(change).join(", ")}`);
+      await awsCall(`RDS ModifyDBInstance (${state.name})`, ctx, (o) =>
+        rds.modifyDBInstance({ DBInstanceIdentifier: state.name, ApplyImmediately: true, ...change }, o),
+      );
+    }
+    // Right after the call the instance may still say `available` with the change pending: wait until the
+    // change shows, not just for the status.
+    return this.#waitAvailable(rds, state.name, ctx, (d) => {
+      const pending = d.PendingModifiedValues ?? {};
+      return (
+        d.DeletionProtection === spec.deletionProtection &&
+        d.BackupRetentionPeriod === spec.backupRetentionDays &&
+        (d.AllocatedStorage ?? 0) >= spec.storageGiB &&
+        d.MultiAZ === multiAz &&
+        d.DBInstanceClass === instanceClass &&
+        pending.AllocatedStorage === undefined &&
+        pending.DBInstanceClass === undefined &&
+        pending.MultiAZ === undefined &&
+        pending.BackupRetentionPeriod === undefined
+      );
+    });
+  }
+
+  /**
+   * Deletes the instance, then its subnet group. Like Terraform's `skip_final_snapshot = false`, a final
+   * snapshot `<name>-final-<timestamp>` is taken unless `options.aws.finalSnapshot` is false: the database
+   * holds the whole K3s cluster. Deletion protection is never turned off here; core does that through
+   * `update` when the user allows it.
+   */
+  async delete(state: DatastoreState, ctx: ResourceContext): Promise<void> {
+    const rds = await this.#clients.rds();
+    const db = await this.#describe(rds, state.name, ctx);
+    if (db && db.DBInstanceStatus !== "deleting") {
+      if (db.DeletionProtection)
+        throw new ProviderError(
+          `RDS instance ${state.name} has deletion protection on. Set datastore.deletionProtection: false and run apply, then destroy again.`,
+        );
+      const finalSnapshot = this.#options.finalSnapshot !== false;
+      const snapshotId = `${state.name}-final-${stamp(new Date())}`;
+      await waitUntil(
+        async () => {
+          try {
+            await awsCall(`RDS DeleteDBInstance (${state.name})`, ctx, (o) =>
+              rds.deleteDBInstance(
+                finalSnapshot
+                  ? {
+                      DBInstanceIdentifier: state.name,
+                      SkipFinalSnapshot: false,
+                      FinalDBSnapshotIdentifier: snapshotId,
+                      DeleteAutomatedBackups: true,
+                    }
+                  : {
+                      DBInstanceIdentifier: state.name,
+                      SkipFinalSnapshot: true,
+                      // Without a final snapshot, keep the automated backups until their retention ends.
+                      DeleteAutomatedBackups: false,
+                    },
+                o,
+              ),
+            );
+            return { state: "SUCCESS", value: undefined };
+          } catch (error) {
+            if (hasAwsCode(error, "DBInstanceNotFoundFault", "DBInstanceNotFound"))
+              return { state: "SUCCESS", value: undefined };
+            // Still creating or modifying: it can be deleted once that finishes.
+            if (hasAwsCode(error, "InvalidDBInstanceStateFault", "InvalidDBInstanceState"))
+              return { state: "RETRY", reason: "instance is busy" };
+            throw error;
+          }
+        },
+        {
+          description: `RDS instance ${state.name} to accept deletion`,
+          maxWaitMs: RDS_WAIT_MS,
+          signal: ctx.signal,
+          ...ctx.poll,
+        },
+      );
+      ctx.report(
+        finalSnapshot ? `deleting; final snapshot ${snapshotId}` : "deleting without a final snapshot",
+      );
+    }
+    await waitUntil(
+      async () => {
+        const d = await this.#describe(rds, state.name, ctx);
+        return d
+          ? { state: "RETRY", reason: `instance is ${d.DBInstanceStatus}` }
+          : { state: "SUCCESS", value: undefined };
+      },
+      {
+        description: `RDS instance ${state.name} to be deleted`,
+        maxWaitMs: RDS_WAIT_MS,
+        signal: ctx.signal,
+        ...ctx.poll,
+      },
+    );
+    await waitUntil(
+      async () => {
+        try {
+          await awsCall(`RDS DeleteDBSubnetGroup (${state.name})`, ctx, (o) =>
+            rds.deleteDBSubnetGroup({ DBSubnetGroupName: state.name }, o),
+          );
+          return { state: "SUCCESS", value: undefined };
+        } catch (error) {
+          if (hasAwsCode(error, "DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"))
+            return { state: "SUCCESS", value: undefined };
+          if (hasAwsCode(error, "InvalidDBSubnetGroupStateFault", "InvalidDBSubnetGroupState"))
+            return { state: "RETRY", reason: "subnet group still in use" };
+          throw error;
+        }
+      },
+      {
+        description: `DB subnet group ${state.name} to be deleted`,
+        maxWaitMs: 30 * 60_000,
+        signal: ctx.signal,
+        ...ctx.poll,
+      },
+    );
+  }
+
+  async findByTags(tags: Tags, ctx: ResourceContext): Promise<DatastoreState[]> {
+    const rds = await this.#clients.rds();
+    // DescribeDBInstances cannot filter by tag; its TagList carries them, so filter here.
+    const all = await collectPages(
+      (Marker) => awsCall("RDS DescribeDBInstances", ctx, (o) => rds.describeDBInstances({ Marker }, o)),
+      (p) => p.DBInstances,
+      (p) => p.Marker,
+    );
+    return all
+      .filter((db) => db.DBInstanceStatus !== "deleting" && hasTags(tagRecord(db.TagList), tags))
+      .map(toState);
+  }
+
+  #instanceClass(spec: DatastoreSpec): string {
+    const cls =
+      spec.instanceClass ?? this.#options.datastoreInstanceClass ?? datastoreInstanceClass(spec.size);
+    if (!cls)
+      throw new InvalidConfigError([
+        { path: "datastore.size", message: "maps to no RDS class; set datastore.instanceClass" },
+      ]);
+    return cls;
+  }
+
+  #multiAz(spec: DatastoreSpec): boolean {
+    return this.#options.multiAz ?? spec.highAvailability;
+  }
+
+  async #ensureSubnetGroup(rds: RDS, spec: DatastoreSpec, ctx: ResourceContext): Promise<void> {
+    const subnetIds = spec.network.subnets.map((s) => s.id);
+    if (new Set(spec.network.subnets.map((s) => s.zone)).size < 2)
+      throw new InvalidConfigError([
+        {
+          path: "zones",
+          message: "RDS needs subnets in at least 2 zones for its DB subnet group; list 2 zones",
+        },
+      ]);
+    try {
+      await awsCall(`RDS CreateDBSubnetGroup (${ctx.name})`, ctx, (o) =>
+        rds.createDBSubnetGroup(
+          {
+            DBSubnetGroupName: ctx.name,
+            DBSubnetGroupDescription: `k3sinfra ${ctx.cluster}: datastore subnets`,
+            SubnetIds: subnetIds,
+            Tags: tagList(ctx.tags, { Name: ctx.name }),
+          },
+          o,
+        ),
+      );
+    } catch (error) {
+      if (!hasAwsCode(error, "DBSubnetGroupAlreadyExistsFault", "DBSubnetGroupAlreadyExists")) throw error;
+      const out = await awsCall(`RDS DescribeDBSubnetGroups (${ctx.name})`, ctx, (o) =>
+        rds.describeDBSubnetGroups({ DBSubnetGroupName: ctx.name }, o),
+      );
+      const group = out.DBSubnetGroups?.[0];
+      const have = new Set((group?.Subnets ?? []).map((s) => s.SubnetIdentifier));
+      if (group && (have.size !== subnetIds.length || subnetIds.some((id) => !have.has(id)))) {
+        ctx.report(`updating the subnets of DB subnet group ${ctx.name}`);
+        await awsCall(`RDS ModifyDBSubnetGroup (${ctx.name})`, ctx, (o) =>
+          rds.modifyDBSubnetGroup({ DBSubnetGroupName: ctx.name, SubnetIds: subnetIds }, o),
+        );
+      }
+    }
+  }
+
+  async #describe(rds: RDS, name: string, ctx: ResourceContext): Promise<DBInstance | undefined> {
+    try {
+      const out = await awsCall(`RDS DescribeDBInstances (${name})`, ctx, (o) =>
+        rds.describeDBInstances({ DBInstanceIdentifier: name }, o),
+      );
+      return out.DBInstances?.[0];
+    } catch (error) {
+      if (hasAwsCode(error, "DBInstanceNotFoundFault", "DBInstanceNotFound")) return undefined;
+      throw error;
+    }
+  }
+
+  #waitAvailable(
+    rds: RDS,
+    name: string,
+    ctx: ResourceContext,
+    settled: (db: DBInstance) => boolean,
+  ): Promise<DatastoreState> {
+    return waitUntil(
+      async () => {
+        const db = await this.#describe(rds, name, ctx);
+        const status = db?.DBInstanceStatus;
+        if (!db) return { state: "RETRY", reason: "instance not visible yet" };
+        if (status && FAILED.includes(status))
+          return { state: "FAILURE", reason: `RDS instance ${name} is ${status}` };
+        if (status === "available" && db.Endpoint?.Address && settled(db))
+          return { state: "SUCCESS", value: toState(db) };
+        return { state: "RETRY", reason: `RDS instance is ${status}` };
+      },
+      {
+        description: `RDS instance ${name} to be available`,
+        maxWaitMs: RDS_WAIT_MS,
+        signal: ctx.signal,
+        ...ctx.poll,
+        onRetry: (n, reason) => {
+          if (n % 10 === 1) ctx.report(`waiting: ${reason}`);
+        },
+      },
+    );
+  }
+}
+
+const toState = (db: DBInstance): DatastoreState => ({
+  id: db.DBInstanceArn ?? db.DBInstanceIdentifier!,
+  name: db.DBInstanceIdentifier!,
+  host: db.Endpoint?.Address ?? "",
+  port: db.Endpoint?.Port ?? 3306,
+  engineVersion: db.EngineVersion ?? "",
+  status: db.DBInstanceStatus ?? "unknown",
+  deletionProtection: db.DeletionProtection ?? false,
+  // The default parameter group leaves require_secure_transport off; TLS works with the RDS CA bundle.
+  tls: { required: false },
+});

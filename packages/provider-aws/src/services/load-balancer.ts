@@ -1,0 +1,551 @@
+import type {
+  Action,
+  ElasticLoadBalancingV2,
+  LoadBalancer,
+  TargetGroup,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  type HealthCheck,
+  InvalidConfigError,
+  type LoadBalancerService,
+  type LoadBalancerSpec,
+  type LoadBalancerState,
+  type NodeState,
+  ProviderError,
+  type ResourceContext,
+  type Tags,
+  type TargetsState,
+  waitUntil,
+} from "@k3sinfra/core";
+import { awsCall, collectPages } from "../call.js";
+import type { AwsClients } from "../clients.js";
+import { hasAwsCode } from "../errors.js";
+import { type AwsOptions, DEFAULT_SSL_POLICY } from "../options.js";
+import { hasTags, tagList, tagRecord } from "../tags.js";
+
+const LB_NOT_FOUND = ["LoadBalancerNotFoundException", "LoadBalancerNotFound"];
+const TG_NOT_FOUND = ["TargetGroupNotFoundException", "TargetGroupNotFound"];
+const LB_WAIT_MS = 20 * 60_000;
+
+/** Target group ports per mode: L4 passes 80 and 443 through; L7 speaks HTTP to Traefik's :80 only. */
+const targetPorts = (mode: LoadBalancerSpec["mode"]): number[] => (mode === "l4" ? [80, 443] : [80]);
+const targetGroupName = (lbName: string, port: number) => `${lbName}-${port}`;
+
+/**
+ * L7 health check (anchors-k3s.md §4, open question 1). An ALB cannot send the Rancher Host header, so
+ * Traefik answers a host-less request with 404 (no router matches). We accept 200-404: 404 proves Traefik is
+ * serving on the node, 200 is what a host-less /healthz route would answer should one be added, and 5xx or
+ * no answer marks the node unhealthy. It checks ingress liveness, not Rancher itself, which is also what the
+ * L4 TCP check proves.
+ */
+const L7_MATCHER = "200-404";
+
+const healthCheckSettings = (mode: LoadBalancerSpec["mode"], hc: HealthCheck) => {
+  // An ALB only checks over HTTP(S); an NLB check over HTTP without a Host header would get Traefik's 404.
+  const http = mode === "l7";
+  return {
+    HealthCheckEnabled: true,
+    HealthCheckProtocol: http ? ("HTTP" as const) : ("TCP" as const),
+    HealthCheckPort: String(hc.port),
+    ...(http ? { HealthCheckPath: hc.path ?? "/healthz", Matcher: { HttpCode: L7_MATCHER } } : {}),
+    HealthCheckIntervalSeconds: hc.intervalSeconds,
+    HealthCheckTimeoutSeconds: Math.min(hc.timeoutSeconds, hc.intervalSeconds - 1),
+    HealthyThresholdCount: hc.healthyThreshold,
+    UnhealthyThresholdCount: hc.unhealthyThreshold,
+  };
+};
+
+/** ELBv2: an internet-facing NLB (L4, TCP passthrough) or ALB (L7, TLS with an ACM certificate). */
+export class AwsLoadBalancerService implements LoadBalancerService {
+  readonly updatable = [
+    "healthCheck",
+    "idleTimeoutSeconds",
+    "crossZone",
+    "certificate",
+  ] as const satisfies readonly (keyof LoadBalancerSpec)[];
+  readonly #clients: AwsClients;
+  readonly #options: AwsOptions;
+
+  constructor(clients: AwsClients, options: AwsOptions) {
+    this.#clients = clients;
+    this.#options = options;
+  }
+
+  native(): Promise<ElasticLoadBalancingV2> {
+    return this.#clients.elbv2();
+  }
+
+  /** Creates or adopts the LB, then converges its attributes, target groups and listeners to the spec. */
+  async create(spec: LoadBalancerSpec, ctx: ResourceContext): Promise<LoadBalancerState> {
+    const elb = await this.#clients.elbv2();
+    const type = spec.mode === "l4" ? "network" : "application";
+    const subnets = spec.network.subnets.filter((s) => spec.zones.includes(s.zone));
+    if (subnets.length < 2)
+      throw new InvalidConfigError([
+        { path: "zones", message: "a load balancer on AWS needs subnets in at least 2 zones" },
+      ]);
+    if (spec.mode === "l7" && !spec.certificate)
+      throw new InvalidConfigError([
+        { path: "loadBalancer.certificate", message: "is required for l7: an ACM certificate ARN" },
+      ]);
+
+    let lb = await this.#findByName(elb, ctx.name, ctx);
+    if (lb) {
+      const tags = await this.#tags(elb, [lb.LoadBalancerArn!], ctx);
+      if (!hasTags(tags.get(lb.LoadBalancerArn!) ?? {}, ctx.tags))
+        throw new ProviderError(
+          `Load balancer ${ctx.name} exists but is not tagged as this cluster's; rename the cluster or remove it.`,
+        );
+      if (lb.Type !== type)
+        throw new ProviderError(
+          `Load balancer ${ctx.name} is ${lb.Type === "network" ? "an NLB (l4)" : "an ALB (l7)"}; changing the mode replaces it.`,
+        );
+    } else {
+      ctx.report(`creating ${type === "network" ? "NLB" : "ALB"} ${ctx.name}`);
+      try {
+        const out = await awsCall(`ELBv2 CreateLoadBalancer (${ctx.name})`, ctx, (o) =>
+          elb.createLoadBalancer(
+            {
+              Name: ctx.name,
+              Type: type,
+              Scheme: this.#options.scheme ?? "internet-facing",
+              IpAddressType: "ipv4",
+              Subnets: subnets.map((s) => s.id),
+              // An NLB accepts security groups only at creation (load-balancer-security-groups.html).
+              SecurityGroups: [spec.network.groups.loadBalancer],
+              Tags: tagList(ctx.tags, { Name: ctx.name }),
+            },
+            o,
+          ),
+        );
+        lb = out.LoadBalancers?.[0];
+      } catch (error) {
+        if (!hasAwsCode(error, "DuplicateLoadBalancerNameException", "DuplicateLoadBalancerName"))
+          throw error;
+        lb = await this.#findByName(elb, ctx.name, ctx);
+      }
+    }
+    if (!lb?.LoadBalancerArn) throw new ProviderError(`ELBv2 returned no load balancer for ${ctx.name}.`);
+    const lbArn = lb.LoadBalancerArn;
+    lb = await this.#waitActive(elb, lbArn, ctx);
+
+    await awsCall(`ELBv2 ModifyLoadBalancerAttributes (${ctx.name})`, ctx, (o) =>
+      elb.modifyLoadBalancerAttributes(
+        {
+          LoadBalancerArn: lbArn,
+          Attributes:
+            spec.mode === "l4"
+              ? // Off by default on an NLB: without it a zone whose node is down black-holes its share.
+                [{ Key: "load_balancing.cross_zone.enabled", Value: String(spec.crossZone) }]
+              : [
+                  // Rancher's websockets (shells, agents) want long-lived connections.
+                  { Key: "idle_timeout.timeout_seconds", Value: String(spec.idleTimeoutSeconds) },
+                  { Key: "routing.http.drop_invalid_header_fields.enabled", Value: "true" },
+                ],
+        },
+        o,
+      ),
+    );
+
+    const groups = new Map<number, string>();
+    for (const port of targetPorts(spec.mode)) {
+      groups.set(port, await this.#ensureTargetGroup(elb, lb.VpcId!, ctx.name, port, spec, ctx));
+    }
+    await this.#ensureListeners(elb, lbArn, spec, groups, ctx);
+    return this.#toState(lb, spec.mode, spec);
+  }
+
+  async read(state: LoadBalancerState, ctx: ResourceContext): Promise<LoadBalancerState | undefined> {
+    const elb = await this.#clients.elbv2();
+    const lb = await this.#findByArn(elb, state.id, ctx);
+    return lb ? { ...this.#toState(lb, state.mode), sourceCidrs: state.sourceCidrs } : undefined;
+  }
+
+  /** Converges the in-place settings; the same path as `create`, which already reconciles an existing LB. */
+  update(
+    _state: LoadBalancerState,
+    spec: LoadBalancerSpec,
+    ctx: ResourceContext,
+  ): Promise<LoadBalancerState> {
+    return this.create(spec, ctx);
+  }
+
+  /** Listeners, then the LB (waiting until it is gone), then the target groups it no longer uses. */
+  async delete(state: LoadBalancerState, ctx: ResourceContext): Promise<void> {
+    const elb = await this.#clients.elbv2();
+    if (state.id.includes(":loadbalancer/")) {
+      const lb = await this.#findByArn(elb, state.id, ctx);
+      if (lb) {
+        const listeners = await this.#listeners(elb, state.id, ctx);
+        for (const l of listeners) {
+          try {
+            await awsCall("ELBv2 DeleteListener", ctx, (o) =>
+              elb.deleteListener({ ListenerArn: l.ListenerArn }, o),
+            );
+          } catch (error) {
+            if (!hasAwsCode(error, "ListenerNotFoundException", "ListenerNotFound")) throw error;
+          }
+        }
+        ctx.report(`deleting load balancer ${state.name}`);
+        // Succeeds when the LB is already gone (DeleteLoadBalancer API reference).
+        await awsCall(`ELBv2 DeleteLoadBalancer (${state.name})`, ctx, (o) =>
+          elb.deleteLoadBalancer({ LoadBalancerArn: state.id }, o),
+        );
+        await waitUntil(
+          async () =>
+            (await this.#findByArn(elb, state.id, ctx))
+              ? { state: "RETRY", reason: "load balancer still exists" }
+              : { state: "SUCCESS", value: undefined },
+          {
+            description: `load balancer ${state.name} to be deleted`,
+            maxWaitMs: LB_WAIT_MS,
+            signal: ctx.signal,
+            ...ctx.poll,
+          },
+        );
+      }
+    }
+    for (const port of [80, 443]) {
+      const tg = await this.#targetGroupByName(elb, targetGroupName(state.name, port), ctx);
+      if (!tg) continue;
+      // A target group stays "in use" for a moment after its listener or LB goes.
+      await waitUntil(
+        async () => {
+          try {
+            await awsCall("ELBv2 DeleteTargetGroup", ctx, (o) =>
+              elb.deleteTargetGroup({ TargetGroupArn: tg.TargetGroupArn }, o),
+            );
+            return { state: "SUCCESS", value: undefined };
+          } catch (error) {
+            if (hasAwsCode(error, ...TG_NOT_FOUND)) return { state: "SUCCESS", value: undefined };
+            if (hasAwsCode(error, "ResourceInUseException", "ResourceInUse"))
+              return { state: "RETRY", reason: "target group still in use" };
+            throw error;
+          }
+        },
+        {
+          description: `target group ${tg.TargetGroupName} to be deleted`,
+          maxWaitMs: LB_WAIT_MS,
+          signal: ctx.signal,
+          ...ctx.poll,
+        },
+      );
+    }
+  }
+
+  async findByTags(tags: Tags, ctx: ResourceContext): Promise<LoadBalancerState[]> {
+    const elb = await this.#clients.elbv2();
+    const lbs = await collectPages(
+      (Marker) =>
+        awsCall("ELBv2 DescribeLoadBalancers", ctx, (o) => elb.describeLoadBalancers({ Marker }, o)),
+      (p) => p.LoadBalancers,
+      (p) => p.NextMarker,
+    );
+    const lbTags = await this.#tags(
+      elb,
+      lbs.map((lb) => lb.LoadBalancerArn!),
+      ctx,
+    );
+    const found = lbs
+      .filter((lb) => hasTags(lbTags.get(lb.LoadBalancerArn!) ?? {}, tags))
+      .map((lb) => this.#toState(lb, lb.Type === "application" ? "l7" : "l4"));
+    // Target groups left behind by an interrupted delete (their LB already gone) are found too, as a state
+    // whose id is not a load balancer ARN, so the destroy sweep removes them.
+    const tgs = await collectPages(
+      (Marker) => awsCall("ELBv2 DescribeTargetGroups", ctx, (o) => elb.describeTargetGroups({ Marker }, o)),
+      (p) => p.TargetGroups,
+      (p) => p.NextMarker,
+    );
+    const orphans = tgs.filter((tg) => (tg.LoadBalancerArns ?? []).length === 0);
+    const tgTags = await this.#tags(
+      elb,
+      orphans.map((tg) => tg.TargetGroupArn!),
+      ctx,
+    );
+    const names = new Set(found.map((s) => s.name));
+    for (const tg of orphans) {
+      const lbName = (tg.TargetGroupName ?? "").replace(/-(80|443)$/, "");
+      if (names.has(lbName) || !hasTags(tgTags.get(tg.TargetGroupArn!) ?? {}, tags)) continue;
+      names.add(lbName);
+      found.push({
+        id: tg.TargetGroupArn!,
+        name: lbName,
+        mode: tg.Protocol === "HTTP" ? "l7" : "l4",
+        status: "orphaned",
+      });
+    }
+    return found;
+  }
+
+  /** Registers exactly these instances in every target group of the LB. */
+  async setTargets(
+    lb: LoadBalancerState,
+    nodes: readonly NodeState[],
+    ctx: ResourceContext,
+  ): Promise<TargetsState> {
+    const elb = await this.#clients.elbv2();
+    const wanted = [...new Set(nodes.map((n) => n.id))].sort();
+    for (const port of targetPorts(lb.mode)) {
+      const name = targetGroupName(lb.name, port);
+      const tg = await this.#targetGroupByName(elb, name, ctx);
+      if (!tg?.TargetGroupArn)
+        throw new ProviderError(`Target group ${name} does not exist; run apply to create it.`);
+      const current = await this.#registered(elb, tg.TargetGroupArn, ctx);
+      const add = wanted.filter((id) => !current.includes(id));
+      const remove = current.filter((id) => !wanted.includes(id));
+      if (add.length > 0)
+        await awsCall(`ELBv2 RegisterTargets (${name})`, ctx, (o) =>
+          elb.registerTargets({ TargetGroupArn: tg.TargetGroupArn, Targets: add.map((Id) => ({ Id })) }, o),
+        );
+      if (remove.length > 0)
+        await awsCall(`ELBv2 DeregisterTargets (${name})`, ctx, (o) =>
+          elb.deregisterTargets(
+            { TargetGroupArn: tg.TargetGroupArn, Targets: remove.map((Id) => ({ Id })) },
+            o,
+          ),
+        );
+    }
+    return { id: lb.id, nodeIds: wanted };
+  }
+
+  async getTargets(lb: LoadBalancerState, ctx: ResourceContext): Promise<TargetsState | undefined> {
+    const elb = await this.#clients.elbv2();
+    if (!(await this.#findByArn(elb, lb.id, ctx))) return undefined;
+    let common: string[] | undefined;
+    for (const port of targetPorts(lb.mode)) {
+      const tg = await this.#targetGroupByName(elb, targetGroupName(lb.name, port), ctx);
+      const ids = tg?.TargetGroupArn ? await this.#registered(elb, tg.TargetGroupArn, ctx) : [];
+      // A node missing from any group is not fully registered: report only those in every group.
+      common = common === undefined ? ids : common.filter((id) => ids.includes(id));
+    }
+    return { id: lb.id, nodeIds: (common ?? []).sort() };
+  }
+
+  #toState(lb: LoadBalancer, mode: LoadBalancerSpec["mode"], spec?: LoadBalancerSpec): LoadBalancerState {
+    const cidrs = spec?.network.subnets
+      .filter((s) => spec.zones.includes(s.zone))
+      .map((s) => s.cidr)
+      .filter((c): c is string => Boolean(c));
+    return {
+      id: lb.LoadBalancerArn!,
+      name: lb.LoadBalancerName!,
+      mode,
+      hostname: lb.DNSName,
+      alias:
+        lb.CanonicalHostedZoneId && lb.DNSName
+          ? { zoneId: lb.CanonicalHostedZoneId, dnsName: lb.DNSName }
+          : undefined,
+      // An ALB connects to the targets from its nodes in these subnets: Traefik trusts their forwarded headers.
+      sourceCidrs: mode === "l7" && cidrs && cidrs.length > 0 ? cidrs : undefined,
+      status: lb.State?.Code ?? "unknown",
+    };
+  }
+
+  async #findByName(elb: ElasticLoadBalancingV2, name: string, ctx: ResourceContext) {
+    try {
+      const out = await awsCall(`ELBv2 DescribeLoadBalancers (${name})`, ctx, (o) =>
+        elb.describeLoadBalancers({ Names: [name] }, o),
+      );
+      return out.LoadBalancers?.[0];
+    } catch (error) {
+      if (hasAwsCode(error, ...LB_NOT_FOUND)) return undefined;
+      throw error;
+    }
+  }
+
+  async #findByArn(elb: ElasticLoadBalancingV2, arn: string, ctx: ResourceContext) {
+    if (!arn.includes(":loadbalancer/")) return undefined;
+    try {
+      const out = await awsCall("ELBv2 DescribeLoadBalancers", ctx, (o) =>
+        elb.describeLoadBalancers({ LoadBalancerArns: [arn] }, o),
+      );
+      return out.LoadBalancers?.[0];
+    } catch (error) {
+      if (hasAwsCode(error, ...LB_NOT_FOUND)) return undefined;
+      throw error;
+    }
+  }
+
+  async #tags(elb: ElasticLoadBalancingV2, arns: readonly string[], ctx: ResourceContext) {
+    const tags = new Map<string, Record<string, string>>();
+    // DescribeTags takes at most 20 ARNs per call.
+    for (let i = 0; i < arns.length; i += 20) {
+      const out = await awsCall("ELBv2 DescribeTags", ctx, (o) =>
+        elb.describeTags({ ResourceArns: arns.slice(i, i + 20) }, o),
+      );
+      for (const d of out.TagDescriptions ?? []) tags.set(d.ResourceArn!, tagRecord(d.Tags));
+    }
+    return tags;
+  }
+
+  #waitActive(elb: ElasticLoadBalancingV2, arn: string, ctx: ResourceContext): Promise<LoadBalancer> {
+    return waitUntil(
+      async () => {
+        const lb = await this.#findByArn(elb, arn, ctx);
+        const code = lb?.State?.Code;
+        if (lb && code === "active") return { state: "SUCCESS", value: lb };
+        if (code === "failed")
+          return { state: "FAILURE", reason: lb?.State?.Reason ?? "load balancer failed" };
+        return { state: "RETRY", reason: `load balancer is ${code ?? "not visible yet"}` };
+      },
+      {
+        description: `load balancer ${arn} to be active`,
+        maxWaitMs: LB_WAIT_MS,
+        signal: ctx.signal,
+        ...ctx.poll,
+        onRetry: (n, reason) => {
+          if (n % 5 === 1) ctx.report(`waiting: ${reason}`);
+        },
+      },
+    );
+  }
+
+  async #targetGroupByName(elb: ElasticLoadBalancingV2, name: string, ctx: ResourceContext) {
+    try {
+      const out = await awsCall(`ELBv2 DescribeTargetGroups (${name})`, ctx, (o) =>
+        elb.describeTargetGroups({ Names: [name] }, o),
+      );
+      return out.TargetGroups?.[0];
+    } catch (error) {
+      if (hasAwsCode(error, ...TG_NOT_FOUND)) return undefined;
+      throw error;
+    }
+  }
+
+  async #ensureTargetGroup(
+    elb: ElasticLoadBalancingV2,
+    vpcId: string,
+    lbName: string,
+    port: number,
+    spec: LoadBalancerSpec,
+    ctx: ResourceContext,
+  ): Promise<string> {
+    const name = targetGroupName(lbName, port);
+    const health = healthCheckSettings(spec.mode, spec.healthCheck);
+    let tg: TargetGroup | undefined = await this.#targetGroupByName(elb, name, ctx);
+    if (tg) {
+      await awsCall(`ELBv2 ModifyTargetGroup (${name})`, ctx, (o) =>
+        elb.modifyTargetGroup({ TargetGroupArn: tg!.TargetGroupArn, ...health }, o),
+      );
+    } else {
+      const out = await awsCall(`ELBv2 CreateTargetGroup (${name})`, ctx, (o) =>
+        elb.createTargetGroup(
+          {
+            Name: name,
+            Protocol: spec.mode === "l4" ? "TCP" : "HTTP",
+            Port: port,
+            VpcId: vpcId,
+            TargetType: "instance",
+            ...health,
+            Tags: tagList(ctx.tags, { Name: name }),
+          },
+          o,
+        ),
+      );
+      tg = out.TargetGroups?.[0];
+    }
+    if (!tg?.TargetGroupArn) throw new ProviderError(`ELBv2 returned no target group for ${name}.`);
+    await awsCall(`ELBv2 ModifyTargetGroupAttributes (${name})`, ctx, (o) =>
+      elb.modifyTargetGroupAttributes(
+        {
+          TargetGroupArn: tg!.TargetGroupArn,
+          Attributes: [
+            // Default 300 s: a replaced node would hold up every change for five minutes.
+            { Key: "deregistration_delay.timeout_seconds", Value: "30" },
+            // Traefik in K3s does not expect the PROXY header; turning it on breaks every request (anchors B.4).
+            ...(spec.mode === "l4" ? [{ Key: "proxy_protocol_v2.enabled", Value: "false" }] : []),
+          ],
+        },
+        o,
+      ),
+    );
+    return tg.TargetGroupArn;
+  }
+
+  async #listeners(elb: ElasticLoadBalancingV2, lbArn: string, ctx: ResourceContext) {
+    try {
+      return await collectPages(
+        (Marker) =>
+          awsCall("ELBv2 DescribeListeners", ctx, (o) =>
+            elb.describeListeners({ LoadBalancerArn: lbArn, Marker }, o),
+          ),
+        (p) => p.Listeners,
+        (p) => p.NextMarker,
+      );
+    } catch (error) {
+      if (hasAwsCode(error, ...LB_NOT_FOUND)) return [];
+      throw error;
+    }
+  }
+
+  async #ensureListeners(
+    elb: ElasticLoadBalancingV2,
+    lbArn: string,
+    spec: LoadBalancerSpec,
+    groups: ReadonlyMap<number, string>,
+    ctx: ResourceContext,
+  ): Promise<void> {
+    const forward = (port: number): Action[] => [{ Type: "forward", TargetGroupArn: groups.get(port)! }];
+    const wanted =
+      spec.mode === "l4"
+        ? [80, 443].map((port) => ({ Port: port, Protocol: "TCP" as const, DefaultActions: forward(port) }))
+        : [
+            {
+              Port: 443,
+              Protocol: "HTTPS" as const,
+              Certificates: [{ CertificateArn: spec.certificate! }],
+              SslPolicy: this.#options.sslPolicy ?? DEFAULT_SSL_POLICY,
+              DefaultActions: forward(80),
+            },
+            {
+              Port: 80,
+              Protocol: "HTTP" as const,
+              DefaultActions: [
+                {
+                  Type: "redirect" as const,
+                  RedirectConfig: { Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301" as const },
+                },
+              ],
+            },
+          ];
+    const existing = await this.#listeners(elb, lbArn, ctx);
+    for (const listener of wanted) {
+      const found = existing.find((l) => l.Port === listener.Port);
+      let arn = found?.ListenerArn;
+      if (arn) {
+        await awsCall(`ELBv2 ModifyListener (:${listener.Port})`, ctx, (o) =>
+          elb.modifyListener({ ListenerArn: arn, ...listener }, o),
+        );
+      } else {
+        const out = await awsCall(`ELBv2 CreateListener (:${listener.Port})`, ctx, (o) =>
+          elb.createListener({ LoadBalancerArn: lbArn, ...listener, Tags: tagList(ctx.tags) }, o),
+        );
+        arn = out.Listeners?.[0]?.ListenerArn;
+      }
+      if (spec.mode === "l4" && arn) {
+        // NLB TCP idle timeout (default 350 s, 60-6000 s) is a listener attribute.
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
+        await awsCall(`ELBv2 ModifyListenerAttributes (:${listener.Port})`, ctx, (o) =>
+          elb.modifyListenerAttributes(
+            {
+              ListenerArn: arn,
+              Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: String(spec.idleTimeoutSeconds) }],
+            },
+            o,
+          ),
+        );
+      }
+    }
+  }
+
+  async #registered(elb: ElasticLoadBalancingV2, tgArn: string, ctx: ResourceContext): Promise<string[]> {
+    const out = await awsCall("ELBv2 DescribeTargetHealth", ctx, (o) =>
+      elb.describeTargetHealth({ TargetGroupArn: tgArn }, o),
+    );
+    return (out.TargetHealthDescriptions ?? [])
+      .filter((d) => d.TargetHealth?.State !== "draining")
+      .map((d) => d.Target?.Id)
+      .filter((id): id is string => Boolean(id))
+      .sort();
+  }
+}
