@@ -29,6 +29,11 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       // Help and version are successes; everything else commander rejects is a usage error.
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
         return ExitCode.Success;
+      // commander already printed the message on stderr; --json callers also get it as the result.
+      if (argv.includes("--json")) {
+        const body = { error: { code: "Usage", message: error.message, exitCode: ExitCode.Usage } };
+        io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      }
       return ExitCode.Usage;
     }
     const style = makeStyle(colorsEnabled(io.isTTY, !argv.includes("--no-color"), io.env));

@@ -31,61 +31,56 @@ const fingerprint = (plan: Plan): string =>
  * from the one the user approved (state changed in between), it stops before touching anything.
  */
 export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => {
+  // Aborted by the caller (Ctrl-C) or by us when the plan changed under the lock.
   const controller = new AbortController();
-  const outer = s.io.signal;
-  const onOuterAbort = () => controller.abort(outer?.reason);
-  outer?.addEventListener("abort", onOuterAbort, { once: true });
-  try {
-    const result = await s.withApi(async ({ spec, options }) => {
-      const shown = await api.plan(spec, options);
-      if (!s.flags.json) s.print(renderPlan(shown, s.style));
-      if (!shown.empty) {
-        await confirm(s.io, {
-          yes: s.flags.yes,
-          question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
-          flagHint: "up changes infrastructure",
-          declined: "Up cancelled; nothing was changed.",
-        });
-      }
-      let changed = false;
-      const onEvent = (e: ProgressEvent) => {
-        if (e.type === "plan" && fingerprint(e.plan) !== fingerprint(shown)) {
-          changed = true;
-          controller.abort(new Error("plan changed"));
-        }
-        options.onEvent?.(e);
-      };
-      try {
-        return await api.up(spec, {
-          ...options,
-          onEvent,
-          signal: controller.signal,
-          ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
-        });
-      } catch (error) {
-        if (changed) {
-          throw new PlanRefusedError(
-            "The plan changed after it was shown (another run changed the state), so up stopped before changing anything. Run `k3sinfra up` again to review the new plan.",
-          );
-        }
-        throw error;
-      }
-    }, controller.signal);
-
-    if (s.flags.json) {
-      s.printJson(result);
-      return ExitCode.Success;
+  const signal = s.io.signal ? AbortSignal.any([s.io.signal, controller.signal]) : controller.signal;
+  const result = await s.withApi(async ({ spec, options }) => {
+    const shown = await api.plan(spec, options);
+    if (!s.flags.json) s.print(renderPlan(shown, s.style));
+    if (!shown.empty) {
+      await confirm(s.io, {
+        yes: s.flags.yes,
+        question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
+        flagHint: "up changes infrastructure",
+        declined: "Up cancelled; nothing was changed.",
+      });
     }
-    const n = countActions(result.plan);
-    s.print(
-      `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted.\n\n` +
-        `${s.style.bold("Rancher URL:")} ${result.outputs.rancherUrl}\n` +
-        "Run `k3sinfra outputs` for the K3s server configs and the Rancher install commands.\n",
-    );
+    let changed = false;
+    const onEvent = (e: ProgressEvent) => {
+      if (e.type === "plan" && fingerprint(e.plan) !== fingerprint(shown)) {
+        changed = true;
+        controller.abort(new Error("plan changed"));
+      }
+      options.onEvent?.(e);
+    };
+    try {
+      return await api.up(spec, {
+        ...options,
+        onEvent,
+        signal,
+        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+      });
+    } catch (error) {
+      if (changed) {
+        throw new PlanRefusedError(
+          "The plan changed after it was shown (another run changed the state), so up stopped before changing anything. Run `k3sinfra up` again to review the new plan.",
+        );
+      }
+      throw error;
+    }
+  }, signal);
+
+  if (s.flags.json) {
+    s.printJson(result);
     return ExitCode.Success;
-  } finally {
-    outer?.removeEventListener("abort", onOuterAbort);
   }
+  const n = countActions(result.plan);
+  s.print(
+    `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted.\n\n` +
+      `${s.style.bold("Rancher URL:")} ${result.outputs.rancherUrl}\n` +
+      "Run `k3sinfra outputs` for the K3s server configs and the Rancher install commands.\n",
+  );
+  return ExitCode.Success;
 };
 
 /** Options of `destroy`. */
@@ -124,6 +119,16 @@ export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<n
           "",
           s.style.red("--allow-protected: the database is deleted even if protected, with its data."),
         );
+      } else if (report.resources.some((r) => r.kind === "datastore")) {
+        const config = await api.validateConfig(spec, options);
+        if (config.datastore.deletionProtection) {
+          lines.push(
+            "",
+            s.style.yellow(
+              "The datastore has deletion protection: destroy deletes everything else and stops there. Pass --allow-protected to delete it and its data too.",
+            ),
+          );
+        }
       }
       s.print(`${lines.join("\n")}\n`);
     }

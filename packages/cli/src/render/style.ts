@@ -61,9 +61,10 @@ export const table = (rows: readonly (readonly string[])[], indent = ""): string
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell));
   }
   return rows
-    .map(
-      (row) =>
-        indent + row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join("  "),
+    .map((row) =>
+      (
+        indent + row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0))).join("  ")
+      ).trimEnd(),
     )
     .join("\n");
 };
