@@ -71,7 +71,7 @@ else
     mkdir -p "$DATADIR"
     chown "$RUNAS" "$DATADIR"
     "$INSTALL_DB" --no-defaults --user="$RUNAS" --datadir="$DATADIR" \
-      --auth-root-authentication-method=socket >&2
+      --auth-root-authentication-method=socket --skip-test-db >&2
   fi
   log "starting $SERVER on 127.0.0.1:$PORT"
   # setsid + nohup: the server outlives this script and the CI step's shell.
@@ -95,6 +95,9 @@ CREATE USER IF NOT EXISTS '$ADMIN'@'%' IDENTIFIED BY '$PASSWORD';
 ALTER USER '$ADMIN'@'%' IDENTIFIED BY '$PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO '$ADMIN'@'%' WITH GRANT OPTION;
 DROP USER IF EXISTS ''@'localhost';
+-- As mysql_secure_installation does: no world-accessible test database, like a managed server.
+DROP DATABASE IF EXISTS test;
+DELETE FROM mysql.db WHERE Db = 'test' OR Db = 'test\\_%';
 FLUSH PRIVILEGES;
 SQL
   log "admin user $ADMIN ready"
