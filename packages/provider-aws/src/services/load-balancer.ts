@@ -525,15 +525,21 @@ export class AwsLoadBalancerService implements LoadBalancerService {
       if (spec.mode === "l4" && arn) {
         // NLB TCP idle timeout (default 350 s, 60-6000 s) is a listener attribute.
         // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
-        await awsCall(`ELBv2 ModifyListenerAttributes (:${listener.Port})`, ctx, (o) =>
-          elb.modifyListenerAttributes(
-            {
-              ListenerArn: arn,
-              Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: String(spec.idleTimeoutSeconds) }],
-            },
-            o,
-          ),
-        );
+        try {
+          await awsCall(`ELBv2 ModifyListenerAttributes (:${listener.Port})`, ctx, (o) =>
+            elb.modifyListenerAttributes(
+              {
+                ListenerArn: arn,
+                Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: String(spec.idleTimeoutSeconds) }],
+              },
+              o,
+            ),
+          );
+        } catch (error) {
+          // An AWS-compatible endpoint without this (2024) API keeps the 350 s default: say so, carry on.
+          if (!hasAwsCode(error, "InvalidAction", "UnknownOperationException")) throw error;
+          ctx.report("this endpoint cannot set the NLB idle timeout; it stays at the 350 s default");
+        }
       }
     }
   }
