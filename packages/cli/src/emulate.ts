@@ -13,6 +13,8 @@ export interface EmulatedCloud {
   readonly spec: ClusterConfigInput;
   /** Where the emulated cloud is kept between commands. */
   readonly persistPath: string;
+  /** Config options naming real resources, left out of the emulated run (e.g. `options.aws.vpcId`). */
+  readonly ignored: readonly string[];
   /** Clouds being emulated. */
   readonly clouds: readonly ("aws" | "cloudflare")[];
   /** Lists what the emulated cloud holds (for tests and the banner). */
@@ -47,6 +49,30 @@ const REAL_CLOUD_VARS = [
   "CLOUDFLARE_API_KEY",
   "CLOUDFLARE_EMAIL",
 ];
+
+// options.aws keys that name real resources or endpoints; the emulator has its own, found by default.
+const REAL_AWS_OPTIONS = ["endpoint", "vpcId", "subnetIds", "hostedZoneId", "amiId"];
+
+/** The config for an emulated run: state in its own file, and no options that point at real AWS resources. */
+const emulatedSpec = (
+  input: ClusterConfigInput,
+  statePath: string,
+): { spec: ClusterConfigInput; ignored: string[] } => {
+  const options = { ...input.options };
+  const aws = options.aws;
+  const ignored: string[] = [];
+  if (aws && typeof aws === "object") {
+    const kept: Record<string, unknown> = { ...(aws as Record<string, unknown>) };
+    for (const key of REAL_AWS_OPTIONS) {
+      if (key in kept) {
+        delete kept[key];
+        ignored.push(`options.aws.${key}`);
+      }
+    }
+    options.aws = kept;
+  }
+  return { spec: { ...input, options, state: { ...input.state, path: statePath } }, ignored };
+};
 
 /** The clouds a config needs emulated; a UsageError when it uses one the emulator does not have. */
 export const cloudsFor = (input: ClusterConfigInput): ("aws" | "cloudflare")[] => {
@@ -104,6 +130,7 @@ export const startEmulatedCloud = async (
     env.CLOUDFLARE_BASE_URL = emulator.endpoints.cloudflare;
   }
 
+  const { spec, ignored } = emulatedSpec(input, join(dir, `${input.name}.state.json`));
   const scaled = Math.max(0.001, options.timeScale);
   return {
     env,
@@ -111,7 +138,8 @@ export const startEmulatedCloud = async (
       minDelayMs: Math.max(10, Math.round(2_000 * scaled)),
       maxDelayMs: Math.max(50, Math.round(30_000 * scaled)),
     },
-    spec: { ...input, state: { ...input.state, path: join(dir, `${input.name}.state.json`) } },
+    spec,
+    ignored,
     persistPath,
     clouds,
     inventory: () => emulator.inventory(),

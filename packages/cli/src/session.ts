@@ -104,6 +104,11 @@ export class Session {
               `Emulated resources are kept in ${emulated.persistPath}.`,
           ),
         );
+        if (emulated.ignored.length > 0) {
+          renderer.note(
+            `Ignored in the emulated run (they name real resources): ${emulated.ignored.join(", ")}.`,
+          );
+        }
       }
       const options: CommandOptions = {
         baseDir,

@@ -252,6 +252,20 @@ describe("progress", () => {
     expect(lines[3]).toMatch(/Warning: careful$/);
   });
 
+  it("plain: keeps the action from start and prints reads only when they fail", () => {
+    let out = "";
+    const r = new PlainRenderer({ write: (s: string) => (out += s) }, plain);
+    r.onEvent({ type: "resource", resource: "db", action: "create", phase: "start" });
+    r.onEvent({ type: "resource", resource: "db", action: "read", phase: "progress", message: "creating" });
+    r.onEvent({ type: "resource", resource: "node-0", action: "read", phase: "start" });
+    r.onEvent({ type: "resource", resource: "node-0", action: "read", phase: "done" });
+    r.onEvent({ type: "resource", resource: "dns", action: "read", phase: "failed", message: "403" });
+    const lines = out.trimEnd().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/db create progress: creating$/);
+    expect(lines[2]).toMatch(/dns read failed: 403$/);
+  });
+
   it("live: one line per resource, redrawn in place with ANSI cursor movement", () => {
     let out = "";
     const r = new LiveRenderer({ write: (s: string) => (out += s), columns: 80 }, plain);

@@ -78,7 +78,7 @@ export class LiveRenderer implements ProgressRenderer {
         message: event.message,
       });
     } else {
-      row.action = event.action;
+      // Keep the action from `start`: progress inside a create may be reported as a read.
       row.phase = event.phase;
       row.elapsedMs = event.elapsedMs ?? row.elapsedMs;
       if (event.message !== undefined) row.message = event.message;
@@ -155,6 +155,7 @@ export class PlainRenderer implements ProgressRenderer {
   readonly #out: Writer;
   readonly #style: Style;
   readonly #last = new Map<string, string>();
+  readonly #action = new Map<string, string>();
 
   constructor(out: Writer, style: Style) {
     this.#out = out;
@@ -167,12 +168,16 @@ export class PlainRenderer implements ProgressRenderer {
       return;
     }
     if (event.type !== "resource") return;
+    if (event.phase === "start") this.#action.set(event.resource, event.action);
+    // Plain reads (status, refresh before destroy) are only worth a line when something goes wrong.
+    const action = this.#action.get(event.resource) ?? event.action;
+    if (action === "read" && event.phase !== "failed" && event.phase !== "retry") return;
     const key = `${event.phase}:${event.message ?? ""}`;
     if (event.phase === "progress" && this.#last.get(event.resource) === key) return;
     this.#last.set(event.resource, key);
     const took = event.elapsedMs !== undefined ? ` after ${formatDuration(event.elapsedMs)}` : "";
     const message = event.message ? `: ${event.message}` : "";
-    this.note(`${event.resource} ${event.action} ${event.phase}${took}${message}`);
+    this.note(`${event.resource} ${action} ${event.phase}${took}${message}`);
   }
 
   note(line: string): void {
