@@ -11,7 +11,7 @@ export function describeWithTools(tools: readonly string[]): typeof describe | t
   const missing = tools.filter((t) => !has(t));
   if (missing.length === 0) return describe;
   if (!process.env.CI) {
-    console.warn(`skipping: ${missing.join(", ")} not installed (apt-get install -y shellcheck cloud-init)`);
+    console.warn(`skipping: ${missing.join(", ")} not installed (apt-get install -y ${missing.join(" ")})`);
     return describe.skip;
   }
   return describe;

@@ -1,0 +1,78 @@
+import { connect as netConnect, type Socket } from "node:net";
+import { checkServerIdentity, type PeerCertificate, type TLSSocket, connect as tlsConnect } from "node:tls";
+import type { ConnectTarget } from "./types.js";
+
+/** Runs `start` with a socket-level timeout and abort; resolves with the socket once `event` fires. */
+function open<S extends Socket>(
+  start: () => S,
+  event: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<S> {
+  return new Promise((resolve, reject) => {
+    const socket = start();
+    const fail = (error: Error) => {
+      socket.destroy();
+      signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    };
+    const onAbort = () => fail(new Error("aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.setTimeout(timeoutMs, () =>
+      fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })),
+    );
+    socket.once("error", fail);
+    socket.once(event, () => {
+      signal?.removeEventListener("abort", onAbort);
+      socket.setTimeout(0);
+      resolve(socket);
+    });
+  });
+}
+
+/** Opens and closes a TCP connection; resolves when it was accepted. */
+export async function tcpProbe(
+  target: ConnectTarget,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const t = target(port);
+  const socket = await open(() => netConnect({ host: t.host, port: t.port }), "connect", timeoutMs, signal);
+  socket.destroy();
+}
+
+/** What the TLS endpoint presented. */
+export interface TlsFacts {
+  readonly cert: PeerCertificate;
+  /** Whether this machine's trust store accepts the chain for the hostname. */
+  readonly trusted: boolean;
+  readonly trustError?: string | undefined;
+  /** `checkServerIdentity` result: undefined when the certificate covers the hostname. */
+  readonly identityError?: string | undefined;
+}
+
+/** Completes a TLS handshake with SNI = hostname and reports the certificate (verification is ours, not Node's). */
+export async function tlsProbe(
+  target: ConnectTarget,
+  hostname: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<TlsFacts> {
+  const t = target(443);
+  const socket: TLSSocket = await open(
+    () => tlsConnect({ host: t.host, port: t.port, servername: hostname, rejectUnauthorized: false }),
+    "secureConnect",
+    timeoutMs,
+    signal,
+  );
+  const cert = socket.getPeerCertificate();
+  const trustError = socket.authorizationError ? String(socket.authorizationError) : undefined;
+  socket.destroy();
+  return {
+    cert,
+    trusted: socket.authorized,
+    trustError,
+    identityError: checkServerIdentity(hostname, cert)?.message,
+  };
+}
