@@ -8,6 +8,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
+  RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
   waitUntilInstanceRunning,
@@ -140,5 +141,119 @@ describe("EC2 instances", () => {
     );
     expect(g.SecurityGroups?.[0]?.IpPermissions?.[0]?.IpRanges?.[0]?.CidrIp).toBe("0.0.0.0/0");
     await c.ec2.send(new CreateTagsCommand({ Resources: [sg.GroupId!], Tags: [{ Key: "k", Value: "v" }] }));
+  });
+});
+
+describe("EC2 rules", () => {
+  const runArgs = { ImageId: UBUNTU_SSM, InstanceType: "t3.micro" as const, MinCount: 1, MaxCount: 1 };
+
+  it("replays a ClientToken and rejects a changed request under the same token", async () => {
+    const a = await c.ec2.send(new RunInstancesCommand({ ...runArgs, ClientToken: "tok-1" }));
+    const b = await c.ec2.send(new RunInstancesCommand({ ...runArgs, ClientToken: "tok-1" }));
+    expect(b.ReservationId).toBe(a.ReservationId);
+    expect(b.Instances?.[0]?.InstanceId).toBe(a.Instances?.[0]?.InstanceId);
+    const e = await errorOf(
+      c.ec2.send(new RunInstancesCommand({ ...runArgs, InstanceType: "t3.small", ClientToken: "tok-1" })),
+    );
+    expect(e.name).toBe("IdempotentParameterMismatch");
+    const byToken = await c.ec2.send(
+      new DescribeInstancesCommand({ Filters: [{ Name: "client-token", Values: ["tok-1"] }] }),
+    );
+    expect(byToken.Reservations).toHaveLength(1);
+  });
+
+  it("validates requests against the model and the documented rules", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ MinCount: undefined }, "MissingParameter"],
+      [{ InstanceType: "m5.huge" }, "InvalidParameterValue"],
+      [{ InstanceType: "t4g.small" }, "InvalidParameterValue"], // arm64 type with an amd64 AMI
+      [{ UserData: "not base64!" }, "InvalidParameterValue"],
+      [{ ImageId: "ami-0123456789abcdef0" }, "InvalidAMIID.NotFound"],
+      [{ MetadataOptions: { HttpTokens: "sometimes" } }, "InvalidParameterValue"],
+      [{ SubnetId: "subnet-0123456789abcdef0" }, "InvalidSubnetID.NotFound"],
+      [{ SecurityGroupIds: ["sg-0123456789abcdef0"] }, "InvalidGroup.NotFound"],
+      [{ ClientToken: "x".repeat(65) }, "InvalidParameterValue"],
+    ];
+    for (const [patch, code] of cases) {
+      const e = await errorOf(c.ec2.send(new RunInstancesCommand({ ...runArgs, ...patch } as never)));
+      expect(`${JSON.stringify(patch)} ${e.name}`).toBe(`${JSON.stringify(patch)} ${code}`);
+    }
+    const nf = await errorOf(
+      c.ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] })),
+    );
+    expect(nf.name).toBe("InvalidInstanceID.NotFound");
+    const sgnf = await errorOf(
+      c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ["sg-0123456789abcdef0"] })),
+    );
+    expect(sgnf.name).toBe("InvalidGroup.NotFound");
+  });
+
+  it("refuses duplicate group names per VPC and deleting a group another group references", async () => {
+    const a = await c.ec2.send(new CreateSecurityGroupCommand({ GroupName: "ref-a", Description: "a" }));
+    const dup = await errorOf(
+      c.ec2.send(new CreateSecurityGroupCommand({ GroupName: "REF-A", Description: "a" })),
+    );
+    expect(dup.name).toBe("InvalidGroup.Duplicate");
+    const b = await c.ec2.send(new CreateSecurityGroupCommand({ GroupName: "ref-b", Description: "b" }));
+    await c.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: b.GroupId,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 3306, ToPort: 3306, UserIdGroupPairs: [{ GroupId: a.GroupId }] },
+        ],
+      }),
+    );
+    const dep = await errorOf(c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: a.GroupId })));
+    expect(dep.name).toBe("DependencyViolation");
+    await c.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: b.GroupId,
+        IpPermissions: [
+          { IpProtocol: "tcp", FromPort: 3306, ToPort: 3306, UserIdGroupPairs: [{ GroupId: a.GroupId }] },
+        ],
+      }),
+    );
+    await c.ec2.send(new DeleteSecurityGroupCommand({ GroupId: a.GroupId }));
+    const byTag = await c.ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: "tag-key", Values: ["k"] }] }),
+    );
+    expect(byTag.SecurityGroups?.map((g) => g.GroupName)).toEqual(["dup-test"]);
+  });
+
+  it("pages DescribeInstances with MaxResults/NextToken", async () => {
+    await c.ec2.send(
+      new RunInstancesCommand({
+        ...runArgs,
+        MinCount: 7,
+        MaxCount: 7,
+        TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "page", Value: "y" }] }],
+      }),
+    );
+    for (let i = 0; i < 5; i++) {
+      await c.ec2.send(
+        new RunInstancesCommand({
+          ...runArgs,
+          TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "page", Value: "y" }] }],
+        }),
+      );
+    }
+    const ids: string[] = [];
+    let NextToken: string | undefined;
+    let pages = 0;
+    do {
+      const out = await c.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: "tag:page", Values: ["y"] }],
+          MaxResults: 5,
+          NextToken,
+        }),
+      );
+      for (const r of out.Reservations ?? []) for (const i of r.Instances ?? []) ids.push(i.InstanceId!);
+      NextToken = out.NextToken;
+      pages++;
+    } while (NextToken);
+    expect(ids).toHaveLength(12);
+    expect(new Set(ids).size).toBe(12);
+    expect(pages).toBe(2);
   });
 });
