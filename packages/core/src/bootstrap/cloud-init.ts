@@ -16,8 +16,8 @@ import { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
 export interface BootstrapInput {
   /** 0-based position; node 0 starts K3s first. */
   readonly index: number;
-  /** Servers in the cluster. */
-  readonly count: number;
+  /** Servers in the cluster, only to validate `index`; it does not change the user data, so scaling never replaces a server. */
+  readonly count?: number | undefined;
   /** Pinned K3s release, e.g. `v1.33.12+k3s1` (see `resolveK3sVersion`). */
   readonly k3sVersion: string;
   /** Shared cluster token. */
@@ -70,9 +70,12 @@ const DSN_BREAKING = /[@/:()?#\s"'\\]/;
 export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
-  if (!Number.isInteger(input.count) || input.count < 1) add("nodes.count", "must be a positive integer");
-  if (!Number.isInteger(input.index) || input.index < 0 || input.index >= input.count)
-    add("nodes.index", `must be between 0 and ${input.count - 1}`);
+  const count = input.count ?? Number.POSITIVE_INFINITY;
+  if (!Number.isInteger(input.index) || input.index < 0 || input.index >= count)
+    add(
+      "nodes.index",
+      input.count === undefined ? "must be a non-negative integer" : `must be below ${count}`,
+    );
   if (!/^v\d+\.\d+\.\d+\+k3s\d+$/.test(input.k3sVersion))
     add("k3s.version", "must be a K3s release such as v1.33.12+k3s1");
   if (input.token.reveal().length < 16 || /\s/.test(input.token.reveal()))
@@ -141,7 +144,6 @@ export function renderCloudInit(input: BootstrapInput): string {
   }
   const script = renderBootstrapScript({
     index: input.index,
-    count: input.count,
     k3sVersion: input.k3sVersion,
     datastoreHost: ds.host ?? "",
     datastorePort: ds.port ?? 3306,

@@ -14,7 +14,6 @@ export const PLACEHOLDERS = {
 /** What the script needs; every value is validated by the caller and contains no quote or secret. */
 export interface ScriptOptions {
   readonly index: number;
-  readonly count: number;
   readonly k3sVersion: string;
   /** Known datastore host/port; an empty host means "wait for the published `datastore-host`". */
   readonly datastoreHost: string;
@@ -39,7 +38,7 @@ const sq = (value: string): string => `'${value}'`;
  */
 export function renderBootstrapScript(o: ScriptOptions): string {
   return `#!/bin/sh
-# k3sinfra bootstrap for K3s server ${o.index + 1} of ${o.count}. Generated: do not edit.
+# k3sinfra bootstrap for K3s server ${o.index + 1} (index ${o.index}). Generated: do not edit.
 # Secrets live only in ${CONFIG_TEMPLATE_PATH} and ${K3S_CONFIG_PATH} (both 0600), never in arguments.
 set -eu
 umask 077

@@ -85,6 +85,11 @@ describe("renderCloudInit", () => {
     expect(fileAt(byUrl, CONFIG_TEMPLATE_PATH)!.content).toContain("datastore-cafile:");
   });
 
+  it("does not depend on the node count, so scaling never replaces a server", () => {
+    expect(renderCloudInit(input(1, 2))).toBe(renderCloudInit(input(1, 3)));
+    expect(renderCloudInit(input(1, 2))).toBe(renderCloudInit({ ...input(1, 2), count: undefined }));
+  });
+
   it("refuses invalid input with config issues", () => {
     const bad = () =>
       renderCloudInit(

@@ -21,7 +21,5 @@ export function describeWithTools(tools: readonly string[]): typeof describe | t
 export function requireTools(tools: readonly string[]): void {
   const missing = tools.filter((t) => !has(t));
   if (missing.length > 0)
-    throw new Error(
-      `${missing.join(", ")} required when CI is set: apt-get install -y shellcheck cloud-init`,
-    );
+    throw new Error(`${missing.join(", ")} required when CI is set: apt-get install -y ${missing.join(" ")}`);
 }
