@@ -1,0 +1,74 @@
+import { existsSync } from "node:fs";
+import { copyFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startEmulator } from "@k3sinfra/emulator";
+import { describe, expect, it } from "vitest";
+import { runCli, tempDir } from "./helpers.js";
+
+const example = resolve(fileURLToPath(import.meta.url), "../../../../examples/aws.yaml");
+
+// The example config when the provider-aws engineer has written it; until then an equivalent one.
+const writeAwsConfig = async (dir: string): Promise<string> => {
+  const path = join(dir, "k3sinfra.yaml");
+  if (existsSync(example)) await copyFile(example, path);
+  else {
+    await writeFile(
+      path,
+      "name: emu\nprovider: aws\nregion: us-east-1\ndns:\n  zone: example.com\nrancher:\n  hostname: rancher.example.com\n",
+    );
+  }
+  return path;
+};
+
+describe("--emulate end to end", () => {
+  it("up → status → outputs → destroy against the emulated AWS leaves its inventory empty", async () => {
+    const dir = await tempDir();
+    const config = await writeAwsConfig(dir);
+    // Real credentials in the environment must not reach the emulated run.
+    const env = { AWS_PROFILE: "real-account-profile", AWS_SESSION_TOKEN: "real" };
+    const cli = (...args: string[]) =>
+      runCli(["--config", config, "--emulate", "--time-scale", "0.005", ...args], { env });
+
+    const up = await cli("up", "--yes");
+    expect(up.stderr).toContain("EMULATED CLOUD (aws");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain("Up complete");
+    expect(up.stdout).toMatch(/Rancher URL: https:\/\/\S+/);
+
+    const status = await cli("status", "--json");
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as {
+      exists: boolean;
+      resources: { resource: string; status: string }[];
+    };
+    expect(report.exists).toBe(true);
+    expect(report.resources.filter((r) => r.status !== "ok")).toEqual([]);
+
+    const outputs = await cli("outputs");
+    expect(outputs.code, outputs.stderr).toBe(0);
+    expect(outputs.stdout).toMatch(/hostname\s+\S+\.elb\.us-east-1\.amazonaws\.com/);
+    expect(outputs.stdout).toMatch(/node-0\s+\S+\s+us-east-1[a-f]\s+\d+\.\d+\.\d+\.\d+/);
+    expect(outputs.stdout).toMatch(/datastore-endpoint\s+mysql:\/\/\w+:\*{8}@tcp\(/);
+
+    const destroy = await cli("destroy", "--yes", "--allow-protected");
+    expect(destroy.code, destroy.stderr).toBe(0);
+    expect(destroy.stdout).toContain("Destroy complete");
+
+    // The emulated cloud persisted between commands: reopen it (at the same time scale, which its clocks use)
+    // and look. The network's delete succeeded, so the instances holding its security groups are terminated.
+    const persistPath = join(dir, ".k3sinfra", "emulator", `${await clusterName(config)}.json`);
+    const emulator = await startEmulator({ persistPath, timeScale: 0.005, log: () => undefined });
+    try {
+      const left = emulator.inventory().filter((i) => !/^(deleted|terminated)$/.test(i.state));
+      expect(left).toEqual([]);
+    } finally {
+      await emulator.stop();
+    }
+  }, 120_000);
+});
+
+const clusterName = async (config: string): Promise<string> => {
+  const { loadConfig } = await import("@k3sinfra/core");
+  return (await loadConfig(config)).name;
+};
