@@ -150,17 +150,18 @@ if [ "$NODE_INDEX" -gt 0 ]; then
     die "the first server at $FIRST_SERVER_IP did not answer /ping within $PING_WAIT s"
 fi
 
-if [ "$(installed_version)" = "$K3S_VERSION" ]; then
-  if [ "$changed" = 1 ]; then systemctl restart k3s || log "k3s did not restart cleanly; waiting for it"; fi
-else
+if [ "$(installed_version)" != "$K3S_VERSION" ]; then
   log "installing K3s $K3S_VERSION"
   retry 600 curl -fsSL -m 60 --proto '=https' -o /run/k3sinfra-install.sh https://get.k3s.io ||
     die "could not download https://get.k3s.io"
-  # The installer gets only the version; token and endpoint come from the config file.
-  INSTALL_K3S_VERSION="$K3S_VERSION" sh /run/k3sinfra-install.sh server ||
-    log "the installer reported a failure; waiting for K3s anyway (systemd keeps restarting it)"
+  # The installer gets only the version; token and endpoint come from the config file. It does not start
+  # K3s: the unit has no start timeout, so a blocking start would never reach our bounded wait below.
+  INSTALL_K3S_SKIP_START=true INSTALL_K3S_VERSION="$K3S_VERSION" sh /run/k3sinfra-install.sh server ||
+    die "the K3s installer failed"
   rm -f /run/k3sinfra-install.sh
+  changed=1
 fi
+if [ "$changed" = 1 ]; then systemctl restart --no-block k3s; else systemctl start --no-block k3s; fi
 
 retry "$PING_WAIT" pong 127.0.0.1 ||
   die "K3s did not answer https://127.0.0.1:6443/ping within $PING_WAIT s; see journalctl -u k3s"

@@ -34,6 +34,9 @@ describe("bootstrap script, run under sh with a faked node", () => {
     expect(run.read(K3S_CONFIG_PATH)).toBe(expected);
     const installer = run.log.find((l) => l.startsWith("installer "))!;
     expect(installer).toMatch(/^installer server env:.*INSTALL_K3S_VERSION=v1\.33\.12\+k3s1/);
+    expect(installer).toContain("INSTALL_K3S_SKIP_START=true");
+    const start = run.log.indexOf("systemctl restart --no-block k3s");
+    expect(start).toBeGreaterThan(run.log.indexOf(installer));
     expect(run.log.some((l) => l.includes("/ping") && !l.includes("127.0.0.1"))).toBe(false);
     noSecrets(run.log);
     noSecrets(run.stderr.split("\n"));
