@@ -117,7 +117,8 @@ export const tlsSans = (input: Pick<BootstrapInput, "hostname" | "loadBalancer">
  * `#cloud-config` user data for one K3s server: the 0600 config template, the datastore CA, the L7
  * Traefik HelmChartConfig and the bootstrap script, run once by `runcmd`. The same for every provider; the
  * metadata reader is the only provider-specific part. Contains secrets (token, datastore password).
- * Throws `InvalidConfigError` for an invalid input.
+ * About 7 KB plus an inline CA bundle; EC2 caps user data at 16 KB, so prefer `caUrl` for big bundles
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). Throws `InvalidConfigError`.
  */
 export function renderCloudInit(input: BootstrapInput): string {
   const issues = validateBootstrapInput(input);
