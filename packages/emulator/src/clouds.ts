@@ -1,5 +1,7 @@
 /** The built-in clouds. Adding a cloud: a new folder exporting a CloudFactory, plus one line here. */
 import { createAwsCloud } from "./aws/index.js";
 import { registerCloud } from "./cloud.js";
+import { createCloudflareCloud } from "./cloudflare/index.js";
 
 registerCloud("aws", createAwsCloud);
+registerCloud("cloudflare", createCloudflareCloud);

@@ -11,6 +11,7 @@ import {
   type HttpResponse,
   type RoutedCall,
 } from "./cloud.js";
+import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
 import { Rng } from "./rng.js";
 import type {
@@ -208,7 +209,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   return {
     url,
     endpoints,
-    credentials: { aws: { ...AWS_TEST_CREDENTIALS } },
+    credentials: {
+      aws: { ...AWS_TEST_CREDENTIALS },
+      cloudflare: { apiToken: opts.fixtures?.cloudflare?.tokens?.[0] ?? CLOUDFLARE_TEST_TOKEN },
+    },
     inventory(filter: InventoryFilter = {}): InventoryItem[] {
       const out: InventoryItem[] = [];
       for (const c of clouds) {

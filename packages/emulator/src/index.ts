@@ -7,8 +7,11 @@ export type {
   RoutedCall,
 } from "./cloud.js";
 export { registerCloud, registeredClouds } from "./cloud.js";
+export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
 export type {
+  CloudflareFixtures,
+  CloudflarePlan,
   CloudName,
   Emulator,
   EmulatorOptions,

@@ -17,10 +17,23 @@ export interface EmulatorOptions {
   /** Load state from this JSON file at start and save it after each mutation (atomic write). */
   persistPath?: string;
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
-  fixtures?: { aws?: { hostedZones?: string[] } };
+  fixtures?: { aws?: { hostedZones?: string[] }; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
   mysql?: { host: string; port: number; user: string; password: string };
   log?: (line: string) => void;
+}
+
+/** Cloudflare plans, as far as they change DNS behaviour (comment length, record tags, minimum TTL). */
+export type CloudflarePlan = "free" | "pro" | "business" | "enterprise";
+
+/** What exists in the emulated Cloudflare account before the first request. */
+export interface CloudflareFixtures {
+  /** Zones in the account; default `["example.com"]` on the Free plan. */
+  zones?: (string | { name: string; plan?: CloudflarePlan })[];
+  /** API tokens accepted (Bearer); default the one in `Emulator.credentials.cloudflare.apiToken`. */
+  tokens?: string[];
+  /** Per-token request quota; default 1200 requests per 300 s (the window scales with `timeScale`). */
+  rateLimit?: { requests?: number; windowSeconds?: number };
 }
 
 export type FaultKind = "throttle" | "error500" | "unavailable503" | "slow";
@@ -50,8 +63,10 @@ export interface InventoryItem {
   region?: string;
   state: string;
   tags: Record<string, string>;
-  /** Route 53 record sets: the hosted zone id (`Z…`, without `/hostedzone/`). */
+  /** Route 53 record sets: the hosted zone id (`Z…`, without `/hostedzone/`); Cloudflare DNS records: the zone id. */
   zoneId?: string;
+  /** Cloudflare DNS records: the record's comment (where tools without tags mark ownership). */
+  comment?: string;
   /** RDS instances backed by a real MariaDB (the `mysql` option): where to connect instead of `Endpoint`. */
   connect?: { host: string; port: number };
 }
@@ -78,7 +93,11 @@ export interface Emulator {
   /** Base URL, e.g. http://127.0.0.1:4566 */
   url: string;
   endpoints: { aws?: string; cloudflare?: string };
-  credentials: { aws: { accessKeyId: string; secretAccessKey: string } };
+  credentials: {
+    aws: { accessKeyId: string; secretAccessKey: string };
+    /** The first accepted Cloudflare API token (sent as `Authorization: Bearer …`). */
+    cloudflare: { apiToken: string };
+  };
   inventory(filter?: InventoryFilter): InventoryItem[];
   requestLog(): RequestLogEntry[];
   /** "ec2:RunInstances" -> n */
