@@ -1693,8 +1693,13 @@ export class Ec2Service {
       }
     }
 
-    const minCount = int(input, "MinCount") ?? 1;
-    const maxCount = int(input, "MaxCount") ?? 1;
+    // MinCount and MaxCount are required (RunInstances reference).
+    const minCount = int(input, "MinCount");
+    const maxCount = int(input, "MaxCount");
+    if (minCount === undefined)
+      throw new AwsError("MissingParameter", "The request must contain the parameter MinCount");
+    if (maxCount === undefined)
+      throw new AwsError("MissingParameter", "The request must contain the parameter MaxCount");
     if (minCount < 1 || maxCount < 1)
       throw new AwsError("InvalidParameterValue", "Value for parameter MinCount/MaxCount must be at least 1");
     if (minCount > maxCount)

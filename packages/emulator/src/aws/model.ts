@@ -234,7 +234,8 @@ function walkValue(
         return;
       }
       if (shape.enum && !shape.enum.includes(value)) {
-        bad(`Member must satisfy enum value set: [${shape.enum.join(", ")}]`);
+        const shown = shape.enum.length > 25 ? [...shape.enum.slice(0, 25), "..."] : shape.enum;
+        bad(`Member must satisfy enum value set: [${shown.join(", ")}]`);
         return;
       }
       const len = [...value].length;
@@ -285,10 +286,12 @@ export function problemToError(p: Problem, style: "ec2" | "rds" | "validation-er
       // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (MissingParameter, InvalidParameterValue)
       return p.kind === "missing"
         ? new AwsError("MissingParameter", `The request must contain the parameter ${p.wire}`)
-        : new AwsError(
-            "InvalidParameterValue",
-            `Value (${p.value ?? ""}) for parameter ${p.wire} is invalid. ${p.detail}`,
-          );
+        : p.detail.startsWith("Member must satisfy enum")
+          ? new AwsError("InvalidParameterValue", `Invalid value '${p.value ?? ""}' for ${p.wire}.`)
+          : new AwsError(
+              "InvalidParameterValue",
+              `Value (${p.value ?? ""}) for parameter ${p.wire} is invalid. ${p.detail}`,
+            );
     case "rds":
       // RDS reports both as InvalidParameterValue, e.g. "The parameter X must be provided and must not be blank."
       // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/CommonErrors.html
