@@ -70,7 +70,9 @@ describe("ELBv2 names and idempotency", () => {
       ),
     );
     expect(hc.name).toBe("ValidationError");
-    const port = await errorOf(c.elb.send(new CreateTargetGroupCommand({ Name: "p", Protocol: "TCP", Port: 70000, VpcId: vpcId })));
+    const port = await errorOf(
+      c.elb.send(new CreateTargetGroupCommand({ Name: "p", Protocol: "TCP", Port: 70000, VpcId: vpcId })),
+    );
     expect(port.name).toBe("ValidationError");
     expect(port.message).toMatch(/at 'port' failed to satisfy constraint/);
     const alb1 = await errorOf(

@@ -158,7 +158,12 @@ describe("Route 53", () => {
     );
     expect(bothForms.name).toBe("InvalidInput");
     const badTtl = await errorOf(
-      c.r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId, ChangeBatch: { Changes: [{ Action: "UPSERT", ResourceRecordSet: { ...rrs, TTL: -1 } }] } })),
+      c.r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId,
+          ChangeBatch: { Changes: [{ Action: "UPSERT", ResourceRecordSet: { ...rrs, TTL: -1 } }] },
+        }),
+      ),
     );
     expect(badTtl.name).toBe("InvalidInput");
   });
