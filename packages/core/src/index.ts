@@ -4,6 +4,7 @@ import "reflect-metadata";
 
 export * from "./api/index.js";
 export type * from "./api/types.js";
+export * from "./bootstrap/index.js";
 export type * from "./capabilities.js";
 export { parseConfig } from "./config/load.js";
 export type { BoundProvider, ResolvedConfig } from "./config/resolve.js";
@@ -16,6 +17,7 @@ export {
   RANCHER_K8S_RANGES,
 } from "./config/schema.js";
 export { createClusterContainer } from "./container.js";
+export * from "./datastore/index.js";
 export * from "./errors.js";
 export * from "./naming.js";
 export * from "./network-rules.js";
@@ -35,4 +37,5 @@ export * from "./state/index.js";
 export type * from "./state/types.js";
 export { STATE_VERSION } from "./state/types.js";
 export * from "./tokens.js";
+export * from "./verify/index.js";
 export * from "./wait.js";

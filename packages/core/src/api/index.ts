@@ -61,6 +61,7 @@ function orchestrator(session: Session, options: ApplyOptions): Orchestrator {
       parallelism: Math.max(1, options.parallelism ?? 4),
       timeouts: options.timeouts ?? {},
       env: options.env ?? process.env,
+      datastoreAddress: options.datastoreAddress ?? ((e) => e),
     },
   });
   return child.resolve(Orchestrator);

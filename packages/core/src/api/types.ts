@@ -63,6 +63,11 @@ export interface CommandOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Poll intervals handed to providers. */
   readonly poll?: PollPolicy;
+  /**
+   * Where this machine reaches the datastore (an SSH tunnel, a port-forward, an emulator's proxy); default:
+   * its own host and port. Used only by the readiness check.
+   */
+  readonly datastoreAddress?: (endpoint: { host: string; port: number }) => { host: string; port: number };
 }
 
 /** Options for commands that change infrastructure. */

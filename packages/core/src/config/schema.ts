@@ -86,6 +86,18 @@ export const ClusterConfigSchema = z
           .string()
           .regex(/^[a-z][a-z0-9_]{0,63}$/, "must be lowercase letters, digits or _, starting with a letter")
           .default("k3s"),
+        k3sUsername: z
+          .string()
+          .regex(
+            /^[a-z][a-z0-9_]{0,15}$/,
+            "must be 1-16 lowercase letters, digits or _, starting with a letter",
+          )
+          .default("k3s"),
+        check: z
+          .enum(["auto", "required", "off"], {
+            error: "must be auto (check when reachable from here), required, or off",
+          })
+          .default("auto"),
       })
       .strict()
       .default({
@@ -98,6 +110,8 @@ export const ClusterConfigSchema = z
         backupRetentionDays: 7,
         username: "k3sadmin",
         databaseName: "k3s",
+        k3sUsername: "k3s",
+        check: "auto",
       }),
     loadBalancer: z
       .object({

@@ -22,6 +22,7 @@ import { NodeService, type NodeState } from "../resources/node.js";
 import { withRetry } from "../retry.js";
 import { emptyState, nextState } from "../state/state.js";
 import type { ClusterSecrets, ClusterState, Intent, ResourceRecord, StateStore } from "../state/types.js";
+import { datastoreReadiness } from "./datastore-readiness.js";
 import { type DesiredResource, desiredResources, type ResourceKind, SpecBuilder } from "./desired.js";
 import { buildOutputs } from "./outputs.js";
 import { computePlan } from "./plan.js";
@@ -88,6 +89,7 @@ export const generateSecrets = (): ClusterSecrets => ({
   k3sToken: alphanumeric(48),
   datastorePassword: alphanumeric(32),
   rancherBootstrapPassword: alphanumeric(24),
+  datastoreK3sPassword: alphanumeric(32),
 });
 
 /**
@@ -304,10 +306,23 @@ export class Orchestrator {
               await nodes.publish(node, values, ctx.signal);
             }
           }
+          ctx.report("checking the datastore");
+          const readiness = await datastoreReadiness({
+            config: this.#config,
+            secrets: this.#state!.secrets!,
+            datastore,
+            address: this.#run.datastoreAddress({ host: datastore.host, port: datastore.port }),
+            signal: ctx.signal,
+          });
+          if (readiness.status === "skipped")
+            this.#emit({ type: "warning", message: `Datastore check skipped: ${readiness.reason}.` });
+          else
+            for (const w of readiness.warnings) this.#emit({ type: "warning", message: `Datastore: ${w}` });
           return {
             id: `${this.#config.name}-bootstrap`,
             published: Object.keys(values),
             nodeIds: all.map((n) => n.id),
+            datastore: readiness,
           };
         };
         return {
@@ -494,9 +509,9 @@ export class Orchestrator {
   async #loadForWrite(): Promise<ClusterState> {
     const state = (await this.#store.read()) ?? emptyState(this.#config.name);
     this.#state = state;
-    if (!state.secrets || !state.hostname) {
+    if (!state.secrets?.datastoreK3sPassword || !state.hostname) {
       await this.#save((s) => ({
-        secrets: s.secrets ?? generateSecrets(),
+        secrets: { ...generateSecrets(), ...s.secrets },
         hostname: s.hostname ?? this.#config.rancher.hostname,
       }));
     }

@@ -20,5 +20,6 @@ export interface RunSettings {
   readonly parallelism: number;
   readonly timeouts: NonNullable<ApplyOptions["timeouts"]>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly datastoreAddress: (endpoint: { host: string; port: number }) => { host: string; port: number };
 }
 export const RunSettingsToken = token<RunSettings>("RunSettings");

@@ -54,11 +54,10 @@ export class SecretsCipher {
 
   /** Encrypts `secrets` for a state of `lineage`. */
   async seal(secrets: ClusterSecrets, lineage: string): Promise<SealedSecrets> {
-    const plaintext = JSON.stringify({
-      k3sToken: secrets.k3sToken,
-      datastorePassword: secrets.datastorePassword,
-      rancherBootstrapPassword: secrets.rancherBootstrapPassword,
-    });
+    // Every string field is sealed, so a secret added to ClusterSecrets later is encrypted too.
+    const plaintext = JSON.stringify(
+      Object.fromEntries(Object.entries(secrets).filter(([, v]) => typeof v === "string")),
+    );
     let key: Buffer;
     let kdf: SealedSecrets["kdf"];
     if (this.#source.kind === "passphrase") {
@@ -102,11 +101,10 @@ export class SecretsCipher {
       );
     }
     const value = JSON.parse(plaintext) as Record<string, unknown>;
-    return {
-      k3sToken: String(value.k3sToken),
-      datastorePassword: String(value.datastorePassword),
-      rancherBootstrapPassword: String(value.rancherBootstrapPassword),
-    };
+    // A state written before a secret existed lacks it; the orchestrator generates what is missing.
+    return Object.fromEntries(
+      Object.entries(value).filter(([, v]) => typeof v === "string"),
+    ) as unknown as ClusterSecrets;
   }
 
   async #keyFor(sealed: SealedSecrets, where: string): Promise<Buffer> {

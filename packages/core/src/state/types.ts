@@ -35,7 +35,10 @@ export interface Intent {
 /** Secrets generated for the cluster; kept encrypted at rest by the store. */
 export interface ClusterSecrets {
   readonly k3sToken: string;
+  /** The datastore admin (master) user's password. */
   readonly datastorePassword: string;
+  /** The least-privilege user K3s logs in as. */
+  readonly datastoreK3sPassword: string;
   readonly rancherBootstrapPassword: string;
 }
 

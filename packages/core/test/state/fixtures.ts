@@ -10,6 +10,7 @@ export const SECRETS = {
   k3sToken: "K10-token-4f1b9e7d2c",
   datastorePassword: "dbpw-Zq8xV3mL0pR6",
   rancherBootstrapPassword: "rancher-Ty5nW2hK9s",
+  datastoreK3sPassword: "k3s-Qm4vX8cJ2r",
 } as const;
 
 const dirs: string[] = [];
