@@ -31,7 +31,7 @@ export function validateAwsConfig(
     const zones = config.zones ?? [];
     for (const [i, zone] of zones.entries()) {
       if (!(zone.startsWith(region) && /^[a-z]$/.test(zone.slice(region.length))))
-        add(`zones.${i}`, `'${zone}' is not an availability zone of ${region} (such as ${region}a)`);
+        add(`zones[${i}]`, `'${zone}' is not an availability zone of ${region} (such as ${region}a)`);
     }
     if (new Set(zones).size !== zones.length) add("zones", "must not repeat a zone");
     if (zones.length === 1 && (roles.includes("datastore") || roles.includes("loadBalancer")))

@@ -106,6 +106,21 @@ describe("AwsNetworkService", () => {
     expect(await svc.read(back, h.ctx("network"))).toMatchObject({ ruleCount: back.ruleCount });
   });
 
+  it("adds a zone in place: one more subnet, the same groups", async () => {
+    const svc = h.container().resolve(NetworkService);
+    const state = await svc.create(networkSpec("l4"), h.ctx("network"));
+    const wider = await svc.update!(
+      state,
+      { ...networkSpec("l4"), zones: [...ZONES, "us-east-1c"] },
+      h.ctx("network"),
+    );
+    expect(wider.subnets.map((s) => s.zone)).toEqual([...ZONES, "us-east-1c"]);
+    expect(wider.groups).toEqual(state.groups);
+    const found = await svc.findByTags(resourceTags(h.cluster, "network"), h.ctx("network"));
+    expect(found[0]?.subnets).toHaveLength(3);
+    await svc.update!(wider, networkSpec("l4"), h.ctx("network"));
+  });
+
   it("refuses to open VXLAN or MySQL to address ranges, before calling AWS", async () => {
     const svc = h.container().resolve(NetworkService);
     const spec = networkSpec("l4");

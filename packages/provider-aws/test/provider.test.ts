@@ -8,6 +8,8 @@ import {
   LoadBalancerService,
   NetworkService,
   NodeService,
+  ProviderRegistry,
+  validateConfig,
 } from "@k3sinfra/core";
 import { container } from "tsyringe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,7 +84,7 @@ describe("aws descriptor", () => {
       expect.stringMatching(/only used with mode l7/),
     ]);
     expect(validate({ zones: ["us-east-1a", "eu-west-1b"] })).toEqual([
-      expect.stringMatching(/^zones.1: 'eu-west-1b' is not an availability zone of us-east-1/),
+      expect.stringMatching(/^zones\[1\]: 'eu-west-1b' is not an availability zone of us-east-1/),
     ]);
     expect(validate({ zones: ["us-east-1a"] })).toEqual([expect.stringMatching(/at least 2 zones/)]);
     expect(validate({ nodes: { instanceType: "huge" } })).toEqual([
@@ -275,4 +277,19 @@ describe("lazy loading", () => {
     expect(loaded.some((s) => s.includes("@k3sinfra/core") || s.includes("provider-aws"))).toBe(true);
     expect(loaded.filter((s) => s.includes("@aws-sdk") || s.includes("@smithy"))).toEqual([]);
   });
+});
+
+describe("examples", () => {
+  for (const file of ["aws.yaml", "aws-l7.yaml"]) {
+    it(`examples/${file} is a valid AWS config`, async () => {
+      const root = fileURLToPath(new URL("../../../examples/", import.meta.url));
+      const config = await validateConfig(file, {
+        baseDir: root,
+        registry: new ProviderRegistry().register(aws),
+      });
+      expect(config.provider).toBe("aws");
+      expect(config.datastore.deletionProtection).toBe(false);
+      expect(config.loadBalancer.mode).toBe(file === "aws.yaml" ? "l4" : "l7");
+    });
+  }
 });

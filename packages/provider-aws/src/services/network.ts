@@ -80,7 +80,7 @@ export function assertSafeRules(rules: readonly FirewallRule[]): void {
 
 /** VPC, one subnet per zone, and three security groups whose ingress is exactly the spec's rules. */
 export class AwsNetworkService implements NetworkService {
-  readonly updatable = ["rules"] as const satisfies readonly (keyof NetworkSpec)[];
+  readonly updatable = ["rules", "zones", "subnetIds"] as const satisfies readonly (keyof NetworkSpec)[];
   readonly #clients: AwsClients;
   readonly #options: AwsOptions;
 
@@ -93,11 +93,23 @@ export class AwsNetworkService implements NetworkService {
     return this.#clients.ec2();
   }
 
-  async create(spec: NetworkSpec, ctx: ResourceContext): Promise<NetworkState> {
+  create(spec: NetworkSpec, ctx: ResourceContext): Promise<NetworkState> {
+    return this.#converge(spec, ctx, undefined);
+  }
+
+  async #converge(
+    spec: NetworkSpec,
+    ctx: ResourceContext,
+    expectedVpc: string | undefined,
+  ): Promise<NetworkState> {
     assertSafeRules(spec.rules);
     const ec2 = await this.#clients.ec2();
     const explicit = spec.subnetIds ?? this.#options.subnetIds;
     const vpcId = await this.#vpc(ec2, spec.networkId ?? this.#options.vpcId, explicit, ctx);
+    if (expectedVpc && vpcId !== expectedVpc)
+      throw new ProviderError(
+        `The network would move from ${expectedVpc} to ${vpcId}; that replaces the cluster.`,
+      );
     const subnets = await this.#subnets(ec2, vpcId, spec.zones, explicit, ctx);
     const subnetTag = subnets.map((s) => `${s.zone}=${s.id}`).join(",");
     const groups = {} as Record<FirewallGroup, string>;
@@ -117,11 +129,12 @@ export class AwsNetworkService implements NetworkService {
     return { ...state, ruleCount };
   }
 
-  async update(state: NetworkState, spec: NetworkSpec, ctx: ResourceContext): Promise<NetworkState> {
-    assertSafeRules(spec.rules);
-    const ec2 = await this.#clients.ec2();
-    const ruleCount = await this.#syncRules(ec2, state.groups, spec.rules, ctx);
-    return { ...state, ruleCount };
+  /**
+   * Rules, zones and subnets change in place: the same path as `create`, which looks the subnets up again,
+   * re-tags the groups and syncs the rules. Another VPC means new groups, so that replaces.
+   */
+  update(state: NetworkState, spec: NetworkSpec, ctx: ResourceContext): Promise<NetworkState> {
+    return this.#converge(spec, ctx, state.networkId);
   }
 
   async delete(state: NetworkState, ctx: ResourceContext): Promise<void> {
