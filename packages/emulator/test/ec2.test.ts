@@ -45,6 +45,14 @@ describe("EC2 network discovery", () => {
     expect(subnets.Subnets?.length).toBe(azs.AvailabilityZones?.length);
     expect(subnets.Subnets?.[0]?.MapPublicIpOnLaunch).toBe(true);
     expect(subnets.Subnets?.[0]?.DefaultForAz).toBe(true);
+    expect(c.emu.inventory().filter((i) => i.type === "vpc" || i.type === "subnet")).toEqual([]);
+    const defaults = c.emu.inventory({ includeDefaults: true });
+    expect(defaults.filter((i) => i.type === "subnet")).toHaveLength(6);
+    expect(defaults.find((i) => i.type === "vpc")?.id).toBe("vpc-002e524e131eeda2a");
+    const dry = await errorOf(
+      c.ec2.send(new CreateSecurityGroupCommand({ GroupName: "dry", Description: "d", DryRun: true })),
+    );
+    expect([dry.name, dry.status]).toEqual(["DryRunOperation", 412]);
   });
 });
 

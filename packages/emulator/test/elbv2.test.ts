@@ -11,12 +11,14 @@ import {
   CreateTargetGroupCommand,
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
+  DescribeListenerAttributesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
+  ModifyListenerAttributesCommand,
   ModifyLoadBalancerAttributesCommand,
   ModifyTargetGroupAttributesCommand,
   RegisterTargetsCommand,
@@ -199,6 +201,24 @@ describe("NLB lifecycle", () => {
     );
     expect(inUse.name).toBe("ResourceInUseException");
 
+    const listenerArn = listener.Listeners![0]!.ListenerArn!;
+    await c.elb.send(
+      new ModifyListenerAttributesCommand({
+        ListenerArn: listenerArn,
+        Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: "600" }],
+      }),
+    );
+    const la = await c.elb.send(new DescribeListenerAttributesCommand({ ListenerArn: listenerArn }));
+    expect(la.Attributes).toEqual([{ Key: "tcp.idle_timeout.seconds", Value: "600" }]);
+    const laBad = await errorOf(
+      c.elb.send(
+        new ModifyListenerAttributesCommand({
+          ListenerArn: listenerArn,
+          Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: "10" }],
+        }),
+      ),
+    );
+    expect(laBad.name).toBe("ValidationError");
     await waitUntilLoadBalancerAvailable(
       { client: c.elb, ...fast },
       { LoadBalancerArns: [lb.LoadBalancerArn!] },

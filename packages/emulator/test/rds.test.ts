@@ -10,6 +10,7 @@ import {
   DescribeDBSubnetGroupsCommand,
   ListTagsForResourceCommand,
   ModifyDBInstanceCommand,
+  ModifyDBSubnetGroupCommand,
   waitUntilDBInstanceAvailable,
   waitUntilDBInstanceDeleted,
 } from "@aws-sdk/client-rds";
@@ -87,6 +88,19 @@ describe("RDS subnet groups", () => {
       ),
     );
     expect(dup.name).toBe("DBSubnetGroupAlreadyExistsFault");
+    const mod = await c.rds.send(
+      new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "k3s-db", SubnetIds: subnetIds.slice(0, 2) }),
+    );
+    expect(mod.DBSubnetGroup?.Subnets).toHaveLength(2);
+    const modBad = await errorOf(
+      c.rds.send(
+        new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "k3s-db", SubnetIds: subnetIds.slice(0, 1) }),
+      ),
+    );
+    expect(modBad.name).toBe("DBSubnetGroupDoesNotCoverEnoughAZs");
+    await c.rds.send(
+      new ModifyDBSubnetGroupCommand({ DBSubnetGroupName: "k3s-db", SubnetIds: subnetIds.slice(0, 3) }),
+    );
     const missing = await errorOf(
       c.rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: "nope" })),
     );

@@ -114,8 +114,6 @@ export interface Instance {
   tags: Tags;
   launchedAt: number;
   terminatedAt?: number;
-  /** Resolved once the instance was seen terminated and its visibility window passed. */
-  gone?: boolean;
 }
 
 export interface Reservation {
@@ -498,12 +496,20 @@ export class Ec2Service {
   /** Instances still visible to Describe calls (terminated ones stay about an hour). */
   visibleInstances(region: string, now: number): Instance[] {
     const r = this.region(region);
-    return Object.values(r.instances).filter((i) => {
-      if (i.terminatedAt === undefined) return true;
-      const shownUntil =
-        i.terminatedAt + (EC2_DURATIONS.shuttingDown + EC2_DURATIONS.terminatedVisible) * 1000 * this.scale;
-      return now < shownUntil;
-    });
+    const out: Instance[] = [];
+    for (const i of Object.values(r.instances)) {
+      if (i.terminatedAt !== undefined) {
+        const shownUntil =
+          i.terminatedAt + (EC2_DURATIONS.shuttingDown + EC2_DURATIONS.terminatedVisible) * 1000 * this.scale;
+        if (now >= shownUntil) {
+          // Forgotten for good (its reservation and client token stay, for idempotent replays).
+          delete r.instances[i.id];
+          continue;
+        }
+      }
+      out.push(i);
+    }
+    return out;
   }
 
   /** Live = not (yet) terminated: what holds IPs, security groups and subnets. */

@@ -74,6 +74,8 @@ export interface Listener {
   sslPolicy?: string;
   alpn: string[];
   actions: Action[];
+  /** Listener attributes (older persisted states may lack them). */
+  attributes?: Record<string, string>;
   tags: Tags;
   createdAt: number;
 }
@@ -682,6 +684,37 @@ export class Elbv2Service {
       return {};
     },
 
+    DescribeListenerAttributes: (input, call) => {
+      const l = this.region(call.region).listeners[str(input, "ListenerArn")!];
+      if (!l) throw listenerNotFound();
+      return {
+        Attributes: Object.entries(this.listenerAttributes(l)).map(([Key, Value]) => ({ Key, Value })),
+      };
+    },
+
+    ModifyListenerAttributes: (input, call) => {
+      const l = this.region(call.region).listeners[str(input, "ListenerArn")!];
+      if (!l) throw listenerNotFound();
+      const attrs = this.listenerAttributes(l);
+      const changes = objList(input, "Attributes.member").map(
+        (a) => [str(a, "Key") ?? "", str(a, "Value") ?? ""] as const,
+      );
+      for (const [k, val] of changes) {
+        // TCP listeners of NLBs: tcp.idle_timeout.seconds, 60-6000, default 350
+        // (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html).
+        if (!(k in attrs)) throw v(`The attribute '${k}' is not supported for ${l.protocol} listeners`);
+        if (
+          k === "tcp.idle_timeout.seconds" &&
+          !(/^\d+$/.test(val) && Number(val) >= 60 && Number(val) <= 6000)
+        ) {
+          throw v("The TCP idle timeout must be between 60 and 6000 seconds");
+        }
+      }
+      for (const [k, val] of changes) attrs[k] = val;
+      l.attributes = attrs;
+      return { Attributes: Object.entries(attrs).map(([Key, Value]) => ({ Key, Value })) };
+    },
+
     DescribeLoadBalancerAttributes: (input, call) => {
       const lb = this.getLb(call.region, str(input, "LoadBalancerArn")!);
       return { Attributes: Object.entries(lb.attributes).map(([Key, Value]) => ({ Key, Value })) };
@@ -799,6 +832,12 @@ export class Elbv2Service {
       })),
     }),
   };
+
+  private listenerAttributes(l: Listener): Record<string, string> {
+    const defaults: Record<string, string> =
+      l.protocol === "TCP" ? { "tcp.idle_timeout.seconds": "350" } : {};
+    return { ...defaults, ...(l.attributes ?? {}) };
+  }
 
   private tagsOf(region: string, arn: string): Tags {
     const r = this.region(region);

@@ -312,6 +312,11 @@ export class AwsCloud implements CloudHandler {
         const problems = validateInput(model, action, input, spec.dialect);
         if (problems[0]) throw problemToError(problems[0], spec.errorStyle);
       }
+      // DryRun: check the request, then answer DryRunOperation (412) instead of acting
+      // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html).
+      if (spec.dialect === "ec2" && input.DryRun === "true") {
+        throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+      }
       const call: Call = { region, now: this.ctx.now(), requestId, operation: action };
       const result = (await handler(input, call)) ?? {};
       return {

@@ -5,6 +5,7 @@
 import type { InventoryItem } from "../types.js";
 import { xlist } from "../xml.js";
 import { ACCOUNT_ID, iso, LOWER_ALNUM, phase, type Tags, UPPER_ALNUM } from "./common.js";
+import type { Subnet } from "./ec2.js";
 import { AwsError } from "./errors.js";
 import type { AwsCloud, Call, QueryOp } from "./index.js";
 import { MysqlBacking } from "./mysql.js";
@@ -505,25 +506,7 @@ export class RdsService {
       if (r.subnetGroups[key])
         throw new AwsError("DBSubnetGroupAlreadyExists", `The DB subnet group '${key}' already exists.`);
       const ids = strList(input, "SubnetIds.SubnetIdentifier");
-      if (ids.length === 0) throw missing("SubnetIds");
-      const subnets = ids.map((id) => {
-        const s = this.cloud.ec2.region(call.region).subnets[id];
-        if (!s)
-          throw new AwsError("InvalidSubnet", `Some input subnets in :[${ids.join(", ")}] are invalid.`);
-        return s;
-      });
-      if (new Set(subnets.map((s) => s.vpcId)).size > 1) {
-        throw new AwsError("InvalidSubnet", "Subnets in a DB subnet group must all be in the same VPC.");
-      }
-      // A DB subnet group must cover at least two Availability Zones
-      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets).
-      if (new Set(subnets.map((s) => s.az)).size < 2) {
-        throw new AwsError(
-          "DBSubnetGroupDoesNotCoverEnoughAZs",
-          "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: " +
-            `${[...new Set(subnets.map((s) => s.az))].join(", ")}. Add subnets to cover at least 2 AZs.`,
-        );
-      }
+      const subnets = this.checkGroupSubnets(call.region, ids);
       const tags = readTags(input);
       checkRdsTags(tags);
       const g: DbSubnetGroup = {
@@ -535,6 +518,37 @@ export class RdsService {
         createdAt: call.now,
       };
       r.subnetGroups[key] = g;
+      return { DBSubnetGroup: this.groupOut(call.region, g) };
+    },
+
+    ModifyDBSubnetGroup: (input, call) => {
+      const r = this.region(call.region);
+      const name = str(input, "DBSubnetGroupName")!.toLowerCase();
+      const g = r.subnetGroups[name];
+      if (!g) throw groupNotFound(name);
+      const ids = strList(input, "SubnetIds.SubnetIdentifier");
+      const subnets = this.checkGroupSubnets(call.region, ids);
+      // An in-use group can't move to another VPC (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSubnetGroup.html).
+      const used = this.live(call.region, call.now).filter((d) => d.subnetGroup === name);
+      if (used.length && subnets[0]!.vpcId !== g.vpcId) {
+        throw new AwsError(
+          "InvalidSubnet",
+          "The new subnets are in a different VPC than the DB instances using this subnet group.",
+        );
+      }
+      const azs = new Set(subnets.map((s) => s.az));
+      const lost = used.find(
+        (d) => !azs.has(d.az) || (d.secondaryAz !== undefined && !azs.has(d.secondaryAz)),
+      );
+      if (lost)
+        throw new AwsError(
+          "SubnetAlreadyInUse",
+          `The DB subnet group is in use by ${lost.id} in ${lost.az}: keep a subnet in that Availability Zone.`,
+        );
+      g.subnetIds = [...new Set(ids)];
+      g.vpcId = subnets[0]!.vpcId;
+      const desc = str(input, "DBSubnetGroupDescription");
+      if (desc !== undefined) g.description = desc;
       return { DBSubnetGroup: this.groupOut(call.region, g) };
     },
 
@@ -607,7 +621,8 @@ export class RdsService {
       const status = this.status(db, call.now);
       if (status === "deleting")
         throw new AwsError("InvalidDBInstanceState", `Instance ${db.id} is already being deleted.`);
-      // Deletion protection (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection).
+      // Deletion protection (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection);
+      // message as reported in hashicorp/terraform-provider-aws#26233.
       if (db.deletionProtection) {
         throw new AwsError(
           "InvalidParameterCombination",
@@ -693,6 +708,29 @@ export class RdsService {
       return undefined;
     },
   };
+
+  /** Subnets of a DB subnet group: existing, one VPC, at least two AZs. */
+  private checkGroupSubnets(region: string, ids: string[]): Subnet[] {
+    if (ids.length === 0) throw missing("SubnetIds");
+    const subnets = ids.map((id) => {
+      const s = this.cloud.ec2.region(region).subnets[id];
+      if (!s) throw new AwsError("InvalidSubnet", `Some input subnets in :[${ids.join(", ")}] are invalid.`);
+      return s;
+    });
+    if (new Set(subnets.map((s) => s.vpcId)).size > 1) {
+      throw new AwsError("InvalidSubnet", "Subnets in a DB subnet group must all be in the same VPC.");
+    }
+    // A DB subnet group must cover at least two Availability Zones
+    // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html#USER_VPC.Subnets).
+    if (new Set(subnets.map((s) => s.az)).size < 2) {
+      throw new AwsError(
+        "DBSubnetGroupDoesNotCoverEnoughAZs",
+        "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. Current AZ coverage: " +
+          `${[...new Set(subnets.map((s) => s.az))].join(", ")}. Add subnets to cover at least 2 AZs.`,
+      );
+    }
+    return subnets;
+  }
 
   private tagsOf(call: Call, arn: string): Tags {
     const m = /^arn:aws:rds:([^:]+):(\d{12}):(db|subgrp):(.+)$/.exec(arn);
