@@ -130,7 +130,7 @@ describe("AwsDatastoreService", () => {
     expect(off.deletionProtection).toBe(false);
     const reports: string[] = [];
     await svc.delete(off, h.ctx("datastore", { report: (m) => reports.push(m) }));
-    expect(reports.some((m) => /final snapshot k3s-dbs-db-final-\d{8}t\d{6}/.test(m))).toBe(true);
+    expect(reports.some((m) => /final snapshot k3s-dbs-db-final-\d{8}-\d{6}$/.test(m))).toBe(true);
     await svc.delete(off, h.ctx("datastore"));
     expect(await svc.read(off, h.ctx("datastore"))).toBeUndefined();
     const groups = await (await rds())

@@ -29,8 +29,8 @@ const FAILED = [
 /** RDS needs hours at worst (Multi-AZ, large storage); the orchestrator's signal is the real bound. */
 const RDS_WAIT_MS = 4 * 60 * 60_000;
 
-/** Timestamp for final snapshot ids: `20260131T120000`. */
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").toLowerCase();
+/** UTC timestamp for final snapshot ids, `20260131-120000` (RDS identifiers allow letters, digits, single hyphens). */
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(/\..*$/, "");
 
 /** What the datastore service needs from the cluster config beyond the spec. */
 export interface DatastoreSettings {
