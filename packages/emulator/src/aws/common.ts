@@ -71,7 +71,14 @@ export interface Az {
 export function regionAzs(region: string): Az[] {
   const table = AZS[region];
   if (table) return table.map(([s, id]) => ({ name: region + s, id }));
-  const short = region.replace(/-/g, "").slice(0, 6);
+  // Zone ids follow the real scheme: us-east-1 → use1-az1, ap-southeast-2 → apse2-az1.
+  const dirs: Record<string, string> = { north: "n", south: "s", east: "e", west: "w", central: "c" };
+  const [geo = region, dir = "", num = ""] = region.split("-");
+  const d = dir.replace(
+    /^(north|south)?(east|west|central)?$/,
+    (_m, a?: string, b?: string) => (a ? dirs[a] : "") + (b ? dirs[b] : ""),
+  );
+  const short = `${geo}${d || dir}${num}`;
   return ["a", "b", "c"].map((s, i) => ({ name: region + s, id: `${short}-az${i + 1}` }));
 }
 
