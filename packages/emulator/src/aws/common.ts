@@ -76,7 +76,7 @@ export function regionAzs(region: string): Az[] {
   const [geo = region, dir = "", num = ""] = region.split("-");
   const d = dir.replace(
     /^(north|south)?(east|west|central)?$/,
-    (_m, a?: string, b?: string) => (a ? dirs[a] : "") + (b ? dirs[b] : ""),
+    (_m, a?: string, b?: string) => (a ? (dirs[a] ?? "") : "") + (b ? (dirs[b] ?? "") : ""),
   );
   const short = `${geo}${d || dir}${num}`;
   return ["a", "b", "c"].map((s, i) => ({ name: region + s, id: `${short}-az${i + 1}` }));
