@@ -3,15 +3,13 @@
 import "reflect-metadata";
 import { processIo } from "./io.js";
 import { main } from "./main.js";
+import { onInterrupt } from "./signals.js";
 
-// First Ctrl-C: abort through the AbortSignal, so resources in flight stop at their next wait and state keeps
-// what finished. Second Ctrl-C: exit at once.
 const controller = new AbortController();
-process.on("SIGINT", () => {
-  if (controller.signal.aborted) process.exit(130);
-  process.stderr.write("\nStopping after the calls in flight; press Ctrl-C again to exit now.\n");
-  controller.abort(new Error("interrupted (SIGINT)"));
-});
+process.on(
+  "SIGINT",
+  onInterrupt(controller, { write: (s) => process.stderr.write(s), exit: (code) => process.exit(code) }),
+);
 
 const code = await main(process.argv, { ...processIo(), signal: controller.signal });
 // Writes to pipes and files are synchronous on POSIX, so exiting here loses no output; it also stops idle

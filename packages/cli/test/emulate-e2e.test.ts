@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@k3sinfra/emulator";
@@ -8,16 +7,10 @@ import { runCli, tempDir } from "./helpers.js";
 
 const example = resolve(fileURLToPath(import.meta.url), "../../../../examples/aws.yaml");
 
-// The example config when the provider-aws engineer has written it; until then an equivalent one.
+/** Copies examples/aws.yaml into `dir`, so the emulated cloud and state land there. */
 const writeAwsConfig = async (dir: string): Promise<string> => {
   const path = join(dir, "k3sinfra.yaml");
-  if (existsSync(example)) await copyFile(example, path);
-  else {
-    await writeFile(
-      path,
-      "name: emu\nprovider: aws\nregion: us-east-1\ndns:\n  zone: example.com\nrancher:\n  hostname: rancher.example.com\n",
-    );
-  }
+  await copyFile(example, path);
   return path;
 };
 
@@ -51,7 +44,8 @@ describe("--emulate end to end", () => {
     expect(outputs.stdout).toMatch(/node-0\s+\S+\s+us-east-1[a-f]\s+\d+\.\d+\.\d+\.\d+/);
     expect(outputs.stdout).toMatch(/datastore-endpoint\s+mysql:\/\/\w+:\*{8}@tcp\(/);
 
-    const destroy = await cli("destroy", "--yes", "--allow-protected");
+    // The example turns deletion protection off, so a plain destroy removes everything.
+    const destroy = await cli("destroy", "--yes");
     expect(destroy.code, destroy.stderr).toBe(0);
     expect(destroy.stdout).toContain("Destroy complete");
 

@@ -81,7 +81,9 @@ export class LiveRenderer implements ProgressRenderer {
       // Keep the action from `start`: progress inside a create may be reported as a read.
       row.phase = event.phase;
       row.elapsedMs = event.elapsedMs ?? row.elapsedMs;
-      if (event.message !== undefined) row.message = event.message;
+      // A finished row shows its own message (or its phase), not the last progress message.
+      const finished = event.phase === "done" || event.phase === "failed" || event.phase === "skipped";
+      if (event.message !== undefined || finished) row.message = event.message;
     }
     this.#schedule();
   }
@@ -131,7 +133,7 @@ export class LiveRenderer implements ProgressRenderer {
   }
 
   #draw(): void {
-    const width = Math.max(40, (this.#out.columns ?? 100) - 1);
+    const width = Math.max(40, (this.#out.columns || 100) - 1);
     const nameWidth = Math.max(0, ...[...this.#rows.keys()].map((k) => k.length));
     const lines: string[] = [];
     const now = Date.now();
