@@ -112,6 +112,28 @@ describe("AwsDatastoreService", () => {
     );
   });
 
+  it("puts an adopted subnet group back on the network's subnets", async () => {
+    const client = await rds();
+    const svc = h.container().resolve(DatastoreService);
+    const db = await svc.create(spec(), h.ctx("datastore"));
+    const wider = await h.container().resolve(NetworkService).update!(
+      network,
+      { ...networkSpec("l4"), zones: ["us-east-1a", "us-east-1b", "us-east-1c"] },
+      h.ctx("network"),
+    );
+    await svc.create(spec({ network: wider }), h.ctx("datastore"));
+    const subnets = async () =>
+      (
+        (await client.describeDBSubnetGroups({ DBSubnetGroupName: db.name })).DBSubnetGroups?.[0]?.Subnets ??
+        []
+      )
+        .map((s) => s.SubnetIdentifier)
+        .sort();
+    expect(await subnets()).toEqual(wider.subnets.map((s) => s.id).sort());
+    await svc.create(spec(), h.ctx("datastore"));
+    expect(await subnets()).toEqual(network.subnets.map((s) => s.id).sort());
+  });
+
   it("finds the datastore by tags", async () => {
     const svc = h.container().resolve(DatastoreService);
     const db = await svc.create(spec(), h.ctx("datastore"));

@@ -119,6 +119,9 @@ describe("AwsLoadBalancerService (L4: NLB)", () => {
     for (const l of listeners) {
       const tg = tgs.find((t) => t.Port === l.Port);
       expect(l.DefaultActions?.[0]).toMatchObject({ Type: "forward", TargetGroupArn: tg?.TargetGroupArn });
+      // Rancher's websockets: the NLB's TCP idle timeout is raised from 350 s to the configured 1800 s.
+      const la = attrs((await client.describeListenerAttributes({ ListenerArn: l.ListenerArn })).Attributes);
+      expect(la["tcp.idle_timeout.seconds"]).toBe("1800");
     }
   });
 
