@@ -132,7 +132,7 @@ describe("Cloudflare DNS records", () => {
       page: 9,
     });
     expect(page.result).toEqual([]);
-    expect(page.result_info.total_count).toBe(7);
+    expect((page.result_info as { total_count?: number }).total_count).toBe(7);
   });
 
   it("filters by name, type, content, comment, tags and match", async () => {

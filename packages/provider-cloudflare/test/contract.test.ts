@@ -1,5 +1,5 @@
-import type { Emulator } from "@k3sinfra/emulator";
 import { runProviderContract } from "@k3sinfra/core/testing";
+import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { containerFor, envFor, ownedIn, startCloud, testConfig } from "./helpers.js";
 
@@ -27,6 +27,9 @@ runProviderContract({
   poll: { minDelayMs: 1, maxDelayMs: 5 },
   harness: async () => {
     const e = await started();
-    return { container: containerFor(testConfig("contract"), envFor(e)), owned: async (tags) => ownedIn(e, tags) };
+    return {
+      container: containerFor(testConfig("contract"), envFor(e)),
+      owned: async (tags) => ownedIn(e, tags),
+    };
   },
 });

@@ -43,7 +43,11 @@ export const containerFor = (
 };
 
 /** A resource context for a cluster, with a report sink. */
-export const ctxFor = (cluster: string, resource = "dns-record", onReport?: (m: string) => void): ResourceContext =>
+export const ctxFor = (
+  cluster: string,
+  resource = "dns-record",
+  onReport?: (m: string) => void,
+): ResourceContext =>
   makeContext({
     cluster,
     resource,

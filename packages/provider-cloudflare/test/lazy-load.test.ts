@@ -19,7 +19,10 @@ describe("lazy loading", () => {
         cwd: new URL("..", import.meta.url).pathname,
         encoding: "utf8",
         // tsx reads compiler options (experimentalDecorators, for core's tsyringe classes) from here.
-        env: { ...process.env, TSX_TSCONFIG_PATH: new URL("../../../tsconfig.base.json", import.meta.url).pathname },
+        env: {
+          ...process.env,
+          TSX_TSCONFIG_PATH: new URL("../../../tsconfig.base.json", import.meta.url).pathname,
+        },
       },
     );
     const loaded = JSON.parse(out.trim().split("\n").pop() ?? "[]") as string[];
