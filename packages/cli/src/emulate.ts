@@ -50,8 +50,11 @@ const REAL_CLOUD_VARS = [
   "CLOUDFLARE_EMAIL",
 ];
 
-// options.aws keys that name real resources or endpoints; the emulator has its own, found by default.
-const REAL_AWS_OPTIONS = ["endpoint", "vpcId", "subnetIds", "hostedZoneId", "amiId"];
+// Option keys that name real resources, endpoints or credentials; the emulator has its own, found by default.
+const REAL_OPTIONS: Record<string, readonly string[]> = {
+  aws: ["endpoint", "vpcId", "subnetIds", "hostedZoneId", "amiId"],
+  cloudflare: ["apiToken", "baseUrl", "zoneId"],
+};
 
 /** The config for an emulated run: state in its own file, and no options that point at real AWS resources. */
 const emulatedSpec = (
@@ -59,17 +62,18 @@ const emulatedSpec = (
   statePath: string,
 ): { spec: ClusterConfigInput; ignored: string[] } => {
   const options = { ...input.options };
-  const aws = options.aws;
   const ignored: string[] = [];
-  if (aws && typeof aws === "object") {
-    const kept: Record<string, unknown> = { ...(aws as Record<string, unknown>) };
-    for (const key of REAL_AWS_OPTIONS) {
+  for (const [provider, keys] of Object.entries(REAL_OPTIONS)) {
+    const block = options[provider];
+    if (!block || typeof block !== "object") continue;
+    const kept: Record<string, unknown> = { ...(block as Record<string, unknown>) };
+    for (const key of keys) {
       if (key in kept) {
         delete kept[key];
-        ignored.push(`options.aws.${key}`);
+        ignored.push(`options.${provider}.${key}`);
       }
     }
-    options.aws = kept;
+    options[provider] = kept;
   }
   return { spec: { ...input, options, state: { ...input.state, path: statePath } }, ignored };
 };
@@ -116,7 +120,14 @@ export const startEmulatedCloud = async (
     clouds,
     timeScale: options.timeScale,
     persistPath,
-    ...(zone ? { fixtures: { aws: { hostedZones: [zone] } } } : {}),
+    // The config's zone already exists, as it must in a real account.
+    ...(zone
+      ? {
+          fixtures: clouds.includes("cloudflare")
+            ? { aws: { hostedZones: [] }, cloudflare: { zones: [zone] } }
+            : { aws: { hostedZones: [zone] } },
+        }
+      : {}),
     log: options.log,
   });
 
@@ -126,7 +137,7 @@ export const startEmulatedCloud = async (
   env.AWS_ACCESS_KEY_ID = emulator.credentials.aws.accessKeyId;
   env.AWS_SECRET_ACCESS_KEY = emulator.credentials.aws.secretAccessKey;
   if (emulator.endpoints.cloudflare) {
-    env.CLOUDFLARE_API_TOKEN = "k3sinfra-emulator-token";
+    env.CLOUDFLARE_API_TOKEN = emulator.credentials.cloudflare.apiToken;
     env.CLOUDFLARE_BASE_URL = emulator.endpoints.cloudflare;
   }
 

@@ -1,4 +1,4 @@
-import { copyFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@k3sinfra/emulator";
@@ -59,6 +59,53 @@ describe("--emulate end to end", () => {
     } finally {
       await emulator.stop();
     }
+  }, 120_000);
+
+  it("emulates Cloudflare DNS beside AWS, ignoring options that name the real account", async () => {
+    const dir = await tempDir();
+    const config = join(dir, "k3sinfra.yaml");
+    await writeFile(
+      config,
+      `name: cfemu
+provider: aws
+region: us-east-1
+dns: { provider: cloudflare, zone: example.org }
+rancher: { hostname: rancher.example.org }
+datastore: { deletionProtection: false }
+options: { cloudflare: { apiToken: a-real-token } }
+`,
+    );
+    const cli = (...args: string[]) =>
+      runCli(["--config", config, "--emulate", "--time-scale", "0.005", ...args]);
+
+    const up = await cli("up", "--yes");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain("EMULATED CLOUD (aws + cloudflare");
+    expect(up.stderr).toContain("options.cloudflare.apiToken");
+    expect(up.stderr).not.toContain("a-real-token");
+    expect(up.stdout).toContain("Rancher URL: https://rancher.example.org");
+
+    const persistPath = join(dir, ".k3sinfra", "emulator", "cfemu.json");
+    const inventory = async () => {
+      const emulator = await startEmulator({
+        clouds: ["aws", "cloudflare"],
+        persistPath,
+        timeScale: 0.005,
+        log: () => undefined,
+      });
+      try {
+        return emulator
+          .inventory({ cloud: "cloudflare" })
+          .filter((i) => !/^(deleted|terminated)$/.test(i.state));
+      } finally {
+        await emulator.stop();
+      }
+    };
+    expect((await inventory()).map((i) => i.name)).toContain("rancher.example.org");
+
+    const destroy = await cli("destroy", "--yes");
+    expect(destroy.code, destroy.stderr).toBe(0);
+    expect(await inventory()).toEqual([]);
   }, 120_000);
 });
 
