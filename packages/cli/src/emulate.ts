@@ -17,8 +17,6 @@ export interface EmulatedCloud {
   readonly ignored: readonly string[];
   /** Clouds being emulated. */
   readonly clouds: readonly ("aws" | "cloudflare")[];
-  /** Lists what the emulated cloud holds (for tests and the banner). */
-  inventory(): readonly unknown[];
   /** Stops the emulator; its state stays in `persistPath`. */
   stop(): Promise<void>;
 }
@@ -153,7 +151,6 @@ export const startEmulatedCloud = async (
     ignored,
     persistPath,
     clouds,
-    inventory: () => emulator.inventory(),
     stop: () => emulator.stop(),
   };
 };

@@ -22,12 +22,11 @@ export interface GlobalFlags {
 /** The default config file name, looked up in the working directory. */
 export const DEFAULT_CONFIG = "k3sinfra.yaml";
 
-/** What a command needs to call the API: the spec, options wired to the renderer, and an emulator if asked. */
+/** What a command needs to call the API: the spec, and options wired to the renderer. */
 export interface ApiCall {
   readonly spec: ClusterSpec;
   readonly options: CommandOptions;
   readonly renderer: ProgressRenderer;
-  readonly emulated?: EmulatedCloud;
 }
 
 /** One CLI invocation: its io, global flags, styling and output helpers. */
@@ -57,12 +56,6 @@ export class Session {
   /** Writes the one `--json` document to stdout. */
   printJson(value: unknown): void {
     this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  }
-
-  /** A line for the person at the terminal (stderr); in `--json` mode a JSON line. */
-  notice(text: string): void {
-    if (this.flags.json) this.io.stderr.write(`${JSON.stringify({ type: "note", message: text })}\n`);
-    else this.io.stderr.write(`${text}\n`);
   }
 
   /** The progress view for this invocation: JSON lines, a live terminal view, or plain lines. */
@@ -118,7 +111,7 @@ export class Session {
         ...(emulated ? { poll: emulated.poll } : {}),
         ...((signal ?? this.io.signal) ? { signal: signal ?? this.io.signal } : {}),
       };
-      return await fn({ spec, options, renderer, ...(emulated ? { emulated } : {}) });
+      return await fn({ spec, options, renderer });
     } finally {
       renderer.stop();
       await emulated?.stop();

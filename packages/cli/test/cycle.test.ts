@@ -173,6 +173,20 @@ describe("errors", () => {
     }
   });
 
+  it("a plan that would change the Rancher hostname is refused with exit 5", async () => {
+    const dir = await tempDir();
+    const config = await writeMemoryConfig(dir);
+    expect((await runCli(["--config", config, "up", "--yes"])).code).toBe(0);
+    const text = await readFile(config, "utf8");
+    await writeFile(config, text.replace("hostname: rancher.example.com", "hostname: rancher2.example.com"));
+    for (const command of ["plan", "up"]) {
+      const run = await runCli(["--config", config, command, "--yes"]);
+      expect(run.code).toBe(5);
+      expect(run.stderr).toContain("Error [PlanRefused]:");
+      expect(run.stderr).toContain("rancher.example.com");
+    }
+  });
+
   it("an interrupted up exits 130", async () => {
     const dir = await tempDir();
     const config = await writeMemoryConfig(dir);
