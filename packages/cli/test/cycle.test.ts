@@ -123,6 +123,18 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
   });
 });
 
+describe("warnings", () => {
+  it("are shown once: with the plan, not again when up repeats them", async () => {
+    const dir = await tempDir();
+    const config = await writeMemoryConfig(dir, "zones: [memory-1a]\n");
+    const run = await runCli(["--config", config, "up", "--yes"]);
+    expect(run.code).toBe(0);
+    const all = run.stdout + run.stderr;
+    expect(all.match(/Only one zone is configured/g)).toHaveLength(1);
+    expect(run.stdout).toContain("Warning: Only one zone is configured");
+  });
+});
+
 describe("errors", () => {
   it("an invalid config exits 2 and names each path", async () => {
     const dir = await tempDir();

@@ -46,11 +46,14 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
       });
     }
     let changed = false;
+    // The plan's warnings were printed with it; up repeats them as events, which need not show twice.
+    const printed = new Set(s.flags.json ? [] : shown.warnings);
     const onEvent = (e: ProgressEvent) => {
       if (e.type === "plan" && fingerprint(e.plan) !== fingerprint(shown)) {
         changed = true;
         controller.abort(new Error("plan changed"));
       }
+      if (e.type === "warning" && printed.delete(e.message)) return;
       options.onEvent?.(e);
     };
     try {
