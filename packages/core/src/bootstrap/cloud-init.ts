@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import type { LoadBalancerMode } from "../resources/load-balancer.js";
 import type { Secret } from "../secret.js";
+import { clientOptionFile, DATASTORE_PREP_PATHS, prepareSql } from "./datastore-prep.js";
 import { DATASTORE_CA_PATH, endpointFor, k3sConfigYaml } from "./k3s-config.js";
 import type { MetadataReader } from "./metadata.js";
 import {
@@ -31,10 +32,19 @@ export interface BootstrapInput {
     readonly port?: number | undefined;
     /** Known host (bring-your-own datastore); unset: the node waits for the published `datastore-host`. */
     readonly host?: string | undefined;
-    /** TLS to the datastore: the CA bundle inline (PEM) or an HTTPS URL the node downloads it from. */
+    /**
+     * TLS to the datastore, verified against the CA: the bundle inline (PEM), or an HTTPS URL the node
+     * downloads it from at boot (e.g. `awsRdsCaUrl(region)`; keeps big bundles out of the 16 KB user data).
+     */
     readonly tls?:
       | { readonly caBundle?: string | undefined; readonly caUrl?: string | undefined }
       | undefined;
+    /**
+     * The admin (master) user. When set, server 0 creates the database and the K3s user (`ALL` on the
+     * database only) at boot if the K3s user cannot log in yet, since only the nodes reach the datastore.
+     * Only server 0's user data holds it; other servers' user data does not change with it.
+     */
+    readonly admin?: { readonly user: string; readonly password: Secret } | undefined;
   };
   /** The Rancher hostname (first `tls-san`). */
   readonly hostname: string;
@@ -49,8 +59,17 @@ export interface BootstrapInput {
   readonly metadataReader: MetadataReader;
   /** Node 0's private IP when already known; unset: nodes > 0 wait for the published `first-server-ip`. */
   readonly firstServerIp?: string | undefined;
-  /** Bounds of the boot-time waits. Defaults: metadata 60 min (managed databases are slow), /ping 30 min. */
-  readonly waits?: { readonly metadataSeconds?: number; readonly pingSeconds?: number } | undefined;
+  /**
+   * Bounds of the boot-time waits. Defaults: metadata 60 min (managed databases are slow), /ping 30 min,
+   * the datastore accepting connections (server 0 with `datastore.admin`) 15 min.
+   */
+  readonly waits?:
+    | {
+        readonly metadataSeconds?: number;
+        readonly pingSeconds?: number;
+        readonly datastoreSeconds?: number;
+      }
+    | undefined;
 }
 
 const FQDN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -65,6 +84,8 @@ const isCidr = (s: string): boolean => {
 };
 // The go-sql-driver DSN splits on these; core generates alphanumeric passwords (anchors-k3s.md B.1).
 const DSN_BREAKING = /[@/:()?#\s"'\\]/;
+const safePassword = (p: Secret): boolean => p.reveal() !== "" && !DSN_BREAKING.test(p.reveal());
+const PASSWORD_RULE = "must be non-empty without @ / : ( ) ? # quotes, backslashes or spaces";
 
 /** Checks a bootstrap input; issue paths follow the cluster config where one exists. */
 export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
@@ -84,8 +105,15 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
   if (!/^[A-Za-z0-9_]{1,32}$/.test(ds.user)) add("datastore.username", "must be letters, digits or _");
   if (!/^[A-Za-z0-9_]{1,64}$/.test(ds.database))
     add("datastore.databaseName", "must be letters, digits or _");
-  if (ds.password.reveal() === "" || DSN_BREAKING.test(ds.password.reveal()))
-    add("datastore.password", "must be non-empty without @ / : ( ) ? # quotes, backslashes or spaces");
+  if (!safePassword(ds.password)) add("datastore.password", PASSWORD_RULE);
+  if (ds.admin !== undefined) {
+    if (!/^[A-Za-z0-9_]{1,32}$/.test(ds.admin.user))
+      add("datastore.admin.user", "must be letters, digits or _");
+    else if (ds.admin.user === ds.user)
+      add("datastore.admin.user", "must differ from the K3s user, whose password server 0 resets");
+    // The admin password goes into a client option file, which would interpret the same characters.
+    if (!safePassword(ds.admin.password)) add("datastore.admin.password", PASSWORD_RULE);
+  }
   if (ds.port !== undefined && !(Number.isInteger(ds.port) && ds.port > 0 && ds.port < 65536))
     add("datastore.port", "must be a TCP port");
   if (ds.host !== undefined && !isHost(ds.host)) add("datastore.host", "must be a host name or IPv4 address");
@@ -105,6 +133,9 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
   if (input.firstServerIp !== undefined && !isIpv4(input.firstServerIp))
     add("nodes.firstServerIp", "must be an IPv4 address");
   if (input.metadataReader.trim() === "") add("metadataReader", "must be a shell function body");
+  for (const [key, value] of Object.entries(input.waits ?? {}))
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+      add(`waits.${key}`, "must be a whole number of seconds");
   return issues;
 }
 
@@ -115,10 +146,12 @@ export const tlsSans = (input: Pick<BootstrapInput, "hostname" | "loadBalancer">
 
 /**
  * `#cloud-config` user data for one K3s server: the 0600 config template, the datastore CA, the L7
- * Traefik HelmChartConfig and the bootstrap script, run once by `runcmd`. The same for every provider; the
- * metadata reader is the only provider-specific part. Contains secrets (token, datastore password).
- * About 7 KB plus an inline CA bundle; EC2 caps user data at 16 KB, so prefer `caUrl` for big bundles
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). Throws `InvalidConfigError`.
+ * Traefik HelmChartConfig, on server 0 with `datastore.admin` the 0600 client option files and SQL that
+ * prepare the datastore, and the bootstrap script, run once by `runcmd`. The same for every provider; the
+ * metadata reader is the only provider-specific part. Contains secrets (token, datastore passwords).
+ * About 7 KB (10 KB on server 0 with an admin) plus an inline CA bundle; EC2 caps user data at 16 KB, so
+ * prefer `caUrl` for big bundles (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html).
+ * Throws `InvalidConfigError`.
  */
 export function renderCloudInit(input: BootstrapInput): string {
   const issues = validateBootstrapInput(input);
@@ -139,6 +172,15 @@ export function renderCloudInit(input: BootstrapInput): string {
     const pem = ds.tls.caBundle.endsWith("\n") ? ds.tls.caBundle : `${ds.tls.caBundle}\n`;
     files.push({ path: DATASTORE_CA_PATH, owner: "root:root", permissions: "0644", content: pem });
   }
+  const prepare = input.index === 0 && ds.admin !== undefined;
+  if (prepare && ds.admin !== undefined) {
+    const file = (path: string, content: string) =>
+      files.push({ path, owner: "root:root", permissions: "0600", content });
+    const k3sPassword = ds.password.reveal();
+    file(DATASTORE_PREP_PATHS.adminOptions, clientOptionFile(ds.admin.user, ds.admin.password.reveal()));
+    file(DATASTORE_PREP_PATHS.k3sOptions, clientOptionFile(ds.user, k3sPassword));
+    file(DATASTORE_PREP_PATHS.sql, prepareSql(ds.user, k3sPassword, ds.database));
+  }
   if (input.loadBalancer.mode === "l7") {
     const content = renderTraefikConfig(input.loadBalancer.sourceCidrs ?? []);
     files.push({ path: TRAEFIK_CONFIG_PATH, owner: "root:root", permissions: "0600", content });
@@ -153,6 +195,9 @@ export function renderCloudInit(input: BootstrapInput): string {
     metadataReader: input.metadataReader.replace(/\s+$/, ""),
     metadataWaitSeconds: input.waits?.metadataSeconds ?? 3600,
     pingWaitSeconds: input.waits?.pingSeconds ?? 1800,
+    prepare: prepare
+      ? { database: ds.database, tls, waitSeconds: input.waits?.datastoreSeconds ?? 900 }
+      : undefined,
   });
   files.push({ path: BOOTSTRAP_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: script });
   // runcmd as an argv list: no shell parses it, and it carries no secret.

@@ -1,5 +1,6 @@
 // K3s server bootstrap: cloud-init user data, the K3s config, version choice and the Rancher install commands.
 export { type BootstrapInput, renderCloudInit, tlsSans, validateBootstrapInput } from "./cloud-init.js";
+export { DATASTORE_PREP_PATHS } from "./datastore-prep.js";
 export {
   DATASTORE_CA_PATH,
   type DatastoreEndpointParts,
@@ -23,6 +24,7 @@ export {
   type RancherCommandsInput,
   renderRancherCommands,
 } from "./rancher.js";
+export { awsRdsCaUrl } from "./rds-ca.js";
 export { BOOTSTRAP_SCRIPT_PATH, CONFIG_TEMPLATE_PATH } from "./script.js";
 export { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
 export {

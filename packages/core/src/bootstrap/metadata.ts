@@ -2,7 +2,7 @@
  * How a node learns, at boot, what did not exist when it was created.
  *
  * Contract between the orchestrator, the provider and the node bootstrap:
- * - The orchestrator calls `NodeService.publish(nodeState, values)` with these keys (values are never
+ * - The orchestrator calls `NodeService.publish(nodeState, values, ctx)` with these keys (values are never
  *   secret and contain only letters, digits, `.`, `:` and `-`; anything else is ignored by the node):
  *   - `first-server-ip`: node 0's private IP, on every node with index > 0, as soon as node 0 is created
  *     (its `NodeState.privateIp`). Nodes > 0 wait for it, then for `https://<ip>:6443/ping`.

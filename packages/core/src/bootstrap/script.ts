@@ -1,3 +1,4 @@
+import { type PrepareScriptOptions, renderPrepareSection } from "./datastore-prep.js";
 import { DATASTORE_CA_PATH, K3S_CONFIG_PATH } from "./k3s-config.js";
 import { METADATA_KEYS } from "./metadata.js";
 
@@ -25,6 +26,8 @@ export interface ScriptOptions {
   readonly metadataReader: string;
   readonly metadataWaitSeconds: number;
   readonly pingWaitSeconds: number;
+  /** Server 0 with admin credentials: prepare the database and the K3s user before starting K3s. */
+  readonly prepare?: PrepareScriptOptions | undefined;
 }
 
 const sq = (value: string): string => `'${value}'`;
@@ -32,8 +35,9 @@ const sq = (value: string): string => `'${value}'`;
 /**
  * The POSIX sh script cloud-init runs once per instance. It learns the datastore address (and, on servers
  * after the first, the first server's IP) from instance metadata, renders the 0600 config from the
- * template with `sed` (only host, port and IP on that command line), waits for the first server's /ping,
- * then installs the pinned K3s with nothing but the version in the installer's environment
+ * template with `sed` (only host, port and IP on that command line), on server 0 with admin credentials
+ * prepares the database and the K3s user (`renderPrepareSection`), on later servers waits for the first
+ * server's /ping, then installs the pinned K3s with nothing but the version in the installer's environment
  * (https://docs.k3s.io/installation/configuration#configuration-file). Every wait is bounded backoff.
  */
 export function renderBootstrapScript(o: ScriptOptions): string {
@@ -137,7 +141,7 @@ chmod 0600 "$CONFIG.tmp"
 changed=1
 if cmp -s "$CONFIG.tmp" "$CONFIG"; then changed=0; fi
 mv "$CONFIG.tmp" "$CONFIG"
-
+${o.prepare ? renderPrepareSection(o.prepare) : ""}
 if [ "$NODE_INDEX" -gt 0 ]; then
   # Servers after the first start only once it answers, so they never race on an empty datastore
   # (k3s-io/k3s#3226, #2364).

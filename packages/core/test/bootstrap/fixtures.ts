@@ -5,6 +5,9 @@ import { Secret } from "../../src/secret.js";
 
 export const TOKEN = "K3sTokenSecretValue0123456789abcdef";
 export const DB_PASSWORD = "DbPasswordSecretValue0123456789AB";
+export const ADMIN_PASSWORD = "AdminPasswordSecretValue0123456789";
+export const ADMIN = { user: "k3sadmin", password: ADMIN_PASSWORD } as const;
+export const CA_URL = "https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem";
 
 /** A valid input for server `index` of `count`; override any part. */
 export function input(index: number, count: number, over: Partial<BootstrapInput> = {}): BootstrapInput {
@@ -18,6 +21,24 @@ export function input(index: number, count: number, over: Partial<BootstrapInput
     loadBalancer: { mode: "l4", addresses: ["203.0.113.10"] },
     metadataReader: AWS_METADATA_READER,
     ...over,
+  };
+}
+
+/** Server `index` of `count` with datastore admin credentials and `tls` (default: the CA by URL; null: none). */
+export function withAdmin(
+  index: number,
+  count: number,
+  over: Partial<BootstrapInput> = {},
+  tls: BootstrapInput["datastore"]["tls"] | null = { caUrl: CA_URL },
+): BootstrapInput {
+  const base = input(index, count, over);
+  return {
+    ...base,
+    datastore: {
+      ...base.datastore,
+      tls: tls ?? undefined,
+      admin: { user: ADMIN.user, password: new Secret(ADMIN_PASSWORD) },
+    },
   };
 }
 

@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -11,14 +13,18 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BOOTSTRAP_SCRIPT_PATH } from "../../src/bootstrap/index.js";
 import { parseCloudConfig } from "./fixtures.js";
 
 /**
  * Runs the generated bootstrap for real under `sh`, with the node's outside world faked by small
- * executables on PATH: `curl` (metadata, get.k3s.io, /ping), `ip`, `sleep` (instant; it "publishes"
- * metadata and starts the first server after a number of naps, to exercise the waits) and `systemctl`.
- * Every faked command appends its argv to `argv.log`, so tests can assert no secret was an argument.
+ * executables on PATH: `curl` (metadata, get.k3s.io, /ping, CA bundles), `ip`, `sleep` (instant; it
+ * "publishes" metadata and starts the first server after a number of naps, to exercise the waits),
+ * `systemctl`, `apt-get`/`apt-cache`, and a `mysql`/`mariadb` client playing a datastore (fakes/*.sh).
+ * PATH holds nothing else: the system tools the script needs are wrappers that log their argv too.
+ * Every faked command appends its argv to `argv.log` and its environment to `env.log`, so tests can
+ * assert that no secret was an argument or in an environment.
  */
 export interface SandboxOptions {
   /** Metadata published from the start. */
@@ -27,6 +33,38 @@ export interface SandboxOptions {
   readonly lateMetadata?: { readonly afterSleeps: number; readonly values: Record<string, string> };
   /** The first server answers /ping once `sleep` has been called this many times (never when unset). */
   readonly firstServerUpAfterSleeps?: number;
+  /** A MySQL client installed from the start; unset: none until `apt-get install` adds one. */
+  readonly client?: "mysql" | "mariadb" | undefined;
+  /** Path of a real client to run as `mysql` (behind the argv-recording wrapper) instead of the fake. */
+  readonly realClient?: string | undefined;
+  /** Packages the fake apt knows. Default both `mysql-client` and `mariadb-client`. */
+  readonly aptPackages?: readonly string[];
+  /** The first this many `apt-get install` calls fail as if dpkg were locked. */
+  readonly aptFailures?: number;
+  /** The datastore the fake client plays. */
+  readonly datastore?: FakeDatastore;
+  /** The CA bundle served at any https URL ending in `.pem`; the first `caFailures` downloads fail. */
+  readonly caPem?: string;
+  readonly caFailures?: number;
+}
+
+/** The fake server's starting state. */
+export interface FakeDatastore {
+  readonly admin: { readonly user: string; readonly password: string };
+  /** Existing users and their passwords. */
+  readonly users?: Readonly<Record<string, string>>;
+  readonly databases?: readonly string[];
+  /** The databases each user has ALL on. */
+  readonly grants?: Readonly<Record<string, readonly string[]>>;
+  /** The first this many connections are refused (ERROR 2003), as by a server still starting. */
+  readonly refuseFirst?: number;
+}
+
+/** The fake server's state after a run. */
+export interface DatastoreState {
+  readonly users: Record<string, string>;
+  readonly databases: string[];
+  readonly grants: Record<string, string[]>;
 }
 
 export interface SandboxResult {
@@ -35,16 +73,54 @@ export interface SandboxResult {
   readonly root: string;
   /** Every argv of faked commands and the installer's environment, in order. */
   readonly log: string[];
+  /** Every argv of the system tools the script and the fakes ran (sed, cat, sh, ...). */
+  readonly tools: string[];
+  /** The environment of every faked command, one line each. */
+  readonly env: string[];
+  /** `<mode> <path>` of the option file of every client call. */
+  readonly optionFiles: string[];
+  /** The SQL the fake client received, each block headed `-- as <user>`. */
+  readonly sql: string;
   read(path: string): string | undefined;
   mode(path: string): number;
+  exists(path: string): boolean;
+  /** The fake datastore's state now. */
+  datastore(): DatastoreState;
 }
 
-const fake = (name: string, body: string) =>
-  `#!/bin/sh\nprintf '%s\\n' "${name} $*" >>"$SANDBOX/argv.log"\n${body}\n`;
+const fake = (body: string) => `#!/bin/sh\n. "$SANDBOX/fakes/record.sh"\n${body}\n`;
+const FAKES_DIR = fileURLToPath(new URL("./fakes/", import.meta.url));
+
+// The only system tools on the sandbox's PATH, each behind a wrapper that logs its argv.
+const TOOLS = [
+  "basename",
+  "cat",
+  "chmod",
+  "cmp",
+  "cp",
+  "cut",
+  "date",
+  "env",
+  "grep",
+  "hostname",
+  "mkdir",
+  "mv",
+  "rm",
+  "sed",
+  "sh",
+  "stat",
+  "touch",
+  "tr",
+];
+const toolPath = (tool: string): string | undefined => {
+  const r = spawnSync("/bin/sh", ["-c", `command -v ${tool}`]);
+  return r.status === 0 ? r.stdout.toString().trim() : undefined;
+};
+const wrapper = (tool: string, path: string) =>
+  `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >>"$SANDBOX/tools.log"\nexec ${path} "$@"\n`;
 
 const FAKES: Record<string, string> = {
   curl: fake(
-    "curl",
     `out=''
 for a in "$@"; do
   case "$prev" in -o) out=$a ;; esac
@@ -57,13 +133,16 @@ case "$url" in
   https://get.k3s.io) cp "$SANDBOX/installer.sh" "$out" ;;
   https://127.0.0.1:6443/ping) [ -x "$SANDBOX/usr/local/bin/k3s" ] || exit 7; printf pong ;;
   */ping) [ -f "$SANDBOX/first-up" ] || exit 7; printf pong ;;
+  https://*.pem)
+    n=$(cat "$SANDBOX/ca-failures" 2>/dev/null || echo 0)
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) >"$SANDBOX/ca-failures"; exit 7; fi
+    [ -f "$SANDBOX/ca-source.pem" ] || exit 22; cp "$SANDBOX/ca-source.pem" "$out" ;;
   *) exit 6 ;;
 esac`,
   ),
-  ip: fake("ip", "echo '1.1.1.1 via 10.0.1.1 dev eth0 src 10.0.1.23 uid 0'"),
-  systemctl: fake("systemctl", "exit 0"),
+  ip: fake("echo '1.1.1.1 via 10.0.1.1 dev eth0 src 10.0.1.23 uid 0'"),
+  systemctl: fake("exit 0"),
   sleep: fake(
-    "sleep",
     `n=$(($(cat "$SANDBOX/sleeps" 2>/dev/null || echo 0) + 1)); echo "$n" >"$SANDBOX/sleeps"
 [ ! -f "$SANDBOX/late-after" ] || [ "$n" -lt "$(cat "$SANDBOX/late-after")" ] || cp "$SANDBOX"/late/* "$SANDBOX/meta/"
 [ ! -f "$SANDBOX/up-after" ] || [ "$n" -lt "$(cat "$SANDBOX/up-after")" ] || touch "$SANDBOX/first-up"`,
@@ -90,11 +169,40 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
   const root = mkdtempSync(join(tmpdir(), "k3sinfra-boot-"));
   roots.push(root);
   const at = (p: string) => join(root, p);
-  for (const dir of ["bin", "meta", "late", "run", "etc/rancher/k3s"])
+  for (const dir of ["bin", "fakes", "meta", "late", "run", "etc/rancher/k3s"])
     mkdirSync(at(dir), { recursive: true });
-  for (const [name, body] of Object.entries(FAKES)) {
-    writeFileSync(at(`bin/${name}`), body);
-    chmodSync(at(`bin/${name}`), 0o755);
+  for (const dir of ["users", "dbs", "grants"]) mkdirSync(at(`db/${dir}`), { recursive: true });
+  const executable = (path: string, body: string) => {
+    writeFileSync(at(path), body);
+    chmodSync(at(path), 0o755);
+  };
+  for (const name of readdirSync(FAKES_DIR)) copyFileSync(join(FAKES_DIR, name), at(`fakes/${name}`));
+  for (const [name, body] of Object.entries(FAKES)) executable(`bin/${name}`, body);
+  for (const name of ["apt-get", "apt-cache"])
+    executable(`bin/${name}`, readFileSync(at(`fakes/${name}.sh`), "utf8"));
+  for (const tool of TOOLS) {
+    const path = toolPath(tool);
+    if (path !== undefined) executable(`bin/${tool}`, wrapper(tool, path));
+  }
+  if (options.client) executable(`bin/${options.client}`, readFileSync(at("fakes/mysql.sh"), "utf8"));
+  if (options.realClient)
+    executable("bin/mysql", `#!/bin/sh\n. "$SANDBOX/fakes/record.sh"\nexec ${options.realClient} "$@"\n`);
+  writeFileSync(
+    at("apt-packages"),
+    `${(options.aptPackages ?? ["mysql-client", "mariadb-client"]).join("\n")}\n`,
+  );
+  if (options.aptFailures) writeFileSync(at("apt-failures"), String(options.aptFailures));
+  if (options.caPem !== undefined) writeFileSync(at("ca-source.pem"), options.caPem);
+  if (options.caFailures) writeFileSync(at("ca-failures"), String(options.caFailures));
+  const ds = options.datastore;
+  if (ds) {
+    writeFileSync(at("db/admin"), `${ds.admin.user} ${ds.admin.password}`);
+    for (const [user, password] of Object.entries(ds.users ?? {}))
+      writeFileSync(at(`db/users/${user}`), password);
+    for (const name of ds.databases ?? []) writeFileSync(at(`db/dbs/${name}`), "");
+    for (const [user, dbs] of Object.entries(ds.grants ?? {}))
+      writeFileSync(at(`db/grants/${user}`), dbs.map((d) => `${d}\n`).join(""));
+    if (ds.refuseFirst) writeFileSync(at("db/refuse"), String(ds.refuseFirst));
   }
   writeFileSync(at("installer.sh"), INSTALLER);
   for (const [k, v] of Object.entries(options.metadata ?? {})) writeFileSync(at(`meta/${k}`), v);
@@ -119,16 +227,28 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
     chmodSync(path, Number.parseInt(f.permissions, 8));
   }
   const result = spawnSync("sh", [at(BOOTSTRAP_SCRIPT_PATH)], {
-    env: { PATH: `${at("bin")}:/usr/bin:/bin`, SANDBOX: root },
+    env: { PATH: at("bin"), SANDBOX: root },
     timeout: 30_000,
   });
-  const logFile = at("argv.log");
+  const text = (p: string) => (existsSync(at(p)) ? readFileSync(at(p), "utf8") : "");
+  const lines = (p: string) => (text(p) === "" ? [] : text(p).trimEnd().split("\n"));
+  const entries = (dir: string) => readdirSync(at(`db/${dir}`)).sort();
   return {
     status: result.status,
     stderr: result.stderr.toString(),
     root,
-    log: existsSync(logFile) ? readFileSync(logFile, "utf8").trimEnd().split("\n") : [],
+    log: lines("argv.log"),
+    tools: lines("tools.log"),
+    env: lines("env.log"),
+    optionFiles: lines("cnf.log"),
+    sql: text("sql.log"),
     read: (p) => (existsSync(at(p)) ? readFileSync(at(p), "utf8") : undefined),
     mode: (p) => statSync(at(p)).mode & 0o777,
+    exists: (p) => existsSync(at(p)),
+    datastore: () => ({
+      users: Object.fromEntries(entries("users").map((u) => [u, text(`db/users/${u}`).trim()])),
+      databases: entries("dbs"),
+      grants: Object.fromEntries(entries("grants").map((u) => [u, lines(`db/grants/${u}`)])),
+    }),
   };
 }
