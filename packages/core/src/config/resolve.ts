@@ -107,11 +107,12 @@ export async function resolveConfig(
 
   let zones = config.zones;
   const known = caps.zones?.[config.region];
-  if (caps.zones && !known) {
-    issues.push({
-      path: "region",
-      message: `'${config.region}' is not a region ${computeProvider.name} knows (${Object.keys(caps.zones).slice(0, 8).join(", ")}, …)`,
-    });
+  // A region the provider does not list offline may still exist (new regions open every year): with
+  // explicit zones it is left to the provider's preflight; without, the zones cannot be defaulted.
+  if (caps.zones && !known && config.zones) {
+    warnings.push(
+      `${computeProvider.name} does not list '${config.region}' offline; its zones are checked when the provider connects.`,
+    );
   }
   if (zones && known) {
     zones.forEach((z, i) => {
@@ -127,7 +128,7 @@ export async function resolveConfig(
     else
       issues.push({
         path: "zones",
-        message: `is required: ${computeProvider.name} does not list zones offline; give two zones of ${config.region}`,
+        message: `is required: ${computeProvider.name} does not list zones of '${config.region}' offline; give two zones of ${config.region} (or check the region's spelling)`,
       });
   }
   if (zones && zones.length === 1)

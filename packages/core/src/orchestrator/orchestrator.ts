@@ -303,7 +303,7 @@ export class Orchestrator {
           if (nodes.publish) {
             for (const node of all) {
               ctx.report(`publishing datastore endpoint to ${node.name}`);
-              await nodes.publish(node, values, ctx.signal);
+              await nodes.publish(node, values, ctx);
             }
           }
           ctx.report("checking the datastore");

@@ -1,5 +1,5 @@
 import { token } from "../tokens.js";
-import type { ResourceService, ResourceState } from "./common.js";
+import type { ResourceContext, ResourceService, ResourceState } from "./common.js";
 import type { NetworkState } from "./network.js";
 
 /** What one K3s server VM must be. */
@@ -48,7 +48,7 @@ export interface NodeService extends ResourceService<NodeSpec, NodeState> {
    * Publishes non-secret values (e.g. the datastore host) where the node's bootstrap reads them, such as
    * instance tags or metadata; lets nodes start before the datastore exists.
    */
-  publish?(state: NodeState, values: Readonly<Record<string, string>>, signal: AbortSignal): Promise<void>;
+  publish?(state: NodeState, values: Readonly<Record<string, string>>, ctx: ResourceContext): Promise<void>;
 }
 
 /** Injection token for the NodeService contract. */

@@ -202,7 +202,7 @@ export class AwsNodeService implements NodeService {
   async publish(
     state: NodeState,
     values: Readonly<Record<string, string>>,
-    signal: AbortSignal,
+    ctx: ResourceContext,
   ): Promise<void> {
     const entries = Object.entries(values);
     if (entries.length === 0) return;
@@ -215,7 +215,7 @@ export class AwsNodeService implements NodeService {
         throw new ProviderError(`Cannot publish '${key}': tag values are limited to 256 characters`);
     }
     const ec2 = await this.#clients.ec2();
-    await awsCall(`EC2 CreateTags (${state.id})`, { signal }, (o) =>
+    await awsCall(`EC2 CreateTags (${state.id})`, ctx, (o) =>
       ec2.createTags(
         {
           Resources: [state.id],
