@@ -83,6 +83,8 @@ export class Session {
     try {
       let spec: ClusterSpec = configPath;
       if (this.flags.emulate) {
+        // Config errors first, with their paths, before anything is started.
+        await api.validateConfig(configPath, { baseDir, registry: createRegistry(), env: this.io.env });
         const input = await api.loadConfig(configPath, { baseDir });
         emulated = await startEmulatedCloud(input, {
           baseDir,

@@ -61,6 +61,17 @@ describe("--emulate end to end", () => {
     }
   }, 120_000);
 
+  it("reports config errors with their paths before starting the emulator", async () => {
+    const dir = await tempDir();
+    const config = join(dir, "k3sinfra.yaml");
+    await writeFile(config, "name: emu\nprovider: aws\nrancher: { hostname: rancher.example.com }\n");
+    const run = await runCli(["--config", config, "--emulate", "plan"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("✗ region:");
+    expect(run.stderr).toContain("✗ dns:");
+    expect(run.stderr).not.toContain("EMULATED CLOUD");
+  });
+
   it("emulates Cloudflare DNS beside AWS, ignoring options that name the real account", async () => {
     const dir = await tempDir();
     const config = join(dir, "k3sinfra.yaml");
