@@ -40,8 +40,8 @@ const FORBIDDEN = [
   /\/packages\/core\/src\/testing\//,
 ];
 
-describe("--help and --version", () => {
-  for (const args of [["--help"], ["--version"], ["up", "--help"]]) {
+describe("--help, --version and schema", () => {
+  for (const args of [["--help"], ["--version"], ["up", "--help"], ["schema"]]) {
     it(`k3sinfra ${args.join(" ")} loads no provider and no cloud SDK`, async () => {
       const { stdout, modules } = await loadedModules(args);
       expect(stdout.length).toBeGreaterThan(0);
