@@ -79,7 +79,7 @@ db() {
   f=$1
   shift
   if [ "$DB_TLS" = 1 ]; then set -- --ssl-ca="$CA_FILE" "$DB_VERIFY" "$@"; else set -- "$DB_NOVERIFY" "$@"; fi
-  { "$DB_CLIENT" --defaults-extra-file="$f" -h "$DATASTORE_HOST" -P "$DATASTORE_PORT" --connect-timeout=10 "$@" >/dev/null; } 2>&1
+  { "$DB_CLIENT" --defaults-extra-file="$f" -h "$DATASTORE_HOST" -P "$DATASTORE_PORT" --protocol=TCP --connect-timeout=10 "$@" >/dev/null; } 2>&1
 }
 # The first line of a client error, cut before any echoed SQL (it could hold a password).
 why() { printf '%s\\n' "$1" | sed -n '1{s/ near .*//;p;}' | cut -c1-200; }

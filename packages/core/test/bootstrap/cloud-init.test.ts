@@ -4,29 +4,52 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  AWS_METADATA_READER,
+  awsRdsCaUrl,
   BOOTSTRAP_SCRIPT_PATH,
   CONFIG_TEMPLATE_PATH,
   DATASTORE_CA_PATH,
+  DATASTORE_PREP_PATHS,
   METADATA_READERS,
   renderCloudInit,
   TRAEFIK_CONFIG_PATH,
+  validateBootstrapInput,
 } from "../../src/bootstrap/index.js";
 import { InvalidConfigError } from "../../src/errors.js";
 import { Secret } from "../../src/secret.js";
-import { DB_PASSWORD, fileAt, input, L7, parseCloudConfig, TOKEN } from "./fixtures.js";
+import {
+  ADMIN,
+  ADMIN_PASSWORD,
+  CA_URL,
+  DB_PASSWORD,
+  fileAt,
+  input,
+  L7,
+  parseCloudConfig,
+  TOKEN,
+  withAdmin,
+} from "./fixtures.js";
 import { describeWithTools, requireTools } from "./tools.js";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 const cases = ["l4", "l7"].flatMap((mode) =>
   [2, 3].flatMap((count) => Array.from({ length: count }, (_, index) => ({ mode, count, index }))),
 );
-const render = (c: { mode: string; count: number; index: number }, reader = METADATA_READERS.aws) =>
-  renderCloudInit(
-    input(c.index, c.count, {
-      loadBalancer: c.mode === "l7" ? L7 : { mode: "l4", addresses: ["203.0.113.10"] },
-      metadataReader: reader,
-    }),
-  );
+interface Case {
+  mode: string;
+  count: number;
+  index: number;
+  /** With datastore admin credentials and the CA by URL. */
+  admin?: boolean;
+}
+const render = (c: Case, reader = METADATA_READERS.aws) => {
+  const over = {
+    loadBalancer: c.mode === "l7" ? L7 : ({ mode: "l4", addresses: ["203.0.113.10"] } as const),
+    metadataReader: reader,
+  };
+  return renderCloudInit(c.admin ? withAdmin(c.index, c.count, over) : input(c.index, c.count, over));
+};
+const allCases: Case[] = [...cases, ...cases.map((c) => ({ ...c, admin: true }))];
 
 describe("renderCloudInit", () => {
   it.each(cases)("$mode, server $index of $count: files, modes and contents", (c) => {
@@ -57,10 +80,10 @@ describe("renderCloudInit", () => {
   });
 
   it("keeps secrets out of the script and every runcmd", () => {
-    for (const c of cases) {
+    for (const c of allCases) {
       const doc = parseCloudConfig(render(c));
       const script = fileAt(doc, BOOTSTRAP_SCRIPT_PATH)!.content;
-      for (const secret of [TOKEN, DB_PASSWORD]) {
+      for (const secret of [TOKEN, DB_PASSWORD, ADMIN_PASSWORD]) {
         expect(script).not.toContain(secret);
         expect(JSON.stringify(doc.runcmd)).not.toContain(secret);
       }
@@ -85,6 +108,57 @@ describe("renderCloudInit", () => {
     expect(fileAt(byUrl, CONFIG_TEMPLATE_PATH)!.content).toContain("datastore-cafile:");
   });
 
+  it("server 0 with an admin: 0600 client option files and idempotent SQL; no other server gets them", () => {
+    const doc = parseCloudConfig(renderCloudInit(withAdmin(0, 3)));
+    const admin = fileAt(doc, DATASTORE_PREP_PATHS.adminOptions)!;
+    const k3s = fileAt(doc, DATASTORE_PREP_PATHS.k3sOptions)!;
+    const sql = fileAt(doc, DATASTORE_PREP_PATHS.sql)!;
+    for (const f of [admin, k3s, sql]) expect(f.permissions).toBe("0600");
+    expect(admin.content).toBe(`[client]\nuser=${ADMIN.user}\npassword=${ADMIN_PASSWORD}\n`);
+    expect(k3s.content).toBe(`[client]\nuser=k3s\npassword=${DB_PASSWORD}\n`);
+    expect(sql.content.split("\n").filter(Boolean)).toEqual([
+      "CREATE DATABASE IF NOT EXISTS `k3s`;",
+      `CREATE USER IF NOT EXISTS 'k3s'@'%' IDENTIFIED BY '${DB_PASSWORD}';`,
+      `ALTER USER 'k3s'@'%' IDENTIFIED BY '${DB_PASSWORD}';`,
+      "GRANT ALL PRIVILEGES ON `k3s`.* TO 'k3s'@'%';",
+    ]);
+    const script = fileAt(doc, BOOTSTRAP_SCRIPT_PATH)!.content;
+    expect(script).toContain(`ADMIN_CNF=${DATASTORE_PREP_PATHS.adminOptions}\n`);
+    expect(script).toContain("DB_TLS=1\n");
+    for (const index of [1, 2]) {
+      const other = renderCloudInit(withAdmin(index, 3));
+      expect(other).not.toContain("DB_NAME=");
+      for (const path of Object.values(DATASTORE_PREP_PATHS)) expect(other).not.toContain(path);
+    }
+  });
+
+  it("stays under EC2's 16 KB user-data limit: L7, 3 servers, admin, CA by URL, generated secrets", () => {
+    // Sizes as core generates them (token 48, passwords 32 alphanumerics), long names, 3 subnets.
+    const secret = (n: number) => new Secret("x".repeat(n));
+    const sizes = [0, 1, 2].map((index) => {
+      const node = withAdmin(index, 3, {
+        token: secret(48),
+        hostname: `rancher.${"a".repeat(40)}.example.com`,
+        loadBalancer: { mode: "l7", sourceCidrs: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"] },
+        metadataReader: AWS_METADATA_READER,
+      });
+      const datastore = {
+        ...node.datastore,
+        user: "k3s_user_sixteen",
+        password: secret(32),
+        database: "k3s_database",
+        admin: { user: "k3sadmin_sixteen", password: secret(32) },
+        tls: { caUrl: awsRdsCaUrl("ap-southeast-3") },
+      };
+      return Buffer.byteLength(renderCloudInit({ ...node, datastore }), "utf8");
+    });
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html: 16 KB before base64.
+    for (const size of sizes) expect(size).toBeLessThan(16 * 1024);
+    expect(sizes[0]).toBeGreaterThan(sizes[1]!); // server 0 carries the preparation
+    expect(sizes[1]).toBe(sizes[2]);
+    console.info(`user data bytes (L7, 3 servers, admin, CA URL): ${sizes.join(", ")}`);
+  });
+
   it("does not depend on the node count, so scaling never replaces a server", () => {
     expect(renderCloudInit(input(1, 2))).toBe(renderCloudInit(input(1, 3)));
     expect(renderCloudInit(input(1, 2))).toBe(renderCloudInit({ ...input(1, 2), count: undefined }));
@@ -107,14 +181,52 @@ describe("renderCloudInit", () => {
       expect((e as Error).message).not.toContain("pa@ss:word");
     }
   });
+
+  it("refuses admin credentials that would break the option file, or that are the K3s user", () => {
+    const issues = (admin: { user: string; password: Secret }) =>
+      validateBootstrapInput({ ...input(0, 2), datastore: { ...input(0, 2).datastore, admin } }).map(
+        (i) => i.path,
+      );
+    expect(issues({ user: "k3sadmin", password: new Secret("Alnum0123") })).toEqual([]);
+    expect(issues({ user: "k3sadmin", password: new Secret("has#hash") })).toEqual([
+      "datastore.admin.password",
+    ]);
+    expect(issues({ user: "k3sadmin", password: new Secret("it's") })).toEqual(["datastore.admin.password"]);
+    expect(issues({ user: "k3sadmin", password: new Secret("") })).toEqual(["datastore.admin.password"]);
+    expect(issues({ user: "k3s", password: new Secret("Alnum0123") })).toEqual(["datastore.admin.user"]);
+    expect(issues({ user: "adm'in", password: new Secret("Alnum0123") })).toEqual(["datastore.admin.user"]);
+    const waits = validateBootstrapInput({ ...input(0, 2), waits: { datastoreSeconds: 1.5 } });
+    expect(waits.map((i) => i.path)).toEqual(["waits.datastoreSeconds"]);
+  });
+});
+
+describe("awsRdsCaUrl", () => {
+  it("is the official regional bundle, with GovCloud and China on their own hosts", () => {
+    expect(awsRdsCaUrl("us-east-1")).toBe(CA_URL);
+    expect(awsRdsCaUrl("ap-southeast-3")).toBe(
+      "https://truststore.pki.rds.amazonaws.com/ap-southeast-3/ap-southeast-3-bundle.pem",
+    );
+    expect(awsRdsCaUrl("us-gov-west-1")).toBe(
+      "https://truststore.pki.us-gov-west-1.rds.amazonaws.com/us-gov-west-1/us-gov-west-1-bundle.pem",
+    );
+    expect(awsRdsCaUrl("cn-northwest-1")).toBe(
+      "https://rds-truststore.s3.cn-north-1.amazonaws.com.cn/cn-northwest-1/cn-northwest-1-bundle.pem",
+    );
+    expect(validateBootstrapInput(withAdmin(0, 2, {}, { caUrl: awsRdsCaUrl("eu-west-1") }))).toEqual([]);
+  });
+
+  it("refuses what is not a region name (it goes into a URL)", () => {
+    for (const bad of ["", "us-east-1/../x", "US-EAST-1", "us-east", "us east 1"])
+      expect(() => awsRdsCaUrl(bad)).toThrow(InvalidConfigError);
+  });
 });
 
 const script = (text: string) => fileAt(parseCloudConfig(text), BOOTSTRAP_SCRIPT_PATH)!.content;
 
 describeWithTools(["shellcheck"])("shellcheck", () => {
   const readers = Object.entries(METADATA_READERS);
-  it.each(cases.flatMap((c) => readers.map(([provider, reader]) => ({ ...c, provider, reader }))))(
-    "$mode, server $index of $count, $provider reader: the bootstrap script is clean",
+  it.each(allCases.flatMap((c) => readers.map(([provider, reader]) => ({ ...c, provider, reader }))))(
+    "$mode, server $index of $count, admin $admin, $provider reader: the bootstrap script is clean",
     ({ reader, ...c }) => {
       requireTools(["shellcheck"]);
       const result = spawnSync("shellcheck", ["-s", "sh", "-"], { input: script(render(c, reader)) });
@@ -134,14 +246,17 @@ describeWithTools(["shellcheck"])("shellcheck", () => {
 
 describeWithTools(["cloud-init"])("cloud-init schema", () => {
   const dir = mkdtempSync(join(tmpdir(), "k3sinfra-ci-"));
-  it.each(cases.filter((c) => c.index < 2))("$mode, server $index of $count: valid cloud-config", (c) => {
-    requireTools(["cloud-init"]);
-    const file = join(dir, `${c.mode}-${c.count}-${c.index}.yaml`);
-    writeFileSync(file, render(c));
-    const result = spawnSync("cloud-init", ["schema", "--config-file", file]);
-    expect(result.stderr.toString()).toBe("");
-    expect(result.status).toBe(0);
-  });
+  it.each(allCases.filter((c) => c.index < 2))(
+    "$mode, server $index of $count, admin $admin: valid cloud-config",
+    (c) => {
+      requireTools(["cloud-init"]);
+      const file = join(dir, `${c.mode}-${c.count}-${c.index}-${c.admin ? "admin" : "plain"}.yaml`);
+      writeFileSync(file, render(c));
+      const result = spawnSync("cloud-init", ["schema", "--config-file", file]);
+      expect(result.stderr.toString()).toBe("");
+      expect(result.status).toBe(0);
+    },
+  );
 
   it("rejects an invalid document (the check can fail)", () => {
     requireTools(["cloud-init"]);

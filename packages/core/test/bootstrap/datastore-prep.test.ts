@@ -57,7 +57,7 @@ describe("server 0 prepares the datastore (sandbox with a faked client and serve
     expect(calls).toHaveLength(5);
     for (const call of calls) {
       expect(call).toMatch(
-        /^mysql --defaults-extra-file=\S+\/datastore-(k3s|admin)\.cnf -h db\.internal\.example -P 3306 /,
+        /^mysql --defaults-extra-file=\S+\/datastore-(k3s|admin)\.cnf -h db\.internal\.example -P 3306 --protocol=TCP /,
       );
       expect(call).toContain(`--ssl-ca=${first.root}${DATASTORE_CA_PATH} --ssl-mode=VERIFY_IDENTITY`);
     }
