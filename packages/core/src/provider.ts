@@ -48,6 +48,11 @@ export interface CloudProvider<Options = unknown> {
    * `NodeService.publish` (e.g. IMDS instance tags on AWS). Core ships readers for aws, gcp and azure.
    */
   readonly metadataReader?: string;
+  /**
+   * HTTPS URL of the CA bundle that verifies the datastore's TLS certificate in `region` (e.g. the RDS
+   * regional bundle). Nodes download it at boot, and K3s then connects with `datastore-cafile`.
+   */
+  datastoreCaUrl?(region: string): string | undefined;
   /** Validates `options.<name>`; returns typed options, or issues whose paths are relative to that block. */
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */

@@ -1,4 +1,6 @@
 import {
+  AWS_METADATA_READER,
+  awsRdsCaUrl,
   type ClusterConfig,
   DatastoreService,
   DnsRecordService,
@@ -115,6 +117,10 @@ async function preflight(
 export const aws = defineProvider<AwsOptions>({
   name: "aws",
   capabilities: awsCapabilities,
+  // Nodes read published values from IMDSv2 instance tags (InstanceMetadataTags is enabled on launch).
+  metadataReader: AWS_METADATA_READER,
+  // RDS presents certificates from the regional RDS CA; nodes fetch the bundle and verify with it.
+  datastoreCaUrl: awsRdsCaUrl,
   parseOptions: parseAwsOptions,
   validate: validateAwsConfig,
   register,

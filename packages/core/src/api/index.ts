@@ -108,6 +108,7 @@ export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): P
     state,
     k3sVersion: session.resolved.k3sVersion,
     showSecrets: options.showSecrets ?? false,
+    datastoreTls: session.resolved.compute.provider.datastoreCaUrl?.(config.region) !== undefined,
   });
 }
 

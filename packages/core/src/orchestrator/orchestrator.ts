@@ -589,6 +589,7 @@ export class Orchestrator {
         state: this.#state!,
         k3sVersion: this.#k3sVersion(),
         showSecrets: false,
+        datastoreTls: this.#resolved.compute.provider.datastoreCaUrl?.(this.#config.region) !== undefined,
       });
       await this.#save(() => ({ outputs: outputs as unknown as Record<string, unknown> }));
       return { plan: fullPlan, outputs };

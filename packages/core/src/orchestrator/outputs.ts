@@ -18,6 +18,8 @@ export function buildOutputs(args: {
   state: ClusterState;
   k3sVersion: string;
   showSecrets: boolean;
+  /** Whether nodes verify the datastore with a CA (the provider offers one, or the server requires TLS). */
+  datastoreTls?: boolean;
 }): ClusterOutputs {
   const { config, state, showSecrets } = args;
   const secret = (v: string | undefined) => new Secret(v ?? "");
@@ -37,10 +39,11 @@ export function buildOutputs(args: {
       ...(s.publicIp ? { publicIp: s.publicIp } : {}),
     }));
   const hostname = config.rancher.hostname;
+  const tls = args.datastoreTls === true || ds?.tls.required === true;
   const tlsSan = [hostname, ...(lb?.hostname ? [lb.hostname] : []), ...(lb?.ips ?? [])];
   const endpointParts = ds && {
-    user: config.datastore.username,
-    password: secret(state.secrets?.datastorePassword),
+    user: config.datastore.k3sUsername,
+    password: secret(state.secrets?.datastoreK3sPassword),
     host: ds.host,
     port: ds.port,
     database: config.datastore.databaseName,
@@ -51,7 +54,7 @@ export function buildOutputs(args: {
       ? renderK3sConfig({
           token: secret(state.secrets?.k3sToken),
           datastore: endpointParts,
-          datastoreTls: ds?.tls.required ?? false,
+          datastoreTls: tls,
           tlsSan,
           nodeIp: n.privateIp,
           showSecrets,
@@ -70,7 +73,7 @@ export function buildOutputs(args: {
       ...(lb?.ips ? { ips: lb.ips } : {}),
     },
     nodes,
-    datastore: { host: ds?.host ?? "", port: ds?.port ?? 0, tls: ds?.tls.required ?? false },
+    datastore: { host: ds?.host ?? "", port: ds?.port ?? 0, tls },
     k3s: {
       version: args.k3sVersion,
       datastoreEndpoint: endpointParts ? datastoreEndpoint(endpointParts, showSecrets) : "",

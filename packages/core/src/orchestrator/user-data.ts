@@ -11,7 +11,11 @@ export interface UserDataInput {
   readonly k3sVersion: string;
   readonly secrets: ClusterSecrets;
   /** The compute provider's name and metadata reader (a shell function body printing a published value). */
-  readonly provider: { readonly name: string; readonly metadataReader?: string | undefined };
+  readonly provider: {
+    readonly name: string;
+    readonly metadataReader?: string | undefined;
+    datastoreCaUrl?(region: string): string | undefined;
+  };
   /** The network the node joins; on L7 its subnets are the ranges the LB connects from. */
   readonly network: NetworkState | undefined;
 }
@@ -29,6 +33,7 @@ export function renderUserData(input: UserDataInput): string {
     throw new Error(
       `provider ${input.provider.name} declares no metadataReader, so its nodes cannot learn the datastore endpoint at boot`,
     );
+  const caUrl = input.provider.datastoreCaUrl?.(config.region);
   const sourceCidrs = (input.network?.subnets ?? [])
     .map((s) => s.cidr)
     .filter((c): c is string => c !== undefined);
