@@ -96,7 +96,9 @@ db_prepare() {
     down "$err" && return 1
     die "preparing the datastore as the admin user failed: $(why "$err")"
   fi
-  err=$(db "$K3S_CNF" -D "$DB_NAME" -e 'SELECT 1') || die "the K3s user still cannot log in: $(why "$err")"
+  err=$(db "$K3S_CNF" -D "$DB_NAME" -e 'SELECT 1') && return 0
+  down "$err" && return 1
+  die "the K3s user still cannot log in after preparing: $(why "$err")"
 }
 
 if [ -f "$ADMIN_CNF" ]; then
