@@ -5,7 +5,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { FileStateStore, MemoryStateStore, passphraseKeySource, plan, ProviderRegistry, Secret, up } from "@k3sinfra/core";
+import {
+  FileStateStore,
+  MemoryStateStore,
+  ProviderRegistry,
+  passphraseKeySource,
+  plan,
+  Secret,
+  up,
+} from "@k3sinfra/core";
 import { createMemoryProvider, MemoryCloud } from "@k3sinfra/core/testing";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -20,7 +28,8 @@ const time = async (runs: number, fn: () => Promise<unknown> | unknown) => {
 };
 const root = new URL("..", import.meta.url).pathname;
 const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.base.json") };
-const node = (args: string[], cwd = root) => execFileSync(process.execPath, args, { cwd, env, stdio: "pipe" });
+const node = (args: string[], cwd = root) =>
+  execFileSync(process.execPath, args, { cwd, env, stdio: "pipe" });
 const config = (count: number) => ({
   name: "bench",
   provider: "memory",
@@ -45,15 +54,34 @@ const record = (name: string, value: string, note: string) => {
 {
   const bare = await time(9, () => node(["-e", "0"]));
   const help = await time(9, () => node(["packages/cli/dist/bin.js", "--help"]));
-  record("cli --help / bare node", `${(help / bare).toFixed(2)}x`, `${help.toFixed(0)} ms vs ${bare.toFixed(0)} ms`);
+  record(
+    "cli --help / bare node",
+    `${(help / bare).toFixed(2)}x`,
+    `${help.toFixed(0)} ms vs ${bare.toFixed(0)} ms`,
+  );
 }
 
 // 2. Importing built core against importing only its runtime dependencies: what core itself adds.
 {
   const coreDir = join(root, "packages/core");
-  const deps = await time(9, () => node(["--input-type=module", "-e", "await import('reflect-metadata'); await import('tsyringe'); await import('zod'); await import('yaml')"], coreDir));
-  const core = await time(9, () => node(["--input-type=module", "-e", "await import('@k3sinfra/core')"], coreDir));
-  record("import core / import its runtime deps", `${(core / deps).toFixed(2)}x`, `${core.toFixed(0)} ms vs ${deps.toFixed(0)} ms`);
+  const deps = await time(9, () =>
+    node(
+      [
+        "--input-type=module",
+        "-e",
+        "await import('reflect-metadata'); await import('tsyringe'); await import('zod'); await import('yaml')",
+      ],
+      coreDir,
+    ),
+  );
+  const core = await time(9, () =>
+    node(["--input-type=module", "-e", "await import('@k3sinfra/core')"], coreDir),
+  );
+  record(
+    "import core / import its runtime deps",
+    `${(core / deps).toFixed(2)}x`,
+    `${core.toFixed(0)} ms vs ${deps.toFixed(0)} ms`,
+  );
 }
 
 // 3. Planning cost per resource: a 7-node plan against a 2-node plan on existing state.
@@ -66,7 +94,11 @@ const record = (name: string, value: string, note: string) => {
   await up(config(7), { ...big, state: bigState });
   const a = await time(30, () => plan(config(2), { ...small, state: smallState }));
   const b = await time(30, () => plan(config(7), { ...big, state: bigState }));
-  record("plan 7 nodes / plan 2 nodes", `${(b / a).toFixed(2)}x`, `${b.toFixed(2)} ms vs ${a.toFixed(2)} ms (resources 12 vs 7)`);
+  record(
+    "plan 7 nodes / plan 2 nodes",
+    `${(b / a).toFixed(2)}x`,
+    `${b.toFixed(2)} ms vs ${a.toFixed(2)} ms (resources 12 vs 7)`,
+  );
 }
 
 // 4. Durability cost: `up` with the journaled, fsynced, encrypted file store against the memory store.
@@ -77,11 +109,18 @@ const record = (name: string, value: string, note: string) => {
   const file = await time(7, () =>
     up(config(3), {
       ...world(),
-      state: new FileStateStore({ path: join(dir, `s${n++}.json`), keySource: passphraseKeySource(new Secret("bench-passphrase")) }),
+      state: new FileStateStore({
+        path: join(dir, `s${n++}.json`),
+        keySource: passphraseKeySource(new Secret("bench-passphrase")),
+      }),
     }),
   );
   rmSync(dir, { recursive: true, force: true });
-  record("up (3 nodes): file store / memory store", `${(file / memory).toFixed(2)}x`, `${file.toFixed(1)} ms vs ${memory.toFixed(1)} ms (every call journaled and fsynced)`);
+  record(
+    "up (3 nodes): file store / memory store",
+    `${(file / memory).toFixed(2)}x`,
+    `${file.toFixed(1)} ms vs ${memory.toFixed(1)} ms (every call journaled and fsynced)`,
+  );
 }
 
 // 5. Memory: heap growth over 50 plan+up cycles on one cluster (leaks show up as growth).
@@ -97,5 +136,9 @@ const record = (name: string, value: string, note: string) => {
   }
   global.gc?.();
   const after = process.memoryUsage().heapUsed;
-  record("heap after 50 plan+up / before", `${(after / before).toFixed(2)}x`, `${(before / 1e6).toFixed(1)} MB → ${(after / 1e6).toFixed(1)} MB`);
+  record(
+    "heap after 50 plan+up / before",
+    `${(after / before).toFixed(2)}x`,
+    `${(before / 1e6).toFixed(1)} MB → ${(after / 1e6).toFixed(1)} MB`,
+  );
 }

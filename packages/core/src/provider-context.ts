@@ -10,5 +10,6 @@ export const providerContext = (
   config: wiring.resolved.config,
   options: bound.options,
   roles: bound.roles,
+  baseDir: wiring.resolved.baseDir,
   env: wiring.run.env,
 });

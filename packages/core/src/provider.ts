@@ -29,6 +29,8 @@ export interface ProviderContext<Options> {
   readonly options: Options;
   /** Which of its services this cluster uses from it (compute and DNS may come from different providers). */
   readonly roles: readonly ServiceKind[];
+  /** Directory that relative paths in the config (and in provider options) resolve from. */
+  readonly baseDir: string;
   /** Environment to read credentials from (defaults to `process.env`). */
   readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -21,6 +21,7 @@ runProviderContract({
     createMemoryProvider(cloud).register(child, {
       config: parseConfig(memoryConfig()),
       options: {},
+      baseDir: process.cwd(),
       roles: ["network", "nodes", "datastore", "loadBalancer", "dns"],
       env: {},
     });

@@ -36,6 +36,7 @@ runProviderContract({
     const child = container.createChildContainer();
     aws.register(child, {
       config: testConfig("contract"),
+      baseDir: process.cwd(),
       // A final snapshot is kept on purpose and carries the cluster's tags; the contract checks that
       // nothing tagged is left, so skip it here (datastore.test.ts covers the snapshot).
       options: { finalSnapshot: false },

@@ -64,7 +64,7 @@ export async function startHarness(options: EmulatorOptions = {}, cluster = "tst
     config,
     container(opts: AwsOptions = {}, roles: readonly ServiceKind[] = ALL_ROLES) {
       const child = container.createChildContainer();
-      aws.register(child, { config, options: opts, roles, env });
+      aws.register(child, { config, options: opts, roles, env, baseDir: process.cwd() });
       return child;
     },
     ctx(resource, overrides = {}) {

@@ -207,7 +207,7 @@ describe("AwsLoadBalancerService (L7: ALB)", () => {
     const svc = h.container().resolve(LoadBalancerService);
     const lb = await svc.create(spec("l7", { network: network7 }), h.ctx("lb7"));
     expect(lb).toMatchObject({ name: "k3s-lbs-lb7", mode: "l7", status: "active" });
-    expect(lb.sourceCidrs?.sort()).toEqual(network7.subnets.map((s) => s.cidr).sort());
+    expect([...(lb.sourceCidrs ?? [])].sort()).toEqual(network7.subnets.map((s) => s.cidr).sort());
     const client = await elb();
     const live = (await client.describeLoadBalancers({ LoadBalancerArns: [lb.id] })).LoadBalancers?.[0];
     expect(live).toMatchObject({ Type: "application", Scheme: "internet-facing" });

@@ -80,7 +80,7 @@ describe("AwsNodeService", () => {
     await svc.publish!(
       node,
       { "datastore-host": "db.internal", "lb-hostname": "lb.example" },
-      AbortSignal.timeout(5000),
+      h.ctx("node-0"),
     );
     const out = await (await ec2()).describeInstances({ InstanceIds: [node.id] });
     const tags = Object.fromEntries(
@@ -90,9 +90,7 @@ describe("AwsNodeService", () => {
       "k3sinfra:datastore-host": "db.internal",
       "k3sinfra:lb-hostname": "lb.example",
     });
-    await expect(svc.publish!(node, { "bad key": "x" }, AbortSignal.timeout(5000))).rejects.toThrow(
-      /tag keys/,
-    );
+    await expect(svc.publish!(node, { "bad key": "x" }, h.ctx("node-0"))).rejects.toThrow(/tag keys/);
   });
 
   it("finds nodes by tags, reads them, and deletes them (twice)", async () => {

@@ -11,7 +11,7 @@ import {
   ProviderRegistry,
   validateConfig,
 } from "@k3sinfra/core";
-import { container } from "tsyringe";
+import { container, type InjectionToken } from "tsyringe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import awsDefault, { AwsClients, aws, mapAwsError } from "../src/index.js";
 import { ALL_ROLES, CERT, type Harness, startHarness, testConfig } from "./helpers.js";
@@ -112,19 +112,31 @@ describe("aws descriptor", () => {
   it("registers one service per requested role, and the clients", () => {
     const env = { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" };
     const only = container.createChildContainer();
-    aws.register(only, { config: testConfig("reg"), options: {}, roles: ["dns"], env });
+    aws.register(only, {
+      config: testConfig("reg"),
+      options: {},
+      roles: ["dns"],
+      env,
+      baseDir: process.cwd(),
+    });
     expect(only.isRegistered(DnsRecordService)).toBe(true);
     expect(only.isRegistered(NodeService)).toBe(false);
     expect(only.isRegistered(AwsClients)).toBe(true);
     const all = container.createChildContainer();
-    aws.register(all, { config: testConfig("reg"), options: {}, roles: ALL_ROLES, env });
+    aws.register(all, {
+      config: testConfig("reg"),
+      options: {},
+      roles: ALL_ROLES,
+      env,
+      baseDir: process.cwd(),
+    });
     for (const token of [
       NetworkService,
       NodeService,
       DatastoreService,
       LoadBalancerService,
       DnsRecordService,
-    ])
+    ] as InjectionToken<unknown>[])
       expect(all.resolve(token)).toBe(all.resolve(token));
   });
 
@@ -182,6 +194,7 @@ describe("preflight", () => {
     options: {},
     roles: ALL_ROLES,
     env: h.env,
+    baseDir: process.cwd(),
     ...over,
   });
 

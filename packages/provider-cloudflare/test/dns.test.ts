@@ -256,7 +256,7 @@ describe("options", () => {
 
 describe("preflight and errors", () => {
   const preflight = (config: ClusterConfig, env: Record<string, string | undefined>) => {
-    const ctx = { config, options: {}, roles: ["dns" as const], env };
+    const ctx = { config, options: {}, roles: ["dns" as const], env, baseDir: process.cwd() };
     const container = containerFor(config, env);
     return cloudflare.preflight?.(container, ctx, new AbortController().signal);
   };

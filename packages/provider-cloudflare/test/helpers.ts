@@ -38,7 +38,7 @@ export const containerFor = (
   options: CloudflareOptions = {},
 ): DependencyContainer => {
   const child = container.createChildContainer();
-  cloudflare.register(child, { config, options, roles: ["dns"], env });
+  cloudflare.register(child, { config, options, roles: ["dns"], env, baseDir: process.cwd() });
   return child;
 };
 

@@ -22,6 +22,8 @@ export interface ResolvedConfig {
   /** Every distinct provider, compute first. */
   readonly providers: readonly BoundProvider[];
   readonly warnings: readonly string[];
+  /** Where relative paths in the config resolve from (the config file's directory). */
+  readonly baseDir: string;
   /** The K3s release to install, inside the Rancher version's Kubernetes range. */
   readonly k3sVersion: string;
 }
@@ -157,5 +159,6 @@ export async function resolveConfig(
     providers: sameDns ? [compute] : [compute, dns],
     warnings,
     k3sVersion: k3s.ok ? k3s.version : "",
+    baseDir,
   };
 }

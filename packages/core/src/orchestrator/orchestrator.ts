@@ -46,6 +46,9 @@ interface Handler {
   find(tags: Tags, ctx: ResourceContext): Promise<AnyState[]>;
 }
 
+/** What a call is doing, for the progress events it reports. */
+type CallAction = PlannedChange["action"] | "sweep" | "read";
+
 /** Per-resource time limits; real clouds take minutes for the datastore. */
 const DEFAULT_TIMEOUTS: Readonly<Record<ResourceKind, number>> = {
   network: 10 * 60_000,
@@ -177,7 +180,12 @@ export class Orchestrator {
     return write;
   }
 
-  #context(id: string, generation: number, signal: AbortSignal): ResourceContext {
+  #context(
+    id: string,
+    generation: number,
+    signal: AbortSignal,
+    action: CallAction = "read",
+  ): ResourceContext {
     const state = this.#state;
     if (!state) throw new Error("state not loaded");
     return {
@@ -189,8 +197,7 @@ export class Orchestrator {
       region: this.#config.region,
       signal,
       poll: this.#run.poll,
-      report: (message) =>
-        this.#emit({ type: "resource", resource: id, action: "read", phase: "progress", message }),
+      report: (message) => this.#emit({ type: "resource", resource: id, action, phase: "progress", message }),
     };
   }
 
@@ -350,7 +357,7 @@ export class Orchestrator {
   async #call<T>(
     id: string,
     kind: ResourceKind,
-    action: PlannedChange["action"] | "sweep",
+    action: CallAction,
     signal: AbortSignal,
     fn: (ctx: ResourceContext, generation: number) => Promise<T>,
     generation: number,
@@ -358,7 +365,7 @@ export class Orchestrator {
     const limit = this.#run.timeouts[kind === "bootstrap" ? "nodes" : kind] ?? DEFAULT_TIMEOUTS[kind];
     const deadline = AbortSignal.timeout(limit);
     const combined = AbortSignal.any([signal, deadline]);
-    const ctx = this.#context(id, generation, combined);
+    const ctx = this.#context(id, generation, combined, action);
     try {
       return await withRetry(() => fn(ctx, generation), {
         signal: combined,
@@ -805,7 +812,7 @@ export class Orchestrator {
         const live = await this.#call(
           record.resource,
           kind,
-          "no-op",
+          "read",
           this.#run.signal,
           (ctx) => this.#handler(kind, record.resource).read(record.state as AnyState, ctx),
           record.generation,

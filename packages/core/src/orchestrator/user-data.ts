@@ -39,14 +39,16 @@ export function renderUserData(input: UserDataInput): string {
     .filter((c): c is string => c !== undefined);
   return renderCloudInit({
     index,
-    // The count is not part of one server's bootstrap; a fixed value keeps scaling from replacing servers.
-    count: index + 1,
     k3sVersion: input.k3sVersion,
     token: new Secret(secrets.k3sToken),
     datastore: {
-      user: config.datastore.username,
-      password: new Secret(secrets.datastorePassword),
+      // K3s logs in as the least-privilege user. Server 0 creates it with the admin user when the readiness
+      // check could not (the datastore is private, so usually only the nodes reach it).
+      user: config.datastore.k3sUsername,
+      password: new Secret(secrets.datastoreK3sPassword),
       database: config.datastore.databaseName,
+      admin: { user: config.datastore.username, password: new Secret(secrets.datastorePassword) },
+      ...(caUrl ? { tls: { caUrl } } : {}),
     },
     hostname: config.rancher.hostname,
     loadBalancer: {

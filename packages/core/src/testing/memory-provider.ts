@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { instancePerContainerCachingFactory } from "tsyringe";
 import type { ProviderCapabilities } from "../capabilities.js";
 import { DependencyViolationError } from "../errors.js";
@@ -263,9 +264,10 @@ export function createMemoryProvider(cloud?: MemoryCloud): CloudProvider<MemoryO
       return { ok: true, value: o as MemoryOptions };
     },
     register(container, ctx) {
-      const key = ctx.options.persistPath ?? "";
-      const theCloud =
-        cloud ?? defaultClouds.get(key) ?? new MemoryCloud({ persistPath: ctx.options.persistPath });
+      // Relative paths resolve from the config file's directory, like every path in a config.
+      const persistPath = ctx.options.persistPath ? resolve(ctx.baseDir, ctx.options.persistPath) : undefined;
+      const key = persistPath ?? "";
+      const theCloud = cloud ?? defaultClouds.get(key) ?? new MemoryCloud({ persistPath });
       if (!cloud) defaultClouds.set(key, theCloud);
       const services = {
         network: [NetworkService, () => new MemoryNetwork(theCloud)],
