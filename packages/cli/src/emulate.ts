@@ -17,6 +17,8 @@ export interface EmulatedCloud {
   readonly ignored: readonly string[];
   /** Clouds being emulated. */
   readonly clouds: readonly ("aws" | "cloudflare")[];
+  /** Where the readiness check reaches an emulated datastore (its local proxy to a real MariaDB). */
+  datastoreAddress(endpoint: { host: string; port: number }): { host: string; port: number };
   /** Stops the emulator; its state stays in `persistPath`. */
   stop(): Promise<void>;
 }
@@ -104,6 +106,7 @@ export const startEmulatedCloud = async (
   options: EmulateOptions,
 ): Promise<EmulatedCloud> => {
   const clouds = cloudsFor(input);
+  const mysql = parseMysqlUrl(options.env.K3SINFRA_EMULATE_MYSQL_URL);
   const statePath = resolve(
     options.baseDir,
     input.state?.path ?? join(".k3sinfra", `${input.name}.state.json`),
@@ -126,6 +129,7 @@ export const startEmulatedCloud = async (
             : { aws: { hostedZones: [zone] } },
         }
       : {}),
+    ...(mysql ? { mysql } : {}),
     log: options.log,
   });
 
@@ -151,6 +155,37 @@ export const startEmulatedCloud = async (
     ignored,
     persistPath,
     clouds,
+    // An emulated RDS endpoint is a made-up host name; with a real MariaDB behind it, the emulator proxies
+    // it on a local port, which is where the readiness check connects (as through a tunnel).
+    datastoreAddress: (endpoint) => {
+      const id = endpoint.host.split(".")[0];
+      const item = emulator
+        .inventory({ cloud: "aws" })
+        .find((i) => i.service === "rds" && i.type === "db-instance" && i.id === id);
+      return item?.connect ?? endpoint;
+    },
     stop: () => emulator.stop(),
+  };
+};
+
+/** `mysql://user:password@host:port`, from `K3SINFRA_EMULATE_MYSQL_URL`: the real server behind emulated RDS. */
+export const parseMysqlUrl = (
+  url: string | undefined,
+): { host: string; port: number; user: string; password: string } | undefined => {
+  if (!url) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError("K3SINFRA_EMULATE_MYSQL_URL must look like mysql://user:password@127.0.0.1:3306");
+  }
+  if (u.protocol !== "mysql:" || !u.username) {
+    throw new UsageError("K3SINFRA_EMULATE_MYSQL_URL must look like mysql://user:password@127.0.0.1:3306");
+  }
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
   };
 };

@@ -96,7 +96,10 @@ export class Session {
         renderer.note(
           this.style.yellow(
             `EMULATED CLOUD (${emulated.clouds.join(" + ")}, time scale ${this.flags.timeScale}): nothing is created in a real account. ` +
-              `Emulated resources are kept in ${emulated.persistPath}.`,
+              `Emulated resources are kept in ${emulated.persistPath}.` +
+              (this.io.env.K3SINFRA_EMULATE_MYSQL_URL
+                ? " RDS is backed by the MariaDB at K3SINFRA_EMULATE_MYSQL_URL."
+                : ""),
           ),
         );
         if (emulated.ignored.length > 0) {
@@ -110,7 +113,7 @@ export class Session {
         registry: createRegistry(),
         onEvent: (e) => renderer.onEvent(e),
         env: emulated?.env ?? this.io.env,
-        ...(emulated ? { poll: emulated.poll } : {}),
+        ...(emulated ? { poll: emulated.poll, datastoreAddress: (e) => emulated!.datastoreAddress(e) } : {}),
         ...((signal ?? this.io.signal) ? { signal: signal ?? this.io.signal } : {}),
       };
       return await fn({ spec, options, renderer });

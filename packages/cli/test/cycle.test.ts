@@ -24,7 +24,7 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
     expect(up.code).toBe(0);
     expect(up.stdout).toContain("Plan: 8 to create");
     expect(up.stdout).toContain("Up complete: 8 created");
-    expect(up.stdout).toContain("Rancher URL: https://rancher.example.com");
+    expect(up.stdout).toMatch(/Rancher URL\s+https:\/\/rancher.example.com/);
     expect(up.stderr).toMatch(/node-0 create done/);
     expect(await cloudObjects(dir)).toHaveLength(6);
 

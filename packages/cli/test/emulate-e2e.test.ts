@@ -5,6 +5,16 @@ import { startEmulator } from "@k3sinfra/emulator";
 import { describe, expect, it } from "vitest";
 import { runCli, tempDir } from "./helpers.js";
 
+const mysqlOptions = (url: string) => {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
+};
+
 const example = resolve(fileURLToPath(import.meta.url), "../../../../examples/aws.yaml");
 
 /** Copies examples/aws.yaml into `dir`, so the emulated cloud and state land there. */
@@ -27,7 +37,11 @@ describe("--emulate end to end", () => {
     expect(up.stderr).toContain("EMULATED CLOUD (aws");
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain("Up complete");
-    expect(up.stdout).toMatch(/Rancher URL: https:\/\/\S+/);
+    // up ends with what a user pastes: each server's K3s config and the Rancher install commands.
+    expect(up.stdout).toMatch(/Rancher URL\s+https:\/\/\S+/);
+    expect(up.stdout).toContain("/etc/rancher/k3s/config.yaml on node-0");
+    expect(up.stdout).toContain("/etc/rancher/k3s/config.yaml on node-1");
+    expect(up.stdout).toContain("helm upgrade --install rancher rancher-stable/rancher");
 
     const status = await cli("status", "--json");
     expect(status.code, status.stderr).toBe(0);
@@ -59,6 +73,64 @@ describe("--emulate end to end", () => {
     } finally {
       await emulator.stop();
     }
+  }, 120_000);
+
+  it("with a real MariaDB behind emulated RDS, up creates the K3s database and a least-privilege user K3s can use", async () => {
+    const url = process.env.K3SINFRA_TEST_MYSQL_URL;
+    if (!url) {
+      // CI starts MariaDB (.ci/mariadb.sh); only a developer machine without it may skip.
+      if (process.env.CI)
+        throw new Error('K3SINFRA_TEST_MYSQL_URL is not set: run `eval "$(sh .ci/mariadb.sh)"` first');
+      return;
+    }
+    const dir = await tempDir();
+    const config = await writeAwsConfig(dir);
+    const env = { K3SINFRA_EMULATE_MYSQL_URL: url };
+    const cli = (...args: string[]) =>
+      runCli(["--config", config, "--emulate", "--time-scale", "0.005", ...args], { env });
+
+    const up = await cli("up", "--yes");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/datastore ready: mariadb \S+/i);
+    expect(up.stderr).not.toContain("Datastore check skipped");
+
+    // Log in exactly as K3s would, with the endpoint and password from the outputs.
+    const shown = await cli("outputs", "--show-secrets", "--json");
+    expect(shown.code, shown.stderr).toBe(0);
+    const out = JSON.parse(shown.stdout) as { k3s: { datastoreEndpoint: string } };
+    const m = /^mysql:\/\/(\w+):(\w+)@tcp\(([^:]+):(\d+)\)\/(\w+)$/.exec(out.k3s.datastoreEndpoint);
+    expect(m, out.k3s.datastoreEndpoint).not.toBeNull();
+    const [, user, password, , port, database] = m as RegExpExecArray;
+    expect(user).toBe("k3s");
+    const { createConnection } = await import("mysql2/promise");
+    // The emulated RDS host name does not resolve; its endpoint port is the emulator's proxy to MariaDB.
+    const emulator = await startEmulator({
+      persistPath: join(dir, ".k3sinfra", "emulator", "rancher-aws.json"),
+      timeScale: 0.005,
+      mysql: mysqlOptions(url),
+      log: () => undefined,
+    });
+    try {
+      const conn = await createConnection({
+        host: "127.0.0.1",
+        port: Number(port),
+        user,
+        password,
+        database,
+      });
+      try {
+        const [grants] = await conn.query("SHOW GRANTS");
+        const text = JSON.stringify(grants);
+        expect(text).toContain(`ON \`${database}\`.*`);
+        expect(text).not.toMatch(/ALL PRIVILEGES ON \*\.\*/);
+      } finally {
+        await conn.end();
+      }
+    } finally {
+      await emulator.stop();
+    }
+    const destroy = await cli("destroy", "--yes");
+    expect(destroy.code, destroy.stderr).toBe(0);
   }, 120_000);
 
   it("reports config errors with their paths before starting the emulator", async () => {
@@ -94,7 +166,7 @@ options: { cloudflare: { apiToken: a-real-token } }
     expect(up.stderr).toContain("EMULATED CLOUD (aws + cloudflare");
     expect(up.stderr).toContain("options.cloudflare.apiToken");
     expect(up.stderr).not.toContain("a-real-token");
-    expect(up.stdout).toContain("Rancher URL: https://rancher.example.org");
+    expect(up.stdout).toMatch(/Rancher URL\s+https:\/\/rancher.example.org/);
 
     const persistPath = join(dir, ".k3sinfra", "emulator", "cfemu.json");
     const inventory = async () => {

@@ -2,6 +2,7 @@ import { type Plan, PlanRefusedError, type ProgressEvent } from "@k3sinfra/core"
 import { api } from "../api.js";
 import { confirm } from "../confirm.js";
 import { ExitCode } from "../exit-codes.js";
+import { renderOutputs } from "../render/outputs.js";
 import { countActions, renderPlan } from "../render/plan.js";
 import { formatDuration, table } from "../render/style.js";
 import type { Session } from "../session.js";
@@ -80,8 +81,8 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
   const n = countActions(result.plan);
   s.print(
     `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted.\n\n` +
-      `${s.style.bold("Rancher URL:")} ${result.outputs.rancherUrl}\n` +
-      "Run `k3sinfra outputs` for the K3s server configs and the Rancher install commands.\n",
+      renderOutputs(result.outputs, s.style) +
+      "\nSecrets are masked: `k3sinfra outputs --show-secrets` prints them.\n",
   );
   return ExitCode.Success;
 };

@@ -321,6 +321,14 @@ export class Orchestrator {
             address: this.#run.datastoreAddress({ host: datastore.host, port: datastore.port }),
             signal: ctx.signal,
           });
+          if (readiness.status === "ready") {
+            const made = [readiness.created.database && "database", readiness.created.user && "user"].filter(
+              Boolean,
+            );
+            ctx.report(
+              `datastore ready: ${readiness.flavor} ${readiness.serverVersion}${made.length > 0 ? `; created the K3s ${made.join(" and ")}` : ""}`,
+            );
+          }
           if (readiness.status === "skipped")
             this.#emit({ type: "warning", message: `Datastore check skipped: ${readiness.reason}.` });
           else
