@@ -10,6 +10,7 @@ import {
   status,
   up,
   validateConfig,
+  verify,
 } from "@k3sinfra/core";
 
 /** Core's API functions. */
@@ -24,4 +25,5 @@ export const api = {
   forceUnlock,
   graph,
   configJsonSchema,
+  verify,
 };

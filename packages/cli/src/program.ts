@@ -3,7 +3,13 @@ import { Command, Option } from "commander";
 import { destroyCommand, planCommand, upCommand } from "./commands/apply.js";
 import { INIT_PROVIDERS } from "./commands/init-template.js";
 import { forceUnlockCommand, initCommand, schemaCommand } from "./commands/misc.js";
-import { GRAPH_FORMATS, graphCommand, outputsCommand, statusCommand } from "./commands/read.js";
+import {
+  GRAPH_FORMATS,
+  graphCommand,
+  outputsCommand,
+  statusCommand,
+  verifyCommand,
+} from "./commands/read.js";
 import { exitCodeHelp } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import { DEFAULT_CONFIG, type Session } from "./session.js";
@@ -111,6 +117,12 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .description("Rancher URL, nodes, load balancer, K3s server configs and Rancher install commands")
     .option("--show-secrets", "print the datastore password, K3s token and Rancher bootstrap password")
     .action((opts, cmd: Command) => runner(cmd, (s) => outputsCommand(s, opts)));
+
+  program
+    .command("verify")
+    .description("check from this machine: DNS → load balancer, ports 80/443, certificate, Rancher's /ping")
+    .option("--timeout <seconds>", "per-check timeout (default 10)", positiveInt("--timeout"))
+    .action((opts, cmd: Command) => runner(cmd, (s) => verifyCommand(s, opts)));
 
   program
     .command("destroy")

@@ -3,6 +3,7 @@ import { ExitCode } from "../exit-codes.js";
 import { UsageError } from "../render/errors.js";
 import { renderOutputs } from "../render/outputs.js";
 import { renderStatus } from "../render/status.js";
+import { renderVerify } from "../render/verify.js";
 import type { Session } from "../session.js";
 
 /** `k3sinfra status`: read-only drift report. */
@@ -36,4 +37,15 @@ export const graphCommand = async (s: Session, flags: { format?: string }): Prom
   if (s.flags.json) s.printJson({ format, graph });
   else s.print(graph.endsWith("\n") ? graph : `${graph}\n`);
   return ExitCode.Success;
+};
+
+/** `k3sinfra verify`: pass / fail / skip per check, each with its reason; exit 1 when any check fails. */
+export const verifyCommand = async (s: Session, flags: { timeout?: number }): Promise<number> => {
+  const checks = await s.withApi(({ spec, options }) =>
+    api.verify(spec, { ...options, ...(flags.timeout ? { timeoutMs: flags.timeout * 1000 } : {}) }),
+  );
+  const failed = checks.some((c) => c.status === "fail");
+  if (s.flags.json) s.printJson({ ok: !failed, checks });
+  else s.print(renderVerify(checks, s.style));
+  return failed ? ExitCode.Failure : ExitCode.Success;
 };

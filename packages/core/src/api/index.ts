@@ -10,6 +10,7 @@ import { buildOutputs } from "../orchestrator/outputs.js";
 import { ProviderRegistry } from "../registry.js";
 import { FileStateStore } from "../state/index.js";
 import type { StateStore } from "../state/types.js";
+import { type ConnectTarget, type VerifyCheck, type VerifyResolver, verifyCluster } from "../verify/index.js";
 import { defaultPollPolicy } from "../wait.js";
 import type {
   ApplyOptions,
@@ -109,6 +110,34 @@ export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): P
     k3sVersion: session.resolved.k3sVersion,
     showSecrets: options.showSecrets ?? false,
     datastoreTls: session.resolved.compute.provider.datastoreCaUrl?.(config.region) !== undefined,
+  });
+}
+
+/** Options for `verify`: where to resolve and connect (tests point them at local listeners). */
+export interface VerifyOptions extends CommandOptions {
+  readonly resolver?: VerifyResolver;
+  readonly connect?: ConnectTarget;
+  /** Per-check timeout in ms. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Checks from this machine what a Rancher user depends on: the hostname resolves to the load balancer,
+ * its ports answer, the certificate covers the hostname, and `/ping` answers. Each check passes, fails or
+ * is skipped with its reason; a failed check never throws.
+ */
+export async function verify(spec: ClusterSpec, options: VerifyOptions = {}): Promise<VerifyCheck[]> {
+  const out = await outputs(spec, options);
+  return verifyCluster({
+    hostname: out.hostname,
+    expectedTargets: {
+      ...(out.loadBalancer.ips ? { ips: out.loadBalancer.ips } : {}),
+      ...(out.loadBalancer.hostname ? { hostnames: [out.loadBalancer.hostname] } : {}),
+    },
+    ...(options.resolver ? { resolver: options.resolver } : {}),
+    ...(options.connect ? { connect: options.connect } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
 }
 
