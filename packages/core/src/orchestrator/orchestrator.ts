@@ -13,7 +13,7 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import { AbortedError, K3sinfraError, PartialFailureError, ProviderError, TimeoutError } from "../errors.js";
 import { clusterTags, idempotencyToken, physicalName, resourceTags } from "../naming.js";
 import { providerContext } from "../provider-context.js";
-import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
+import type { ResourceContext, ResourceService, ResourceState, Tags } from "../resources/common.js";
 import { DatastoreService, type DatastoreState } from "../resources/datastore.js";
 import { DnsRecordService } from "../resources/dns-record.js";
 import { LoadBalancerService, type LoadBalancerState } from "../resources/load-balancer.js";
@@ -217,57 +217,43 @@ export class Orchestrator {
       .map((s) => s as unknown as NodeState);
   }
 
+  /** A handler over one resource service; the spec is built only when a call needs it. */
+  #serviceHandler<Spec, State extends ResourceState>(
+    svc: ResourceService<Spec, State>,
+    spec: () => Spec,
+  ): Handler {
+    const cast = (p: Promise<unknown>) => p as Promise<AnyState>;
+    return {
+      create: (ctx) => cast(svc.create(spec(), ctx)),
+      update: (s, ctx) => cast(this.#updateOr(svc.update?.bind(svc), s as unknown as State, spec(), ctx)),
+      delete: (s, ctx) => svc.delete(s as unknown as State, ctx),
+      read: (s, ctx) => cast(svc.read(s as unknown as State, ctx)),
+      find: (t, ctx) => svc.findByTags(t, ctx) as unknown as Promise<AnyState[]>,
+    };
+  }
+
   #handler(kind: ResourceKind, id: string): Handler {
     const c = this.#container;
     const builder = this.#builder(this.#state);
     const cast = (p: Promise<unknown>) => p as Promise<AnyState>;
     const castMany = (p: Promise<unknown[]>) => p as Promise<AnyState[]>;
     switch (kind) {
-      case "network": {
-        const svc = c.resolve(NetworkService);
-        return {
-          create: (ctx) => cast(svc.create(builder.networkSpec(), ctx)),
-          update: (s, ctx) =>
-            cast(this.#updateOr(svc.update?.bind(svc), s as never, builder.networkSpec(), ctx)),
-          delete: (s, ctx) => svc.delete(s as never, ctx),
-          read: (s, ctx) => cast(svc.read(s as never, ctx)),
-          find: (t, ctx) => castMany(svc.findByTags(t, ctx)),
-        };
-      }
+      case "network":
+        return this.#serviceHandler(c.resolve(NetworkService), () => builder.networkSpec());
       case "nodes": {
-        const svc = c.resolve(NodeService);
         const index = Number(id.slice("node-".length));
-        const spec = () => builder.nodeSpec(index, this.#need<NetworkState>("network"));
-        return {
-          create: (ctx) => cast(svc.create(spec(), ctx)),
-          update: (s, ctx) => cast(this.#updateOr(svc.update?.bind(svc), s as never, spec(), ctx)),
-          delete: (s, ctx) => svc.delete(s as never, ctx),
-          read: (s, ctx) => cast(svc.read(s as never, ctx)),
-          find: (t, ctx) => castMany(svc.findByTags(t, ctx)),
-        };
+        return this.#serviceHandler(c.resolve(NodeService), () =>
+          builder.nodeSpec(index, this.#need<NetworkState>("network")),
+        );
       }
-      case "datastore": {
-        const svc = c.resolve(DatastoreService);
-        const spec = () => builder.datastoreSpec(this.#need<NetworkState>("network"));
-        return {
-          create: (ctx) => cast(svc.create(spec(), ctx)),
-          update: (s, ctx) => cast(this.#updateOr(svc.update?.bind(svc), s as never, spec(), ctx)),
-          delete: (s, ctx) => svc.delete(s as never, ctx),
-          read: (s, ctx) => cast(svc.read(s as never, ctx)),
-          find: (t, ctx) => castMany(svc.findByTags(t, ctx)),
-        };
-      }
-      case "loadBalancer": {
-        const svc = c.resolve(LoadBalancerService);
-        const spec = () => builder.loadBalancerSpec(this.#need<NetworkState>("network"));
-        return {
-          create: (ctx) => cast(svc.create(spec(), ctx)),
-          update: (s, ctx) => cast(this.#updateOr(svc.update?.bind(svc), s as never, spec(), ctx)),
-          delete: (s, ctx) => svc.delete(s as never, ctx),
-          read: (s, ctx) => cast(svc.read(s as never, ctx)),
-          find: (t, ctx) => castMany(svc.findByTags(t, ctx)),
-        };
-      }
+      case "datastore":
+        return this.#serviceHandler(c.resolve(DatastoreService), () =>
+          builder.datastoreSpec(this.#need<NetworkState>("network")),
+        );
+      case "loadBalancer":
+        return this.#serviceHandler(c.resolve(LoadBalancerService), () =>
+          builder.loadBalancerSpec(this.#need<NetworkState>("network")),
+        );
       case "targets": {
         const svc = c.resolve(LoadBalancerService);
         const lb = () => this.#need<LoadBalancerState>("load-balancer");
