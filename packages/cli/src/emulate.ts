@@ -107,6 +107,7 @@ export const startEmulatedCloud = async (
 ): Promise<EmulatedCloud> => {
   const clouds = cloudsFor(input);
   const mysql = parseMysqlUrl(options.env.K3SINFRA_EMULATE_MYSQL_URL);
+  const throttle = parseRate(options.env.K3SINFRA_EMULATE_THROTTLE);
   const statePath = resolve(
     options.baseDir,
     input.state?.path ?? join(".k3sinfra", `${input.name}.state.json`),
@@ -130,6 +131,8 @@ export const startEmulatedCloud = async (
         }
       : {}),
     ...(mysql ? { mysql } : {}),
+    // Throttling at a rate, reproducible: how a busy real account answers.
+    ...(throttle ? { faults: [{ kind: "throttle" as const, rate: throttle }], seed: 42 } : {}),
     log: options.log,
   });
 
@@ -166,6 +169,15 @@ export const startEmulatedCloud = async (
     },
     stop: () => emulator.stop(),
   };
+};
+
+/** A probability in (0, 1], from `K3SINFRA_EMULATE_THROTTLE`: the share of emulated calls that are throttled. */
+export const parseRate = (value: string | undefined): number | undefined => {
+  if (!value) return undefined;
+  const rate = Number(value);
+  if (!(rate > 0 && rate <= 1))
+    throw new UsageError("K3SINFRA_EMULATE_THROTTLE must be a number in (0, 1], e.g. 0.1");
+  return rate;
 };
 
 /** `mysql://user:password@host:port`, from `K3SINFRA_EMULATE_MYSQL_URL`: the real server behind emulated RDS. */

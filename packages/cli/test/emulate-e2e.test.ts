@@ -133,6 +133,47 @@ describe("--emulate end to end", () => {
     expect(destroy.code, destroy.stderr).toBe(0);
   }, 120_000);
 
+  it.each([
+    ["L7 (ALB, tls=external)", "aws-l7.yaml", {}],
+    ["L4 with 10% of calls throttled", "aws.yaml", { K3SINFRA_EMULATE_THROTTLE: "0.1" }],
+  ])(
+    "%s: up → status → outputs → destroy converges and leaves the inventory empty",
+    async (_title, file, env) => {
+      const dir = await tempDir();
+      const config = join(dir, "k3sinfra.yaml");
+      await copyFile(resolve(example, "..", file), config);
+      const cli = (...args: string[]) =>
+        runCli(["--config", config, "--emulate", "--time-scale", "0.005", ...args], { env });
+      const up = await cli("up", "--yes");
+      expect(up.code, up.stderr).toBe(0);
+      if (file === "aws-l7.yaml") expect(up.stdout).toContain('tls: "external"');
+      // The throttled run really was throttled, and retried.
+      if (env.K3SINFRA_EMULATE_THROTTLE)
+        expect(up.stderr).toMatch(/(RequestLimitExceeded|Throttling), retry/);
+      const status = await cli("status", "--json");
+      expect(status.code, status.stderr).toBe(0);
+      expect(
+        (JSON.parse(status.stdout) as { resources: { status: string }[] }).resources.every(
+          (r) => r.status === "ok",
+        ),
+      ).toBe(true);
+      expect((await cli("outputs")).code).toBe(0);
+      const destroy = await cli("destroy", "--yes");
+      expect(destroy.code, destroy.stderr).toBe(0);
+      const emulator = await startEmulator({
+        persistPath: join(dir, ".k3sinfra", "emulator", `${await clusterName(config)}.json`),
+        timeScale: 0.005,
+        log: () => undefined,
+      });
+      try {
+        expect(emulator.inventory().filter((i) => !/^(deleted|terminated)$/.test(i.state))).toEqual([]);
+      } finally {
+        await emulator.stop();
+      }
+    },
+    180_000,
+  );
+
   it("reports config errors with their paths before starting the emulator", async () => {
     const dir = await tempDir();
     const config = join(dir, "k3sinfra.yaml");
