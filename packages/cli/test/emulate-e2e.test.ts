@@ -148,7 +148,7 @@ describe("--emulate end to end", () => {
       expect(up.code, up.stderr).toBe(0);
       if (file === "aws-l7.yaml") expect(up.stdout).toContain('tls: "external"');
       // The throttled run really was throttled, and retried.
-      if (env.K3SINFRA_EMULATE_THROTTLE)
+      if ("K3SINFRA_EMULATE_THROTTLE" in env)
         expect(up.stderr).toMatch(/(RequestLimitExceeded|Throttling), retry/);
       const status = await cli("status", "--json");
       expect(status.code, status.stderr).toBe(0);
