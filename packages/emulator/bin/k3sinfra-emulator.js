@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Runs the built emulator (`pnpm build` first); a committed shim so installs can link the bin before a build.
+import "../dist/bin.js";
