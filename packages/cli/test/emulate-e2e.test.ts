@@ -1,4 +1,4 @@
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@k3sinfra/emulator";
@@ -57,6 +57,22 @@ describe("--emulate end to end", () => {
     expect(outputs.stdout).toMatch(/hostname\s+\S+\.elb\.us-east-1\.amazonaws\.com/);
     expect(outputs.stdout).toMatch(/node-0\s+\S+\s+us-east-1[a-f]\s+\d+\.\d+\.\d+\.\d+/);
     expect(outputs.stdout).toMatch(/datastore-endpoint\s+mysql:\/\/\w+:\*{8}@tcp\(/);
+
+    // No secret reaches anything printed without --show-secrets, nor the state file in clear.
+    const shown = JSON.parse((await cli("outputs", "--show-secrets", "--json")).stdout) as {
+      k3s: { token: string; datastoreEndpoint: string };
+      rancher: { bootstrapPassword: string };
+    };
+    const k3sPassword = /:(\w+)@tcp/.exec(shown.k3s.datastoreEndpoint)?.[1] ?? "";
+    const secrets = [shown.k3s.token, shown.rancher.bootstrapPassword, k3sPassword];
+    expect(secrets.every((v) => /^[A-Za-z0-9]{16,}$/.test(v))).toBe(true);
+    const stateFile = await readFile(
+      join(dir, ".k3sinfra", "emulator", `${await clusterName(config)}.state.json`),
+      "utf8",
+    );
+    for (const printed of [up.stdout, up.stderr, status.stdout, outputs.stdout, outputs.stderr, stateFile]) {
+      for (const v of secrets) expect(printed).not.toContain(v);
+    }
 
     // The example turns deletion protection off, so a plain destroy removes everything.
     const destroy = await cli("destroy", "--yes");
