@@ -192,3 +192,53 @@ describe("orchestrator on the in-memory provider", () => {
     expect(w.cloud.calls).toEqual([]);
   });
 });
+
+describe("losing the state lock", () => {
+  it("stops the run, before further changes, when another process takes the lock", async () => {
+    const { MemoryStateStore, NetworkService, ProviderRegistry } = await import("../src/index.js");
+    const { createMemoryProvider, MemoryCloud } = await import("../src/testing/index.js");
+    const cloud = new MemoryCloud();
+    const inner = createMemoryProvider(cloud);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The network create waits at the gate, holding the run in flight while the lock is taken away.
+    const slow = {
+      ...inner,
+      register(container: Parameters<typeof inner.register>[0], ctx: Parameters<typeof inner.register>[1]) {
+        inner.register(container, ctx);
+        const network = container.resolve(NetworkService);
+        const create = network.create.bind(network);
+        container.register(NetworkService, {
+          useValue: Object.assign(Object.create(network), {
+            create: async (...args: Parameters<typeof create>) => {
+              await gate;
+              return create(...args);
+            },
+          }),
+        });
+      },
+    };
+    const state = new MemoryStateStore({ renewMs: 10, owner: "first" });
+    const other = state.connect({ owner: "second" });
+    const run = up(memoryConfig(), {
+      registry: new ProviderRegistry().register(slow),
+      state,
+      poll: { minDelayMs: 1, maxDelayMs: 2 },
+    });
+    let info = await state.lockInfo();
+    for (let i = 0; !info && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      info = await state.lockInfo();
+    }
+    await other.forceUnlock(info!.id);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    const error = await run.catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "Aborted")).toBe(true);
+    expect((error as Error).message).toContain("was lost");
+    // Nothing after the network was started.
+    expect(cloud.inventory().map((o) => o.kind)).toEqual(["network"]);
+  });
+});

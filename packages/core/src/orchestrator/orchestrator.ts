@@ -107,6 +107,8 @@ export class Orchestrator {
   readonly #container: DependencyContainer;
   #state: ClusterState | undefined;
   #writes: Promise<void> = Promise.resolve();
+  /** The running command's signal: the caller's, joined with the state lock's (lost lock = stop). */
+  #signal: AbortSignal = new AbortController().signal;
 
   constructor(
     @inject(ResolvedConfigToken) resolved: ResolvedConfig,
@@ -118,6 +120,7 @@ export class Orchestrator {
     this.#store = store;
     this.#run = run;
     this.#container = container;
+    this.#signal = run.signal;
   }
 
   get #config() {
@@ -165,6 +168,16 @@ export class Orchestrator {
       updatable: (k) => this.#updatable(k),
     });
     return { ...plan, warnings: [...this.#resolved.warnings, ...plan.warnings] };
+  }
+
+  /** Why the command stopped early: the caller's abort, or the state lock lost to another run. */
+  #stopped(then: string): AbortedError {
+    const reason = this.#signal.reason;
+    const lockLost = !this.#run.signal.aborted && K3sinfraError.is(reason);
+    return new AbortedError(
+      lockLost ? `${(reason as Error).message} Stopped: ${then}` : `Interrupted: ${then}`,
+      { cause: reason },
+    );
   }
 
   /** Serialises state writes; each one bumps the serial and is atomic in the store. */
@@ -522,13 +535,14 @@ export class Orchestrator {
   async #preflight(): Promise<void> {
     const wiring = { resolved: this.#resolved, run: this.#run };
     for (const bound of this.#resolved.providers) {
-      await bound.provider.preflight?.(this.#container, providerContext(wiring, bound), this.#run.signal);
+      await bound.provider.preflight?.(this.#container, providerContext(wiring, bound), this.#signal);
     }
   }
 
   /** Creates or converges the cluster, then records and returns the outputs. */
   async up(): Promise<UpResult> {
     const lock = await this.#store.lock("up");
+    this.#signal = lock.signal ? AbortSignal.any([this.#run.signal, lock.signal]) : this.#run.signal;
     try {
       const state = await this.#loadForWrite();
       const desired = desiredResources(this.#resolved);
@@ -552,7 +566,7 @@ export class Orchestrator {
         }));
       const outcomes = await runGraph(tasks, {
         parallelism: this.#run.parallelism,
-        signal: this.#run.signal,
+        signal: this.#signal,
         onSkip: (id, because) =>
           this.#emit({
             type: "resource",
@@ -575,14 +589,14 @@ export class Orchestrator {
             dependsOn: [],
             run: (signal: AbortSignal) => this.#remove(c.resource, signal),
           })),
-          { parallelism: this.#run.parallelism, signal: this.#run.signal },
+          { parallelism: this.#run.parallelism, signal: this.#signal },
         );
         for (const [resource, o] of removalOutcomes)
           if (o.status === "failed") failures.push({ resource, error: o.error });
       }
-      if (this.#run.signal.aborted)
-        throw new AbortedError(
-          "Interrupted: finished resources are recorded in state; run the same command again to resume.",
+      if (this.#signal.aborted)
+        throw this.#stopped(
+          "finished resources are recorded in state; run the same command again to resume.",
         );
       if (failures.length > 0) throw new PartialFailureError(failures);
       const outputs = buildOutputs({
@@ -669,6 +683,7 @@ export class Orchestrator {
   /** Deletes everything in state in reverse dependency order, then sweeps whatever still carries the cluster's tags. */
   async destroy(options: { allowProtected?: boolean } = {}): Promise<DestroyResult> {
     const lock = await this.#store.lock("destroy");
+    this.#signal = lock.signal ? AbortSignal.any([this.#run.signal, lock.signal]) : this.#run.signal;
     try {
       const stored = await this.#store.read();
       this.#state = stored ?? emptyState(this.#config.name);
@@ -687,14 +702,14 @@ export class Orchestrator {
             dependsOn: [],
             run: (signal: AbortSignal) => this.#remove(r.resource, signal, options),
           })),
-          { parallelism: this.#run.parallelism, signal: this.#run.signal },
+          { parallelism: this.#run.parallelism, signal: this.#signal },
         );
         const failures = [...outcomes]
           .filter(([, o]) => o.status === "failed")
           .map(([resource, o]) => ({ resource, error: (o as { error: unknown }).error }));
         deleted.push(...[...outcomes].filter(([, o]) => o.status === "done").map(([id]) => id));
-        if (this.#run.signal.aborted)
-          throw new AbortedError("Interrupted: what was deleted is recorded; run destroy again to finish.");
+        if (this.#signal.aborted)
+          throw this.#stopped("what was deleted is recorded; run destroy again to finish.");
         if (failures.length > 0) {
           const later = Object.values(this.#state.resources).filter(
             (r) => (DELETE_RANK[r.kind as ResourceKind] ?? 1) > rank,
@@ -735,7 +750,7 @@ export class Orchestrator {
         `sweep-${kind}`,
         kind,
         "sweep",
-        this.#run.signal,
+        this.#signal,
         (ctx) => this.#handler(kind, "sweep").find(tags, ctx),
         0,
       );
@@ -752,7 +767,7 @@ export class Orchestrator {
             `sweep-${kind}`,
             kind,
             "sweep",
-            this.#run.signal,
+            this.#signal,
             async (ctx) => {
               let s = state;
               if (kind === "datastore" && (s as unknown as DatastoreState).deletionProtection) {
@@ -807,7 +822,7 @@ export class Orchestrator {
           record.resource,
           kind,
           "read",
-          this.#run.signal,
+          this.#signal,
           (ctx) => this.#handler(kind, record.resource).read(record.state as AnyState, ctx),
           record.generation,
         );

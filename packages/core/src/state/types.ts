@@ -76,6 +76,8 @@ export interface LockInfo {
 /** A held lock; release it when done. The store renews the lease while it is held. */
 export interface Lock {
   readonly info: LockInfo;
+  /** Aborts if the lock is lost (force-unlocked or taken over), so the holder stops before writing. */
+  readonly signal?: AbortSignal;
   release(): Promise<void>;
 }
 
