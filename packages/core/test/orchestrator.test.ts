@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { StateStore } from "../src/index.js";
 import { destroy, InvalidConfigError, K3sinfraError, outputs, plan, status, up } from "../src/index.js";
 import { memoryConfig, world } from "./helpers.js";
 
@@ -240,5 +241,71 @@ describe("losing the state lock", () => {
     expect((error as Error).message).toContain("was lost");
     // Nothing after the network was started.
     expect(cloud.inventory().map((o) => o.kind)).toEqual(["network"]);
+  });
+});
+
+describe("replacing after a crash", () => {
+  /** A state store that fails its k-th write: the process "dies" between two state writes. */
+  const crashingStore = async () => {
+    const { MemoryStateStore } = await import("../src/index.js");
+    const inner = new MemoryStateStore();
+    let writes = 0;
+    let crashAt: number | undefined;
+    const store: StateStore = {
+      read: () => inner.read(),
+      write: async (state) => {
+        if (++writes === crashAt) throw new Error(`simulated crash at state write #${writes}`);
+        return inner.write(state);
+      },
+      lock: (operation) => inner.lock(operation),
+      forceUnlock: (id) => inner.forceUnlock(id),
+      lockInfo: () => inner.lockInfo(),
+      remove: () => inner.remove(),
+    };
+    return {
+      store,
+      crashAfter: (k: number | undefined) => {
+        crashAt = k === undefined ? undefined : writes + k;
+      },
+      writes: () => writes,
+    };
+  };
+
+  it("keeps the new generation: a crash between any two steps of a replacement never reuses the old token", async () => {
+    const bigger = memoryConfig({ nodes: { diskGiB: 80 } });
+    for (const where of ["cloud", "state"] as const) {
+      const probe = world();
+      const p = await crashingStore();
+      await up(memoryConfig(), { ...probe.options, state: p.store });
+      const [calls, writes] = [probe.cloud.mutations, p.writes()];
+      await up(bigger, { ...probe.options, state: p.store });
+      const steps = where === "cloud" ? probe.cloud.mutations - calls : p.writes() - writes;
+      for (let k = 1; k <= steps; k++) {
+        const w = world();
+        const s = await crashingStore();
+        const options = { ...w.options, state: s.store };
+        await up(memoryConfig(), options);
+        const oldTokens = new Set(
+          w.cloud
+            .inventory()
+            .filter((o) => o.kind === "node")
+            .map((o) => o.token),
+        );
+        if (where === "cloud") w.cloud.crashAt = w.cloud.mutations + k;
+        else s.crashAfter(k);
+        await up(bigger, options).catch(() => undefined);
+        w.cloud.crashAt = undefined;
+        s.crashAfter(undefined);
+        await (await import("../src/index.js"))
+          .forceUnlock(bigger, (await s.store.lockInfo())?.id ?? "", options)
+          .catch(() => undefined);
+        await up(bigger, options);
+        const nodes = w.cloud.inventory().filter((o) => o.kind === "node");
+        expect(nodes, `${where} crash at step ${k}`).toHaveLength(2);
+        for (const n of nodes)
+          expect(oldTokens.has(n.token), `old token reused after a ${where} crash at step ${k}`).toBe(false);
+        expect((await plan(bigger, options)).empty).toBe(true);
+      }
+    }
   });
 });

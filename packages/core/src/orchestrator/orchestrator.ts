@@ -439,10 +439,17 @@ export class Orchestrator {
     });
   }
 
-  async #forget(id: string, intentId: string): Promise<void> {
+  /**
+   * Drops a deleted resource from state. With `next`, the replacement's create intent is journaled in the same
+   * write, so a crash right after never loses the new generation (reusing the old one would replay the old
+   * idempotency token, which EC2 answers with the terminated instance).
+   */
+  async #forget(id: string, intentId: string, next?: Omit<Intent, "id" | "startedAt">): Promise<void> {
     await this.#save((s) => {
       const { [id]: _gone, ...rest } = s.resources;
-      return { resources: rest, journal: s.journal.filter((i) => i.id !== intentId) };
+      const journal = s.journal.filter((i) => i.id !== intentId);
+      if (next) journal.push({ ...next, id: randomUUID(), startedAt: new Date().toISOString() });
+      return { resources: rest, journal };
     });
   }
 
@@ -475,8 +482,14 @@ export class Orchestrator {
           (ctx) => oldHandler.delete(record.state as AnyState, ctx),
           generation,
         );
-        await this.#forget(d.id, intent);
         generation += 1;
+        await this.#forget(d.id, intent, {
+          resource: d.id,
+          action: "create",
+          token: idempotencyToken(this.#state!.lineage, d.id, generation),
+          name: physicalName(this.#config.name, d.id),
+          generation,
+        });
       }
       // A create after a crash reuses the journaled generation, so the same idempotency token adopts.
       const pending = this.#state?.journal.find((i) => i.resource === d.id && i.action === "create");
