@@ -1,5 +1,5 @@
 import type { ClusterConfigInput, ProgressEvent } from "../src/index.js";
-import { MemoryStateStore, ProviderRegistry } from "../src/index.js";
+import { MemoryStateStore, ProviderRegistry, type StateStore } from "../src/index.js";
 import { createMemoryProvider, MemoryCloud } from "../src/testing/index.js";
 
 /** A valid config for the in-memory provider; tests override what they exercise. */
@@ -27,3 +27,28 @@ export function world() {
   };
   return { cloud, registry, state, events, options };
 }
+
+/** A state store that fails its k-th write: the process "dies" between two state writes. */
+export const crashingStore = () => {
+  const inner = new MemoryStateStore();
+  let writes = 0;
+  let crashAt: number | undefined;
+  const store: StateStore = {
+    read: () => inner.read(),
+    write: async (state) => {
+      if (++writes === crashAt) throw new Error(`simulated crash at state write #${writes}`);
+      return inner.write(state);
+    },
+    lock: (operation) => inner.lock(operation),
+    forceUnlock: (id) => inner.forceUnlock(id),
+    lockInfo: () => inner.lockInfo(),
+    remove: () => inner.remove(),
+  };
+  return {
+    store,
+    crashAfter: (k: number | undefined) => {
+      crashAt = k === undefined ? undefined : writes + k;
+    },
+    writes: () => writes,
+  };
+};

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { StateStore } from "../src/index.js";
 import { destroy, InvalidConfigError, K3sinfraError, outputs, plan, status, up } from "../src/index.js";
-import { memoryConfig, world } from "./helpers.js";
+import { crashingStore, memoryConfig, world } from "./helpers.js";
 
 describe("orchestrator on the in-memory provider", () => {
   it("runs up → status → outputs → destroy and leaves nothing", async () => {
@@ -50,6 +49,26 @@ describe("orchestrator on the in-memory provider", () => {
     expect(d.deleted).toHaveLength(8);
     expect(w.cloud.inventory()).toEqual([]);
     expect(await w.state.read()).toBeUndefined();
+  });
+
+  it("converges after a crash at every state write, with no duplicate and nothing left after destroy", async () => {
+    const probe = world();
+    const p = crashingStore();
+    await up(memoryConfig(), { ...probe.options, state: p.store });
+    for (let k = 1; k <= p.writes(); k++) {
+      const w = world();
+      const s = crashingStore();
+      const options = { ...w.options, state: s.store };
+      s.crashAfter(k);
+      await expect(up(memoryConfig(), options), `crash at write ${k}`).rejects.toThrow();
+      s.crashAfter(undefined);
+      await up(memoryConfig(), options);
+      const names = w.cloud.inventory().map((o) => o.name);
+      expect(new Set(names).size, `duplicates after a crash at write ${k}`).toBe(names.length);
+      expect(names).toHaveLength(6);
+      await destroy(memoryConfig(), options);
+      expect(w.cloud.inventory(), `leak after a crash at write ${k}`).toEqual([]);
+    }
   });
 
   it("converges after a crash at every mutating call, with no duplicate and nothing left after destroy", async () => {
@@ -245,44 +264,18 @@ describe("losing the state lock", () => {
 });
 
 describe("replacing after a crash", () => {
-  /** A state store that fails its k-th write: the process "dies" between two state writes. */
-  const crashingStore = async () => {
-    const { MemoryStateStore } = await import("../src/index.js");
-    const inner = new MemoryStateStore();
-    let writes = 0;
-    let crashAt: number | undefined;
-    const store: StateStore = {
-      read: () => inner.read(),
-      write: async (state) => {
-        if (++writes === crashAt) throw new Error(`simulated crash at state write #${writes}`);
-        return inner.write(state);
-      },
-      lock: (operation) => inner.lock(operation),
-      forceUnlock: (id) => inner.forceUnlock(id),
-      lockInfo: () => inner.lockInfo(),
-      remove: () => inner.remove(),
-    };
-    return {
-      store,
-      crashAfter: (k: number | undefined) => {
-        crashAt = k === undefined ? undefined : writes + k;
-      },
-      writes: () => writes,
-    };
-  };
-
   it("keeps the new generation: a crash between any two steps of a replacement never reuses the old token", async () => {
     const bigger = memoryConfig({ nodes: { diskGiB: 80 } });
     for (const where of ["cloud", "state"] as const) {
       const probe = world();
-      const p = await crashingStore();
+      const p = crashingStore();
       await up(memoryConfig(), { ...probe.options, state: p.store });
       const [calls, writes] = [probe.cloud.mutations, p.writes()];
       await up(bigger, { ...probe.options, state: p.store });
       const steps = where === "cloud" ? probe.cloud.mutations - calls : p.writes() - writes;
       for (let k = 1; k <= steps; k++) {
         const w = world();
-        const s = await crashingStore();
+        const s = crashingStore();
         const options = { ...w.options, state: s.store };
         await up(memoryConfig(), options);
         const oldTokens = new Set(
