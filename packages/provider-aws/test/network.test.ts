@@ -106,6 +106,29 @@ describe("AwsNetworkService", () => {
     expect(await svc.read(back, h.ctx("network"))).toMatchObject({ ruleCount: back.ruleCount });
   });
 
+  it("revokes rules added by hand over a port range or from IPv6, not only single-port IPv4 ones", async () => {
+    const svc = h.container().resolve(NetworkService);
+    const state = await svc.create(networkSpec("l4"), h.ctx("network"));
+    const ec2 = (await h.container().resolve(AwsClients).ec2()) as EC2;
+    // Someone opens every TCP port to the world (IPv4 and IPv6): kubelet and the K3s API with it.
+    await ec2.authorizeSecurityGroupIngress({
+      GroupId: state.groups.nodes,
+      IpPermissions: [
+        { IpProtocol: "tcp", FromPort: 0, ToPort: 65535, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+        { IpProtocol: "tcp", FromPort: 443, ToPort: 443, Ipv6Ranges: [{ CidrIpv6: "::/0" }] },
+      ],
+    });
+    const drifted = await svc.read(state, h.ctx("network"));
+    expect(drifted?.ruleCount).toBe(networkSpec("l4").rules.length + 2);
+    const converged = await svc.update!(state, networkSpec("l4"), h.ctx("network"));
+    const out = await ec2.describeSecurityGroups({ GroupIds: [state.groups.nodes] });
+    const perms = out.SecurityGroups?.[0]?.IpPermissions ?? [];
+    expect(perms.filter((p) => p.FromPort !== p.ToPort)).toEqual([]);
+    expect(perms.flatMap((p) => p.Ipv6Ranges ?? [])).toEqual([]);
+    expect(converged.ruleCount).toBe(networkSpec("l4").rules.length);
+    expect((await svc.read(state, h.ctx("network")))?.ruleCount).toBe(networkSpec("l4").rules.length);
+  });
+
   it("adds a zone in place: one more subnet, the same groups", async () => {
     const svc = h.container().resolve(NetworkService);
     const state = await svc.create(networkSpec("l4"), h.ctx("network"));

@@ -28,31 +28,47 @@ export const TAG_GROUP = "k3sinfra:group";
 /** Tag recording the subnets by zone (`us-east-1a=subnet-1,…`), so `findByTags` can rebuild the state. */
 export const TAG_SUBNETS = "k3sinfra:subnets";
 
-/** One ingress permission reduced to a single source, the unit we compare, add and remove. */
+/**
+ * One ingress permission reduced to a single source, the unit we compare, add and remove. It keeps the whole
+ * port range and every kind of source AWS reports (IPv4, IPv6, prefix list, group): a rule added by hand
+ * (say tcp 0-65535 from ::/0) must be recognised to be revoked, and revoking only matches a rule given with
+ * exactly its protocol, ports and source.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html
+ */
 interface Atom {
   readonly protocol: string;
-  readonly port: number;
+  readonly fromPort: number;
+  readonly toPort: number;
   readonly groupId?: string | undefined;
   readonly cidr?: string | undefined;
+  readonly cidrV6?: string | undefined;
+  readonly prefixListId?: string | undefined;
   readonly description?: string | undefined;
 }
-const atomKey = (a: Atom) => `${a.protocol}/${a.port}/${a.groupId ?? a.cidr}`;
+const atomKey = (a: Atom) =>
+  `${a.protocol}/${a.fromPort}-${a.toPort}/${a.groupId ?? a.cidr ?? a.cidrV6 ?? a.prefixListId}`;
 
-const toPermission = (a: Atom): IpPermission => ({
-  IpProtocol: a.protocol,
-  FromPort: a.port,
-  ToPort: a.port,
-  ...(a.groupId
-    ? { UserIdGroupPairs: [{ GroupId: a.groupId, Description: a.description }] }
-    : { IpRanges: [{ CidrIp: a.cidr, Description: a.description }] }),
-});
+const toPermission = (a: Atom): IpPermission => {
+  const source = { Description: a.description };
+  return {
+    IpProtocol: a.protocol,
+    // "-1" (all traffic) carries no ports.
+    ...(a.protocol === "-1" ? {} : { FromPort: a.fromPort, ToPort: a.toPort }),
+    ...(a.groupId !== undefined && { UserIdGroupPairs: [{ GroupId: a.groupId, ...source }] }),
+    ...(a.cidr !== undefined && { IpRanges: [{ CidrIp: a.cidr, ...source }] }),
+    ...(a.cidrV6 !== undefined && { Ipv6Ranges: [{ CidrIpv6: a.cidrV6, ...source }] }),
+    ...(a.prefixListId !== undefined && { PrefixListIds: [{ PrefixListId: a.prefixListId, ...source }] }),
+  };
+};
 
 const fromPermissions = (perms: readonly IpPermission[] | undefined): Atom[] =>
   (perms ?? []).flatMap((p) => {
-    const base = { protocol: p.IpProtocol ?? "-1", port: p.FromPort ?? -1 };
+    const base = { protocol: p.IpProtocol ?? "-1", fromPort: p.FromPort ?? -1, toPort: p.ToPort ?? -1 };
     return [
       ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...base, groupId: g.GroupId })),
       ...(p.IpRanges ?? []).map((r) => ({ ...base, cidr: r.CidrIp })),
+      ...(p.Ipv6Ranges ?? []).map((r) => ({ ...base, cidrV6: r.CidrIpv6 })),
+      ...(p.PrefixListIds ?? []).map((r) => ({ ...base, prefixListId: r.PrefixListId })),
     ];
   });
 
@@ -411,14 +427,16 @@ export class AwsNetworkService implements NetworkService {
             ? [
                 {
                   protocol: r.protocol,
-                  port: r.port,
+                  fromPort: r.port,
+                  toPort: r.port,
                   groupId: groups[r.from.group],
                   description: r.description,
                 },
               ]
             : r.from.cidrs.map((cidr) => ({
                 protocol: r.protocol,
-                port: r.port,
+                fromPort: r.port,
+                toPort: r.port,
                 cidr,
                 description: r.description,
               })),
@@ -431,7 +449,7 @@ export class AwsNetworkService implements NetworkService {
         try {
           // One permission per call: a duplicate fails the whole call, and a duplicate is success here.
           await awsCall(
-            `EC2 AuthorizeSecurityGroupIngress (${groupId} ${atom.port}/${atom.protocol})`,
+            `EC2 AuthorizeSecurityGroupIngress (${groupId} ${atom.fromPort}/${atom.protocol})`,
             ctx,
             (o) =>
               ec2.authorizeSecurityGroupIngress({ GroupId: groupId, IpPermissions: [toPermission(atom)] }, o),
