@@ -11,6 +11,7 @@ import {
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const DB_CLASS = /^db\.[a-z0-9-]+\.[a-z0-9-]+$/;
+const ALB_MAX_IDLE_TIMEOUT = 4000;
 // arn:aws:acm:us-east-1:123456789012:certificate/<uuid> (also the aws-cn and aws-us-gov partitions).
 const ACM_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]+$/;
 
@@ -95,6 +96,13 @@ export function validateAwsConfig(
         add(
           "loadBalancer.certificate",
           `is in ${match[1]} but the load balancer is in ${region}; an ALB can only use an ACM certificate of its own region`,
+        );
+      // An ALB's idle timeout is 1-4000 s; core allows up to 6000 s, which only an NLB's TCP listener takes.
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerAttribute.html
+      if (lb.idleTimeoutSeconds > ALB_MAX_IDLE_TIMEOUT)
+        add(
+          "loadBalancer.idleTimeoutSeconds",
+          `is ${lb.idleTimeoutSeconds} but an l7 ALB allows at most ${ALB_MAX_IDLE_TIMEOUT} seconds`,
         );
     } else if (lb.certificate) {
       add(

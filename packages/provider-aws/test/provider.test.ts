@@ -71,6 +71,11 @@ describe("aws descriptor", () => {
       aws.validate!(testConfig("val", extra), options, ALL_ROLES).map((i) => `${i.path}: ${i.message}`);
     expect(validate({})).toEqual([]);
     expect(validate({ loadBalancer: { mode: "l7", certificate: CERT } })).toEqual([]);
+    // 6000 s is fine for an NLB's TCP listener, but an ALB stops at 4000 s.
+    expect(validate({ loadBalancer: { mode: "l4", idleTimeoutSeconds: 6000 } })).toEqual([]);
+    expect(validate({ loadBalancer: { mode: "l7", certificate: CERT, idleTimeoutSeconds: 4001 } })).toEqual([
+      expect.stringMatching(/^loadBalancer.idleTimeoutSeconds: .*at most 4000/),
+    ]);
     expect(validate({ loadBalancer: { mode: "l7" } })).toEqual([
       expect.stringMatching(/^loadBalancer.certificate: is required/),
     ]);
