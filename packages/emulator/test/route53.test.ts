@@ -1,3 +1,5 @@
+import { DescribeSubnetsCommand } from "@aws-sdk/client-ec2";
+import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
   ChangeResourceRecordSetsCommand,
   ChangeTagsForResourceCommand,
@@ -166,6 +168,45 @@ describe("Route 53", () => {
       ),
     );
     expect(badTtl.name).toBe("InvalidInput");
+  });
+
+  it("accepts an alias to a load balancer only with that load balancer's canonical hosted zone", async () => {
+    const HostedZoneId = await zoneId();
+    const { Subnets = [] } = await c.ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: "default-for-az", Values: ["true"] }] }),
+    );
+    const { LoadBalancers = [] } = await c.elb.send(
+      new CreateLoadBalancerCommand({
+        Name: "alias-nlb",
+        Type: "network",
+        Subnets: Subnets.slice(0, 2).map((s) => s.SubnetId!),
+      }),
+    );
+    const nlb = LoadBalancers[0]!;
+    const alias = (zone: string) =>
+      c.r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: "UPSERT",
+                ResourceRecordSet: {
+                  Name: "alias.example.com",
+                  Type: "A",
+                  AliasTarget: { HostedZoneId: zone, DNSName: nlb.DNSName!, EvaluateTargetHealth: false },
+                },
+              },
+            ],
+          },
+        }),
+      );
+    // Z35SXDOTRQ7X7K is us-east-1's ALB zone: the NLB's name does not lie in it.
+    const wrong = await errorOf(alias("Z35SXDOTRQ7X7K"));
+    expect(wrong.name).toBe("InvalidChangeBatch");
+    expect(wrong.message).toMatch(/does not lie within the target zone/);
+    expect(nlb.CanonicalHostedZoneId).toBe("Z26RNL4JYFTOTI");
+    await expect(alias(nlb.CanonicalHostedZoneId!)).resolves.toMatchObject({ ChangeInfo: {} });
   });
 
   it("creates zones idempotently by CallerReference and tags them", async () => {

@@ -105,6 +105,10 @@ const ZONE_IDS: Record<string, { application: string; network: string }> = {
   "ap-northeast-1": { application: "Z14GRHDCWA56QT", network: "Z31USIVHYNEOWT" },
 };
 
+/** The Route 53 zone that holds a load balancer's DNS name: its `CanonicalHostedZoneId`, per region and type. */
+export const canonicalHostedZoneId = (region: string, type: "network" | "application"): string =>
+  (ZONE_IDS[region] ?? ZONE_IDS["us-east-1"]!)[type];
+
 const LB_ATTRS: Record<"network" | "application", Record<string, string>> = {
   network: {
     "deletion_protection.enabled": "false",
@@ -310,7 +314,7 @@ export class Elbv2Service {
     return {
       LoadBalancerArn: lb.arn,
       DNSName: lb.dnsName,
-      CanonicalHostedZoneId: (ZONE_IDS[region] ?? ZONE_IDS["us-east-1"]!)[lb.type],
+      CanonicalHostedZoneId: canonicalHostedZoneId(region, lb.type),
       CreatedTime: iso(lb.createdAt),
       LoadBalancerName: lb.name,
       Scheme: lb.scheme,

@@ -7,6 +7,7 @@ import type { CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import type { InventoryItem } from "../types.js";
 import { asArray, children, esc, parseXml, type XmlNode, xlist } from "../xml.js";
 import { iso, phase, stableHex, type Tags, UPPER_ALNUM } from "./common.js";
+import { canonicalHostedZoneId } from "./elbv2.js";
 import { AwsError } from "./errors.js";
 import { type AwsCloud, xmlHeaders } from "./index.js";
 import { loadModel, problemToError, validateInput } from "./model.js";
@@ -777,8 +778,13 @@ export class Route53Service {
       return records.some((r) => r.name === a.dnsName) ? undefined : miss;
     }
     const target = a.dnsName.replace(/^dualstack\./, "").replace(/\.$/, "");
-    for (const [, region] of Object.entries(this.cloud.state.elbv2)) {
-      for (const lb of Object.values(region.lbs)) if (lb.dnsName === target) return undefined;
+    // The alias must name the zone the load balancer's DNS name lives in, its CanonicalHostedZoneId
+    // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_AliasTarget.html); the hosted zone
+    // of another region or LB type is refused like a name outside the zone.
+    for (const [regionName, region] of Object.entries(this.cloud.state.elbv2)) {
+      for (const lb of Object.values(region.lbs))
+        if (lb.dnsName === target)
+          return a.hostedZoneId === canonicalHostedZoneId(regionName, lb.type) ? undefined : miss;
     }
     const elbZones = /\.elb\.|elb\.amazonaws\.com$/.test(target);
     return elbZones ? miss : undefined;
