@@ -174,6 +174,17 @@ describe("RDS instances", () => {
     const inUse = await errorOf(c.rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: "k3s-db" })));
     expect(inUse.name).toBe("InvalidDBSubnetGroupStateFault");
 
+    // An increase under 10% is rounded up to 10% (ModifyDBInstance reference).
+    const grow = await c.rds.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: "k3s-ds",
+        AllocatedStorage: (db.AllocatedStorage ?? 0) + 1,
+      }),
+    );
+    expect(grow.DBInstance?.PendingModifiedValues?.AllocatedStorage).toBe(
+      Math.ceil((db.AllocatedStorage ?? 0) * 1.1),
+    );
+
     const prot = await errorOf(
       c.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: "k3s-ds", SkipFinalSnapshot: true })),
     );

@@ -110,6 +110,14 @@ describe("AwsDatastoreService", () => {
     await expect(svc.update!(updated, spec({ storageGiB: 30 }), h.ctx("db4"))).rejects.toThrow(
       /cannot shrink/,
     );
+    // RDS would round 40 → 41 up to 44, and the next apply would then see a shrink back to 41.
+    await expect(svc.update!(updated, spec({ storageGiB: 41 }), h.ctx("db4"))).rejects.toThrow(
+      /at least 10%: from 40 GiB, set 44 GiB/,
+    );
+    await svc.update!(updated, spec({ storageGiB: 44, highAvailability: true }), h.ctx("db4"));
+    const grown = (await (await rds()).describeDBInstances({ DBInstanceIdentifier: db.name }))
+      .DBInstances?.[0];
+    expect(grown?.AllocatedStorage).toBe(44);
   });
 
   it("puts an adopted subnet group back on the network's subnets", async () => {

@@ -1019,8 +1019,11 @@ export class RdsService {
           "InvalidParameterValue",
           "Invalid storage size: you can't reduce the allocated storage of a DB instance.",
         );
-      this.checkStorage(db.storageType, storage);
-      changes.AllocatedStorage = storage;
+      // A smaller increase than 10% is rounded up to 10% (ModifyDBInstance reference, AllocatedStorage:
+      // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html).
+      const grown = Math.max(storage, Math.ceil(db.allocatedStorage * 1.1));
+      this.checkStorage(db.storageType, grown);
+      changes.AllocatedStorage = grown;
     }
     const multi = bool(input, "MultiAZ");
     if (multi !== undefined && multi !== db.multiAZ) changes.MultiAZ = multi;

@@ -139,6 +139,18 @@ export class AwsDatastoreService implements DatastoreService {
           message: `cannot shrink RDS storage from ${db.AllocatedStorage} to ${spec.storageGiB} GiB; RDS storage only grows`,
         },
       ]);
+    // RDS rounds a storage increase under 10% up to 10%, which the next plan would read as a shrink back to
+    // the configured size: ask for at least 10% more instead.
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html (AllocatedStorage)
+    const current = db.AllocatedStorage ?? 0;
+    const minimumGrowth = Math.ceil(current * 1.1);
+    if (spec.storageGiB > current && spec.storageGiB < minimumGrowth)
+      throw new InvalidConfigError([
+        {
+          path: "datastore.storageGiB",
+          message: `RDS grows storage by at least 10%: from ${current} GiB, set ${minimumGrowth} GiB or more (or keep ${current})`,
+        },
+      ]);
     const change = {
       ...(db.DeletionProtection !== spec.deletionProtection && {
         DeletionProtection: spec.deletionProtection,
