@@ -113,6 +113,7 @@ describe("AwsLoadBalancerService (L4: NLB)", () => {
       );
       expect(a["proxy_protocol_v2.enabled"]).toBe("false");
       expect(a["deregistration_delay.timeout_seconds"]).toBe("30");
+      expect(a["preserve_client_ip.enabled"]).toBe("true");
     }
     const listeners = (await client.describeListeners({ LoadBalancerArn: lb.id })).Listeners ?? [];
     expect(listeners.map((l) => `${l.Protocol}:${l.Port}`).sort()).toEqual(["TCP:443", "TCP:80"]);
@@ -244,6 +245,24 @@ describe("AwsLoadBalancerService (L7: ALB)", () => {
     expect((await svc.setTargets(lb, nodes, h.ctx("lb7"))).nodeIds).toHaveLength(2);
     await svc.delete(lb, h.ctx("lb7"));
     expect(owned("lb7")).toEqual([]);
+  });
+
+  it("turns client IP preservation off on an internal NLB, so a node can reach Rancher through it", async () => {
+    const lb = await h
+      .container({ scheme: "internal" })
+      .resolve(LoadBalancerService)
+      .create(spec("l4"), h.ctx("lbint"));
+    const client = await elb();
+    const live = (await client.describeLoadBalancers({ LoadBalancerArns: [lb.id] })).LoadBalancers?.[0];
+    expect(live?.Scheme).toBe("internal");
+    const tgs = (await client.describeTargetGroups({ LoadBalancerArn: lb.id })).TargetGroups ?? [];
+    expect(tgs).toHaveLength(2);
+    for (const tg of tgs) {
+      const a = attrs(
+        (await client.describeTargetGroupAttributes({ TargetGroupArn: tg.TargetGroupArn })).Attributes,
+      );
+      expect(a["preserve_client_ip.enabled"]).toBe("false");
+    }
   });
 
   it("refuses to change an NLB into an ALB in place", async () => {

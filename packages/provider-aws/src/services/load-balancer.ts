@@ -108,7 +108,7 @@ export class AwsLoadBalancerService implements LoadBalancerService {
             {
               Name: ctx.name,
               Type: type,
-              Scheme: this.#options.scheme ?? "internet-facing",
+              Scheme: this.#scheme(),
               IpAddressType: "ipv4",
               Subnets: subnets.map((s) => s.id),
               // An NLB accepts security groups only at creation (load-balancer-security-groups.html).
@@ -341,6 +341,10 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     };
   }
 
+  #scheme(): "internet-facing" | "internal" {
+    return this.#options.scheme ?? "internet-facing";
+  }
+
   async #findByName(elb: ElasticLoadBalancingV2, name: string, ctx: ResourceContext) {
     try {
       const out = await awsCall(`ELBv2 DescribeLoadBalancers (${name})`, ctx, (o) =>
@@ -453,7 +457,16 @@ export class AwsLoadBalancerService implements LoadBalancerService {
             // Default 300 s: a replaced node would hold up every change for five minutes.
             { Key: "deregistration_delay.timeout_seconds", Value: "30" },
             // Traefik in K3s does not expect the PROXY header; turning it on breaks every request (anchors B.4).
-            ...(spec.mode === "l4" ? [{ Key: "proxy_protocol_v2.enabled", Value: "false" }] : []),
+            ...(spec.mode === "l4"
+              ? [
+                  { Key: "proxy_protocol_v2.enabled", Value: "false" },
+                  // An internal NLB cannot hairpin with client IPs preserved: a node reaching Rancher through
+                  // it (cattle-cluster-agent does) times out whenever it is sent to itself. The nodes' group
+                  // admits the NLB's group, so the NLB's own address as source is let in.
+                  // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-troubleshooting.html#loopback-timeout
+                  { Key: "preserve_client_ip.enabled", Value: String(this.#scheme() !== "internal") },
+                ]
+              : []),
           ],
         },
         o,
