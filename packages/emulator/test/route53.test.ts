@@ -104,6 +104,42 @@ describe("Route 53", () => {
         ChangeBatch: { Changes: [{ Action: "CREATE", ResourceRecordSet: txt }] },
       }),
     );
+    // One TXT string holds at most 255 characters; two strings of 255 are fine.
+    const upsertTxt = (Value: string) =>
+      c.r53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId,
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: "UPSERT",
+                ResourceRecordSet: { ...txt, Name: "_long.example.com", ResourceRecords: [{ Value }] },
+              },
+            ],
+          },
+        }),
+      );
+    const long = await errorOf(upsertTxt(`"${"a".repeat(256)}"`));
+    expect(long.name).toBe("InvalidChangeBatch");
+    expect(long.message).toMatch(/CharacterStringTooLong/);
+    await upsertTxt(`"${"a".repeat(255)}" "${"b".repeat(255)}"`);
+    await c.r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: "DELETE",
+              ResourceRecordSet: {
+                ...txt,
+                Name: "_long.example.com",
+                ResourceRecords: [{ Value: `"${"a".repeat(255)}" "${"b".repeat(255)}"` }],
+              },
+            },
+          ],
+        },
+      }),
+    );
     const all = await c.r53.send(new ListResourceRecordSetsCommand({ HostedZoneId }));
     expect(all.ResourceRecordSets?.map((r) => r.Type)).toEqual(["NS", "SOA", "TXT", "CNAME"]);
     const page1 = await c.r53.send(new ListResourceRecordSetsCommand({ HostedZoneId, MaxItems: 2 }));

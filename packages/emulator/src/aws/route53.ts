@@ -764,6 +764,14 @@ export class Route53Service {
         errors.push(
           `Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '${val}''`,
         );
+      // Each quoted TXT string holds at most 255 characters; longer text is split into several strings
+      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#TXTFormat).
+      if (rs.type === "TXT")
+        for (const [, text = ""] of val.matchAll(/"((?:[^"\\]|\\.)*)"/g))
+          if (text.replace(/\\(\d{3}|.)/g, "x").length > 255)
+            errors.push(
+              `Invalid Resource Record: 'FATAL problem: CharacterStringTooLong (Value is too long) encountered with '${val}''`,
+            );
       if (val.length > 4000) errors.push("Record value exceeds the maximum length of 4000 characters");
     }
     if (rs.type === "CNAME" && (rs.values?.length ?? 0) > 1)
