@@ -6,10 +6,8 @@ import { main } from "./main.js";
 import { onInterrupt } from "./signals.js";
 
 const controller = new AbortController();
-process.on(
-  "SIGINT",
-  onInterrupt(controller, { write: (s) => process.stderr.write(s), exit: (code) => process.exit(code) }),
-);
+// The running command prints the notice (signals.ts INTERRUPT_NOTICE) through its progress view.
+process.on("SIGINT", onInterrupt(controller, { exit: (code) => process.exit(code) }));
 
 const code = await main(process.argv, { ...processIo(), signal: controller.signal });
 // Writes to pipes and files are synchronous on POSIX, so exiting here loses no output; it also stops idle

@@ -5,6 +5,8 @@ export interface Writer {
   write(text: string): unknown;
   /** Terminal width, when the writer is a terminal. */
   readonly columns?: number;
+  /** Terminal height, when the writer is a terminal: the live view never grows taller. */
+  readonly rows?: number;
 }
 
 /** The CLI's view of its process. */

@@ -18,7 +18,9 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       exitCode = await run(session);
     } catch (error) {
       exitCode = exitCodeFor(error);
-      io.stderr.write(renderError(error, session.style, session.debug));
+      io.stderr.write(
+        renderError(error, session.style, session.debug, { configPath: session.displayConfigPath }),
+      );
       if (session.flags.json) session.printJson(errorJson(error));
     }
   });
@@ -31,7 +33,8 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
         return ExitCode.Success;
       // commander already printed the message on stderr; --json callers also get it as the result.
       if (argv.includes("--json")) {
-        const body = { error: { code: "Usage", message: error.message, exitCode: ExitCode.Usage } };
+        const message = error.message.replace(/^error: /, "");
+        const body = { error: { code: "Usage", message, exitCode: ExitCode.Usage } };
         io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       }
       return ExitCode.Usage;

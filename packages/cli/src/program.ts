@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { destroyCommand, planCommand, upCommand } from "./commands/apply.js";
 import { INIT_PROVIDERS } from "./commands/init-template.js";
 import { forceUnlockCommand, initCommand, schemaCommand } from "./commands/misc.js";
@@ -36,14 +36,15 @@ Environment:
 
 Docs: docs/cli.md`;
 
-const positiveNumber = (name: string) => (raw: string) => {
+// InvalidArgumentError makes commander report a usage error (exit 2) naming the option and the value.
+const positiveNumber = (raw: string): number => {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not '${raw}'`);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("It must be a positive number.");
   return n;
 };
-const positiveInt = (name: string) => (raw: string) => {
+const positiveInt = (raw: string): number => {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not '${raw}'`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("It must be a positive integer.");
   return n;
 };
 
@@ -65,12 +66,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .option("--json", "machine-readable result on stdout; progress as JSON lines on stderr")
     .option("-y, --yes", "do not ask for confirmation (required for up/destroy when stdin is not a terminal)")
     .option("--emulate", "run against a local emulated cloud (AWS, Cloudflare): nothing real is created")
-    .option(
-      "--time-scale <factor>",
-      "with --emulate: cloud durations × factor",
-      positiveNumber("--time-scale"),
-      0.02,
-    )
+    .option("--time-scale <factor>", "with --emulate: cloud durations × factor", positiveNumber, 0.02)
     .option("--no-color", "no colours (also: NO_COLOR)")
     .addHelpText("after", EPILOG)
     .showSuggestionAfterError()
@@ -104,7 +100,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
   program
     .command("up")
     .description("create or update the cluster's infrastructure (shows the plan and asks first)")
-    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt("--parallelism"))
+    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
     .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
 
   program
@@ -121,14 +117,14 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
   program
     .command("verify")
     .description("check from this machine: DNS → load balancer, ports 80/443, certificate, Rancher's /ping")
-    .option("--timeout <seconds>", "per-check timeout (default 10)", positiveInt("--timeout"))
+    .option("--timeout <seconds>", "per-check timeout (default 10)", positiveInt)
     .action((opts, cmd: Command) => runner(cmd, (s) => verifyCommand(s, opts)));
 
   program
     .command("destroy")
     .description("delete every resource of the cluster, then sweep leftovers by ownership tags (asks first)")
     .option("--allow-protected", "also delete a datastore that has deletion protection on (its data is lost)")
-    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt("--parallelism"))
+    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
     .action((opts, cmd: Command) => runner(cmd, (s) => destroyCommand(s, opts)));
 
   program
@@ -148,5 +144,10 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .description("print the config file's JSON Schema (for editors and CI)")
     .action((_opts, cmd: Command) => runner(cmd, (s) => schemaCommand(s)));
 
+  // After a usage error, say where the usage is (commander prints this line after its own message).
+  program.showHelpAfterError("Run `k3sinfra --help` for the commands and global options.");
+  for (const c of program.commands) {
+    c.showHelpAfterError(`Run \`k3sinfra ${c.name()} --help\` for its options.`);
+  }
   return program;
 };

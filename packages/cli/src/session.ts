@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
 import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
@@ -8,6 +8,7 @@ import { createRegistry } from "./registry.js";
 import { UsageError } from "./render/errors.js";
 import { JsonLinesRenderer, LiveRenderer, PlainRenderer, type ProgressRenderer } from "./render/progress.js";
 import { colorsEnabled, makeStyle, type Style } from "./render/style.js";
+import { INTERRUPT_NOTICE } from "./signals.js";
 
 /** Flags every command accepts. */
 export interface GlobalFlags {
@@ -35,6 +36,8 @@ export class Session {
   readonly flags: GlobalFlags;
   readonly style: Style;
   readonly debug: boolean;
+  /** The progress view of the running API call, if any: output to the terminal goes around it. */
+  #renderer: ProgressRenderer | undefined;
 
   constructor(io: CliIo, flags: GlobalFlags) {
     this.io = io;
@@ -48,9 +51,21 @@ export class Session {
     return resolve(this.io.cwd ?? process.cwd(), this.flags.config ?? DEFAULT_CONFIG);
   }
 
-  /** Writes a result to stdout (human mode). */
+  /** The config file as the user can find it: relative to the working directory when inside it. */
+  get displayConfigPath(): string {
+    const rel = relative(this.io.cwd ?? process.cwd(), this.configPath);
+    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : this.configPath;
+  }
+
+  /** Writes a result to stdout (human mode), below the progress shown so far. */
   print(text: string): void {
+    this.#renderer?.settle();
     this.io.stdout.write(text);
+  }
+
+  /** Before a prompt on the terminal: the progress shown so far stays above it. */
+  settleProgress(): void {
+    this.#renderer?.settle();
   }
 
   /** Writes the one `--json` document to stdout. */
@@ -73,12 +88,25 @@ export class Session {
   async withApi<T>(fn: (call: ApiCall) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const configPath = this.configPath;
     if (!existsSync(configPath)) {
+      // `init` writes to --config too, so the hint creates the very file that was asked for.
+      const init = this.flags.config
+        ? `k3sinfra init --provider <aws|gcp|azure|memory> --config ${this.flags.config}`
+        : "k3sinfra init --provider <aws|gcp|azure|memory>";
       throw new UsageError(
-        `no config at ${configPath}: create one with \`k3sinfra init --provider <aws|gcp|azure|memory>\` or pass --config <path>.`,
+        `no config at ${configPath}: create one with \`${init}\`, or pass --config <path> to use another file.`,
       );
     }
     const baseDir = dirname(configPath);
     const renderer = this.renderer();
+    this.#renderer = renderer;
+    const abortSignal = signal ?? this.io.signal;
+    // Ctrl-C: say what happens next through the progress view, so the notice is not drawn over.
+    const onAbort = () => {
+      renderer.interrupted();
+      renderer.note(this.style.yellow(INTERRUPT_NOTICE));
+    };
+    // Only the caller's signal (Ctrl-C) is an interruption; `up` also aborts its own when the plan changed.
+    this.io.signal?.addEventListener("abort", onAbort, { once: true });
     let emulated: EmulatedCloud | undefined;
     try {
       let spec: ClusterSpec = configPath;
@@ -114,11 +142,13 @@ export class Session {
         onEvent: (e) => renderer.onEvent(e),
         env: emulated?.env ?? this.io.env,
         ...(emulated ? { poll: emulated.poll, datastoreAddress: (e) => emulated!.datastoreAddress(e) } : {}),
-        ...((signal ?? this.io.signal) ? { signal: signal ?? this.io.signal } : {}),
+        ...(abortSignal ? { signal: abortSignal } : {}),
       };
       return await fn({ spec, options, renderer });
     } finally {
+      this.io.signal?.removeEventListener("abort", onAbort);
       renderer.stop();
+      this.#renderer = undefined;
       await emulated?.stop();
     }
   }

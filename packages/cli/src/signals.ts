@@ -1,10 +1,14 @@
 /** What `onInterrupt` needs from the process, injectable for tests. */
 export interface InterruptHooks {
-  /** Writes the notice after the first Ctrl-C. */
-  readonly write: (text: string) => void;
   /** Ends the process at once (second Ctrl-C). */
   readonly exit: (code: number) => void;
 }
+
+/**
+ * Printed after the first Ctrl-C, by the running command's progress view (so a live view is not drawn over
+ * it).
+ */
+export const INTERRUPT_NOTICE = "Stopping after the calls in flight; press Ctrl-C again to exit now.";
 
 /**
  * The SIGINT handler: the first Ctrl-C aborts the controller, so resources in flight stop at their next wait
@@ -17,6 +21,5 @@ export const onInterrupt =
       hooks.exit(130);
       return;
     }
-    hooks.write("\nStopping after the calls in flight; press Ctrl-C again to exit now.\n");
     controller.abort(new Error("interrupted (SIGINT)"));
   };

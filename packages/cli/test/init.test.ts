@@ -51,6 +51,10 @@ describe("init", () => {
     });
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ path: join(dir, "clusters/prod.yaml"), provider: "azure" });
+    // The next steps name the same file, and AWS configs can be tried on the emulator first.
+    const human = await runCli(["--config", "clusters/dev.yaml", "init", "--provider", "aws"], { cwd: dir });
+    expect(human.stdout).toContain("then run `k3sinfra plan --config clusters/dev.yaml`");
+    expect(human.stdout).toContain("`k3sinfra up --emulate --config clusters/dev.yaml`");
     expect((await runCli(["init"], { cwd: dir })).code).toBe(2);
     const bad = await runCli(["init", "--provider", "digitalocean"], { cwd: dir });
     expect(bad.code).toBe(2);
@@ -70,7 +74,30 @@ describe("usage", () => {
     expect((await runCli(["plan", "--bogus"])).code).toBe(2);
     expect((await runCli(["frobnicate"])).code).toBe(2);
     const json = await runCli(["--json", "plan", "--bogus"]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: "Usage", exitCode: 2 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { code: "Usage", exitCode: 2, message: "unknown option '--bogus'" },
+    });
+  });
+
+  it("usage errors say where the usage is; a bad flag value is a usage error (2), not a crash", async () => {
+    const unknown = await runCli(["plan", "--bogus"]);
+    expect(unknown.stderr).toContain("Run `k3sinfra plan --help` for its options.");
+    expect((await runCli(["frobnicate"])).stderr).toContain("Run `k3sinfra --help`");
+    const value = await runCli(["up", "--parallelism", "x"]);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toContain(
+      "option '--parallelism <n>' argument 'x' is invalid. It must be a positive integer.",
+    );
+    expect(value.stderr).not.toContain("K3SINFRA_DEBUG");
+    expect((await runCli(["--time-scale", "0", "plan"])).code).toBe(2);
+  });
+
+  it("a missing --config file: the init hint writes that very file", async () => {
+    const run = await runCli(["--config", "clusters/staging.yaml", "plan"], { cwd: await tempDir() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "k3sinfra init --provider <aws|gcp|azure|memory> --config clusters/staging.yaml",
+    );
   });
 
   it("accepts global flags after the command", async () => {

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ExitCode } from "../src/exit-codes.js";
 import { errorJson, exitCodeFor, renderError, UsageError } from "../src/render/errors.js";
 import { renderOutputs } from "../src/render/outputs.js";
-import { renderPlan } from "../src/render/plan.js";
+import { planSummary, renderPlan } from "../src/render/plan.js";
 import { LiveRenderer, PlainRenderer } from "../src/render/progress.js";
 import { renderStatus } from "../src/render/status.js";
 import { colorsEnabled, makeStyle } from "../src/render/style.js";
@@ -62,8 +62,11 @@ describe("plan rendering", () => {
     expect(text).not.toContain("Plan:");
   });
 
-  it("colours only when enabled", () => {
+  it("colours only when enabled, and in the summary only the counts that are not zero", () => {
     expect(renderPlan(plan, makeStyle(true))).toContain("\x1b[32m");
+    const summary = planSummary({ ...plan, changes: [plan.changes[1]!] }, makeStyle(true));
+    expect(summary).toContain("\x1b[32m1 to create\x1b[39m");
+    expect(summary).toContain(", 0 to update, 0 to replace, 0 to delete.");
     expect(renderPlan(plan, plain)).not.toContain("\x1b[");
   });
 });
@@ -96,6 +99,26 @@ describe("status rendering", () => {
     expect(text).toContain("k3sinfra plan");
     expect(text).toContain("lock id lock-123");
   });
+  it("lists resources in creation order (nodes by number) and drops an all-empty DETAIL column", () => {
+    const text = renderStatus(
+      {
+        cluster: "prod",
+        exists: true,
+        resources: [
+          { resource: "dns-record", kind: "dns", status: "ok", id: "r" },
+          { resource: "node-10", kind: "nodes", status: "ok", id: "i-10" },
+          { resource: "node-2", kind: "nodes", status: "ok", id: "i-2" },
+          { resource: "datastore", kind: "datastore", status: "ok", id: "db" },
+          { resource: "network", kind: "network", status: "ok", id: "vpc" },
+        ],
+      },
+      plain,
+    );
+    const names = [...text.matchAll(/^ {2}(\S+)\s+\S+\s+ok/gm)].map((m) => m[1]);
+    expect(names).toEqual(["network", "datastore", "node-2", "node-10", "dns-record"]);
+    expect(text).not.toContain("DETAIL");
+  });
+
   it("explains a cluster with no state", () => {
     expect(renderStatus({ cluster: "x", exists: false, resources: [] }, plain)).toContain(
       "run `k3sinfra up`",
@@ -131,7 +154,10 @@ const outputs = (shown: boolean): ClusterOutputs => {
         "helm repo add rancher-stable https://releases.rancher.com/server-charts/stable",
         "helm install rancher \\\n  --set x=y",
       ],
-      kubeconfigCommands: ["ssh node-1 sudo cat /etc/rancher/k3s/k3s.yaml"],
+      kubeconfigCommands: [
+        "# Without SSH, use run-command.",
+        "ssh node-1 sudo cat /etc/rancher/k3s/k3s.yaml",
+      ],
     },
     secretsShown: shown,
   };
@@ -160,6 +186,8 @@ describe("outputs rendering", () => {
     expect(text).not.toMatch(/pa55|tok3n|b00t/);
     // A multi-line command keeps one prompt, with its continuation aligned under it.
     expect(text).toContain("    $ helm install rancher \\\n        --set x=y");
+    // Advice in a shell comment is not something to type: no prompt.
+    expect(text).toContain("\n    # Without SSH, use run-command.\n    $ ssh node-1");
   });
   it("prints the secrets it is given when shown", () => {
     const text = renderOutputs(outputs(true), plain);
@@ -193,6 +221,11 @@ describe("errors", () => {
     );
     expect(text).toContain("  ✗ loadBalancer.certificate: is only used with mode l7");
     expect(text).toContain("  ✗ name: must be 3-20 lowercase letters");
+    expect(text).toContain("Error: the config is invalid:");
+    const named = renderError(new InvalidConfigError([{ path: "name", message: "x" }]), plain, false, {
+      configPath: "clusters/prod.yaml",
+    });
+    expect(named).toContain("Error: the config clusters/prod.yaml is invalid:");
   });
 
   it("print the lock holder and the force-unlock hint", () => {

@@ -11,7 +11,12 @@ import type { Session } from "../session.js";
 export const planCommand = async (s: Session): Promise<number> => {
   const plan = await s.withApi(({ spec, options }) => api.plan(spec, options));
   if (s.flags.json) s.printJson(plan);
-  else s.print(renderPlan(plan, s.style));
+  else {
+    const next = plan.empty
+      ? ""
+      : `\n${s.style.dim("Run `k3sinfra up` to make these changes (it shows this plan again and asks first).")}\n`;
+    s.print(renderPlan(plan, s.style) + next);
+  }
   return ExitCode.Success;
 };
 
@@ -32,6 +37,7 @@ const fingerprint = (plan: Plan): string =>
  * from the one the user approved (state changed in between), it stops before touching anything.
  */
 export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => {
+  let applyStarted = Date.now();
   // Aborted by the caller (Ctrl-C) or by us when the plan changed under the lock.
   const controller = new AbortController();
   const signal = s.io.signal ? AbortSignal.any([s.io.signal, controller.signal]) : controller.signal;
@@ -39,6 +45,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
     const shown = await api.plan(spec, options);
     if (!s.flags.json) s.print(renderPlan(shown, s.style));
     if (!shown.empty) {
+      s.settleProgress();
       await confirm(s.io, {
         yes: s.flags.yes,
         question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
@@ -57,6 +64,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
       if (e.type === "warning" && printed.delete(e.message)) return;
       options.onEvent?.(e);
     };
+    applyStarted = Date.now();
     try {
       return await api.up(spec, {
         ...options,
@@ -79,10 +87,11 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
     return ExitCode.Success;
   }
   const n = countActions(result.plan);
+  // Outputs first and the verdict last, as `terraform apply` ends: the last line says how it went.
   s.print(
-    `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted.\n\n` +
-      renderOutputs(result.outputs, s.style) +
-      "\nSecrets are masked: `k3sinfra outputs --show-secrets` prints them.\n",
+    `${renderOutputs(result.outputs, s.style)}\n` +
+      `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted ` +
+      `in ${formatDuration(Date.now() - applyStarted)}. Rancher: ${s.style.bold(result.outputs.rancherUrl)}\n`,
   );
   return ExitCode.Success;
 };
@@ -136,6 +145,7 @@ export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<n
       }
       s.print(`${lines.join("\n")}\n`);
     }
+    s.settleProgress();
     await confirm(s.io, {
       yes: s.flags.yes,
       question: `\nDo you really want to destroy cluster ${report.cluster}? This cannot be undone.`,

@@ -40,9 +40,14 @@ export const initCommand = async (s: Session, flags: InitFlags): Promise<number>
     s.printJson({ path, provider });
   } else {
     const shown = relative(s.io.cwd ?? process.cwd(), path) || path;
+    // Commands to copy must find the same file: repeat --config when one was given.
+    const config = s.flags.config ? ` --config ${s.flags.config}` : "";
     s.print(
       `Wrote ${shown} for provider ${provider}.\n` +
-        "Next: set rancher.hostname and dns.zone to a zone you control, then run `k3sinfra plan`.\n",
+        `Next: set rancher.hostname and dns.zone to a zone you control, then run \`k3sinfra plan${config}\`.\n` +
+        (provider === "aws"
+          ? `To try it first without an AWS account: \`k3sinfra up --emulate${config}\`.\n`
+          : ""),
     );
   }
   return ExitCode.Success;
@@ -57,6 +62,7 @@ export const schemaCommand = async (s: Session): Promise<number> => {
 /** `k3sinfra force-unlock <lock-id>`: removes a lock left by a crashed run, after confirmation. */
 export const forceUnlockCommand = async (s: Session, lockId: string): Promise<number> => {
   await s.withApi(async ({ spec, options }) => {
+    s.settleProgress();
     await confirm(s.io, {
       yes: s.flags.yes,
       question: `Release lock ${lockId}? Do this only if no k3sinfra run is working on this cluster: two runs at once can corrupt state.`,

@@ -46,6 +46,13 @@ export const verifyCommand = async (s: Session, flags: { timeout?: number }): Pr
   );
   const failed = checks.some((c) => c.status === "fail");
   if (s.flags.json) s.printJson({ ok: !failed, checks });
-  else s.print(renderVerify(checks, s.style));
+  else {
+    // The emulator serves no DNS and no traffic: say so, or a first try reads as a broken cluster.
+    const emulated =
+      failed && s.flags.emulate
+        ? `${s.style.yellow("Expected under --emulate:")} the emulated cloud answers API calls only; nothing resolves or listens, so these checks can only pass against a real cloud.\n`
+        : "";
+    s.print(renderVerify(checks, s.style) + emulated);
+  }
   return failed ? ExitCode.Failure : ExitCode.Success;
 };

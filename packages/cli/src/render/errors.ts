@@ -46,11 +46,16 @@ export const exitCodeFor = (error: unknown): ExitCodeValue => {
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * A person-readable error: each config issue on its own line with its path, the lock holder with the
+ * A person-readable error: each config issue on its own line with its path (and the file's, when known), the lock holder with the
  * force-unlock hint, a code and message for other SDK errors, and the stack only with K3SINFRA_DEBUG=1.
  * Core's errors never carry secrets; this prints messages only, never causes' payloads.
  */
-export const renderError = (error: unknown, style: Style, debug: boolean): string => {
+export const renderError = (
+  error: unknown,
+  style: Style,
+  debug: boolean,
+  context: { readonly configPath?: string } = {},
+): string => {
   const x = style.red("✗");
   const lines: string[] = [];
   if (error instanceof UsageError) {
@@ -59,7 +64,8 @@ export const renderError = (error: unknown, style: Style, debug: boolean): strin
     lines.push(error.message);
   } else if (K3sinfraError.is(error, "InvalidConfig")) {
     const issues = (error as InvalidConfigError).issues ?? [];
-    lines.push(`${style.red("Error:")} the config is invalid:`);
+    const file = context.configPath ? ` ${style.bold(context.configPath)}` : "";
+    lines.push(`${style.red("Error:")} the config${file} is invalid:`);
     for (const i of issues) lines.push(`  ${x} ${style.bold(i.path || "(root)")}: ${i.message}`);
     if (issues.length === 0) lines.push(`  ${x} ${error.message}`);
   } else if (K3sinfraError.is(error, "LockHeld")) {

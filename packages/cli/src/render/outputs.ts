@@ -8,12 +8,15 @@ const indent = (text: string, prefix: string): string =>
     .map((l) => prefix + l)
     .join("\n");
 
-/** A shell command with a `$ ` prompt; continuation lines are aligned under it. */
+/**
+ * A shell command with a `$ ` prompt; continuation lines are aligned under it. A shell comment is advice, not
+ * something to type, so it gets no prompt.
+ */
 const command = (text: string, prefix: string): string =>
   text
     .replace(/\n$/, "")
     .split("\n")
-    .map((l, i) => (i === 0 ? `${prefix}$ ${l}` : `${prefix}  ${l}`))
+    .map((l, i) => (i > 0 ? `${prefix}  ${l}` : l.startsWith("#") ? `${prefix}${l}` : `${prefix}$ ${l}`))
     .join("\n");
 
 const heading = (style: Style, s: string): string => style.bold(style.cyan(s));

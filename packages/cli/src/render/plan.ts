@@ -36,9 +36,12 @@ export const countActions = (plan: Plan): Record<ChangeAction, number> => {
 export const planSummary = (plan: Plan, style: Style): string => {
   const n = countActions(plan);
   const unchanged = n["no-op"] > 0 ? ` (${n["no-op"]} unchanged)` : "";
+  // Only counts that are not zero get their colour, so the eye goes to what will happen.
+  const part = (count: number, text: string, paint: (s: string) => string) =>
+    count > 0 ? paint(`${count} ${text}`) : `${count} ${text}`;
   return (
-    `${style.bold("Plan:")} ${style.green(`${n.create} to create`)}, ${style.yellow(`${n.update} to update`)}, ` +
-    `${style.magenta(`${n.replace} to replace`)}, ${style.red(`${n.delete} to delete`)}${unchanged}.`
+    `${style.bold("Plan:")} ${part(n.create, "to create", style.green)}, ${part(n.update, "to update", style.yellow)}, ` +
+    `${part(n.replace, "to replace", style.magenta)}, ${part(n.delete, "to delete", style.red)}${unchanged}.`
   );
 };
 

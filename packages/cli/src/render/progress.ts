@@ -8,6 +8,14 @@ export interface ProgressRenderer {
   onEvent(event: ProgressEvent): void;
   /** Prints a line outside the live area (a banner, a notice). */
   note(line: string): void;
+  /**
+   * Leaves what is shown as it is and starts a new, empty live area below it. Called before the command
+   * writes to the same terminal (the plan on stdout, a prompt), which must never land inside an area that
+   * the next redraw erases.
+   */
+  settle(): void;
+  /** The command was interrupted: resources that fail from now on were stopped, not broken. */
+  interrupted(): void;
   /** Final redraw; stops timers. Safe to call twice. */
   stop(): void;
 }
@@ -20,17 +28,22 @@ interface Row {
   startedAt: number;
   elapsedMs?: number | undefined;
   message?: string | undefined;
+  /** Failed after Ctrl-C: shown as stopped, not as an error. */
+  stopped?: boolean;
 }
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const REDRAW_MS = 100;
+
+const isFinished = (phase: ResourceEvent["phase"]): boolean =>
+  phase === "done" || phase === "failed" || phase === "skipped";
 
 const symbolFor = (row: Row, frame: number, style: Style): string => {
   switch (row.phase) {
     case "done":
       return style.green("✓");
     case "failed":
-      return style.red("✗");
+      return row.stopped ? style.yellow("■") : style.red("✗");
     case "skipped":
       return style.dim("-");
     case "retry":
@@ -40,10 +53,18 @@ const symbolFor = (row: Row, frame: number, style: Style): string => {
   }
 };
 
+const messageFor = (row: Row): string => {
+  if (row.stopped) return `interrupted${row.message ? ` (${row.message})` : ""}`;
+  if (row.message) return row.message;
+  return row.phase === "start" ? "started" : row.phase;
+};
+
 /**
  * On a terminal: one line per resource (spinner or result, action, elapsed time, last message), redrawn in
- * place with ANSI cursor movement at most every 100 ms. Lines are cut to the terminal width, because a
- * wrapped line would break the cursor arithmetic.
+ * place with ANSI cursor movement at most every 100 ms, each frame in one write so it never flickers. Lines
+ * are cut to the terminal width and the area to its height, because a wrapped or scrolled-off line would
+ * break the cursor arithmetic. Reads (refreshing state before a plan, status) vanish once done, as in the
+ * plain view: only the changes stay on screen.
  */
 export class LiveRenderer implements ProgressRenderer {
   readonly #out: Writer;
@@ -54,6 +75,7 @@ export class LiveRenderer implements ProgressRenderer {
   #timer: NodeJS.Timeout | undefined;
   #dirty = false;
   #stopped = false;
+  #interrupted = false;
 
   constructor(out: Writer, style: Style) {
     this.#out = out;
@@ -68,30 +90,44 @@ export class LiveRenderer implements ProgressRenderer {
     }
     // `plan` is rendered by the command itself and `done` is followed by the command's own stop().
     if (event.type !== "resource") return;
-    const row = this.#rows.get(event.resource);
-    if (!row || event.phase === "start") {
-      this.#rows.set(event.resource, {
-        action: event.action,
-        phase: event.phase,
-        startedAt: Date.now(),
-        elapsedMs: event.elapsedMs,
-        message: event.message,
-      });
+    const now = Date.now();
+    let row = this.#rows.get(event.resource);
+    if (!row || event.phase === "start" || isFinished(row.phase)) {
+      // A new piece of work on this resource (or one after a finished read): a fresh row at the bottom.
+      this.#rows.delete(event.resource);
+      row = { action: event.action, phase: event.phase, startedAt: now, message: event.message };
+      this.#rows.set(event.resource, row);
     } else {
       // Keep the action from `start`: progress inside a create may be reported as a read.
       row.phase = event.phase;
-      row.elapsedMs = event.elapsedMs ?? row.elapsedMs;
       // A finished row shows its own message (or its phase), not the last progress message.
-      const finished = event.phase === "done" || event.phase === "failed" || event.phase === "skipped";
-      if (event.message !== undefined || finished) row.message = event.message;
+      if (event.message !== undefined || isFinished(event.phase)) row.message = event.message;
+    }
+    if (isFinished(event.phase)) {
+      // Freeze the clock: core gives elapsedMs on most finishes, and the row's own start covers the rest.
+      row.elapsedMs = event.elapsedMs ?? now - row.startedAt;
+      if (event.phase === "failed" && this.#interrupted) row.stopped = true;
+      if (row.action === "read" && event.phase === "done") this.#rows.delete(event.resource);
     }
     this.#schedule();
   }
 
   note(line: string): void {
-    this.#clear();
-    this.#out.write(`${line}\n`);
-    this.#draw();
+    if (this.#stopped) this.#out.write(`${line}\n`);
+    // Erase the area, print the line above it and draw the area again, in one write.
+    else this.#paint(`${this.#drawn > 0 ? this.#clearSequence() : ""}${line}\n`);
+  }
+
+  settle(): void {
+    if (this.#stopped) return;
+    // The last frame, whole (or just the erase, when every row was a read that vanished).
+    this.#paint(this.#drawn > 0 ? this.#clearSequence() : "", true);
+    this.#rows.clear();
+    this.#drawn = 0;
+  }
+
+  interrupted(): void {
+    this.#interrupted = true;
   }
 
   stop(): void {
@@ -99,8 +135,8 @@ export class LiveRenderer implements ProgressRenderer {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#clear();
-    this.#draw();
+    // The last frame stays in the scrollback, whole: no height limit is needed once nothing moves.
+    this.#paint(this.#drawn > 0 ? this.#clearSequence() : "", true);
   }
 
   #schedule(): void {
@@ -114,39 +150,61 @@ export class LiveRenderer implements ProgressRenderer {
 
   #redraw(): void {
     this.#frame++;
-    const running = [...this.#rows.values()].some((r) => !["done", "failed", "skipped"].includes(r.phase));
+    const running = [...this.#rows.values()].some((r) => !isFinished(r.phase));
     if (!this.#dirty && !running) {
       if (this.#timer) clearInterval(this.#timer);
       this.#timer = undefined;
       return;
     }
     this.#dirty = false;
-    this.#clear();
-    this.#draw();
+    this.#paint(this.#drawn > 0 ? this.#clearSequence() : "");
   }
 
-  #clear(): void {
-    if (this.#drawn === 0) return;
-    // Up to the first drawn line, then erase to the end of the screen.
-    this.#out.write(`\x1b[${this.#drawn}A\r\x1b[0J`);
-    this.#drawn = 0;
+  /** Cursor up to the first drawn line, then erase to the end of the screen. */
+  #clearSequence(): string {
+    return `\x1b[${this.#drawn}A\r\x1b[0J`;
   }
 
-  #draw(): void {
-    const width = Math.max(40, (this.#out.columns || 100) - 1);
-    const nameWidth = Math.max(0, ...[...this.#rows.keys()].map((k) => k.length));
-    const lines: string[] = [];
-    const now = Date.now();
-    for (const [resource, row] of this.#rows) {
-      const elapsed = formatDuration(row.elapsedMs ?? now - row.startedAt);
-      const head = `  ${symbolFor(row, this.#frame, this.#style)} ${resource.padEnd(nameWidth)}  ${row.action.padEnd(7)}  ${elapsed.padStart(7)}  `;
-      const visibleHead = 2 + 1 + 1 + nameWidth + 2 + 7 + 2 + 7 + 2;
-      const message = (row.message ?? row.phase).slice(0, Math.max(0, width - visibleHead));
-      lines.push(head + this.#style.dim(message));
-    }
-    if (lines.length === 0) return;
-    this.#out.write(`${lines.join("\n")}\n`);
+  /** Writes `prefix` and the current frame in one write, and remembers how many lines the frame has. */
+  #paint(prefix: string, whole = false): void {
+    const lines = this.#lines(whole);
+    const text = prefix + lines.map((l) => `${l}\n`).join("");
+    // Counted before writing: a write may call back into the renderer (a Ctrl-C notice, a test's terminal).
     this.#drawn = lines.length;
+    if (text) this.#out.write(text);
+  }
+
+  #line(resource: string, row: Row, nameWidth: number, width: number, now: number): string {
+    const elapsed = formatDuration(row.elapsedMs ?? now - row.startedAt);
+    const head = `  ${symbolFor(row, this.#frame, this.#style)} ${resource.padEnd(nameWidth)}  ${row.action.padEnd(7)}  ${elapsed.padStart(7)}  `;
+    const visibleHead = 2 + 1 + 1 + nameWidth + 2 + 7 + 2 + 7 + 2;
+    const message = messageFor(row).slice(0, Math.max(0, width - visibleHead));
+    return head + (row.stopped ? this.#style.yellow(message) : this.#style.dim(message));
+  }
+
+  /**
+   * The frame: every row, or, when they do not fit the terminal's height, the finished ones folded into one
+   * summary line (failures stay visible) and the rest cut with a count.
+   */
+  #lines(whole: boolean): string[] {
+    const width = Math.max(40, (this.#out.columns || 100) - 1);
+    const now = Date.now();
+    const rows = [...this.#rows];
+    const nameWidth = Math.max(0, ...rows.map(([k]) => k.length));
+    const max = whole ? Number.POSITIVE_INFINITY : Math.max(3, (this.#out.rows || 1000) - 2);
+    if (rows.length <= max) return rows.map(([k, r]) => this.#line(k, r, nameWidth, width, now));
+    const fold = rows.filter(([, r]) => r.phase === "done" || r.phase === "skipped");
+    const folded = new Set(fold.slice(0, Math.min(fold.length, rows.length - max + 1)).map(([k]) => k));
+    const shown = rows.filter(([k]) => !folded.has(k));
+    const lines = [
+      `  ${this.#style.green("✓")} ${this.#style.dim(`${folded.size} more finished`)}`,
+      ...shown.map(([k, r]) => this.#line(k, r, nameWidth, width, now)),
+    ];
+    if (lines.length <= max) return lines;
+    return [
+      ...lines.slice(0, max - 1),
+      `  ${this.#style.dim(`… and ${lines.length - max + 1} more in progress`)}`,
+    ];
   }
 }
 
@@ -186,6 +244,10 @@ export class PlainRenderer implements ProgressRenderer {
     this.#out.write(`${this.#style.dim(`[${clock()}]`)} ${line}\n`);
   }
 
+  settle(): void {}
+
+  interrupted(): void {}
+
   stop(): void {}
 }
 
@@ -201,5 +263,7 @@ export class JsonLinesRenderer implements ProgressRenderer {
   note(line: string): void {
     this.#out.write(`${JSON.stringify({ time: new Date().toISOString(), type: "note", message: line })}\n`);
   }
+  settle(): void {}
+  interrupted(): void {}
   stop(): void {}
 }

@@ -14,6 +14,15 @@ const paint = (style: Style, s: ResourceStatus["status"]): string => {
   }
 };
 
+// The order `up` creates them in, so the table reads like the plan; kinds of custom providers go last.
+const KIND_ORDER = ["network", "datastore", "nodes", "loadBalancer", "targets", "dns", "bootstrap"];
+const rank = (kind: string): number => {
+  const i = KIND_ORDER.indexOf(kind);
+  return i === -1 ? KIND_ORDER.length : i;
+};
+const byKindThenName = (a: ResourceStatus, b: ResourceStatus): number =>
+  rank(a.kind) - rank(b.kind) || a.resource.localeCompare(b.resource, "en", { numeric: true });
+
 /** The drift report as a table, with the lock holder if any and a hint on what to do next. */
 export const renderStatus = (report: StatusReport, style: Style): string => {
   const lines: string[] = [];
@@ -21,9 +30,18 @@ export const renderStatus = (report: StatusReport, style: Style): string => {
     lines.push(`Cluster ${style.bold(report.cluster)} has no state yet: run \`k3sinfra up\` to create it.`);
   } else {
     lines.push(`Cluster ${style.bold(report.cluster)}:`, "");
+    const resources = [...report.resources].sort(byKindThenName);
+    // DETAIL only when some resource has one: an empty last column would only widen the table.
+    const detail = resources.some((r) => r.detail);
     const rows = [
-      ["RESOURCE", "KIND", "STATUS", "ID", "DETAIL"].map(style.bold),
-      ...report.resources.map((r) => [r.resource, r.kind, paint(style, r.status), r.id, r.detail ?? ""]),
+      ["RESOURCE", "KIND", "STATUS", "ID", ...(detail ? ["DETAIL"] : [])].map(style.bold),
+      ...resources.map((r) => [
+        r.resource,
+        r.kind,
+        paint(style, r.status),
+        r.id,
+        ...(detail ? [r.detail ?? ""] : []),
+      ]),
     ];
     lines.push(table(rows, "  "));
     const counts = { ok: 0, drifted: 0, missing: 0, unknown: 0 };
