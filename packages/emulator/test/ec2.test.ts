@@ -144,6 +144,23 @@ describe("EC2 instances", () => {
       c.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg.GroupId, IpPermissions: [perm] })),
     );
     expect(e.name).toBe("InvalidPermission.Duplicate");
+    // Rule descriptions take only a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (IpRange reference).
+    const quote = await errorOf(
+      c.ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: sg.GroupId,
+          IpPermissions: [
+            {
+              ...perm,
+              FromPort: 80,
+              ToPort: 80,
+              IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "Rancher's UI" }],
+            },
+          ],
+        }),
+      ),
+    );
+    expect(quote.name).toBe("InvalidParameterValue");
     const g = await c.ec2.send(
       new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: ["dup-test"] }] }),
     );

@@ -129,6 +129,18 @@ describe("AwsNetworkService", () => {
     expect((await svc.read(state, h.ctx("network")))?.ruleCount).toBe(networkSpec("l4").rules.length);
   });
 
+  it("writes rule descriptions EC2 accepts, whatever characters the spec's descriptions use", async () => {
+    const svc = h.container().resolve(NetworkService);
+    const spec = networkSpec("l4");
+    const rules = spec.rules.map((r) => ({ ...r, description: `${r.description}: Rancher's — "é"` }));
+    const state = await svc.create({ ...spec, rules }, h.ctx("net-desc"));
+    const ec2 = (await h.container().resolve(AwsClients).ec2()) as EC2;
+    const out = await ec2.describeSecurityGroups({ GroupIds: [state.groups.datastore] });
+    const pair = out.SecurityGroups?.[0]?.IpPermissions?.[0]?.UserIdGroupPairs?.[0];
+    expect(pair?.Description).toMatch(/^MySQL from K3s servers only: Rancher s +$/);
+    await svc.delete(state, h.ctx("net-desc"));
+  });
+
   it("adds a zone in place: one more subnet, the same groups", async () => {
     const svc = h.container().resolve(NetworkService);
     const state = await svc.create(networkSpec("l4"), h.ctx("network"));

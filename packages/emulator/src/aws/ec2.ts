@@ -1557,6 +1557,16 @@ export class Ec2Service {
         );
       }
       for (const s of sources) {
+        // Rule descriptions: up to 255 characters from a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$*
+        // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html).
+        if (
+          s.description !== undefined &&
+          !/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/.test(s.description)
+        )
+          throw new AwsError(
+            "InvalidParameterValue",
+            `Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`,
+          );
         if ("cidr" in s && s.cidr !== undefined && !parseCidr(s.cidr))
           throw new AwsError("InvalidParameterValue", `CIDR block ${s.cidr} is malformed`);
         const { groupName: _n, ...rule } = s as typeof s & { groupName?: string };

@@ -48,8 +48,15 @@ interface Atom {
 const atomKey = (a: Atom) =>
   `${a.protocol}/${a.fromPort}-${a.toPort}/${a.groupId ?? a.cidr ?? a.cidrV6 ?? a.prefixListId}`;
 
+/**
+ * A rule description as EC2 takes it: at most 255 characters from a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$*
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpRange.html); anything else becomes a space.
+ */
+const ruleDescription = (text: string | undefined): string | undefined =>
+  text?.replace(/[^a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]/g, " ").slice(0, 255);
+
 const toPermission = (a: Atom): IpPermission => {
-  const source = { Description: a.description };
+  const source = { Description: ruleDescription(a.description) };
   return {
     IpProtocol: a.protocol,
     // "-1" (all traffic) carries no ports.
