@@ -83,14 +83,20 @@ export const isAwsImage = (image: string): boolean => /^(ami-[0-9a-f]+|resolve:s
  * The `ImageId` to launch and its root device: an AWS image reference is used as is, then `options.aws.amiId`,
  * then the portable name. RunInstances resolves `resolve:ssm:` itself, so no SSM client is needed.
  * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-systems-manager-parameter-to-find-AMI.html)
+ * The root device of an `ami-…` id is left undefined: the caller reads it from the image, because a mapping
+ * for another device name adds a data volume and leaves the root at the AMI's default size and encryption.
  */
 export const resolveImage = (
   image: string,
   amiId: string | undefined,
   rootDeviceName: string | undefined,
-): { imageId: string; rootDevice: string } | undefined => {
-  if (isAwsImage(image)) return { imageId: image, rootDevice: rootDeviceName ?? "/dev/sda1" };
-  if (amiId) return { imageId: amiId, rootDevice: rootDeviceName ?? "/dev/sda1" };
+): { imageId: string; rootDevice: string | undefined } | undefined => {
+  const custom = isAwsImage(image) ? image : amiId;
+  if (custom)
+    return {
+      imageId: custom,
+      rootDevice: rootDeviceName ?? (custom.startsWith("ami-") ? undefined : "/dev/sda1"),
+    };
   const known = IMAGES[image];
   return (
     known && { imageId: `resolve:ssm:${known.parameter}`, rootDevice: rootDeviceName ?? known.rootDevice }

@@ -74,6 +74,22 @@ describe("AwsNodeService", () => {
     expect(explicit.instanceType).toBe("m6i.large");
   });
 
+  it("sizes and encrypts the root volume of an AMI given by id, whatever its root device name", async () => {
+    const client = await ec2();
+    const debian = (
+      await client.describeImages({ Filters: [{ Name: "name", Values: ["debian-12-amd64-*"] }] })
+    ).Images?.[0];
+    expect(debian?.RootDeviceName).toBe("/dev/xvda");
+    const node = await h
+      .container()
+      .resolve(NodeService)
+      .create(spec({ index: 7, image: debian!.ImageId! }), h.ctx("node-7"));
+    const i = (await client.describeInstances({ InstanceIds: [node.id] })).Reservations?.[0]?.Instances?.[0];
+    // One volume, the root: a mapping for /dev/sda1 would have added a data volume beside it instead.
+    expect(i?.BlockDeviceMappings?.map((b) => b.DeviceName)).toEqual(["/dev/xvda"]);
+    await h.container().resolve(NodeService).delete(node, h.ctx("node-7"));
+  });
+
   it("publishes values as k3sinfra: instance tags", async () => {
     const svc = h.container().resolve(NodeService);
     const node = await svc.create(spec(), h.ctx("node-0"));

@@ -63,6 +63,7 @@ export class AwsNodeService implements NodeService {
       throw new InvalidConfigError([
         { path: "nodes.image", message: `'${spec.image}' is not an image AWS knows` },
       ]);
+    const rootDevice = image.rootDevice ?? (await this.#rootDevice(ec2, image.imageId, ctx));
     const subnet = spec.network.subnets.find((s) => s.zone === spec.zone);
     if (!subnet) throw new ProviderError(`The network has no subnet in zone ${spec.zone} for ${ctx.name}.`);
     if (Buffer.byteLength(spec.userData) > MAX_USER_DATA)
@@ -100,7 +101,7 @@ export class AwsNodeService implements NodeService {
                 },
                 BlockDeviceMappings: [
                   {
-                    DeviceName: image.rootDevice,
+                    DeviceName: rootDevice,
                     Ebs: {
                       VolumeSize: spec.diskGiB,
                       VolumeType: "gp3",
@@ -224,6 +225,19 @@ export class AwsNodeService implements NodeService {
         o,
       ),
     );
+  }
+
+  /** The root device name of an AMI (`/dev/sda1` on Ubuntu, `/dev/xvda` on Debian or Amazon Linux). */
+  async #rootDevice(ec2: EC2, imageId: string, ctx: ResourceContext): Promise<string> {
+    const out = await awsCall(`EC2 DescribeImages (${imageId})`, ctx, (o) =>
+      ec2.describeImages({ ImageIds: [imageId] }, o),
+    );
+    const name = out.Images?.[0]?.RootDeviceName;
+    if (!name)
+      throw new InvalidConfigError([
+        { path: "nodes.image", message: `AMI ${imageId} was not found in ${ctx.region}` },
+      ]);
+    return name;
   }
 
   async #describe(ec2: EC2, id: string, ctx: ResourceContext): Promise<Instance | undefined> {
