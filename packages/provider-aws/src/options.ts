@@ -11,7 +11,7 @@ export interface AwsOptions {
    * (`ubuntu-24.04` → `resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id`).
    */
   readonly amiId?: string | undefined;
-  /** Root device of the AMI, whose size and encryption we set; default `/dev/sda1` (Ubuntu). */
+  /** Root device of the AMI, whose size and encryption we set; default: the known image's, an `ami-…` id's own (DescribeImages), else `/dev/sda1`. */
   readonly rootDeviceName?: string | undefined;
   /** An existing VPC; default: the region's default VPC. */
   readonly vpcId?: string | undefined;
