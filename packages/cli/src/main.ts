@@ -19,7 +19,10 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
     } catch (error) {
       exitCode = exitCodeFor(error);
       io.stderr.write(
-        renderError(error, session.style, session.debug, { configPath: session.displayConfigPath }),
+        renderError(error, session.style, session.debug, {
+          configPath: session.displayConfigPath,
+          stateFlags: session.stateFlags,
+        }),
       );
       if (session.flags.json) session.printJson(errorJson(error));
     }

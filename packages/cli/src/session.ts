@@ -57,6 +57,11 @@ export class Session {
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : this.configPath;
   }
 
+  /** The flags a follow-up command needs to reach this run's state: ` --config <path>`, ` --emulate`. */
+  get stateFlags(): string {
+    return `${this.flags.config ? ` --config ${this.flags.config}` : ""}${this.flags.emulate ? " --emulate" : ""}`;
+  }
+
   /** Writes a result to stdout (human mode), below the progress shown so far. */
   print(text: string): void {
     this.#renderer?.settle();

@@ -168,7 +168,7 @@ describe("errors", () => {
       const run = await runCli(["--config", config, "up", "--yes"]);
       expect(run.code).toBe(3);
       expect(run.stderr).toContain(lock.info.id);
-      expect(run.stderr).toContain("k3sinfra force-unlock");
+      expect(run.stderr).toContain(`k3sinfra force-unlock ${lock.info.id} --config ${config}`);
 
       const refused = await runCli(["--config", config, "force-unlock", lock.info.id]);
       expect(refused.code).toBe(2);

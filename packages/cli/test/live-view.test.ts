@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { ProgressEvent } from "@k3sinfra/core";
+import type { PlannedChange, ProgressEvent } from "@k3sinfra/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CliIo } from "../src/io.js";
 import { main } from "../src/main.js";
@@ -76,6 +76,38 @@ describe("live view on a terminal", () => {
     expect(final.every((l) => /^ {2}✓ node-\d+\s+create\s+1\.0s\s+done$/.test(l))).toBe(true);
   });
 
+  it("while work runs, a footer counts done, in progress and waiting against the plan; the last frame has none", () => {
+    const screen = new Screen();
+    const r = new LiveRenderer(screen.writer(), plain);
+    const change = (resource: string): PlannedChange => ({
+      resource,
+      kind: "nodes",
+      action: "create",
+      reason: "new",
+      dependsOn: [],
+    });
+    r.onEvent({
+      type: "plan",
+      plan: { cluster: "c", empty: false, warnings: [], changes: ["a", "b", "c", "d"].map(change) },
+    });
+    r.onEvent(ev("a", "create", "start"));
+    r.onEvent(ev("b", "create", "start"));
+    r.onEvent(ev("a", "create", "done", { elapsedMs: 10 }));
+    r.settle(); // settle draws the frame as it stands, footer excluded, and starts afresh
+    r.onEvent(ev("c", "create", "start"));
+    r.onEvent({
+      type: "plan",
+      plan: { cluster: "c", empty: false, warnings: [], changes: ["c", "d", "e"].map(change) },
+    });
+    r.note("redraw now");
+    expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}0\/3 done · 1 in progress · 2 waiting · \S+$/);
+    r.onEvent(ev("c", "create", "failed", { message: "boom" }));
+    r.note("redraw again");
+    expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}0\/3 done · 2 waiting · 1 failed · \S+$/);
+    r.stop();
+    expect(screen.text()).not.toMatch(/done ·/);
+  });
+
   it("after Ctrl-C, resources that stop are shown as interrupted, not as failures", () => {
     const screen = new Screen();
     const r = new LiveRenderer(screen.writer(), plain);
@@ -98,7 +130,7 @@ describe("live view on a terminal", () => {
     r.onEvent(ev("node-0", "create", "progress", { message: "pending" }));
     r.note("a note");
     r.stop();
-    const redraws = writes.filter((w) => w.includes("\x1b[1A"));
+    const redraws = writes.filter((w) => w.includes("A\r\x1b[0J"));
     expect(redraws.length).toBeGreaterThan(0);
     // The erase is always followed, in the same write, by the redrawn row.
     for (const w of redraws) expect(w.slice(w.indexOf("\x1b[0J"))).toContain("node-0");

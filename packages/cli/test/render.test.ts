@@ -96,8 +96,13 @@ describe("status rendering", () => {
     expect(text).toMatch(/RESOURCE\s+KIND\s+STATUS\s+ID\s+DETAIL/);
     expect(text).toMatch(/node-1\s+nodes\s+drifted\s+i-1\s+instance type differs/);
     expect(text).toContain("1 ok, 1 drifted, 1 missing, 0 unknown.");
-    expect(text).toContain("k3sinfra plan");
     expect(text).toContain("lock id lock-123");
+    // Locked: the drift is the running up's own work, not something to repair with plan/up.
+    expect(text).toContain("`k3sinfra up` is running");
+    expect(text).not.toContain("k3sinfra plan");
+    expect(renderStatus({ ...report, lock: undefined }, plain)).toContain(
+      "Run `k3sinfra plan` to see what `k3sinfra up` would do",
+    );
   });
   it("lists resources in creation order (nodes by number) and drops an all-empty DETAIL column", () => {
     const text = renderStatus(
@@ -238,6 +243,20 @@ describe("errors", () => {
     expect(text).toContain("k3sinfra force-unlock <lock-id>");
   });
 
+  it("turn core's lock id into a force-unlock command that reaches the same state, once", () => {
+    const error = new LockHeldError(
+      "State for cluster c is locked by ann@host pid 7 (up). Wait for it to finish, or if that process is gone run: k3sinfra force-unlock 596c4635-36c2",
+    );
+    const text = renderError(error, plain, false, { stateFlags: " --config prod.yaml --emulate" });
+    expect(text).toContain(
+      "Only if that run is gone: k3sinfra force-unlock 596c4635-36c2 --config prod.yaml --emulate",
+    );
+    expect(text.match(/Wait for it to finish/g)).toHaveLength(1);
+    expect(errorJson(error)).toMatchObject({
+      error: { code: "LockHeld", exitCode: 3, lockId: "596c4635-36c2" },
+    });
+  });
+
   it("print code and message of SDK errors, and the stack of unexpected ones only when debugging", () => {
     expect(renderError(new ProviderError("quota"), plain, false)).toContain("Error [ProviderError]: quota");
     const unexpected = new Error("kaboom");
@@ -314,7 +333,7 @@ describe("progress", () => {
     r.note("a note");
     r.stop();
     // The area is erased (cursor up + clear) before each redraw; the final frame shows both rows.
-    expect(out).toContain("\x1b[1A\r\x1b[0J");
+    expect(out).toMatch(/\u001b\[\d+A\r\u001b\[0J/);
     const final = out.slice(out.lastIndexOf("a note\n") + "a note\n".length);
     expect(final).toMatch(/✓ network\s+create\s+1\.5s/);
     expect(final).toMatch(/node-1\s+create\s+\S+\s+launching/);

@@ -4,6 +4,7 @@ import { confirm } from "../confirm.js";
 import { ExitCode } from "../exit-codes.js";
 import { renderOutputs } from "../render/outputs.js";
 import { countActions, renderPlan } from "../render/plan.js";
+import { byKindThenName } from "../render/status.js";
 import { formatDuration, table } from "../render/style.js";
 import type { Session } from "../session.js";
 
@@ -113,12 +114,9 @@ export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<n
         lines.push(`k3sinfra will delete cluster ${s.style.bold(report.cluster)}:`, "");
         lines.push(
           table(
-            report.resources.map((r) => [
-              s.style.red("-"),
-              s.style.red(r.resource),
-              r.kind,
-              s.style.dim(r.id),
-            ]),
+            [...report.resources]
+              .sort(byKindThenName)
+              .map((r) => [s.style.red("-"), s.style.red(r.resource), r.kind, s.style.dim(r.id)]),
             "  ",
           ),
         );

@@ -54,7 +54,11 @@ export const renderError = (
   error: unknown,
   style: Style,
   debug: boolean,
-  context: { readonly configPath?: string } = {},
+  context: {
+    readonly configPath?: string;
+    /** Flags a follow-up command needs to reach the same state (`--config x`, `--emulate`). */
+    readonly stateFlags?: string;
+  } = {},
 ): string => {
   const x = style.red("✗");
   const lines: string[] = [];
@@ -69,10 +73,13 @@ export const renderError = (
     for (const i of issues) lines.push(`  ${x} ${style.bold(i.path || "(root)")}: ${i.message}`);
     if (issues.length === 0) lines.push(`  ${x} ${error.message}`);
   } else if (K3sinfraError.is(error, "LockHeld")) {
+    const id = lockIdOf(error as LockHeldError);
+    lines.push(`${style.red("Error [LockHeld]:")} ${(error as LockHeldError).message}`);
+    // Core's message names the id; the command to copy must also reach the same state (--config, --emulate).
     lines.push(
-      `${style.red("Error [LockHeld]:")} ${(error as LockHeldError).message}`,
-      "Another k3sinfra run is working on this cluster. Wait for it to finish. If it crashed and no run is",
-      "in progress, release the lock with `k3sinfra force-unlock <lock-id>` using the id above.",
+      id
+        ? `Only if that run is gone: ${style.bold(`k3sinfra force-unlock ${id}${context.stateFlags ?? ""}`)}`
+        : "Another k3sinfra run is working on this cluster. Wait for it to finish; if it crashed, release the lock with `k3sinfra force-unlock <lock-id>`.",
     );
   } else if (K3sinfraError.is(error, "PartialFailure")) {
     lines.push(`${style.red("Error [PartialFailure]:")} ${(error as PartialFailureError).message}`);
@@ -91,6 +98,10 @@ export const renderError = (
   return `${lines.join("\n")}\n`;
 };
 
+/** The lock id in a LockHeld message (core names it for `force-unlock`). */
+const lockIdOf = (error: LockHeldError): string | undefined =>
+  /force-unlock\s+([\w-]+)/.exec(error.message)?.[1];
+
 /** The `--json` form of an error (stdout), with issues and lock details where they apply. */
 export const errorJson = (error: unknown): Record<string, unknown> => {
   const base: Record<string, unknown> = {
@@ -99,6 +110,10 @@ export const errorJson = (error: unknown): Record<string, unknown> => {
     exitCode: exitCodeFor(error),
   };
   if (K3sinfraError.is(error, "InvalidConfig")) base.issues = (error as InvalidConfigError).issues;
+  if (K3sinfraError.is(error, "LockHeld")) {
+    const id = lockIdOf(error as LockHeldError);
+    if (id) base.lockId = id;
+  }
   if (K3sinfraError.is(error, "PartialFailure")) {
     base.failures = (error as PartialFailureError).failures.map((f) => ({
       resource: f.resource,

@@ -76,6 +76,9 @@ export class LiveRenderer implements ProgressRenderer {
   #dirty = false;
   #stopped = false;
   #interrupted = false;
+  /** Changes in the plan being applied, when core announced one: the footer counts against it. */
+  #total: number | undefined;
+  #since: number | undefined;
 
   constructor(out: Writer, style: Style) {
     this.#out = out;
@@ -88,9 +91,15 @@ export class LiveRenderer implements ProgressRenderer {
       this.note(`${this.#style.yellow("Warning:")} ${event.message}`);
       return;
     }
-    // `plan` is rendered by the command itself and `done` is followed by the command's own stop().
+    // The plan itself is printed by the command; here it only gives the footer its total.
+    if (event.type === "plan") {
+      this.#total = event.plan.changes.filter((c) => c.action !== "no-op").length;
+      return;
+    }
+    // `done` is followed by the command's own stop().
     if (event.type !== "resource") return;
     const now = Date.now();
+    this.#since ??= now;
     let row = this.#rows.get(event.resource);
     if (!row || event.phase === "start" || isFinished(row.phase)) {
       // A new piece of work on this resource (or one after a finished read): a fresh row at the bottom.
@@ -124,6 +133,8 @@ export class LiveRenderer implements ProgressRenderer {
     this.#paint(this.#drawn > 0 ? this.#clearSequence() : "", true);
     this.#rows.clear();
     this.#drawn = 0;
+    this.#total = undefined;
+    this.#since = undefined;
   }
 
   interrupted(): void {
@@ -183,15 +194,42 @@ export class LiveRenderer implements ProgressRenderer {
   }
 
   /**
-   * The frame: every row, or, when they do not fit the terminal's height, the finished ones folded into one
-   * summary line (failures stay visible) and the rest cut with a count.
+   * While work runs, where it stands overall, as `pulumi up` shows: `5/9 done · 1 in progress · 3 waiting ·
+   * 12.4s`. Resources that wait for others have no row yet; this line says they exist.
+   */
+  #footer(now: number): string | undefined {
+    if (this.#rows.size === 0 || this.#since === undefined) return undefined;
+    const rows = [...this.#rows.values()];
+    const done = rows.filter((r) => r.phase === "done").length;
+    const failed = rows.filter((r) => r.phase === "failed").length;
+    const running = rows.filter((r) => !isFinished(r.phase)).length;
+    const parts = [this.#total === undefined ? `${done} done` : `${done}/${this.#total} done`];
+    if (running > 0) parts.push(`${running} in progress`);
+    if (this.#total !== undefined && this.#total > this.#rows.size) {
+      parts.push(`${this.#total - this.#rows.size} waiting`);
+    }
+    if (failed > 0) parts.push(this.#style.red(`${failed} failed`));
+    parts.push(formatDuration(now - this.#since));
+    return `  ${this.#style.dim(parts.join(" · "))}`;
+  }
+
+  /**
+   * The frame: every row and the footer, or, when they do not fit the terminal's height, the finished ones
+   * folded into one summary line (failures stay visible) and the rest cut with a count. The last frame
+   * (`whole`) has no footer: the command's own verdict follows it.
    */
   #lines(whole: boolean): string[] {
     const width = Math.max(40, (this.#out.columns || 100) - 1);
     const now = Date.now();
+    const footer = whole ? undefined : this.#footer(now);
+    const body = this.#body(whole, width, now, footer ? 1 : 0);
+    return footer ? [...body, footer] : body;
+  }
+
+  #body(whole: boolean, width: number, now: number, reserved: number): string[] {
     const rows = [...this.#rows];
     const nameWidth = Math.max(0, ...rows.map(([k]) => k.length));
-    const max = whole ? Number.POSITIVE_INFINITY : Math.max(3, (this.#out.rows || 1000) - 2);
+    const max = whole ? Number.POSITIVE_INFINITY : Math.max(3, (this.#out.rows || 1000) - 2 - reserved);
     if (rows.length <= max) return rows.map(([k, r]) => this.#line(k, r, nameWidth, width, now));
     const fold = rows.filter(([, r]) => r.phase === "done" || r.phase === "skipped");
     const folded = new Set(fold.slice(0, Math.min(fold.length, rows.length - max + 1)).map(([k]) => k));

@@ -20,7 +20,8 @@ const rank = (kind: string): number => {
   const i = KIND_ORDER.indexOf(kind);
   return i === -1 ? KIND_ORDER.length : i;
 };
-const byKindThenName = (a: ResourceStatus, b: ResourceStatus): number =>
+/** Orders resources as `up` creates them (nodes by number), so lists read like the plan. */
+export const byKindThenName = (a: ResourceStatus, b: ResourceStatus): number =>
   rank(a.kind) - rank(b.kind) || a.resource.localeCompare(b.resource, "en", { numeric: true });
 
 /** The drift report as a table, with the lock holder if any and a hint on what to do next. */
@@ -51,7 +52,12 @@ export const renderStatus = (report: StatusReport, style: Style): string => {
       `${counts.ok} ok, ${counts.drifted} drifted, ${counts.missing} missing, ${counts.unknown} unknown.`,
     );
     if (counts.drifted + counts.missing > 0) {
-      lines.push("Run `k3sinfra plan` to see what `k3sinfra up` would do to bring them back.");
+      // Mid-run, drift is usually the run's own work in flight, not something to repair.
+      lines.push(
+        report.lock
+          ? `\`k3sinfra ${report.lock.operation}\` is running (see the lock below): what it is changing shows as drifted or missing until it finishes.`
+          : "Run `k3sinfra plan` to see what `k3sinfra up` would do to bring them back.",
+      );
     }
     if (counts.unknown > 0) {
       lines.push(
