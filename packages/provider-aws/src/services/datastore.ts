@@ -96,7 +96,10 @@ export class AwsDatastoreService implements DatastoreService {
               MultiAZ: this.#multiAz(spec),
               DeletionProtection: spec.deletionProtection,
               BackupRetentionPeriod: spec.backupRetentionDays,
-              CopyTagsToSnapshot: true,
+              // Snapshots (the final one destroy keeps, by default) are the user's data, not k3sinfra's
+              // resources: without our ownership tags, no sweep ever deletes them and destroy leaves nothing
+              // tagged. They are found by name: <instance>-final-<timestamp>.
+              CopyTagsToSnapshot: false,
               Port: 3306,
               Tags: tagList(ctx.tags, { Name: ctx.name }),
             },
