@@ -23,6 +23,12 @@ const FAILED = [
   "incompatible-restore",
   "incompatible-parameters",
   "incompatible-network",
+  "incompatible-option-group",
+  "inaccessible-encryption-credentials",
+  "inaccessible-encryption-credentials-recoverable",
+  "insufficient-capacity",
+  "restore-error",
+  "storage-full",
   "deleting",
   "deleted",
 ];
