@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
 import type { CliIo } from "./io.js";
 import { createRegistry } from "./registry.js";
-import { UsageError } from "./render/errors.js";
+import { UsageError, withStateFlags } from "./render/errors.js";
 import { JsonLinesRenderer, LiveRenderer, PlainRenderer, type ProgressRenderer } from "./render/progress.js";
 import { colorsEnabled, makeStyle, type Style } from "./render/style.js";
 import { INTERRUPT_NOTICE } from "./signals.js";
@@ -65,7 +65,8 @@ export class Session {
   /** Writes a result to stdout (human mode), below the progress shown so far. */
   print(text: string): void {
     this.#renderer?.settle();
-    this.io.stdout.write(text);
+    // Next steps in the text (`k3sinfra up`, `k3sinfra plan`) reach the same state when copied.
+    this.io.stdout.write(withStateFlags(text, this.stateFlags));
   }
 
   /** Before a prompt on the terminal: the progress shown so far stays above it. */

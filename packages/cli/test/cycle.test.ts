@@ -104,6 +104,8 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
 
     const after = await cli("status");
     expect(after.stdout).toContain("has no state yet");
+    // The next step names the same config, so copying it reaches this cluster.
+    expect(after.stdout).toContain(`run \`k3sinfra up --config ${config}\` to create it`);
   });
 
   it("asks on a terminal and only 'yes' proceeds", async () => {

@@ -3,13 +3,14 @@ import {
   AbortedError,
   InvalidConfigError,
   LockHeldError,
+  NotFoundError,
   PartialFailureError,
   PlanRefusedError,
   ProviderError,
 } from "@k3sinfra/core";
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "../src/exit-codes.js";
-import { errorJson, exitCodeFor, renderError, UsageError } from "../src/render/errors.js";
+import { errorJson, exitCodeFor, renderError, UsageError, withStateFlags } from "../src/render/errors.js";
 import { renderOutputs } from "../src/render/outputs.js";
 import { planSummary, renderPlan } from "../src/render/plan.js";
 import { LiveRenderer, PlainRenderer } from "../src/render/progress.js";
@@ -189,6 +190,9 @@ describe("outputs rendering", () => {
     }
     expect(text).toMatch(/prod-node-2\s+b\s+10\.0\.1\.1\s+-/);
     expect(text).not.toMatch(/pa55|tok3n|b00t/);
+    expect(text).toContain(
+      "copy the K3s configs and install commands from `k3sinfra outputs --show-secrets`",
+    );
     // A multi-line command keeps one prompt, with its continuation aligned under it.
     expect(text).toContain("    $ helm install rancher \\\n        --set x=y");
     // Advice in a shell comment is not something to type: no prompt.
@@ -255,6 +259,17 @@ describe("errors", () => {
     expect(errorJson(error)).toMatchObject({
       error: { code: "LockHeld", exitCode: 3, lockId: "596c4635-36c2" },
     });
+  });
+
+  it("add this run's --config/--emulate to the commands core's messages suggest, so they can be copied", () => {
+    const error = new NotFoundError("Cluster demo has no state yet: run `k3sinfra up` first.");
+    expect(renderError(error, plain, false, { stateFlags: " --emulate" })).toContain(
+      "run `k3sinfra up --emulate` first.",
+    );
+    expect(renderError(error, plain, false)).toContain("run `k3sinfra up` first.");
+    expect(withStateFlags("see `k3sinfra schema`; `k3sinfra up --emulate`", " --emulate")).toBe(
+      "see `k3sinfra schema`; `k3sinfra up --emulate`",
+    );
   });
 
   it("print code and message of SDK errors, and the stack of unexpected ones only when debugging", () => {

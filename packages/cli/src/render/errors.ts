@@ -88,7 +88,7 @@ export const renderError = (
       `${style.yellow("Interrupted.")} State keeps every resource that finished; run the same command again to resume.`,
     );
   } else if (K3sinfraError.is(error)) {
-    lines.push(`${style.red(`Error [${error.code}]:`)} ${error.message}`);
+    lines.push(`${style.red(`Error [${error.code}]:`)} ${withStateFlags(error.message, context.stateFlags)}`);
     if (error.retryable) lines.push("This error is transient; running the command again may succeed.");
   } else {
     lines.push(`${style.red("Error:")} ${message(error)}`);
@@ -97,6 +97,21 @@ export const renderError = (
   if (debug && error instanceof Error && error.stack) lines.push("", style.dim(error.stack));
   return `${lines.join("\n")}\n`;
 };
+
+const STATE_COMMANDS = "up|plan|status|outputs|destroy|verify|force-unlock|graph";
+
+/**
+ * Core's messages suggest commands (`k3sinfra up` first); to be copied as they are, those that read this
+ * cluster's state carry this run's `--config`/`--emulate`, or they would look at another file or the real cloud.
+ */
+export const withStateFlags = (message: string, stateFlags: string | undefined): string =>
+  stateFlags
+    ? message.replace(
+        new RegExp(`\`k3sinfra (${STATE_COMMANDS})((?: [^\`]*)?)\``, "g"),
+        (whole, command: string, rest: string) =>
+          /--emulate|--config/.test(rest) ? whole : `\`k3sinfra ${command}${rest}${stateFlags}\``,
+      )
+    : message;
 
 /** The lock id in a LockHeld message (core names it for `force-unlock`). */
 const lockIdOf = (error: LockHeldError): string | undefined =>

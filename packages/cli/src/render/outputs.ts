@@ -94,7 +94,13 @@ export const renderOutputs = (o: ClusterOutputs, style: Style): string => {
   );
 
   if (!o.secretsShown) {
-    out.push("", style.dim("Secrets are masked; run `k3sinfra outputs --show-secrets` to print them."));
+    // A masked command pasted as is would set the password to the mask: say where the real ones are.
+    out.push(
+      "",
+      style.yellow(
+        "Secrets are masked (********): copy the K3s configs and install commands from `k3sinfra outputs --show-secrets`, not from here.",
+      ),
+    );
   }
   return `${out.join("\n")}\n`;
 };
