@@ -15,6 +15,13 @@ export interface ProviderCapabilities {
   readonly loadBalancerModes?: readonly LoadBalancerMode[];
   /** How the LB is addressed: fixed IPs (A records) or a cloud host name (CNAME or alias). */
   readonly loadBalancerAddress?: "ip" | "hostname";
+  /**
+   * How client traffic reaches the nodes through an L4 balancer that preserves client IPs. `group`: the LB has
+   * its own firewall group, and a node rule naming that group admits the clients (AWS NLB with security
+   * groups), so the nodes never open 80/443 to client ranges. `passthrough` (default): packets arrive from the
+   * clients' addresses, which the nodes must admit.
+   */
+  readonly loadBalancerFirewall?: "group" | "passthrough";
   /** Whether L7 needs `loadBalancer.certificate` in the config (false when the provider issues one). */
   readonly l7NeedsCertificate?: boolean;
   /** Record types the DNS service writes. `ALIAS` works only with an LB of the same provider. */

@@ -9,6 +9,8 @@ export interface FirewallInputs {
   readonly adminCidrs: readonly string[];
   /** Whether SSH is wanted at all (an SSH key is configured). */
   readonly ssh: boolean;
+  /** The L4 balancer's own group admits clients for the nodes (see `ProviderCapabilities.loadBalancerFirewall`). */
+  readonly lbGroupAdmitsClients?: boolean;
 }
 
 /**
@@ -47,8 +49,10 @@ export function firewallRules(input: FirewallInputs): FirewallRule[] {
     },
   ];
   if (input.mode === "l4") {
-    // An L4 balancer that preserves client IPs delivers packets from the clients themselves, so the nodes
-    // must admit the client ranges as well as the balancer (aws-load-balancer-controller#3521).
+    // An L4 balancer that preserves client IPs delivers packets from the clients themselves, so without a
+    // balancer group the nodes must admit the client ranges (aws-load-balancer-controller#3521). Where the
+    // balancer has a group, a rule naming it admits those clients and nodes stay closed to direct access
+    // (https://repost.aws/knowledge-center/security-group-load-balancer).
     for (const port of [80, 443]) {
       rules.push(
         {
@@ -65,14 +69,16 @@ export function firewallRules(input: FirewallInputs): FirewallRule[] {
           from: { group: "loadBalancer" },
           description: `Traefik ${port}/tcp from the load balancer`,
         },
-        {
+      );
+      if (!input.lbGroupAdmitsClients) {
+        rules.push({
           group: "nodes",
           protocol: "tcp",
           port,
           from: { cidrs: input.clientCidrs },
           description: `Traefik ${port}/tcp from clients (client IP preserved)`,
-        },
-      );
+        });
+      }
     }
   } else {
     // L7: TLS ends at the LB, which speaks plain HTTP to :80 on the nodes; only the LB may do so.

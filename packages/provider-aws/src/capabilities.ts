@@ -47,6 +47,8 @@ export const awsCapabilities: ProviderCapabilities = {
   services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
   loadBalancerModes: ["l4", "l7"],
   loadBalancerAddress: "hostname",
+  // NLBs are created with a security group, which node rules reference: clients never reach nodes directly.
+  loadBalancerFirewall: "group",
   // ALB terminates TLS only with an ACM certificate the user brings (its ARN in loadBalancer.certificate).
   l7NeedsCertificate: true,
   dnsRecordTypes: ["A", "CNAME", "ALIAS"],

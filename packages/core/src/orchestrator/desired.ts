@@ -82,6 +82,7 @@ export class SpecBuilder {
         clientCidrs: c.loadBalancer.clientCidrs,
         adminCidrs: c.nodes.adminCidrs,
         ssh: c.nodes.sshKeyName !== undefined,
+        lbGroupAdmitsClients: this.#r.compute.provider.capabilities.loadBalancerFirewall === "group",
       }),
     };
   }
