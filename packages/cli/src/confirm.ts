@@ -1,16 +1,20 @@
 import { createInterface } from "node:readline";
-import { AbortedError } from "@k3sinfra/core";
 import type { CliIo } from "./io.js";
-import { DeclinedError, UsageError } from "./render/errors.js";
+import { DeclinedError, PromptInterruptedError, UsageError } from "./render/errors.js";
+
+/** What to ask, and what to say when the answer is no or there is nobody to ask. */
+export interface ConfirmOptions {
+  readonly yes: boolean;
+  readonly question: string;
+  readonly flagHint: string;
+  readonly declined: string;
+}
 
 /**
  * Asks for confirmation, as Terraform does: only `yes` proceeds. `--yes` skips the question; without a
  * terminal there is nobody to ask, so the command refuses rather than guess.
  */
-export const confirm = async (
-  io: CliIo,
-  opts: { yes: boolean; question: string; flagHint: string; declined: string },
-): Promise<void> => {
+export const confirm = async (io: CliIo, opts: ConfirmOptions): Promise<void> => {
   if (opts.yes) return;
   if (!io.isTTY) {
     throw new UsageError(`${opts.flagHint}: stdin is not a terminal, so pass --yes to confirm.`);
@@ -34,7 +38,7 @@ const readLine = (io: CliIo): Promise<string> =>
       if ("pause" in input && typeof input.pause === "function") input.pause();
       fn();
     };
-    const onAbort = () => finish(() => reject(new AbortedError("Interrupted at the confirmation prompt.")));
+    const onAbort = () => finish(() => reject(new PromptInterruptedError()));
     if (io.signal?.aborted) return onAbort();
     io.signal?.addEventListener("abort", onAbort, { once: true });
     rl.once("line", (line) => finish(() => resolvePromise(line)));

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
+import { type ConfirmOptions, confirm } from "./confirm.js";
 import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
 import type { CliIo } from "./io.js";
 import { createRegistry } from "./registry.js";
@@ -38,6 +39,7 @@ export class Session {
   readonly debug: boolean;
   /** The progress view of the running API call, if any: output to the terminal goes around it. */
   #renderer: ProgressRenderer | undefined;
+  #prompting = false;
 
   constructor(io: CliIo, flags: GlobalFlags) {
     this.io = io;
@@ -53,8 +55,13 @@ export class Session {
 
   /** The config file as the user can find it: relative to the working directory when inside it. */
   get displayConfigPath(): string {
-    const rel = relative(this.io.cwd ?? process.cwd(), this.configPath);
-    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : this.configPath;
+    return this.displayPath(this.configPath);
+  }
+
+  /** A path as the user reads it best: relative to the working directory when inside it, else absolute. */
+  displayPath(path: string): string {
+    const rel = relative(this.io.cwd ?? process.cwd(), path);
+    return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
   }
 
   /** The flags a follow-up command needs to reach this run's state: ` --config <path>`, ` --emulate`. */
@@ -69,9 +76,18 @@ export class Session {
     this.io.stdout.write(withStateFlags(text, this.stateFlags));
   }
 
-  /** Before a prompt on the terminal: the progress shown so far stays above it. */
-  settleProgress(): void {
+  /**
+   * Asks for confirmation (see confirm.ts) below the progress shown so far. Ctrl-C while it waits ends the
+   * command at the prompt, with nothing in flight to stop.
+   */
+  async confirm(opts: ConfirmOptions): Promise<void> {
     this.#renderer?.settle();
+    this.#prompting = true;
+    try {
+      await confirm(this.io, opts);
+    } finally {
+      this.#prompting = false;
+    }
   }
 
   /** Writes the one `--json` document to stdout. */
@@ -108,6 +124,7 @@ export class Session {
     const abortSignal = signal ?? this.io.signal;
     // Ctrl-C: say what happens next through the progress view, so the notice is not drawn over.
     const onAbort = () => {
+      if (this.#prompting) return;
       renderer.interrupted();
       renderer.note(this.style.yellow(INTERRUPT_NOTICE));
     };
@@ -129,8 +146,8 @@ export class Session {
         spec = emulated.spec;
         renderer.note(
           this.style.yellow(
-            `EMULATED CLOUD (${emulated.clouds.join(" + ")}, time scale ${this.flags.timeScale}): nothing is created in a real account. ` +
-              `Emulated resources are kept in ${emulated.persistPath}.` +
+            `EMULATED CLOUD (${emulated.clouds.join(" + ")}, time scale ${this.flags.timeScale}): nothing real is created; ` +
+              `emulated resources are kept in ${this.displayPath(emulated.persistPath)}.` +
               (this.io.env.K3SINFRA_EMULATE_MYSQL_URL
                 ? " RDS is backed by the MariaDB at K3SINFRA_EMULATE_MYSQL_URL."
                 : ""),

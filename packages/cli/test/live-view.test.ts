@@ -140,7 +140,7 @@ describe("live view on a terminal", () => {
 /** Runs the CLI in-process as on a terminal: stdout and stderr land on one screen, as they do for a person. */
 const onTerminal = async (
   args: readonly string[],
-  opts: { stdin?: string; abortWhen?: (screen: string) => boolean } = {},
+  opts: { stdin?: string | "nothing typed"; abortWhen?: (screen: string) => boolean } = {},
 ): Promise<{ code: number; screen: string; stdout: string }> => {
   const screen = new Screen();
   const controller = new AbortController();
@@ -169,6 +169,7 @@ const onTerminal = async (
     // The terminal echoes what the person types, newline included.
     stdin: new Readable({
       read() {
+        if (opts.stdin === "nothing typed") return; // waits, as a person thinking it over
         if (opts.stdin !== undefined) {
           screen.write(opts.stdin.replace(/\n/g, "\r\n"));
           this.push(opts.stdin);
@@ -222,6 +223,21 @@ describe("a whole command on a terminal (plan, prompt, live view and result on o
     expect(screen).toContain("Do you really want to destroy cluster memtest? This cannot be undone.");
     expect(screen).toContain("Destroy cancelled; nothing was deleted.");
     expect(screen).not.toMatch(/\sread\s/);
+  });
+
+  it("Ctrl-C at the prompt: exit 130, nothing changed, and no talk of calls in flight", async () => {
+    const dir = await tempDir();
+    const config = await writeMemoryConfig(dir);
+    const { code, screen } = await onTerminal(["--config", config, "up"], {
+      stdin: "nothing typed",
+      abortWhen: (s) => s.includes("Only 'yes' will be accepted:"),
+    });
+    expect(code).toBe(130);
+    expect(screen).toMatch(
+      /Only 'yes' will be accepted: \nInterrupted at the confirmation prompt; nothing was changed\.$/,
+    );
+    expect(screen).not.toContain(INTERRUPT_NOTICE);
+    expect(screen).not.toContain("State keeps");
   });
 
   it("Ctrl-C during up: the notice shows once through the live view, and the run ends interrupted (130)", async () => {

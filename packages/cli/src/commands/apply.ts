@@ -1,6 +1,5 @@
 import { type Plan, PlanRefusedError, type ProgressEvent } from "@k3sinfra/core";
 import { api } from "../api.js";
-import { confirm } from "../confirm.js";
 import { ExitCode } from "../exit-codes.js";
 import { renderOutputs } from "../render/outputs.js";
 import { countActions, renderPlan } from "../render/plan.js";
@@ -46,8 +45,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
     const shown = await api.plan(spec, options);
     if (!s.flags.json) s.print(renderPlan(shown, s.style));
     if (!shown.empty) {
-      s.settleProgress();
-      await confirm(s.io, {
+      await s.confirm({
         yes: s.flags.yes,
         question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
         flagHint: "up changes infrastructure",
@@ -90,7 +88,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
   const n = countActions(result.plan);
   // Outputs first and the verdict last, as `terraform apply` ends: the last line says how it went.
   s.print(
-    `${renderOutputs(result.outputs, s.style)}\n` +
+    `\n${renderOutputs(result.outputs, s.style)}\n` +
       `${s.style.green("Up complete:")} ${n.create} created, ${n.update} updated, ${n.replace} replaced, ${n.delete} deleted ` +
       `in ${formatDuration(Date.now() - applyStarted)}. Rancher: ${s.style.bold(result.outputs.rancherUrl)}\n`,
   );
@@ -143,8 +141,7 @@ export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<n
       }
       s.print(`${lines.join("\n")}\n`);
     }
-    s.settleProgress();
-    await confirm(s.io, {
+    await s.confirm({
       yes: s.flags.yes,
       question: `\nDo you really want to destroy cluster ${report.cluster}? This cannot be undone.`,
       flagHint: "destroy deletes infrastructure",

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { api } from "../api.js";
-import { confirm } from "../confirm.js";
 import { ExitCode } from "../exit-codes.js";
 import { UsageError } from "../render/errors.js";
 import type { Session } from "../session.js";
@@ -62,8 +61,7 @@ export const schemaCommand = async (s: Session): Promise<number> => {
 /** `k3sinfra force-unlock <lock-id>`: removes a lock left by a crashed run, after confirmation. */
 export const forceUnlockCommand = async (s: Session, lockId: string): Promise<number> => {
   await s.withApi(async ({ spec, options }) => {
-    s.settleProgress();
-    await confirm(s.io, {
+    await s.confirm({
       yes: s.flags.yes,
       question: `Release lock ${lockId}? Do this only if no k3sinfra run is working on this cluster: two runs at once can corrupt state.`,
       flagHint: "force-unlock removes a lock",

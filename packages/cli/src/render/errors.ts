@@ -1,4 +1,5 @@
 import {
+  AbortedError,
   type InvalidConfigError,
   K3sinfraError,
   type LockHeldError,
@@ -20,6 +21,13 @@ export class DeclinedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "DeclinedError";
+  }
+}
+
+/** Ctrl-C at a confirmation prompt: an interruption (exit 130), but before anything was changed. */
+export class PromptInterruptedError extends AbortedError {
+  constructor() {
+    super("Interrupted at the confirmation prompt; nothing was changed.");
   }
 }
 
@@ -83,6 +91,9 @@ export const renderError = (
     );
   } else if (K3sinfraError.is(error, "PartialFailure")) {
     lines.push(`${style.red("Error [PartialFailure]:")} ${(error as PartialFailureError).message}`);
+  } else if (error instanceof PromptInterruptedError) {
+    // The cursor is still on the prompt line, after the terminal's ^C.
+    lines.push(`\n${style.yellow("Interrupted")} at the confirmation prompt; nothing was changed.`);
   } else if (K3sinfraError.is(error, "Aborted")) {
     lines.push(
       `${style.yellow("Interrupted.")} State keeps every resource that finished; run the same command again to resume.`,
