@@ -76,6 +76,11 @@ export class Session {
     this.io.stdout.write(withStateFlags(text, this.stateFlags));
   }
 
+  /** Tells the progress view how many resources the coming work touches, for its footer. */
+  expectProgress(total: number): void {
+    this.#renderer?.expect(total);
+  }
+
   /**
    * Asks for confirmation (see confirm.ts) below the progress shown so far. Ctrl-C while it waits ends the
    * command at the prompt, with nothing in flight to stop.

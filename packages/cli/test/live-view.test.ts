@@ -30,12 +30,18 @@ describe("live view on a terminal", () => {
     r.onEvent(ev("network", "read", "done"));
     r.onEvent(ev("dns", "read", "start"));
     r.onEvent(ev("dns", "read", "failed", { message: "403 Forbidden" }));
+    r.onEvent(ev("node-0", "read", "start"));
+    r.note("redraw");
+    // The vanished read still counts in the footer.
+    expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}1 done · 1 in progress · 1 failed · \S+$/);
+    r.onEvent(ev("node-0", "read", "done"));
     r.onEvent(ev("network", "delete", "skipped", { message: "kept until the failures are fixed" }));
     r.stop();
     const lines = screen.text().split("\n");
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^ {2}✗ dns\s+read\s+\S+\s+403 Forbidden$/);
-    expect(lines[1]).toMatch(/^ {2}- network\s+delete\s+\S+\s+kept until the failures are fixed$/);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe("redraw");
+    expect(lines[1]).toMatch(/^ {2}✗ dns\s+read\s+\S+\s+403 Forbidden$/);
+    expect(lines[2]).toMatch(/^ {2}- network\s+delete\s+\S+\s+kept until the failures are fixed$/);
   });
 
   it("freezes a finished row's elapsed time even when the event carries none", () => {
@@ -104,6 +110,12 @@ describe("live view on a terminal", () => {
     r.onEvent(ev("c", "create", "failed", { message: "boom" }));
     r.note("redraw again");
     expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}0\/3 done · 2 waiting · 1 failed · \S+$/);
+    // Without a plan event (destroy), the command says how many to expect.
+    r.settle();
+    r.expect(2);
+    r.onEvent(ev("x", "delete", "start"));
+    expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}0\/2 done · 1 in progress · 1 waiting · \S+$/);
+    r.onEvent(ev("x", "delete", "done", { elapsedMs: 5 }));
     r.stop();
     expect(screen.text()).not.toMatch(/done ·/);
   });

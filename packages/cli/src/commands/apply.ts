@@ -147,6 +147,8 @@ export const destroyCommand = async (s: Session, flags: DestroyFlags): Promise<n
       flagHint: "destroy deletes infrastructure",
       declined: "Destroy cancelled; nothing was deleted.",
     });
+    // Destroy announces no plan: the footer counts against what state holds.
+    s.expectProgress(report.resources.length);
     return api.destroy(spec, {
       ...options,
       ...(flags.allowProtected ? { allowProtected: true } : {}),

@@ -16,6 +16,8 @@ export interface ProgressRenderer {
   settle(): void;
   /** The command was interrupted: resources that fail from now on were stopped, not broken. */
   interrupted(): void;
+  /** How many resources the coming work touches, when no plan event says so (destroy). */
+  expect(total: number): void;
   /** Final redraw; stops timers. Safe to call twice. */
   stop(): void;
 }
@@ -79,6 +81,8 @@ export class LiveRenderer implements ProgressRenderer {
   /** Changes in the plan being applied, when core announced one: the footer counts against it. */
   #total: number | undefined;
   #since: number | undefined;
+  /** Reads that finished and left the view: the footer still counts them as done. */
+  #readsDone = 0;
 
   constructor(out: Writer, style: Style) {
     this.#out = out;
@@ -116,7 +120,10 @@ export class LiveRenderer implements ProgressRenderer {
       // Freeze the clock: core gives elapsedMs on most finishes, and the row's own start covers the rest.
       row.elapsedMs = event.elapsedMs ?? now - row.startedAt;
       if (event.phase === "failed" && this.#interrupted) row.stopped = true;
-      if (row.action === "read" && event.phase === "done") this.#rows.delete(event.resource);
+      if (row.action === "read" && event.phase === "done") {
+        this.#rows.delete(event.resource);
+        this.#readsDone++;
+      }
     }
     this.#schedule();
   }
@@ -135,10 +142,15 @@ export class LiveRenderer implements ProgressRenderer {
     this.#drawn = 0;
     this.#total = undefined;
     this.#since = undefined;
+    this.#readsDone = 0;
   }
 
   interrupted(): void {
     this.#interrupted = true;
+  }
+
+  expect(total: number): void {
+    this.#total = total;
   }
 
   stop(): void {
@@ -200,7 +212,7 @@ export class LiveRenderer implements ProgressRenderer {
   #footer(now: number): string | undefined {
     if (this.#rows.size === 0 || this.#since === undefined) return undefined;
     const rows = [...this.#rows.values()];
-    const done = rows.filter((r) => r.phase === "done").length;
+    const done = rows.filter((r) => r.phase === "done").length + this.#readsDone;
     const failed = rows.filter((r) => r.phase === "failed").length;
     const running = rows.filter((r) => !isFinished(r.phase)).length;
     const parts = [this.#total === undefined ? `${done} done` : `${done}/${this.#total} done`];
@@ -285,6 +297,7 @@ export class PlainRenderer implements ProgressRenderer {
   settle(): void {}
 
   interrupted(): void {}
+  expect(): void {}
 
   stop(): void {}
 }
@@ -303,5 +316,6 @@ export class JsonLinesRenderer implements ProgressRenderer {
   }
   settle(): void {}
   interrupted(): void {}
+  expect(): void {}
   stop(): void {}
 }
