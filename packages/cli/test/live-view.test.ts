@@ -114,6 +114,7 @@ describe("live view on a terminal", () => {
     r.settle();
     r.expect(2);
     r.onEvent(ev("x", "delete", "start"));
+    r.note("redraw once more");
     expect(screen.text().split("\n").at(-1)).toMatch(/^ {2}0\/2 done · 1 in progress · 1 waiting · \S+$/);
     r.onEvent(ev("x", "delete", "done", { elapsedMs: 5 }));
     r.stop();

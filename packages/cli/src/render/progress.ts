@@ -140,6 +140,9 @@ export class LiveRenderer implements ProgressRenderer {
     this.#paint(this.#drawn > 0 ? this.#clearSequence() : "", true);
     this.#rows.clear();
     this.#drawn = 0;
+    // The next event draws the new area at once.
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
     this.#total = undefined;
     this.#since = undefined;
     this.#readsDone = 0;
