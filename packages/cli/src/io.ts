@@ -19,6 +19,11 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** True when a person is at a terminal: enables the live view, colours and confirmation prompts. */
   readonly isTTY: boolean;
+  /**
+   * Whether stdout is a terminal too; when false, results are written without colours even if the
+   * terminal on stderr has them (`k3sinfra outputs > file`). Default: `isTTY`.
+   */
+  readonly stdoutIsTTY?: boolean;
   /** Where confirmations are read from. Default: `process.stdin`. */
   readonly stdin?: NodeJS.ReadableStream;
   /** Directory the default `k3sinfra.yaml` is looked up in. Default: `process.cwd()`. */
@@ -33,6 +38,7 @@ export const processIo = (): CliIo => ({
   stderr: process.stderr,
   env: process.env,
   isTTY: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
   stdin: process.stdin,
   cwd: process.cwd(),
 });

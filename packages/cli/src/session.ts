@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
 import { type ConfirmOptions, confirm } from "./confirm.js";
@@ -73,7 +74,9 @@ export class Session {
   print(text: string): void {
     this.#renderer?.settle();
     // Next steps in the text (`k3sinfra up`, `k3sinfra plan`) reach the same state when copied.
-    this.io.stdout.write(withStateFlags(text, this.stateFlags));
+    const out = withStateFlags(text, this.stateFlags);
+    // Colours are for the terminal: a redirected stdout (a file, a pipe) gets plain text.
+    this.io.stdout.write(this.io.stdoutIsTTY === false ? stripVTControlCharacters(out) : out);
   }
 
   /** Tells the progress view how many resources the coming work touches, for its footer. */

@@ -125,6 +125,19 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
   });
 });
 
+describe("colours", () => {
+  it("stay on the terminal: a redirected stdout gets plain text while stderr keeps them", async () => {
+    const dir = await tempDir();
+    const config = await writeMemoryConfig(dir);
+    const toFile = await runCli(["--config", config, "plan"], { tty: true, stdoutTty: false });
+    expect(toFile.code).toBe(0);
+    expect(toFile.stdout).toContain("Plan: 8 to create");
+    expect(toFile.stdout).not.toContain("\x1b[");
+    const onTerminal = await runCli(["--config", config, "plan"], { tty: true, stdoutTty: true });
+    expect(onTerminal.stdout).toContain("\x1b[");
+  });
+});
+
 describe("warnings", () => {
   it("are shown once: with the plan, not again when up repeats them", async () => {
     const dir = await tempDir();

@@ -19,6 +19,7 @@ export const runCli = async (
     cwd?: string;
     env?: Record<string, string>;
     tty?: boolean;
+    stdoutTty?: boolean;
     stdin?: string;
     signal?: AbortSignal;
   } = {},
@@ -30,6 +31,7 @@ export const runCli = async (
     stderr: { write: (s: string) => (stderr += s), columns: 120 },
     env: { ...opts.env },
     isTTY: opts.tty ?? false,
+    ...(opts.stdoutTty !== undefined ? { stdoutIsTTY: opts.stdoutTty } : {}),
     stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
