@@ -44,6 +44,16 @@ describe("live view on a terminal", () => {
     expect(lines[2]).toMatch(/^ {2}- network\s+delete\s+\S+\s+kept until the failures are fixed$/);
   });
 
+  it("cuts a long message to the terminal's width, with an ellipsis", () => {
+    const screen = new Screen();
+    const r = new LiveRenderer(screen.writer(60), plain);
+    r.onEvent(ev("node-0", "create", "start", { message: `waiting: instance ${"i".repeat(80)} is pending` }));
+    r.stop();
+    const line = screen.text();
+    expect(line.length).toBe(59);
+    expect(line.endsWith("i…")).toBe(true);
+  });
+
   it("freezes a finished row's elapsed time even when the event carries none", () => {
     vi.useFakeTimers({ now: 0 });
     const screen = new Screen();

@@ -55,6 +55,10 @@ const symbolFor = (row: Row, frame: number, style: Style): string => {
   }
 };
 
+/** Cuts `text` to `width` characters, marking the cut with an ellipsis. */
+const fit = (text: string, width: number): string =>
+  text.length <= width ? text : width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`;
+
 const messageFor = (row: Row): string => {
   if (row.stopped) return `interrupted${row.message ? ` (${row.message})` : ""}`;
   if (row.message) return row.message;
@@ -204,7 +208,7 @@ export class LiveRenderer implements ProgressRenderer {
     const elapsed = formatDuration(row.elapsedMs ?? now - row.startedAt);
     const head = `  ${symbolFor(row, this.#frame, this.#style)} ${resource.padEnd(nameWidth)}  ${row.action.padEnd(7)}  ${elapsed.padStart(7)}  `;
     const visibleHead = 2 + 1 + 1 + nameWidth + 2 + 7 + 2 + 7 + 2;
-    const message = messageFor(row).slice(0, Math.max(0, width - visibleHead));
+    const message = fit(messageFor(row), Math.max(0, width - visibleHead));
     return head + (row.stopped ? this.#style.yellow(message) : this.#style.dim(message));
   }
 
