@@ -34,6 +34,21 @@ describe("init", () => {
     expect(plan.stdout).toContain("k3sinfra will perform these actions on cluster demo");
   });
 
+  it("checks its flags with the config schema and writes nothing when one is bad", async () => {
+    const dir = await tempDir();
+    const run = await runCli(
+      ["init", "--provider", "aws", "--name", "Bad_Name", "--hostname", "example.com"],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("nothing written");
+    expect(run.stderr).toMatch(/--name: must be 3-20 lowercase/);
+    expect(run.stderr).toContain("--hostname (dns.zone is its parent domain):");
+    await expect(readFile(join(dir, "k3sinfra.yaml"), "utf8")).rejects.toThrow();
+  });
+
   it("never overwrites a config", async () => {
     const dir = await tempDir();
     expect((await runCli(["init", "--provider", "aws"], { cwd: dir })).code).toBe(0);

@@ -1,11 +1,18 @@
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
+import { ClusterConfigSchema } from "@k3sinfra/core";
 import { api } from "../api.js";
 import { ExitCode } from "../exit-codes.js";
 import { UsageError } from "../render/errors.js";
 import type { Session } from "../session.js";
-import { DEFAULT_REGIONS, INIT_PROVIDERS, type InitProvider, initTemplate } from "./init-template.js";
+import {
+  DEFAULT_REGIONS,
+  INIT_PROVIDERS,
+  type InitProvider,
+  initTemplate,
+  type TemplateValues,
+} from "./init-template.js";
 
 /** Options of `init`. */
 export interface InitFlags {
@@ -27,11 +34,13 @@ export const initCommand = async (s: Session, flags: InitFlags): Promise<number>
       `${path} already exists; k3sinfra init never overwrites a config. Edit it, or pass --config <new path>.`,
     );
   }
-  const text = initTemplate(provider, {
+  const values = {
     name: flags.name ?? "rancher",
     region: flags.region ?? DEFAULT_REGIONS[provider],
     hostname: (flags.hostname ?? "rancher.example.com").toLowerCase(),
-  });
+  };
+  checkInitValues(provider, values);
+  const text = initTemplate(provider, values);
   await mkdir(dirname(path), { recursive: true });
   // `wx` fails if the file appeared meanwhile: still no overwrite.
   await writeFile(path, text, { flag: "wx" });
@@ -50,6 +59,35 @@ export const initCommand = async (s: Session, flags: InitFlags): Promise<number>
     );
   }
   return ExitCode.Success;
+};
+
+// Which flag set each config key init writes, so a bad value is reported against what the user typed.
+const INIT_FLAGS: Record<string, string> = {
+  name: "--name",
+  region: "--region",
+  "rancher.hostname": "--hostname",
+  "dns.zone": "--hostname (dns.zone is its parent domain)",
+};
+
+/**
+ * init never writes a config that `plan` would reject for a value given on its command line: the flags are
+ * checked with the config's own schema first (offline, no provider loaded).
+ */
+const checkInitValues = (provider: InitProvider, v: TemplateValues): void => {
+  const zone = v.hostname.split(".").slice(1).join(".");
+  const parsed = ClusterConfigSchema.safeParse({
+    name: v.name,
+    provider,
+    region: v.region,
+    dns: { zone },
+    rancher: { hostname: v.hostname },
+  });
+  if (parsed.success) return;
+  const problems = parsed.error.issues.map((i) => {
+    const path = i.path.join(".");
+    return `${INIT_FLAGS[path] ?? path}: ${i.message}`;
+  });
+  throw new UsageError(`nothing written; fix these flags:\n  - ${problems.join("\n  - ")}`);
 };
 
 /** `k3sinfra schema`: the config's JSON Schema, for editors and validation in CI. */
