@@ -92,7 +92,8 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
     const partial = await cli("destroy", "--yes");
     expect(partial.code).toBe(4);
     expect(partial.stdout).toContain("deletion protection");
-    expect(partial.stderr).toContain("--allow-protected");
+    expect(partial.stderr).toContain("Destroy stopped at the datastore: it has deletion protection on");
+    expect(partial.stderr).toContain(`k3sinfra destroy --allow-protected --config ${config}`);
 
     const destroy = await cli("destroy", "--yes", "--allow-protected", "--json");
     expect(destroy.code).toBe(0);

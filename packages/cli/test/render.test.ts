@@ -2,6 +2,7 @@ import type { ClusterOutputs, Plan, StatusReport } from "@k3sinfra/core";
 import {
   AbortedError,
   InvalidConfigError,
+  K3sinfraError,
   LockHeldError,
   NotFoundError,
   PartialFailureError,
@@ -245,6 +246,22 @@ describe("errors", () => {
     );
     expect(text).toContain("lock id abc");
     expect(text).toContain("k3sinfra force-unlock <lock-id>");
+  });
+
+  it("present a destroy stopped by the datastore's deletion protection as announced, with the flag to pass", () => {
+    const error = new PartialFailureError([
+      {
+        resource: "datastore",
+        error: new K3sinfraError("DependencyViolation", "the datastore db has deletion protection on."),
+      },
+    ]);
+    const text = renderError(error, plain, false, { stateFlags: " --emulate" });
+    expect(text).toContain("Destroy stopped at the datastore: it has deletion protection on");
+    expect(text).toContain("k3sinfra destroy --allow-protected --emulate");
+    expect(text).not.toContain("Error [PartialFailure]");
+    expect(exitCodeFor(error)).toBe(ExitCode.Partial);
+    const other = new PartialFailureError([{ resource: "node-0", error: new Error("quota") }]);
+    expect(renderError(other, plain, false)).toContain("Error [PartialFailure]");
   });
 
   it("turn core's lock id into a force-unlock command that reaches the same state, once", () => {

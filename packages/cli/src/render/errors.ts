@@ -89,6 +89,13 @@ export const renderError = (
         ? `Only if that run is gone: ${style.bold(`k3sinfra force-unlock ${id}${context.stateFlags ?? ""}`)}`
         : "Another k3sinfra run is working on this cluster. Wait for it to finish; if it crashed, release the lock with `k3sinfra force-unlock <lock-id>`.",
     );
+  } else if (K3sinfraError.is(error, "PartialFailure") && stoppedByProtection(error as PartialFailureError)) {
+    // Not a failure to investigate: destroy did what the listing before the prompt announced.
+    lines.push(
+      `${style.yellow("Destroy stopped at the datastore:")} it has deletion protection on, as announced before the prompt. ` +
+        "Everything else that does not depend on it is deleted.",
+      `To delete the database and its data too: ${style.bold(`k3sinfra destroy --allow-protected${context.stateFlags ?? ""}`)}`,
+    );
   } else if (K3sinfraError.is(error, "PartialFailure")) {
     lines.push(`${style.red("Error [PartialFailure]:")} ${(error as PartialFailureError).message}`);
   } else if (error instanceof PromptInterruptedError) {
@@ -123,6 +130,16 @@ export const withStateFlags = (message: string, stateFlags: string | undefined):
           /--emulate|--config/.test(rest) ? whole : `\`k3sinfra ${command}${rest}${stateFlags}\``,
       )
     : message;
+
+/** A destroy whose only failure is the datastore refusing deletion because of its deletion protection. */
+const stoppedByProtection = (error: PartialFailureError): boolean =>
+  error.failures.length > 0 &&
+  error.failures.every(
+    (f) =>
+      f.resource === "datastore" &&
+      K3sinfraError.is(f.error, "DependencyViolation") &&
+      /deletion protection/.test(f.error.message),
+  );
 
 /** The lock id in a LockHeld message (core names it for `force-unlock`). */
 const lockIdOf = (error: LockHeldError): string | undefined =>
