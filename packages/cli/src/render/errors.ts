@@ -92,8 +92,8 @@ export const renderError = (
   } else if (K3sinfraError.is(error, "PartialFailure") && stoppedByProtection(error as PartialFailureError)) {
     // Not a failure to investigate: destroy did what the listing before the prompt announced.
     lines.push(
-      `${style.yellow("Destroy stopped at the datastore:")} it has deletion protection on, as announced before the prompt. ` +
-        "Everything else that does not depend on it is deleted.",
+      `${style.yellow("Destroy stopped at the datastore:")} it has deletion protection on (datastore.deletionProtection). ` +
+        "Everything that does not depend on it is deleted.",
       `To delete the database and its data too: ${style.bold(`k3sinfra destroy --allow-protected${context.stateFlags ?? ""}`)}`,
     );
   } else if (K3sinfraError.is(error, "PartialFailure")) {
