@@ -44,6 +44,7 @@ describe("init", () => {
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("nothing written");
+    expect(run.stderr).not.toContain("--help");
     expect(run.stderr).toMatch(/--name: must be 3-20 lowercase/);
     expect(run.stderr).toContain("--hostname (dns.zone is its parent domain):");
     await expect(readFile(join(dir, "k3sinfra.yaml"), "utf8")).rejects.toThrow();

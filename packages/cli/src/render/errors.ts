@@ -71,7 +71,8 @@ export const renderError = (
   const x = style.red("✗");
   const lines: string[] = [];
   if (error instanceof UsageError) {
-    lines.push(`${style.red("Error:")} ${error.message}`, "Run `k3sinfra --help` for usage.");
+    // Each usage message says what to do itself; a generic pointer to --help would only bury it.
+    lines.push(`${style.red("Error:")} ${error.message}`);
   } else if (error instanceof DeclinedError) {
     lines.push(error.message);
   } else if (K3sinfraError.is(error, "InvalidConfig")) {
