@@ -16,6 +16,18 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
   ["unknown key", { nodez: 3 }, "(root)", /unknown key/],
   ["bad CIDR", { loadBalancer: { clientCidrs: ["everyone"] } }, "loadBalancer.clientCidrs[0]", /CIDR/],
   [
+    "CIDR prefix over 32",
+    { loadBalancer: { clientCidrs: ["0.0.0.0/33"] } },
+    "loadBalancer.clientCidrs[0]",
+    /prefix 0-32/,
+  ],
+  [
+    "a word where a number goes",
+    { nodes: { size: { vcpus: 4, memoryGiB: "lots" } } },
+    "nodes.size.memoryGiB",
+    /must be a number, not "lots"/,
+  ],
+  [
     "certificate on L4",
     { loadBalancer: { certificate: "cert" } },
     "loadBalancer.certificate",
@@ -79,5 +91,26 @@ describe("config validation", () => {
     };
     expect(schema.required).toEqual(expect.arrayContaining(["name", "provider", "region", "dns", "rancher"]));
     expect(schema.properties.rancher?.required).toContain("hostname");
+  });
+});
+
+describe("all issues at once", () => {
+  it("reports cross-field and provider issues in one error, one message per path", async () => {
+    const w = world();
+    const error = await up(
+      {
+        ...memoryConfig(),
+        rancher: { hostname: "rancher.other.org" },
+        zones: ["mars-1a", "memory-1b"],
+        loadBalancer: { mode: "l4", certificate: "x" },
+      } as never,
+      w.options,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    const paths = (error as InvalidConfigError).issues.map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(["rancher.hostname", "loadBalancer.certificate", "zones[0]"]),
+    );
+    expect(new Set(paths).size).toBe(paths.length);
   });
 });

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { loadConfigFile, parseConfig } from "../config/load.js";
+import { checkConfig, loadConfigFile } from "../config/load.js";
 import { type ResolvedConfig, resolveConfig } from "../config/resolve.js";
 import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "../config/schema.js";
 import { createClusterContainer } from "../container.js";
@@ -41,8 +41,13 @@ interface Session {
 
 async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session> {
   const loaded = await loadConfigFile(spec, options.baseDir);
-  const config = parseConfig(loaded.raw);
-  const resolved = await resolveConfig(config, options.registry ?? new ProviderRegistry(), loaded.baseDir);
+  const { config, issues } = checkConfig(loaded.raw);
+  const resolved = await resolveConfig(
+    config,
+    options.registry ?? new ProviderRegistry(),
+    loaded.baseDir,
+    issues,
+  );
   const statePath = resolve(
     loaded.baseDir,
     config.state.path ?? join(".k3sinfra", `${config.name}.state.json`),

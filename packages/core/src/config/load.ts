@@ -67,6 +67,13 @@ function schemaIssues(error: z.ZodError): ConfigIssue[] {
     if (issue.code === "invalid_type" && issue.input === undefined) {
       return { path, message: issue.message.startsWith("is required") ? issue.message : "is required" };
     }
+    if (issue.code === "invalid_type") {
+      const got = JSON.stringify(issue.input);
+      return {
+        path,
+        message: `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}, not ${got && got.length > 40 ? `${got.slice(0, 40)}…` : got}`,
+      };
+    }
     return { path, message: issue.message };
   });
 }
@@ -103,14 +110,24 @@ function crossFieldIssues(c: ClusterConfig): ConfigIssue[] {
 
 /** Validates a raw config against the schema and the cross-field rules; throws `InvalidConfigError` listing every issue. */
 export function parseConfig(raw: unknown): ClusterConfig {
+  const { config, issues } = checkConfig(raw);
+  if (issues.length > 0) throw new InvalidConfigError(issues);
+  return config;
+}
+
+/**
+ * Like `parseConfig`, but returns the cross-field issues instead of throwing them, so the provider checks
+ * can report theirs in the same error and a user fixes everything in one pass. Schema errors still throw:
+ * nothing else can be checked on a config of the wrong shape.
+ */
+export function checkConfig(raw: unknown): { config: ClusterConfig; issues: ConfigIssue[] } {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new InvalidConfigError([
       { path: "(root)", message: "must be a mapping with at least name, provider, region, dns and rancher" },
     ]);
   }
-  const parsed = ClusterConfigSchema.safeParse(raw);
+  // reportInput lets the messages tell a missing key from a value of the wrong type.
+  const parsed = ClusterConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new InvalidConfigError(schemaIssues(parsed.error));
-  const issues = crossFieldIssues(parsed.data);
-  if (issues.length > 0) throw new InvalidConfigError(issues);
-  return parsed.data;
+  return { config: parsed.data, issues: crossFieldIssues(parsed.data) };
 }

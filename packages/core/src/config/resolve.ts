@@ -48,13 +48,22 @@ export async function resolveConfig(
   config: ClusterConfig,
   registry: ProviderRegistry,
   baseDir: string,
+  /** Issues already found (the cross-field rules), reported together with the provider checks'. */
+  earlier: readonly ConfigIssue[] = [],
 ): Promise<ResolvedConfig> {
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = [...earlier];
   const warnings: string[] = [];
-  const computeProvider = await registry.resolve(config.provider, baseDir, "provider");
+  // A provider that cannot load ends the checks; report it with what was found before.
+  const load = (ref: string, path: string) =>
+    registry.resolve(ref, baseDir, path).catch((error: unknown) => {
+      throw error instanceof InvalidConfigError
+        ? new InvalidConfigError([...issues, ...error.issues], { cause: error.cause })
+        : error;
+    });
+  const computeProvider = await load(config.provider, "provider");
   const dnsRef = config.dns.provider ?? config.provider;
   const sameDns = (providerAliases[dnsRef] ?? dnsRef) === computeProvider.name || dnsRef === config.provider;
-  const dnsProvider = sameDns ? computeProvider : await registry.resolve(dnsRef, baseDir, "dns.provider");
+  const dnsProvider = sameDns ? computeProvider : await load(dnsRef, "dns.provider");
 
   const caps = computeProvider.capabilities;
   for (const role of COMPUTE_ROLES) {
@@ -149,7 +158,10 @@ export async function resolveConfig(
     ? compute
     : { provider: dnsProvider, options: bindOptions(dnsProvider, resolved, issues), roles: ["dns"] };
   for (const bound of sameDns ? [compute] : [compute, dns]) {
-    for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) issues.push(i);
+    for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) {
+      // One message per path: core's and a provider's checks can both notice the same thing.
+      if (!issues.some((x) => x.path === i.path)) issues.push(i);
+    }
   }
   if (issues.length > 0) throw new InvalidConfigError(issues);
   return {

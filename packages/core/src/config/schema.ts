@@ -10,9 +10,13 @@ export const RANCHER_K8S_RANGES: Readonly<Record<string, { min: string; max: str
 export const DEFAULT_RANCHER_VERSION = "2.12.3";
 export const DEFAULT_K3S_VERSION = "v1.33.12+k3s1";
 
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 203.0.113.0/24");
+const cidr = z.string().refine(
+  (s) => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+    return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+  },
+  { message: "must be an IPv4 CIDR such as 203.0.113.0/24 (octets 0-255, prefix 0-32)" },
+);
 const dnsLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const fqdn = z
   .string()
