@@ -94,8 +94,18 @@ export class AbortedError extends K3sinfraError {
   }
 }
 export class LockHeldError extends K3sinfraError {
-  constructor(message: string, options?: K3sinfraErrorOptions) {
+  /** The lock as found, when it could be read: who holds it, and the id `force-unlock` takes. */
+  readonly lock:
+    | { readonly id: string; readonly owner: string; readonly operation: string; readonly acquiredAt: string }
+    | undefined;
+  constructor(
+    message: string,
+    options?: K3sinfraErrorOptions & {
+      lock?: { id: string; owner: string; operation: string; acquiredAt: string };
+    },
+  ) {
     super("LockHeld", message, options);
+    this.lock = options?.lock;
   }
 }
 export class PlanRefusedError extends K3sinfraError {

@@ -110,6 +110,7 @@ describe("orchestrator on the in-memory provider", () => {
     expect(K3sinfraError.is(error, "LockHeld")).toBe(true);
     expect((error as Error).message).toContain("force-unlock");
     expect((error as Error).message).toContain("ci@elsewhere pid 42");
+    expect((error as { lock?: { owner: string; id: string } }).lock).toMatchObject({ owner: "ci@elsewhere pid 42", id: lock.info.id });
     expect(w.cloud.calls).toEqual([]);
     await lock.release();
   });

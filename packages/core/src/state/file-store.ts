@@ -118,7 +118,7 @@ export class FileStateStore implements StateStore {
   async remove(): Promise<void> {
     const lock = await this.#lockBackend.read();
     if (lock && !this.#leases.holds(lock.id) && Date.parse(lock.expiresAt) > this.#now()) {
-      throw new LockHeldError(lockHeldMessage(this.#subject, lock));
+      throw new LockHeldError(lockHeldMessage(this.#subject, lock), { lock });
     }
     // Stop renewals first so no renewal recreates the lock after it is gone.
     await this.#leases.haltAll();

@@ -75,7 +75,8 @@ export class LeaseManager {
       if (await this.#backend.create(info)) return this.#track(info);
       const current = await this.#backend.read();
       if (current === undefined) continue;
-      if (Date.parse(current.expiresAt) > at) throw new LockHeldError(lockHeldMessage(subject, current));
+      if (Date.parse(current.expiresAt) > at)
+        throw new LockHeldError(lockHeldMessage(subject, current), { lock: current });
       // The holder stopped renewing (crashed or hung): its lease is over, so the lock may be taken over.
       if (await this.#backend.removeIf(current.id)) {
         this.#options.onWarning(
@@ -86,6 +87,7 @@ export class LeaseManager {
     const current = await this.#backend.read();
     throw new LockHeldError(
       current ? lockHeldMessage(subject, current) : `${subject}: the lock kept changing hands; try again.`,
+      current ? { lock: current } : {},
     );
   }
 
@@ -97,6 +99,7 @@ export class LeaseManager {
     if (current.id !== id || !(await this.#backend.removeIf(id))) {
       throw new LockHeldError(
         `${subject}: the lock id is ${current.id} (held by ${current.owner}, ${current.operation}), not ${id}; nothing was removed. Check the id in the lock message and try again.`,
+        { lock: current },
       );
     }
     this.#held.get(id)?.stop();

@@ -129,7 +129,7 @@ export class MemoryStateStore implements StateStore {
   async remove(): Promise<void> {
     const lock = this.#cell.lock;
     if (lock && !this.#leases.holds(lock.id) && Date.parse(lock.expiresAt) > this.#now()) {
-      throw new LockHeldError(lockHeldMessage(this.#subject, lock));
+      throw new LockHeldError(lockHeldMessage(this.#subject, lock), { lock });
     }
     await this.#leases.haltAll();
     this.#cell.state = undefined;
