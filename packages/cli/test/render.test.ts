@@ -267,6 +267,14 @@ describe("errors", () => {
   it("turn core's lock id into a force-unlock command that reaches the same state, once", () => {
     const error = new LockHeldError(
       "State for cluster c is locked by ann@host pid 7 (up). Wait for it to finish, or if that process is gone run: k3sinfra force-unlock 596c4635-36c2",
+      {
+        lock: {
+          id: "596c4635-36c2",
+          owner: "ann@host pid 7",
+          operation: "up",
+          acquiredAt: "2026-11-25T17:00:00Z",
+        },
+      },
     );
     const text = renderError(error, plain, false, { stateFlags: " --config prod.yaml --emulate" });
     expect(text).toContain(

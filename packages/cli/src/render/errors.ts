@@ -142,9 +142,8 @@ const stoppedByProtection = (error: PartialFailureError): boolean =>
       /deletion protection/.test(f.error.message),
   );
 
-/** The lock id in a LockHeld message (core names it for `force-unlock`). */
-const lockIdOf = (error: LockHeldError): string | undefined =>
-  /force-unlock\s+([\w-]+)/.exec(error.message)?.[1];
+/** The lock id `force-unlock` takes, as core reports it with the error. */
+const lockIdOf = (error: LockHeldError): string | undefined => error.lock?.id;
 
 /** The `--json` form of an error (stdout), with issues and lock details where they apply. */
 export const errorJson = (error: unknown): Record<string, unknown> => {
