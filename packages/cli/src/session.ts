@@ -136,7 +136,7 @@ export class Session {
       renderer.interrupted();
       renderer.note(this.style.yellow(INTERRUPT_NOTICE));
     };
-    // Only the caller's signal (Ctrl-C) is an interruption; `up` also aborts its own when the plan changed.
+    // Only the caller's signal (Ctrl-C) is an interruption.
     this.io.signal?.addEventListener("abort", onAbort, { once: true });
     let emulated: EmulatedCloud | undefined;
     try {

@@ -110,7 +110,10 @@ describe("orchestrator on the in-memory provider", () => {
     expect(K3sinfraError.is(error, "LockHeld")).toBe(true);
     expect((error as Error).message).toContain("force-unlock");
     expect((error as Error).message).toContain("ci@elsewhere pid 42");
-    expect((error as { lock?: { owner: string; id: string } }).lock).toMatchObject({ owner: "ci@elsewhere pid 42", id: lock.info.id });
+    expect((error as { lock?: { owner: string; id: string } }).lock).toMatchObject({
+      owner: "ci@elsewhere pid 42",
+      id: lock.info.id,
+    });
     expect(w.cloud.calls).toEqual([]);
     await lock.release();
   });
@@ -301,5 +304,30 @@ describe("replacing after a crash", () => {
         expect((await plan(bigger, options)).empty).toBe(true);
       }
     }
+  });
+});
+
+describe("confirming under the lock", () => {
+  it("asks with the plan while holding the lock, and a no changes nothing", async () => {
+    const w = world();
+    let held: unknown;
+    const declined = await up(memoryConfig(), {
+      ...w.options,
+      confirm: async (p) => {
+        held = await w.state.lockInfo();
+        expect(p.changes.filter((c) => c.action === "create")).toHaveLength(8);
+        return false;
+      },
+    }).catch((e: unknown) => e);
+    expect(held).toMatchObject({ operation: "up" });
+    expect(K3sinfraError.is(declined, "Aborted")).toBe(true);
+    expect(w.cloud.calls).toEqual([]);
+    expect(await w.state.read()).toBeUndefined();
+    let asked = 0;
+    await up(memoryConfig(), { ...w.options, confirm: async () => ++asked > 0 });
+    expect(w.cloud.inventory()).toHaveLength(6);
+    // Nothing to do: nothing to confirm.
+    await up(memoryConfig(), { ...w.options, confirm: async () => ++asked > 99 });
+    expect(asked).toBe(1);
   });
 });

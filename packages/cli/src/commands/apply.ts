@@ -1,4 +1,4 @@
-import { type Plan, PlanRefusedError, type ProgressEvent } from "@k3sinfra/core";
+import type { Plan, ProgressEvent } from "@k3sinfra/core";
 import { api } from "../api.js";
 import { ExitCode } from "../exit-codes.js";
 import { renderOutputs } from "../render/outputs.js";
@@ -25,61 +25,40 @@ export interface UpFlags {
   readonly parallelism?: number;
 }
 
-const fingerprint = (plan: Plan): string =>
-  plan.changes
-    .filter((c) => c.action !== "no-op")
-    .map((c) => `${c.resource}:${c.action}`)
-    .sort()
-    .join(",");
-
 /**
- * `k3sinfra up`: shows the plan, asks (unless --yes), applies. If the plan `up` computes under the lock differs
- * from the one the user approved (state changed in between), it stops before touching anything.
+ * `k3sinfra up`: takes the state lock, shows the plan computed under it, asks (unless --yes), applies — as
+ * `terraform apply` does, so what was approved is exactly what runs and no other run can slip in between.
  */
 export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => {
   let applyStarted = Date.now();
-  // Aborted by the caller (Ctrl-C) or by us when the plan changed under the lock.
-  const controller = new AbortController();
-  const signal = s.io.signal ? AbortSignal.any([s.io.signal, controller.signal]) : controller.signal;
   const result = await s.withApi(async ({ spec, options }) => {
-    const shown = await api.plan(spec, options);
-    if (!s.flags.json) s.print(renderPlan(shown, s.style));
-    if (!shown.empty) {
-      await s.confirm({
-        yes: s.flags.yes,
-        question: `\nDo you want k3sinfra to perform these actions on cluster ${shown.cluster}?`,
-        flagHint: "up changes infrastructure",
-        declined: "Up cancelled; nothing was changed.",
-      });
-    }
-    let changed = false;
-    // The plan's warnings were printed with it; up repeats them as events, which need not show twice.
-    const printed = new Set(s.flags.json ? [] : shown.warnings);
+    // The plan's warnings are printed with it; up repeats them as events, which need not show twice.
+    let printed = new Set<string>();
     const onEvent = (e: ProgressEvent) => {
-      if (e.type === "plan" && fingerprint(e.plan) !== fingerprint(shown)) {
-        changed = true;
-        controller.abort(new Error("plan changed"));
+      if (e.type === "plan") {
+        if (!s.flags.json) s.print(renderPlan(e.plan, s.style));
+        printed = new Set(s.flags.json ? [] : e.plan.warnings);
+        return;
       }
       if (e.type === "warning" && printed.delete(e.message)) return;
       options.onEvent?.(e);
     };
-    applyStarted = Date.now();
-    try {
-      return await api.up(spec, {
-        ...options,
-        onEvent,
-        signal,
-        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
-      });
-    } catch (error) {
-      if (changed) {
-        throw new PlanRefusedError(
-          "The plan changed after it was shown (another run changed the state), so up stopped before changing anything. Run `k3sinfra up` again to review the new plan.",
-        );
-      }
-      throw error;
-    }
-  }, signal);
+    return api.up(spec, {
+      ...options,
+      onEvent,
+      confirm: async (plan: Plan) => {
+        await s.confirm({
+          yes: s.flags.yes,
+          question: `\nDo you want k3sinfra to perform these actions on cluster ${plan.cluster}?`,
+          flagHint: "up changes infrastructure",
+          declined: "Up cancelled; nothing was changed.",
+        });
+        applyStarted = Date.now();
+        return true;
+      },
+      ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+    });
+  });
 
   if (s.flags.json) {
     s.printJson(result);

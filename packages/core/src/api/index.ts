@@ -68,6 +68,7 @@ function orchestrator(session: Session, options: ApplyOptions): Orchestrator {
       timeouts: options.timeouts ?? {},
       env: options.env ?? process.env,
       datastoreAddress: options.datastoreAddress ?? ((e) => e),
+      confirm: options.confirm,
     },
   });
   return child.resolve(Orchestrator);

@@ -72,6 +72,11 @@ export interface CommandOptions {
 
 /** Options for commands that change infrastructure. */
 export interface ApplyOptions extends CommandOptions {
+  /**
+   * Called with the plan once the state lock is held and before anything changes (not when the plan is
+   * empty). Resolve `false`, or throw, to stop with nothing changed — as `terraform apply` asks.
+   */
+  readonly confirm?: (plan: Plan) => Promise<boolean>;
   /** Resources worked on at once. Default 4. */
   readonly parallelism?: number;
   /** Per-resource timeout in ms, by kind; defaults fit each cloud's real durations (datastore 40 min). */

@@ -10,7 +10,14 @@ import type {
   UpResult,
 } from "../api/types.js";
 import type { ResolvedConfig } from "../config/resolve.js";
-import { AbortedError, K3sinfraError, PartialFailureError, ProviderError, TimeoutError } from "../errors.js";
+import {
+  AbortedError,
+  K3sinfraError,
+  PartialFailureError,
+  PlanRefusedError,
+  ProviderError,
+  TimeoutError,
+} from "../errors.js";
 import { clusterTags, idempotencyToken, physicalName, resourceTags } from "../naming.js";
 import { providerContext } from "../provider-context.js";
 import type { ResourceContext, ResourceService, ResourceState, Tags } from "../resources/common.js";
@@ -45,6 +52,13 @@ interface Handler {
   read(state: AnyState, ctx: ResourceContext): Promise<AnyState | undefined>;
   find(tags: Tags, ctx: ResourceContext): Promise<AnyState[]>;
 }
+
+/** The non-trivial actions of a plan, to tell whether two plans would do the same. */
+const actionsOf = (plan: Plan): string =>
+  plan.changes
+    .filter((c) => c.action !== "no-op")
+    .map((c) => `${c.resource}:${c.action}`)
+    .join(",");
 
 /** What a call is doing, for the progress events it reports. */
 type CallAction = PlannedChange["action"] | "sweep" | "read";
@@ -557,17 +571,25 @@ export class Orchestrator {
     const lock = await this.#store.lock("up");
     this.#signal = lock.signal ? AbortSignal.any([this.#run.signal, lock.signal]) : this.#run.signal;
     try {
-      const state = await this.#loadForWrite();
+      // Planned under the lock, before anything is written, so what the caller confirms is what runs.
       const desired = desiredResources(this.#resolved);
-      const { byId, ...plan } = computePlan({
-        desired,
-        state,
-        builder: this.#builder(state),
-        updatable: (k) => this.#updatable(k),
-      });
-      const fullPlan: Plan = { ...plan, warnings: [...this.#resolved.warnings, ...plan.warnings] };
+      const planFor = (s: ClusterState | undefined) =>
+        computePlan({ desired, state: s, builder: this.#builder(s), updatable: (k) => this.#updatable(k) });
+      const shown = planFor((await this.#store.read()) ?? undefined);
+      const { byId: _shownById, ...shownPlan } = shown;
+      const fullPlan: Plan = { ...shownPlan, warnings: [...this.#resolved.warnings, ...shownPlan.warnings] };
       this.#emit({ type: "plan", plan: fullPlan });
       for (const w of fullPlan.warnings) this.#emit({ type: "warning", message: w });
+      if (!fullPlan.empty && this.#run.confirm && (await this.#run.confirm(fullPlan)) === false) {
+        throw new AbortedError("Cancelled at the confirmation; nothing was changed.");
+      }
+      const state = await this.#loadForWrite();
+      const { byId, ...plan } = planFor(state);
+      if (actionsOf(plan) !== actionsOf(fullPlan)) {
+        throw new PlanRefusedError(
+          "The plan changed while the cluster's secrets were generated; nothing was changed. Run up again to review it.",
+        );
+      }
       if (!plan.empty) await this.#preflight();
 
       const tasks: Task[] = desired

@@ -1,5 +1,5 @@
 import type { DependencyContainer } from "tsyringe";
-import type { ApplyOptions, ProgressEvent } from "../api/types.js";
+import type { ApplyOptions, Plan, ProgressEvent } from "../api/types.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { StateStore } from "../state/types.js";
 import { token } from "../tokens.js";
@@ -20,6 +20,8 @@ export interface RunSettings {
   readonly parallelism: number;
   readonly timeouts: NonNullable<ApplyOptions["timeouts"]>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Asked with the plan, under the lock, before any change; `false` cancels. */
+  readonly confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
   readonly datastoreAddress: (endpoint: { host: string; port: number }) => { host: string; port: number };
 }
 export const RunSettingsToken = token<RunSettings>("RunSettings");
