@@ -13,7 +13,8 @@ export const DEFAULT_K3S_VERSION = "v1.33.12+k3s1";
 const cidr = z.string().refine(
   (s) => {
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
-    return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+    if (!m) return false;
+    return m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
   },
   { message: "must be an IPv4 CIDR such as 203.0.113.0/24 (octets 0-255, prefix 0-32)" },
 );
