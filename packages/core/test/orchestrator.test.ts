@@ -331,3 +331,24 @@ describe("confirming under the lock", () => {
     expect(asked).toBe(1);
   });
 });
+
+describe("plan reasons", () => {
+  it("say what changed in words a user can act on", async () => {
+    const { describeChange } = await import("../src/orchestrator/plan.js");
+    expect(describeChange("nodes", '["i-1","i-2"]', '["i-1","i-2","i-3"]')).toBe("nodes (+1)");
+    expect(describeChange("zones", '["a","b"]', '["a","c"]')).toBe("zones (+1 -1)");
+    expect(describeChange("rules", "9355c167d2cb0feb", "4985464b8ebba9db")).toBe("rules changed");
+    expect(describeChange("diskGiB", "50", "80")).toBe("diskGiB (50 → 80)");
+  });
+
+  it("tell an interrupted create from a new one", async () => {
+    const w = world();
+    w.cloud.crashAt = 2;
+    await up(memoryConfig(), w.options).catch(() => undefined);
+    w.cloud.crashAt = undefined;
+    const p = await plan(memoryConfig(), w.options);
+    const interrupted = p.changes.filter((c) => c.reason.includes("interrupted"));
+    expect(interrupted).toHaveLength(1);
+    expect(interrupted[0]?.action).toBe("create");
+  });
+});

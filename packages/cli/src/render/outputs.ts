@@ -55,7 +55,7 @@ export const renderOutputs = (o: ClusterOutputs, style: Style): string => {
     table(
       [
         ["endpoint", `${o.datastore.host}:${o.datastore.port}`],
-        ["tls", o.datastore.tls ? "required" : "off"],
+        ["tls", o.datastore.tls ? "on, verified with the provider's CA" : "off"],
       ],
       "  ",
     ),

@@ -6,6 +6,29 @@ import type { DesiredResource, ResourceKind, SpecBuilder } from "./desired.js";
 /** Spec fields each kind can change in place; derived kinds are always updatable. */
 export type UpdatableLookup = (kind: ResourceKind) => readonly string[] | "all";
 
+const HASHED = /^[0-9a-f]{16}$/;
+
+/** One changed input, readably: lists say what was added and removed; hashes only that they changed. */
+export function describeChange(field: string, before: string | undefined, after: string | undefined): string {
+  const list = (v: string | undefined): string[] | undefined => {
+    try {
+      const parsed = v === undefined ? undefined : (JSON.parse(v) as unknown);
+      return Array.isArray(parsed) ? parsed.map(String) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const [a, b] = [list(before), list(after)];
+  if (a && b) {
+    const added = b.filter((x) => !a.includes(x)).length;
+    const removed = a.filter((x) => !b.includes(x)).length;
+    const parts = [added > 0 ? `+${added}` : "", removed > 0 ? `-${removed}` : ""].filter(Boolean);
+    return `${field} (${parts.length > 0 ? parts.join(" ") : "reordered"})`;
+  }
+  if ((before && HASHED.test(before)) || (after && HASHED.test(after))) return `${field} changed`;
+  return `${field} (${before ?? "unset"} → ${after ?? "unset"})`;
+}
+
 /** Kinds whose only inputs are other resources: a changed dependency means update, never replace. */
 const DERIVED: ReadonlySet<ResourceKind> = new Set(["targets", "dns", "bootstrap"]);
 
@@ -40,7 +63,14 @@ export function computePlan(args: {
       return a === "create" || a === "replace";
     });
     if (!rec) {
-      byId.set(d.id, { ...base, action: "create", reason: "not created yet" });
+      const interrupted = state?.journal.some((i) => i.resource === d.id && i.action === "create");
+      byId.set(d.id, {
+        ...base,
+        action: "create",
+        reason: interrupted
+          ? "an earlier run was interrupted while creating it; what it made is adopted, not duplicated"
+          : "not created yet",
+      });
       continue;
     }
     if (rec.provider !== d.provider) {
@@ -64,9 +94,7 @@ export function computePlan(args: {
       updatable === "all" || DERIVED.has(d.kind)
         ? []
         : fields.filter((f) => f !== "network" && !updatable.includes(f));
-    const describe = fields
-      .map((f) => `${f} (${rec.inputs[f] ?? "unset"} → ${want[f] ?? "unset"})`)
-      .join(", ");
+    const describe = fields.map((f) => describeChange(f, rec.inputs[f], want[f])).join(", ");
     let action: ChangeAction;
     let reason: string;
     if (moving.length > 0 && !DERIVED.has(d.kind)) {
