@@ -38,6 +38,7 @@ describe("orchestrator on the in-memory provider", () => {
     expect(out.k3s.token).toBe("********");
     expect(out.k3s.servers).toHaveLength(2);
     expect(out.rancher.installCommands.join("\n")).toContain(`hostname: "rancher.example.com"`);
+    expect(out.rancher.kubeconfigCommands[0]).toContain("nodes.adminCidrs is empty");
     const shown = await outputs(config, { ...w.options, showSecrets: true });
     expect(shown.k3s.token).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(JSON.stringify(w.events)).not.toContain(shown.k3s.token);

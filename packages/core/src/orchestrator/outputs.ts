@@ -93,7 +93,15 @@ export function buildOutputs(args: {
         showSecrets,
       }),
       kubeconfigCommands: first
-        ? kubeconfigCommands({ firstServer: { address: first.publicIp ?? first.privateIp }, hostname })
+        ? [
+            // The firewall opens 22 and 6443 only to nodes.adminCidrs; say so rather than print commands that hang.
+            ...(config.nodes.adminCidrs.length === 0
+              ? [
+                  "# nodes.adminCidrs is empty, so 22 and 6443 are closed to this machine: add your address there and run `k3sinfra up`, or run these from inside the network.",
+                ]
+              : []),
+            ...kubeconfigCommands({ firstServer: { address: first.publicIp ?? first.privateIp }, hostname }),
+          ]
         : [],
     },
     secretsShown: showSecrets,
