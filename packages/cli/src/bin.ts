@@ -5,6 +5,10 @@ import { processIo } from "./io.js";
 import { main } from "./main.js";
 import { onInterrupt } from "./signals.js";
 
+// `pnpm k3sinfra` runs from the repository root; K3SINFRA_CWD (the root script sets it from INIT_CWD) is where
+// the user was, so a relative --config means what they typed.
+if (process.env.K3SINFRA_CWD) process.chdir(process.env.K3SINFRA_CWD);
+
 const controller = new AbortController();
 // The running command prints the notice (signals.ts INTERRUPT_NOTICE) through its progress view.
 process.on("SIGINT", onInterrupt(controller, { exit: (code) => process.exit(code) }));
