@@ -6,7 +6,8 @@
 # server runs in the background from its own data directory. Installing and starting need root (as in CI).
 set -eu
 
-PORT="${K3SINFRA_TEST_MYSQL_PORT:-3306}"
+# Not 3306: a distribution server that an install happened to start must not be mistaken for ours.
+PORT="${K3SINFRA_TEST_MYSQL_PORT:-33306}"
 # Test-only credential for a server bound to 127.0.0.1; never use it anywhere else.
 PASSWORD="${K3SINFRA_TEST_MYSQL_PASSWORD:-k3sinfraTestOnly0000}"
 ADMIN=k3sinfra_admin
