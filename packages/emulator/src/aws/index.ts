@@ -4,12 +4,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import type { FaultKind, InventoryItem } from "../types.js";
+import type { InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
 import { DEFAULT_REGION } from "./common.js";
 import { type Ec2Region, Ec2Service } from "./ec2.js";
 import { type ElbRegion, Elbv2Service } from "./elbv2.js";
-import { AwsError } from "./errors.js";
+import { AwsError, FAULTS } from "./errors.js";
 import { type Dialect, loadModel, type ModelName, problemToError, validateInput } from "./model.js";
 import { parseQueryTree, type Tree } from "./query.js";
 import { type RdsRegion, RdsService } from "./rds.js";
@@ -44,61 +44,6 @@ interface QuerySpec {
   errorStyle: "ec2" | "rds" | "validation-error";
   ops: () => Record<string, QueryOp>;
 }
-
-type FaultTriple = [code: string, status: number, message: string];
-
-/**
- * Injected faults per service, as the real services send them:
- * EC2 throttling is RequestLimitExceeded with HTTP 503 (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html);
- * RDS/ELBv2 use `Throttling` 400 "Rate exceeded" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-api-throttling.html);
- * Route 53 `Throttling` / `PriorRequestNotComplete` 400 (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests).
- */
-const FAULTS: Record<string, Record<Exclude<FaultKind, "slow">, FaultTriple>> = {
-  ec2: {
-    throttle: ["RequestLimitExceeded", 503, "Request limit exceeded."],
-    error500: ["InternalError", 500, "An internal error has occurred"],
-    unavailable503: ["Unavailable", 503, "The server is overloaded and can't handle the request."],
-  },
-  rds: {
-    throttle: ["Throttling", 400, "Rate exceeded"],
-    error500: [
-      "InternalFailure",
-      500,
-      "The request processing has failed because of an unknown error, exception or failure.",
-    ],
-    unavailable503: [
-      "ServiceUnavailable",
-      503,
-      "The request has failed due to a temporary failure of the server.",
-    ],
-  },
-  elbv2: {
-    throttle: ["Throttling", 400, "Rate exceeded"],
-    error500: [
-      "InternalFailure",
-      500,
-      "The request processing has failed because of an unknown error, exception or failure.",
-    ],
-    unavailable503: [
-      "ServiceUnavailable",
-      503,
-      "The request has failed due to a temporary failure of the server.",
-    ],
-  },
-  route53: {
-    throttle: ["Throttling", 400, "Rate exceeded"],
-    error500: [
-      "InternalFailure",
-      500,
-      "The request processing has failed because of an unknown error, exception or failure.",
-    ],
-    unavailable503: [
-      "ServiceUnavailable",
-      503,
-      "The request has failed due to a temporary failure of the server.",
-    ],
-  },
-};
 
 export function xmlHeaders(requestId: string): Record<string, string> {
   return { "content-type": "text/xml", "x-amzn-RequestId": requestId, date: new Date().toUTCString() };

@@ -8,7 +8,7 @@ import type { InventoryItem } from "../types.js";
 import { asArray, children, esc, parseXml, type XmlNode, xlist } from "../xml.js";
 import { iso, phase, stableHex, type Tags, UPPER_ALNUM } from "./common.js";
 import { canonicalHostedZoneId } from "./elbv2.js";
-import { AwsError } from "./errors.js";
+import { AwsError, FAULTS, type FaultTriple } from "./errors.js";
 import { type AwsCloud, xmlHeaders } from "./index.js";
 import { loadModel, problemToError, validateInput } from "./model.js";
 import type { Tree } from "./query.js";
@@ -238,26 +238,18 @@ export class Route53Service {
       operation,
       run: async () => this.run(match, req),
       fault: (kind) => {
-        const faults: Record<string, [string, number, string]> = {
+        const faults = {
+          ...FAULTS.route53!,
           // A throttled change is reported as PriorRequestNotComplete (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html#API_ChangeResourceRecordSets_Errors).
-          throttle:
-            operation === "ChangeResourceRecordSets"
-              ? [
+          ...(operation === "ChangeResourceRecordSets"
+            ? {
+                throttle: [
                   "PriorRequestNotComplete",
                   400,
                   "The request was rejected because Route 53 was still processing a prior request.",
-                ]
-              : ["Throttling", 400, "Rate exceeded"],
-          error500: [
-            "InternalFailure",
-            500,
-            "The request processing has failed because of an unknown error, exception or failure.",
-          ],
-          unavailable503: [
-            "ServiceUnavailable",
-            503,
-            "The request has failed due to a temporary failure of the server.",
-          ],
+                ] as FaultTriple,
+              }
+            : {}),
         };
         const [code, status, message] = faults[kind]!;
         return this.error(new AwsError(code, message, status), randomUUID());
