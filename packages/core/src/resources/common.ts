@@ -42,7 +42,10 @@ export interface ResourceService<Spec, State extends ResourceState> {
   create(spec: Spec, ctx: ResourceContext): Promise<State>;
   /** Reads the live state; `undefined` when the resource no longer exists. Throws on any other failure. */
   read(state: State, ctx: ResourceContext): Promise<State | undefined>;
-  /** Changes `updatable` fields in place and returns once the change is applied. */
+  /**
+   * Changes `updatable` fields in place and returns once the change is applied. Also called to repair drift
+   * (the live object differs from the recorded one): it must converge the object back to the spec.
+   */
   update?(state: State, spec: Spec, ctx: ResourceContext): Promise<State>;
   /** Deletes the resource and returns once it is gone; a missing resource is not an error. */
   delete(state: State, ctx: ResourceContext): Promise<void>;

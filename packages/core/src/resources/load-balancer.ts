@@ -58,6 +58,8 @@ export interface LoadBalancerState extends ResourceState {
 export interface TargetsState extends ResourceState {
   /** Node ids registered. */
   readonly nodeIds: readonly string[];
+  /** Node ids the load balancer currently reports healthy; undefined where the cloud cannot tell. */
+  readonly healthy?: readonly string[] | undefined;
 }
 
 /** The load balancer in front of Rancher, and its targets. */

@@ -47,6 +47,8 @@ export interface NetworkState extends ResourceState {
   readonly groups: Readonly<Record<FirewallGroup, string>>;
   /** Number of rules in place, for drift reports. */
   readonly ruleCount: number;
+  /** A digest of the ingress rules actually in place, so a rule changed outside k3sinfra shows as drift. */
+  readonly rulesDigest?: string | undefined;
 }
 
 /** Network, subnets and firewall groups. */
