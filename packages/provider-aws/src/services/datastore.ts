@@ -13,8 +13,10 @@ import { awsCall, collectPages } from "../call.js";
 import type { AwsClients } from "../clients.js";
 import { hasAwsCode } from "../errors.js";
 import type { AwsOptions } from "../options.js";
+import { assertOwned } from "../ownership.js";
 import { datastoreInstanceClass } from "../sizing.js";
 import { hasTags, tagList, tagRecord } from "../tags.js";
+import { deleteSubnetGroup, findSubnetGroups } from "./datastore-sweep.js";
 
 // Statuses from which an instance never becomes available by waiting.
 // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
@@ -196,7 +198,7 @@ export class AwsDatastoreService implements DatastoreService {
   }
 
   /**
-   * Deletes the instance, then its subnet group. Like Terraform's `skip_final_snapshot = false`, a final
+   * Deletes the instance, then its subnet group (datastore-sweep.ts), each after checking its owner. Like Terraform's `skip_final_snapshot = false`, a final
    * snapshot `<name>-final-<timestamp>` is taken unless `options.aws.finalSnapshot` is false: the database
    * holds the whole K3s cluster. Deletion protection is never turned off here; core does that through
    * `update` when the user allows it.
@@ -204,6 +206,7 @@ export class AwsDatastoreService implements DatastoreService {
   async delete(state: DatastoreState, ctx: ResourceContext): Promise<void> {
     const rds = await this.#clients.rds();
     const db = await this.#describe(rds, state.name, ctx);
+    if (db) assertOwned(tagRecord(db.TagList), ctx, `RDS instance ${state.name}`);
     if (db && db.DBInstanceStatus !== "deleting") {
       if (db.DeletionProtection)
         throw new ProviderError(
@@ -267,41 +270,28 @@ export class AwsDatastoreService implements DatastoreService {
         ...ctx.poll,
       },
     );
-    await waitUntil(
-      async () => {
-        try {
-          await awsCall(`RDS DeleteDBSubnetGroup (${state.name})`, ctx, (o) =>
-            rds.deleteDBSubnetGroup({ DBSubnetGroupName: state.name }, o),
-          );
-          return { state: "SUCCESS", value: undefined };
-        } catch (error) {
-          if (hasAwsCode(error, "DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"))
-            return { state: "SUCCESS", value: undefined };
-          if (hasAwsCode(error, "InvalidDBSubnetGroupStateFault", "InvalidDBSubnetGroupState"))
-            return { state: "RETRY", reason: "subnet group still in use" };
-          throw error;
-        }
-      },
-      {
-        description: `DB subnet group ${state.name} to be deleted`,
-        maxWaitMs: 30 * 60_000,
-        signal: ctx.signal,
-        ...ctx.poll,
-      },
-    );
+    await deleteSubnetGroup(rds, state.name, ctx);
   }
 
+  /** Tagged instances, and tagged DB subnet groups without an instance (a failed CreateDBInstance's leftover). */
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<DatastoreState[]> {
     const rds = await this.#clients.rds();
-    // DescribeDBInstances cannot filter by tag; its TagList carries them, so filter here.
+    // DescribeDBInstances cannot filter by tag (only db-cluster-id, db-instance-id, dbi-resource-id, domain,
+    // engine: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html); its
+    // TagList carries them, so filter here.
     const all = await collectPages(
       (Marker) => awsCall("RDS DescribeDBInstances", ctx, (o) => rds.describeDBInstances({ Marker }, o)),
       (p) => p.DBInstances,
       (p) => p.Marker,
     );
-    return all
-      .filter((db) => db.DBInstanceStatus !== "deleting" && hasTags(tagRecord(db.TagList), tags))
-      .map(toState);
+    const tagged = all.filter((db) => hasTags(tagRecord(db.TagList), tags));
+    const instances = tagged.filter((db) => db.DBInstanceStatus !== "deleting").map(toState);
+    // An instance's delete removes its subnet group (same name); a group whose instance is still deleting
+    // is found alone, and its delete waits for the instance to go.
+    const groups = (await findSubnetGroups(rds, tags, ctx)).filter(
+      (g) => !instances.some((i) => i.name === g.name),
+    );
+    return [...instances, ...groups];
   }
 
   #instanceClass(spec: DatastoreSpec): string {

@@ -19,9 +19,11 @@ import {
 } from "@k3sinfra/core";
 import { awsCall, collectPages } from "../call.js";
 import type { AwsClients } from "../clients.js";
+import { describeElbTags } from "../elbv2-tags.js";
 import { hasAwsCode } from "../errors.js";
 import { type AwsOptions, DEFAULT_SSL_POLICY } from "../options.js";
-import { hasTags, tagList, tagRecord } from "../tags.js";
+import { hasTags, tagList } from "../tags.js";
+import { assertElbOwned, deleteTargetGroups, findLoadBalancers } from "./load-balancer-sweep.js";
 
 const LB_NOT_FOUND = ["LoadBalancerNotFoundException", "LoadBalancerNotFound"];
 const TG_NOT_FOUND = ["TargetGroupNotFoundException", "TargetGroupNotFound"];
@@ -170,12 +172,16 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     return this.create(spec, ctx);
   }
 
-  /** Listeners, then the LB (waiting until it is gone), then the target groups it no longer uses. */
+  /**
+   * Listeners, then the LB (waiting until it is gone), then the target groups it no longer uses; each only
+   * after checking that its ownership tags name this cluster.
+   */
   async delete(state: LoadBalancerState, ctx: ResourceContext): Promise<void> {
     const elb = await this.#clients.elbv2();
     if (state.id.includes(":loadbalancer/")) {
       const lb = await this.#findByArn(elb, state.id, ctx);
       if (lb) {
+        await assertElbOwned(elb, state.id, ctx, `load balancer ${state.name}`);
         const listeners = await this.#listeners(elb, state.id, ctx);
         for (const l of listeners) {
           try {
@@ -205,76 +211,15 @@ export class AwsLoadBalancerService implements LoadBalancerService {
         );
       }
     }
-    for (const port of [80, 443]) {
-      const tg = await this.#targetGroupByName(elb, targetGroupName(state.name, port), ctx);
-      if (!tg) continue;
-      // A target group stays "in use" for a moment after its listener or LB goes.
-      await waitUntil(
-        async () => {
-          try {
-            await awsCall("ELBv2 DeleteTargetGroup", ctx, (o) =>
-              elb.deleteTargetGroup({ TargetGroupArn: tg.TargetGroupArn }, o),
-            );
-            return { state: "SUCCESS", value: undefined };
-          } catch (error) {
-            if (hasAwsCode(error, ...TG_NOT_FOUND)) return { state: "SUCCESS", value: undefined };
-            if (hasAwsCode(error, "ResourceInUseException", "ResourceInUse"))
-              return { state: "RETRY", reason: "target group still in use" };
-            throw error;
-          }
-        },
-        {
-          description: `target group ${tg.TargetGroupName} to be deleted`,
-          maxWaitMs: LB_WAIT_MS,
-          signal: ctx.signal,
-          ...ctx.poll,
-        },
-      );
-    }
+    await deleteTargetGroups(elb, state.name, ctx);
   }
 
+  /** Tagged load balancers, and tagged target groups whose load balancer is gone (load-balancer-sweep.ts). */
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<LoadBalancerState[]> {
     const elb = await this.#clients.elbv2();
-    const lbs = await collectPages(
-      (Marker) =>
-        awsCall("ELBv2 DescribeLoadBalancers", ctx, (o) => elb.describeLoadBalancers({ Marker }, o)),
-      (p) => p.LoadBalancers,
-      (p) => p.NextMarker,
+    return findLoadBalancers(elb, tags, ctx, (lb) =>
+      this.#toState(lb, lb.Type === "application" ? "l7" : "l4"),
     );
-    const lbTags = await this.#tags(
-      elb,
-      lbs.map((lb) => lb.LoadBalancerArn!),
-      ctx,
-    );
-    const found = lbs
-      .filter((lb) => hasTags(lbTags.get(lb.LoadBalancerArn!) ?? {}, tags))
-      .map((lb) => this.#toState(lb, lb.Type === "application" ? "l7" : "l4"));
-    // Target groups left behind by an interrupted delete (their LB already gone) are found too, as a state
-    // whose id is not a load balancer ARN, so the destroy sweep removes them.
-    const tgs = await collectPages(
-      (Marker) => awsCall("ELBv2 DescribeTargetGroups", ctx, (o) => elb.describeTargetGroups({ Marker }, o)),
-      (p) => p.TargetGroups,
-      (p) => p.NextMarker,
-    );
-    const orphans = tgs.filter((tg) => (tg.LoadBalancerArns ?? []).length === 0);
-    const tgTags = await this.#tags(
-      elb,
-      orphans.map((tg) => tg.TargetGroupArn!),
-      ctx,
-    );
-    const names = new Set(found.map((s) => s.name));
-    for (const tg of orphans) {
-      const lbName = (tg.TargetGroupName ?? "").replace(/-(80|443)$/, "");
-      if (names.has(lbName) || !hasTags(tgTags.get(tg.TargetGroupArn!) ?? {}, tags)) continue;
-      names.add(lbName);
-      found.push({
-        id: tg.TargetGroupArn!,
-        name: lbName,
-        mode: tg.Protocol === "HTTP" ? "l7" : "l4",
-        status: "orphaned",
-      });
-    }
-    return found;
   }
 
   /** Registers exactly these instances in every target group of the LB. */
@@ -370,16 +315,8 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     }
   }
 
-  async #tags(elb: ElasticLoadBalancingV2, arns: readonly string[], ctx: ResourceContext) {
-    const tags = new Map<string, Record<string, string>>();
-    // DescribeTags takes at most 20 ARNs per call.
-    for (let i = 0; i < arns.length; i += 20) {
-      const out = await awsCall("ELBv2 DescribeTags", ctx, (o) =>
-        elb.describeTags({ ResourceArns: arns.slice(i, i + 20) }, o),
-      );
-      for (const d of out.TagDescriptions ?? []) tags.set(d.ResourceArn!, tagRecord(d.Tags));
-    }
-    return tags;
+  #tags(elb: ElasticLoadBalancingV2, arns: readonly string[], ctx: ResourceContext) {
+    return describeElbTags(elb, arns, ctx);
   }
 
   #waitActive(elb: ElasticLoadBalancingV2, arn: string, ctx: ResourceContext): Promise<LoadBalancer> {

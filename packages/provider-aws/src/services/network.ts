@@ -15,6 +15,7 @@ import { awsCall, collectPages } from "../call.js";
 import type { AwsClients } from "../clients.js";
 import { hasAwsCode } from "../errors.js";
 import type { AwsOptions } from "../options.js";
+import { assertOwned } from "../ownership.js";
 import { hasTags, tagFilters, tagList, tagRecord } from "../tags.js";
 
 const GROUPS: readonly FirewallGroup[] = ["nodes", "loadBalancer", "datastore"];
@@ -164,6 +165,7 @@ export class AwsNetworkService implements NetworkService {
     const ec2 = await this.#clients.ec2();
     const ids = Object.values(state.groups).filter(Boolean);
     const found = await this.#describeGroups(ec2, ids, ctx);
+    for (const sg of found) assertOwned(tagRecord(sg.Tags), ctx, `security group ${sg.GroupId}`);
     // Rules that reference another of our groups keep that group alive: revoke them all first.
     for (const sg of found) {
       const refs = fromPermissions(sg.IpPermissions).filter((a) => a.groupId && ids.includes(a.groupId));

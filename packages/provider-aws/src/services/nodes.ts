@@ -13,6 +13,7 @@ import { awsCall, collectPages } from "../call.js";
 import type { AwsClients } from "../clients.js";
 import { hasAwsCode } from "../errors.js";
 import type { AwsOptions } from "../options.js";
+import { assertOwned } from "../ownership.js";
 import { nodeInstanceType, resolveImage } from "../sizing.js";
 import { hasTags, tagFilters, tagList, tagRecord } from "../tags.js";
 
@@ -152,6 +153,9 @@ export class AwsNodeService implements NodeService {
 
   async delete(state: NodeState, ctx: ResourceContext): Promise<void> {
     const ec2 = await this.#clients.ec2();
+    const current = await this.#describe(ec2, state.id, ctx);
+    if (!current || current.State?.Name === "terminated") return;
+    assertOwned(tagRecord(current.Tags), ctx, `instance ${state.id}`);
     try {
       ctx.report(`terminating ${state.id}`);
       await awsCall(`EC2 TerminateInstances (${state.id})`, ctx, (o) =>
