@@ -54,6 +54,8 @@ export interface CloudHandler {
   /** Called after `restore` (or on a fresh start): seed defaults and fixtures idempotently. */
   init(): Promise<void> | void;
   close?(): Promise<void>;
+  /** Test back door (`Emulator.setTargetHealth`): true when this cloud has the instance. */
+  setTargetHealth?(instanceId: string, mode: "unhealthy" | "auto"): boolean;
 }
 
 export type CloudFactory = (ctx: CloudContext) => CloudHandler;

@@ -232,6 +232,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     clearFaults(): void {
       faults.length = 0;
     },
+    setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {
+      if (!clouds.some((c) => c.setTargetHealth?.(instanceId, mode)))
+        throw new Error(`setTargetHealth: no instance ${instanceId}`);
+      persist();
+    },
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;

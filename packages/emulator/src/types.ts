@@ -104,5 +104,10 @@ export interface Emulator {
   callCounts(): Record<string, number>;
   addFault(f: FaultSpec): void;
   clearFaults(): void;
+  /**
+   * Test back door: `unhealthy` makes the load balancer health checks of this instance fail (a node whose
+   * K3s/Traefik never comes up); `auto` lets them follow the instance again. Throws for an unknown instance.
+   */
+  setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void;
   stop(): Promise<void>;
 }

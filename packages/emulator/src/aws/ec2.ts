@@ -16,7 +16,6 @@ import {
   matchTagFilters,
   newId,
   parseCidr,
-  phase,
   regionAzs,
   stableHex,
   type Tags,
@@ -24,7 +23,16 @@ import {
 } from "./common.js";
 import { AwsError } from "./errors.js";
 import type { AwsCloud, Call } from "./index.js";
+import {
+  lastStart,
+  POWER_DURATIONS,
+  type PowerChange,
+  powerOps,
+  powerState,
+  STATE_CODES,
+} from "./instance-state.js";
 import { bool, int, objList, str, strList, type Tree } from "./query.js";
+import type { HealthOverride } from "./target-health.js";
 
 // ---------------------------------------------------------------- state
 
@@ -114,6 +122,10 @@ export interface Instance {
   tags: Tags;
   launchedAt: number;
   terminatedAt?: number;
+  /** The last StopInstances/StartInstances (instance-state.ts). */
+  power?: PowerChange;
+  /** Test back door: the instance's load balancer health checks fail (target-health.ts). */
+  health?: HealthOverride;
 }
 
 export interface Reservation {
@@ -136,16 +148,10 @@ export interface Ec2Region {
 // ---------------------------------------------------------------- static tables
 
 /** Durations (seconds at time scale 1). */
-export const EC2_DURATIONS = { pending: 30, shuttingDown: 30, terminatedVisible: 3600 };
-
-/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InstanceState.html */
-const STATE_CODES: Record<string, number> = {
-  pending: 0,
-  running: 16,
-  "shutting-down": 32,
-  terminated: 48,
-  stopping: 64,
-  stopped: 80,
+export const EC2_DURATIONS = {
+  pending: POWER_DURATIONS.pending,
+  shuttingDown: POWER_DURATIONS.shuttingDown,
+  terminatedVisible: 3600,
 };
 
 interface TypeInfo {
@@ -481,16 +487,7 @@ export class Ec2Service {
   }
 
   instanceState(i: Instance, now: number): string {
-    if (i.terminatedAt !== undefined) {
-      return phase(
-        now,
-        i.terminatedAt,
-        this.scale,
-        [["shutting-down", EC2_DURATIONS.shuttingDown]],
-        "terminated",
-      );
-    }
-    return phase(now, i.launchedAt, this.scale, [["pending", EC2_DURATIONS.pending]], "running");
+    return powerState(i, now, this.scale);
   }
 
   /** Instances still visible to Describe calls (terminated ones stay about an hour). */
@@ -553,7 +550,7 @@ export class Ec2Service {
     return regionAzs(region);
   }
 
-  private publicIp(): string {
+  newPublicIp(): string {
     const rng = this.cloud.ctx.rng;
     const first = [3, 18, 34, 44, 52, 54][rng.int(6)]!;
     return `${first}.${rng.int(256)}.${rng.int(256)}.${1 + rng.int(254)}`;
@@ -739,12 +736,14 @@ export class Ec2Service {
       reason:
         i.terminatedAt !== undefined
           ? `User initiated (${iso(i.terminatedAt).replace("T", " ").slice(0, 19)} GMT)`
-          : "",
+          : i.power?.action === "stop"
+            ? `User initiated (${iso(i.power.at).replace("T", " ").slice(0, 19)} GMT)`
+            : "",
       keyName: i.keyName,
       amiLaunchIndex: i.launchIndex,
       productCodes: [],
       instanceType: i.type,
-      launchTime: iso(i.launchedAt),
+      launchTime: iso(lastStart(i)),
       placement: { availabilityZoneId: i.azId, groupName: "", tenancy: "default", availabilityZone: i.az },
       monitoring: { state: i.monitoring ? "enabled" : "disabled" },
       subnetId: live ? i.subnetId : undefined,
@@ -752,7 +751,7 @@ export class Ec2Service {
       privateIpAddress: live ? i.privateIp : undefined,
       ipAddress: showPublic ? i.publicIp : undefined,
       stateReason:
-        i.terminatedAt !== undefined
+        i.terminatedAt !== undefined || i.power?.action === "stop"
           ? {
               code: "Client.UserInitiatedShutdown",
               message: "Client.UserInitiatedShutdown: User initiated shutdown",
@@ -860,6 +859,7 @@ export class Ec2Service {
   // ------------------------------------------------------------ operations
 
   readonly ops: Record<string, (input: Tree, call: Call) => object | undefined> = {
+    ...powerOps(this),
     DescribeAvailabilityZones: (input, call) => {
       const names = strList(input, "ZoneName");
       const ids = strList(input, "ZoneId");
@@ -1393,7 +1393,7 @@ export class Ec2Service {
         instanceStatusSet: instances.map((i) => {
           const state = this.instanceState(i, call.now);
           const ok =
-            state === "running" && elapsed(call.now, i.launchedAt, EC2_DURATIONS.pending * 3, this.scale);
+            state === "running" && elapsed(call.now, lastStart(i), EC2_DURATIONS.pending * 3, this.scale);
           const status = state !== "running" ? "not-applicable" : ok ? "ok" : "initializing";
           return {
             instanceId: i.id,
@@ -1960,7 +1960,7 @@ export class Ec2Service {
         az: subnet.az,
         azId: subnet.azId,
         privateIp: this.allocateIp(call.region, subnet, call.now, n === 0 ? wantedIp : undefined),
-        publicIp: mapPublic ? this.publicIp() : undefined,
+        publicIp: mapPublic ? this.newPublicIp() : undefined,
         groupIds,
         keyName: str(input, "KeyName"),
         clientToken: token,

@@ -8,6 +8,7 @@ import { ACCOUNT_ID, checkTags, iso, phase, type Tags } from "./common.js";
 import { AwsError } from "./errors.js";
 import type { AwsCloud, Call, QueryOp } from "./index.js";
 import { bool, int, objList, str, strList, type Tree } from "./query.js";
+import { checkedHealth, drained } from "./target-health.js";
 
 export interface LoadBalancer {
   arn: string;
@@ -271,6 +272,19 @@ export class Elbv2Service {
           state: "active",
           tags: { ...tg.tags },
         });
+      // One item per registration (target group × instance), its state the health the LB reports.
+      for (const tg of Object.values(r.tgs))
+        for (const t of tg.targets) {
+          if (drained(t, tg.attributes, now, this.scale)) continue;
+          out.push({
+            ...base,
+            type: "target",
+            id: t.id,
+            name: tg.name,
+            state: this.health(region, tg, t, t.id, now).State,
+            tags: { ...tg.tags },
+          });
+        }
       for (const l of Object.values(r.listeners))
         out.push({
           ...base,
@@ -409,9 +423,10 @@ export class Elbv2Service {
         Description: "Target group is not configured to receive traffic from the load balancer",
       };
     }
+    const inst = tg.targetType === "instance" ? this.cloud.ec2.getInstance(region, id, now) : undefined;
     if (tg.targetType === "instance") {
-      const inst = this.cloud.ec2.getInstance(region, id, now);
       const state = inst ? this.cloud.ec2.instanceState(inst, now) : "terminated";
+      // A stopped or terminated instance is `unused`, not `unhealthy` (API_TargetHealth, Target.InvalidState).
       if (state !== "running")
         return {
           State: "unused",
@@ -428,22 +443,20 @@ export class Elbv2Service {
     for (const l of Object.values(r.listeners)) {
       if (l.actions.some((a) => a.TargetGroupArn === tg.arn)) start = Math.max(start, l.createdAt);
     }
-    if (now < start + tg.hc.interval * tg.hc.healthy * 1000 * this.scale) {
-      return {
-        State: "initial",
-        Reason: "Elb.RegistrationInProgress",
-        Description: "Target registration is in progress",
-      };
-    }
-    return { State: "healthy" };
+    const timing = {
+      start,
+      now,
+      scale: this.scale,
+      intervalSeconds: tg.hc.interval,
+      healthyThreshold: tg.hc.healthy,
+      unhealthyThreshold: tg.hc.unhealthy,
+    };
+    return checkedHealth(timing, inst?.health);
   }
 
   /** Drop targets whose deregistration delay has passed. */
   private sweepTargets(tg: TargetGroup, now: number): void {
-    const delay = Number(tg.attributes["deregistration_delay.timeout_seconds"] ?? "300");
-    tg.targets = tg.targets.filter(
-      (t) => t.deregisteredAt === undefined || now < t.deregisteredAt + delay * 1000 * this.scale,
-    );
+    tg.targets = tg.targets.filter((t) => !drained(t, tg.attributes, now, this.scale));
   }
 
   // ------------------------------------------------------------ operations

@@ -14,6 +14,7 @@ import { type Dialect, loadModel, type ModelName, problemToError, validateInput 
 import { parseQueryTree, type Tree } from "./query.js";
 import { type RdsRegion, RdsService } from "./rds.js";
 import { Route53Service, type Route53State } from "./route53.js";
+import { type HealthMode, setHealthOverride } from "./target-health.js";
 
 export interface AwsState {
   version: 1;
@@ -134,6 +135,17 @@ export class AwsCloud implements CloudHandler {
 
   async close(): Promise<void> {
     await this.rds.close();
+  }
+
+  setTargetHealth(instanceId: string, mode: HealthMode): boolean {
+    for (const r of Object.values(this.state.ec2)) {
+      const i = r.instances[instanceId];
+      if (i) {
+        setHealthOverride(i, mode, this.ctx.now());
+        return true;
+      }
+    }
+    return false;
   }
 
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
