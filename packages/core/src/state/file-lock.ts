@@ -66,7 +66,13 @@ export class FileLockBackend implements LockBackend {
         `The lock file ${this.#path} is unreadable (a process may be writing it right now). If no k3sinfra command is running for this cluster, delete that file.`,
       );
     }
-    return raw as LockInfo;
+    const { host, pid, processStart, ...info } = raw as LockInfo;
+    // The holder's process fields only serve to take a dead holder's lock over: keep them only when well formed.
+    return {
+      ...info,
+      ...(typeof host === "string" && Number.isInteger(pid) ? { host, pid } : {}),
+      ...(typeof processStart === "string" ? { processStart } : {}),
+    };
   }
 }
 

@@ -15,6 +15,7 @@ import {
   LeaseManager,
   lockHeldMessage,
 } from "./lease.js";
+import { currentProcess, ownerGone } from "./owner.js";
 import { assertWritable } from "./state.js";
 import { type ClusterState, type LockInfo, STATE_VERSION, type StateStore } from "./types.js";
 
@@ -63,6 +64,7 @@ export class FileStateStore implements StateStore {
     this.#cipher = new SecretsCipher(options.keySource ?? defaultKeySource());
     this.#now = options.now ?? Date.now;
     this.#lockBackend = new FileLockBackend(this.lockPath);
+    const self = currentProcess();
     this.#leases = new LeaseManager(this.#lockBackend, {
       subject: this.#subject,
       owner: options.owner ?? defaultOwner(),
@@ -70,6 +72,9 @@ export class FileStateStore implements StateStore {
       renewMs: options.renewMs ?? DEFAULT_RENEW_MS,
       now: this.#now,
       onWarning: options.onWarning ?? ((message) => process.emitWarning(message, "K3sinfraStateWarning")),
+      // The lock file records this process, so a run on the same host can take over once it is gone.
+      identity: self,
+      ownerGone: (info) => ownerGone(info, self),
     });
   }
 
@@ -99,7 +104,10 @@ export class FileStateStore implements StateStore {
     await atomicWrite(this.path, text);
   }
 
-  /** Takes the lock file or throws `LockHeldError`; an expired lease is taken over with a warning. */
+  /**
+   * Takes the lock file or throws `LockHeldError`. A lock whose lease expired, or whose holder on this host no
+   * longer runs, is taken over with a warning (and `takenOver` on the returned lock).
+   */
   lock(operation: string): Promise<LeasedLock> {
     return this.#leases.acquire(operation);
   }
@@ -114,10 +122,15 @@ export class FileStateStore implements StateStore {
     return this.#lockBackend.read();
   }
 
-  /** Deletes the state, its backup and the lock; refuses while another process holds a live lock. */
+  /** Deletes the state, its backup and the lock; refuses while another process may still hold the lock. */
   async remove(): Promise<void> {
     const lock = await this.#lockBackend.read();
-    if (lock && !this.#leases.holds(lock.id) && Date.parse(lock.expiresAt) > this.#now()) {
+    if (
+      lock &&
+      !this.#leases.holds(lock.id) &&
+      Date.parse(lock.expiresAt) > this.#now() &&
+      !ownerGone(lock)
+    ) {
       throw new LockHeldError(lockHeldMessage(this.#subject, lock), { lock });
     }
     // Stop renewals first so no renewal recreates the lock after it is gone.

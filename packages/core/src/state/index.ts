@@ -24,5 +24,7 @@ export {
 } from "./lease.js";
 export type { MemoryStateStoreOptions } from "./memory-store.js";
 export { MemoryStateStore } from "./memory-store.js";
+export type { ProcessIdentity } from "./owner.js";
+export { currentProcess, ownerGone, procStat } from "./owner.js";
 export type { StatePatch } from "./state.js";
 export { assertWritable, emptyState, nextState } from "./state.js";

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import { AbortedError, LockHeldError, NotFoundError } from "../errors.js";
-import type { Lock, LockInfo } from "./types.js";
+import type { ProcessIdentity } from "./owner.js";
+import type { Lock, LockInfo, LockTakeover } from "./types.js";
 
 /** Storage primitives a lock needs; each must be atomic against other processes using the same storage. */
 export interface LockBackend {
@@ -24,6 +25,13 @@ export interface LeaseOptions {
   readonly renewMs: number;
   readonly now: () => number;
   readonly onWarning: (message: string) => void;
+  /** The holding process, recorded in each lock this manager takes (file stores; absent in memory). */
+  readonly identity?: ProcessIdentity;
+  /**
+   * Why a live lease's holder is certainly gone (its process no longer runs), or undefined when it may still
+   * run; such a lock is taken over before its lease expires. Absent: only expired leases are taken over.
+   */
+  readonly ownerGone?: (info: LockInfo) => string | undefined;
 }
 
 /** Default lease: long enough that a busy holder never loses it between renewals. */
@@ -59,9 +67,13 @@ export class LeaseManager {
     this.#options = options;
   }
 
-  /** Takes the lock, or takes over an expired one; throws `LockHeldError` while a live lease exists. */
+  /**
+   * Takes the lock, or takes over one whose lease expired or whose holder is gone (the returned lock's
+   * `takenOver` says which); throws `LockHeldError` while the holder may still be running.
+   */
   async acquire(operation: string): Promise<LeasedLock> {
-    const { now, leaseMs, subject } = this.#options;
+    const { now, leaseMs, subject, identity } = this.#options;
+    let takenOver: LockTakeover | undefined;
     // A few rounds only cover a lock vanishing between our failed create and our read of it.
     for (let attempt = 0; attempt < 5; attempt++) {
       const at = now();
@@ -71,17 +83,25 @@ export class LeaseManager {
         operation,
         acquiredAt: new Date(at).toISOString(),
         expiresAt: new Date(at + leaseMs).toISOString(),
+        ...identity,
       };
-      if (await this.#backend.create(info)) return this.#track(info);
+      if (await this.#backend.create(info)) return this.#track(info, takenOver);
       const current = await this.#backend.read();
       if (current === undefined) continue;
-      if (Date.parse(current.expiresAt) > at)
+      const expired = Date.parse(current.expiresAt) <= at;
+      // A live lease is refused unless its holder is certainly gone (killed, crashed, rebooted away).
+      const gone = expired ? undefined : this.#options.ownerGone?.(current);
+      if (!expired && gone === undefined)
         throw new LockHeldError(lockHeldMessage(subject, current), { lock: current });
-      // The holder stopped renewing (crashed or hung): its lease is over, so the lock may be taken over.
+      // removeIf fails when another run took it over first: then the next round finds that run's lock.
       if (await this.#backend.removeIf(current.id)) {
-        this.#options.onWarning(
-          `${subject}: took over the lock of ${current.owner} (${current.operation}, since ${current.acquiredAt}), whose lease expired at ${current.expiresAt}.`,
-        );
+        const why = gone ?? `whose lease expired at ${current.expiresAt}`;
+        takenOver = {
+          previous: current,
+          reason: gone === undefined ? "expired" : "owner-gone",
+          message: `${subject}: took over the lock of ${current.owner} (${current.operation}, since ${current.acquiredAt}), ${gone === undefined ? why : `because ${why}`}.`,
+        };
+        this.#options.onWarning(takenOver.message);
       }
     }
     const current = await this.#backend.read();
@@ -115,8 +135,14 @@ export class LeaseManager {
     await Promise.all([...this.#held.values()].map((lock) => lock.halt()));
   }
 
-  #track(info: LockInfo): LeasedLock {
-    const lock = new LeasedLock(info, this.#backend, this.#options, () => this.#held.delete(info.id));
+  #track(info: LockInfo, takenOver: LockTakeover | undefined): LeasedLock {
+    const lock = new LeasedLock(
+      info,
+      this.#backend,
+      this.#options,
+      () => this.#held.delete(info.id),
+      takenOver,
+    );
     this.#held.set(info.id, lock);
     return lock;
   }
@@ -133,9 +159,18 @@ export class LeasedLock implements Lock {
   #pending = 0;
   #stopped = false;
   readonly #lost = new AbortController();
+  /** The stale lock this one replaced, if any. */
+  readonly takenOver: LockTakeover | undefined;
 
-  constructor(info: LockInfo, backend: LockBackend, options: LeaseOptions, onStop: () => void) {
+  constructor(
+    info: LockInfo,
+    backend: LockBackend,
+    options: LeaseOptions,
+    onStop: () => void,
+    takenOver?: LockTakeover,
+  ) {
     this.#info = info;
+    this.takenOver = takenOver;
     this.#backend = backend;
     this.#options = options;
     this.#onStop = onStop;

@@ -71,6 +71,25 @@ export interface LockInfo {
   readonly acquiredAt: string;
   /** The lock is stale after this instant unless renewed. */
   readonly expiresAt: string;
+  /**
+   * Host name, pid and start of the holding process, so a later run on the same host can tell that the holder
+   * is gone and take the lock over at once. Absent in locks written by stores that do not record them (those
+   * wait for their lease to expire).
+   */
+  readonly host?: string;
+  readonly pid?: number;
+  /** Opaque; on Linux `<boot id>/<pid namespace>/<start ticks>`, so a reused pid is not taken for the holder. */
+  readonly processStart?: string;
+}
+
+/** A lock taken over from a holder that is gone; the new holder should tell the user. */
+export interface LockTakeover {
+  /** The lock that was replaced. */
+  readonly previous: LockInfo;
+  /** `expired`: its lease ran out; `owner-gone`: its process on this host is no longer running. */
+  readonly reason: "expired" | "owner-gone";
+  /** The notice, one sentence, naming the previous holder and why its lock could be taken. */
+  readonly message: string;
 }
 
 /** A held lock; release it when done. The store renews the lease while it is held. */
@@ -78,6 +97,8 @@ export interface Lock {
   readonly info: LockInfo;
   /** Aborts if the lock is lost (force-unlocked or taken over), so the holder stops before writing. */
   readonly signal?: AbortSignal;
+  /** Set when this lock replaced a stale one; the store has also passed `message` to its `onWarning`. */
+  readonly takenOver?: LockTakeover;
   release(): Promise<void>;
 }
 
