@@ -5,6 +5,8 @@ import type { Tags } from "./resources/common.js";
 export const TAG_MANAGED_BY = "k3sinfra:managed-by";
 export const TAG_CLUSTER = "k3sinfra:cluster";
 export const TAG_RESOURCE = "k3sinfra:resource";
+/** The random id of one cluster's state, so two clusters that share a name never match each other's tags. */
+export const TAG_CLUSTER_ID = "k3sinfra:cluster-id";
 
 /** Tags that identify every object of one cluster; the destroy sweep looks for exactly these. */
 export const clusterTags = (cluster: string): Tags => ({
@@ -29,10 +31,12 @@ const SUFFIX: Readonly<Record<string, string>> = {
 
 /**
  * Deterministic physical name: `k3s-<cluster>-<suffix>`, at most 27 characters for a 20-character cluster
- * name, so providers can append `-80` or `-443` and stay within 32.
+ * name, so providers can append `-80` or `-443` and stay within 32. A node's replacement is created before
+ * its predecessor is deleted (rolling replacement), so from generation 1 on its name carries `-g<n>`: clouds
+ * that need unique instance names (GCP, Azure) never see two servers under one name.
  */
-export const physicalName = (cluster: string, resource: string): string =>
-  `k3s-${cluster}-${SUFFIX[resource] ?? resource.replace(/^node-/, "n")}`;
+export const physicalName = (cluster: string, resource: string, generation = 0): string =>
+  `k3s-${cluster}-${SUFFIX[resource] ?? resource.replace(/^node-/, "n")}${resource.startsWith("node-") && generation > 0 ? `-g${generation}` : ""}`;
 
 /**
  * Idempotency token for one resource generation. The state's lineage (a random id made when the state is

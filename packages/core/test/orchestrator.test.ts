@@ -165,7 +165,7 @@ describe("orchestrator on the in-memory provider", () => {
     expect(by.datastore?.reason).toContain("backupRetentionDays");
     expect(by["node-0"]?.action).toBe("replace");
     expect(by["node-0"]?.reason).toContain("diskGiB");
-    expect(p.warnings.join(" ")).toContain("Replacing a K3s server");
+    expect(p.warnings.join(" ")).toContain("replaced one at a time, create-before-destroy");
   });
 
   it("keeps a protected datastore unless destroy is allowed to delete it", async () => {
@@ -196,17 +196,27 @@ describe("orchestrator on the in-memory provider", () => {
     expect(w.cloud.inventory()).toEqual([]);
   });
 
-  it("reports drift and missing resources without touching the state", async () => {
+  it("reports drift and missing resources without touching the state; plan refreshes, up recreates", async () => {
     const w = world();
     await up(memoryConfig(), w.options);
     const node = w.cloud.inventory().find((o) => o.kind === "node");
     w.cloud.objects.delete(node!.id);
     const before = await w.state.read();
     const s = await status(memoryConfig(), w.options);
-    expect(s.resources.find((r) => r.id === node!.id)?.status).toBe("missing");
+    const gone = s.resources.find((r) => r.id === node!.id);
+    expect(gone?.status).toBe("missing");
     expect((await w.state.read())?.serial).toBe(before?.serial);
+    // Planned from the state alone, nothing is wrong; refreshed first (the default), the node is recreated.
+    expect((await plan(memoryConfig(), { ...w.options, refresh: false })).empty).toBe(true);
     const p = await plan(memoryConfig(), w.options);
-    expect(p.empty).toBe(true);
+    const change = p.changes.find((c) => c.resource === gone?.resource);
+    expect(change).toMatchObject({ action: "create", drift: "missing" });
+    expect(change?.reason).toContain("deleted outside k3sinfra");
+    expect(p.changes.find((c) => c.resource === "lb-targets")?.action).toBe("update");
+    expect((await w.state.read())?.serial).toBe(before?.serial);
+    await up(memoryConfig(), w.options);
+    expect((await status(memoryConfig(), w.options)).resources.every((r) => r.status === "ok")).toBe(true);
+    expect((await plan(memoryConfig(), w.options)).empty).toBe(true);
   });
 
   it("rejects invalid config before any provider call", async () => {

@@ -6,7 +6,8 @@ import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from
 import { createClusterContainer } from "../container.js";
 import { desiredResources } from "../orchestrator/desired.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
-import { buildOutputs } from "../orchestrator/outputs.js";
+import { outputsFromState } from "../orchestrator/outputs.js";
+import { checkStateCluster } from "../orchestrator/run.js";
 import { ProviderRegistry } from "../registry.js";
 import { FileStateStore } from "../state/index.js";
 import type { StateStore } from "../state/types.js";
@@ -21,6 +22,7 @@ import type {
   DestroyResult,
   OutputOptions,
   Plan,
+  PlanCommandOptions,
   StatusReport,
   UpResult,
 } from "./types.js";
@@ -82,15 +84,22 @@ export async function validateConfig(
   return (await open(spec, options)).resolved.config;
 }
 
-/** What `up` would do, with reasons. Calls no cloud API and takes no lock. */
-export async function plan(spec: ClusterSpec, options: CommandOptions = {}): Promise<Plan> {
-  return orchestrator(await open(spec, options), options).plan();
+/**
+ * What `up` would do, with reasons. Reads every recorded resource from the cloud first, so drift shows
+ * (`refresh: false` plans from the state alone); takes no lock and changes nothing. With `destroy`, what
+ * `destroy` would delete, from the state alone (no cloud call, no secret read).
+ */
+export async function plan(spec: ClusterSpec, options: PlanCommandOptions = {}): Promise<Plan> {
+  const o = orchestrator(await open(spec, options), options);
+  return options.destroy ? o.destroyPlan() : o.plan({ refresh: options.refresh ?? true });
 }
 
 /** Creates the cluster or converges it to the spec; resumable after any crash. */
 export async function up(spec: ClusterSpec, options: ApplyOptions = {}): Promise<UpResult> {
   const started = Date.now();
-  const result = await orchestrator(await open(spec, options), options).up();
+  const result = await orchestrator(await open(spec, options), options).up({
+    refresh: options.refresh ?? true,
+  });
   options.onEvent?.({ type: "done", command: "up", durationMs: Date.now() - started });
   return result;
 }
@@ -103,14 +112,14 @@ export async function status(spec: ClusterSpec, options: CommandOptions = {}): P
 /** The Rancher URL, addresses, K3s server configuration and Rancher install commands, from state. */
 export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): Promise<ClusterOutputs> {
   const session = await open(spec, options);
-  const state = await session.store.read();
+  const state = checkStateCluster(session.resolved.config.name, await session.store.read());
   if (!state || Object.keys(state.resources).length === 0) {
     throw new (await import("../errors.js")).NotFoundError(
       `Cluster ${session.resolved.config.name} has no state yet: run \`k3sinfra up\` first.`,
     );
   }
   const config = session.resolved.config;
-  return buildOutputs({
+  return outputsFromState({
     config,
     state,
     k3sVersion: session.resolved.k3sVersion,
@@ -172,7 +181,7 @@ export async function graph(
   options: CommandOptions & { format: "mermaid" | "dot" },
 ): Promise<string> {
   const session = await open(spec, options);
-  const p = await orchestrator(session, options).plan();
+  const p = await orchestrator(session, options).plan({ refresh: false });
   const actions = new Map(p.changes.map((c) => [c.resource, c.action]));
   const nodes = desiredResources(session.resolved);
   const label = (id: string) =>

@@ -17,6 +17,8 @@ export interface PlannedChange {
   readonly reason: string;
   /** Spec fields that differ, for update and replace. */
   readonly fields?: readonly string[];
+  /** Set when refresh found the live object changed (`changed`) or gone (`missing`) outside k3sinfra. */
+  readonly drift?: "changed" | "missing";
   /** Graph ids this resource waits for. */
   readonly dependsOn: readonly string[];
 }
@@ -79,8 +81,23 @@ export interface ApplyOptions extends CommandOptions {
   readonly confirm?: (plan: Plan) => Promise<boolean>;
   /** Resources worked on at once. Default 4. */
   readonly parallelism?: number;
-  /** Per-resource timeout in ms, by kind; defaults fit each cloud's real durations (datastore 40 min). */
+  /**
+   * Per-resource timeout in ms, by kind; defaults fit each cloud's real durations (datastore 60 min).
+   * `targets` also bounds how long a replacement server may take to pass the LB's health checks.
+   */
   readonly timeouts?: Partial<Record<PlannedChange["kind"], number>>;
+  /** Read every recorded resource from the cloud before planning, so drift is repaired. Default true. */
+  readonly refresh?: boolean;
+}
+
+/** Options for `plan`. */
+export interface PlanCommandOptions extends CommandOptions {
+  /** Read every recorded resource from the cloud first (Terraform's `-refresh`). Default true. */
+  readonly refresh?: boolean;
+  /** Show what `destroy` would delete instead, from the state alone (no cloud call, no secret read). */
+  readonly destroy?: boolean;
+  /** Resources read at once while refreshing. Default 4. */
+  readonly parallelism?: number;
 }
 
 /** Options for `destroy`. */
@@ -135,6 +152,8 @@ export interface ClusterOutputs {
   };
   /** True when secrets are shown. */
   readonly secretsShown: boolean;
+  /** Set when the config was edited since the last `up`: the outputs describe what was applied. */
+  readonly notice?: string;
 }
 
 /** One resource in a status report. */

@@ -8,9 +8,11 @@ import {
 import type { ClusterConfig } from "../config/schema.js";
 import type { DatastoreState } from "../resources/datastore.js";
 import type { LoadBalancerState } from "../resources/load-balancer.js";
+import type { NetworkState } from "../resources/network.js";
 import type { NodeState } from "../resources/node.js";
 import { Secret } from "../secret.js";
 import type { ClusterState } from "../state/types.js";
+import { serverTlsSans } from "./user-data.js";
 
 /** Computes what a user acts on from the recorded states; secrets are masked unless asked for. */
 export function buildOutputs(args: {
@@ -20,6 +22,8 @@ export function buildOutputs(args: {
   showSecrets: boolean;
   /** Whether nodes verify the datastore with a CA (the provider offers one, or the server requires TLS). */
   datastoreTls?: boolean;
+  /** Said with the outputs, e.g. that the config was edited since they were applied. */
+  notice?: string | undefined;
 }): ClusterOutputs {
   const { config, state, showSecrets } = args;
   const secret = (v: string | undefined) => new Secret(v ?? "");
@@ -40,7 +44,8 @@ export function buildOutputs(args: {
     }));
   const hostname = config.rancher.hostname;
   const tls = args.datastoreTls === true || ds?.tls.required === true;
-  const tlsSan = [hostname, ...(lb?.hostname ? [lb.hostname] : []), ...(lb?.ips ?? [])];
+  // Exactly the list the user data wrote on the servers (one function makes both).
+  const tlsSan = serverTlsSans(config, rec<NetworkState>("network"));
   const endpointParts = ds && {
     user: config.datastore.k3sUsername,
     password: secret(state.secrets?.datastoreK3sPassword),
@@ -105,5 +110,54 @@ export function buildOutputs(args: {
         : [],
     },
     secretsShown: showSecrets,
+    ...(args.notice ? { notice: args.notice } : {}),
   };
+}
+
+/** What the last complete `up` applied, recorded in state with the outputs. */
+export interface AppliedConfig {
+  readonly config: ClusterConfig;
+  readonly k3sVersion: string;
+}
+
+/** Top-level config keys whose values differ, for the "edited since the last up" notice. */
+const changedKeys = (a: ClusterConfig, b: ClusterConfig): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter(
+      (k) =>
+        JSON.stringify((a as Record<string, unknown>)[k]) !==
+        JSON.stringify((b as Record<string, unknown>)[k]),
+    )
+    .sort();
+
+/**
+ * Outputs from what was applied, not from the config as edited since: the hostname, node count, mode and
+ * versions of the last complete `up`. When the config differs, the outputs say so.
+ */
+export function outputsFromState(args: {
+  config: ClusterConfig;
+  k3sVersion: string;
+  state: ClusterState;
+  showSecrets: boolean;
+  datastoreTls: boolean;
+}): ClusterOutputs {
+  const applied = args.state.applied as AppliedConfig | undefined;
+  // States from before `applied` existed: at least the hostname is the one fixed at creation.
+  const config = applied?.config ?? {
+    ...args.config,
+    rancher: { ...args.config.rancher, hostname: args.state.hostname ?? args.config.rancher.hostname },
+  };
+  const changed = changedKeys(config, args.config);
+  return buildOutputs({
+    config,
+    state: args.state,
+    k3sVersion: applied?.k3sVersion ?? args.k3sVersion,
+    showSecrets: args.showSecrets,
+    datastoreTls: args.datastoreTls,
+    ...(changed.length > 0
+      ? {
+          notice: `The config differs from what the last up applied (${changed.join(", ")}): these outputs describe the cluster as applied. Run \`k3sinfra plan\` to see the difference and \`k3sinfra up\` to apply it.`,
+        }
+      : {}),
+  });
 }

@@ -2,11 +2,16 @@ import type { ChangeAction, Plan, PlannedChange } from "../api/types.js";
 import { PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
 import type { DesiredResource, ResourceKind, SpecBuilder } from "./desired.js";
+import type { Observation } from "./refresh.js";
 
 /** Spec fields each kind can change in place; derived kinds are always updatable. */
 export type UpdatableLookup = (kind: ResourceKind) => readonly string[] | "all";
 
 const HASHED = /^[0-9a-f]{16}$/;
+
+/** The plan id of a deposed server, e.g. `node-1.g0`: the resource and the generation being retired. */
+export const deposedId = (d: { readonly resource: string; readonly generation: number }): string =>
+  `${d.resource}.g${d.generation}`;
 
 /** One changed input, readably: lists say what was added and removed; hashes only that they changed. */
 export function describeChange(field: string, before: string | undefined, after: string | undefined): string {
@@ -43,6 +48,10 @@ export function computePlan(args: {
   state: ClusterState | undefined;
   builder: SpecBuilder;
   updatable: UpdatableLookup;
+  /** What refresh found in the cloud; unset with `--refresh=false` (the state is taken as true). */
+  observed?: ReadonlyMap<string, Observation> | undefined;
+  /** Whether drift of a kind can be repaired in place; otherwise drift means replace. */
+  canRepair?: (kind: ResourceKind) => boolean;
 }): Plan & { readonly byId: ReadonlyMap<string, PlannedChange & { readonly internalKind: ResourceKind }> } {
   const { desired, state, builder } = args;
   const config = builder.config;
@@ -73,6 +82,16 @@ export function computePlan(args: {
       });
       continue;
     }
+    const seen = args.observed?.get(d.id);
+    if (seen?.status === "missing") {
+      byId.set(d.id, {
+        ...base,
+        action: "create",
+        drift: "missing",
+        reason: "deleted outside k3sinfra: not found in the cloud",
+      });
+      continue;
+    }
     if (rec.provider !== d.provider) {
       byId.set(d.id, {
         ...base,
@@ -85,8 +104,20 @@ export function computePlan(args: {
     const fields = [...new Set([...Object.keys(want), ...Object.keys(rec.inputs)])]
       .filter((k) => want[k] !== rec.inputs[k])
       .sort();
-    if (fields.length === 0 && moving.length === 0) {
+    const drifted = seen?.status === "drifted" ? seen : undefined;
+    if (fields.length === 0 && moving.length === 0 && !drifted) {
       byId.set(d.id, { ...base, action: "no-op", reason: "up to date" });
+      continue;
+    }
+    if (fields.length === 0 && moving.length === 0 && drifted) {
+      const repairable = args.canRepair?.(d.kind) ?? true;
+      byId.set(d.id, {
+        ...base,
+        action: repairable ? "update" : "replace",
+        drift: "changed",
+        reason: `changed outside k3sinfra: ${drifted.detail}${repairable ? "" : "; the provider cannot repair it in place"}`,
+        fields: drifted.fields,
+      });
       continue;
     }
     const updatable = args.updatable(d.kind);
@@ -107,7 +138,8 @@ export function computePlan(args: {
       action = "update";
       reason = fields.length > 0 ? `${describe}` : `${moving.join(", ")} changes`;
     }
-    byId.set(d.id, { ...base, action, reason, fields });
+    if (drifted) reason += `; also changed outside k3sinfra: ${drifted.detail}`;
+    byId.set(d.id, { ...base, action, reason, fields, ...(drifted ? { drift: "changed" as const } : {}) });
   }
 
   const wanted = new Set(desired.map((d) => d.id));
@@ -123,12 +155,21 @@ export function computePlan(args: {
       dependsOn: [],
     }));
   for (const del of deletions) byId.set(del.resource, del);
+  for (const old of state?.deposed ?? [])
+    byId.set(deposedId(old), {
+      resource: deposedId(old),
+      kind: old.kind,
+      internalKind: old.kind as ResourceKind,
+      action: "delete",
+      reason: `the server ${old.state.id} that ${old.resource} replaced: deleted once its successor passes the load balancer's health checks`,
+      dependsOn: [old.resource],
+    });
 
   const changes = [...byId.values()].map(({ internalKind: _k, ...c }) => c);
   const warnings: string[] = [];
   if (changes.some((c) => c.resource.startsWith("node-") && c.action === "replace")) {
     warnings.push(
-      "Replacing a K3s server restarts it from scratch; the datastore keeps the cluster, but expect that server to be unavailable for a few minutes.",
+      "K3s servers are replaced one at a time, create-before-destroy: each new server joins and must pass the load balancer's health checks before the old one is deregistered and deleted. If it does not, the old one keeps serving and up stops.",
     );
   }
   if (changes.some((c) => c.resource === "datastore" && c.action === "replace")) {

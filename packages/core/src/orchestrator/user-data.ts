@@ -1,4 +1,4 @@
-import { METADATA_READERS, renderCloudInit } from "../bootstrap/index.js";
+import { type BootstrapInput, METADATA_READERS, renderCloudInit, tlsSans } from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
 import type { NetworkState } from "../resources/network.js";
 import { Secret } from "../secret.js";
@@ -20,6 +20,19 @@ export interface UserDataInput {
   readonly network: NetworkState | undefined;
 }
 
+/** What the user data says about the load balancer; also the source of the `tls-san` outputs show. */
+export function userDataLoadBalancer(
+  config: ClusterConfig,
+  network: NetworkState | undefined,
+): BootstrapInput["loadBalancer"] {
+  const sourceCidrs = (network?.subnets ?? []).map((s) => s.cidr).filter((c): c is string => c !== undefined);
+  return { mode: config.loadBalancer.mode, ...(config.loadBalancer.mode === "l7" ? { sourceCidrs } : {}) };
+}
+
+/** The `tls-san` list written on every server: one function for the user data and the outputs. */
+export const serverTlsSans = (config: ClusterConfig, network: NetworkState | undefined): string[] =>
+  tlsSans({ hostname: config.rancher.hostname, loadBalancer: userDataLoadBalancer(config, network) });
+
 /**
  * The cloud-init user data for one server. It depends only on the config, the secrets and the network, so
  * nodes are created without waiting for the datastore or the LB: values known later (datastore host, first
@@ -34,9 +47,6 @@ export function renderUserData(input: UserDataInput): string {
       `provider ${input.provider.name} declares no metadataReader, so its nodes cannot learn the datastore endpoint at boot`,
     );
   const caUrl = input.provider.datastoreCaUrl?.(config.region);
-  const sourceCidrs = (input.network?.subnets ?? [])
-    .map((s) => s.cidr)
-    .filter((c): c is string => c !== undefined);
   return renderCloudInit({
     index,
     k3sVersion: input.k3sVersion,
@@ -51,10 +61,7 @@ export function renderUserData(input: UserDataInput): string {
       ...(caUrl ? { tls: { caUrl } } : {}),
     },
     hostname: config.rancher.hostname,
-    loadBalancer: {
-      mode: config.loadBalancer.mode,
-      ...(config.loadBalancer.mode === "l7" ? { sourceCidrs } : {}),
-    },
+    loadBalancer: userDataLoadBalancer(config, input.network),
     metadataReader: reader,
   });
 }

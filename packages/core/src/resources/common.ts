@@ -15,6 +15,11 @@ export interface ResourceContext {
   readonly tags: Tags;
   /** Stable idempotency token for this resource and generation (ClientToken, requestId, CallerReference). */
   readonly idempotencyToken: string;
+  /**
+   * Generation of the resource: 0 at first, +1 at each replacement. A replacement is created before its
+   * predecessor is deleted, so a cloud that needs unique names can suffix them with it.
+   */
+  readonly generation?: number;
   /** Region from the config. */
   readonly region: string;
   /** Cancels the call: the per-resource timeout or the caller's abort. */

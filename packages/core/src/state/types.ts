@@ -19,6 +19,19 @@ export interface ResourceRecord {
   readonly updatedAt: string;
 }
 
+/** A replaced resource still alive, kept until its successor is ready (Terraform calls these "deposed"). */
+export interface DeposedRecord {
+  /** Graph id it was recorded under, e.g. `node-1`. */
+  readonly resource: string;
+  readonly kind: ResourceRecord["kind"];
+  readonly provider: string;
+  /** Its generation, for the idempotency token of its delete. */
+  readonly generation: number;
+  readonly state: ResourceRecord["state"];
+  /** When it was superseded. */
+  readonly since: string;
+}
+
 /** A mutating call announced before it is made, so a crash in the middle can be resumed without duplicates. */
 export interface Intent {
   /** Unique id of the intent. */
@@ -50,6 +63,11 @@ export interface ClusterState {
   /** Increments with every write. */
   readonly serial: number;
   readonly cluster: string;
+  /**
+   * Random id of this cluster, made with the state and written into every ownership tag
+   * (`k3sinfra:cluster-id`). Absent in states from before it existed: those clusters are tagged by name only.
+   */
+  readonly clusterId?: string | undefined;
   /** The Rancher hostname fixed at creation; never changes. */
   readonly hostname: string | undefined;
   readonly resources: Readonly<Record<string, ResourceRecord>>;
@@ -57,6 +75,13 @@ export interface ClusterState {
   readonly journal: readonly Intent[];
   /** Decrypted in memory; the store encrypts them on write. */
   readonly secrets: ClusterSecrets | undefined;
+  /**
+   * Old servers whose replacements were created but not yet proven healthy behind the load balancer
+   * (create-before-destroy): they keep serving and are deleted once the replacement is healthy.
+   */
+  readonly deposed?: readonly DeposedRecord[] | undefined;
+  /** The config as of the last complete `up`, so outputs show what was applied, not what was edited since. */
+  readonly applied?: Readonly<Record<string, unknown>> | undefined;
   /** Non-secret outputs computed at the end of the last apply. */
   readonly outputs: Readonly<Record<string, unknown>> | undefined;
 }

@@ -1,0 +1,258 @@
+import type { Plan, PlannedChange, UpResult } from "../api/types.js";
+import { AbortedError, PartialFailureError, PlanRefusedError } from "../errors.js";
+import type { ClusterState } from "../state/types.js";
+import { type DesiredResource, desiredResources } from "./desired.js";
+import { removeResource } from "./destroy.js";
+import { canRepair, handlerFor, updatableFields } from "./handlers.js";
+import { type AppliedConfig, buildOutputs } from "./outputs.js";
+import { computePlan, deposedId } from "./plan.js";
+import { type Observation, refreshForPlan } from "./refresh.js";
+import { retire, rollNode } from "./rolling.js";
+import type { AnyState, ClusterRun } from "./run.js";
+import { runGraph, type Task } from "./scheduler.js";
+
+/** The non-trivial actions of a plan, to tell whether two plans would do the same. */
+const actionsOf = (plan: Plan): string =>
+  plan.changes
+    .filter((c) => c.action !== "no-op")
+    .map((c) => `${c.resource}:${c.action}`)
+    .join(",");
+
+/** How `plan` and `up` see the cloud: refreshed first (the default), or from the state alone. */
+export interface PlanOptions {
+  /** Read every recorded resource before planning (`--refresh=false` turns it off). Default true. */
+  readonly refresh?: boolean;
+}
+
+/** Plans against the state and, unless turned off, what refresh found in the cloud. */
+export async function planCluster(
+  run: ClusterRun,
+  state: ClusterState | undefined,
+  options: PlanOptions,
+): Promise<{ plan: ReturnType<typeof planWith>; observed: ReadonlyMap<string, Observation> | undefined }> {
+  run.adopt(state);
+  const observed = state && options.refresh !== false ? await refreshForPlan(run, state) : undefined;
+  return { plan: planWith(run, state, observed), observed };
+}
+
+function planWith(
+  run: ClusterRun,
+  state: ClusterState | undefined,
+  observed: ReadonlyMap<string, Observation> | undefined,
+) {
+  const { byId, ...plan } = computePlan({
+    desired: desiredResources(run.resolved),
+    state,
+    builder: run.builder(state),
+    updatable: (k) => updatableFields(run, k),
+    canRepair: (k) => canRepair(run, k),
+    observed,
+  });
+  return { ...plan, byId, warnings: [...run.resolved.warnings, ...plan.warnings] };
+}
+
+/** Creates, updates or recreates one resource; a node replacement goes create-before-destroy when it can. */
+async function applyOne(
+  run: ClusterRun,
+  d: DesiredResource,
+  change: PlannedChange,
+  rolling: boolean,
+  signal: AbortSignal,
+) {
+  const started = Date.now();
+  run.emit({
+    type: "resource",
+    resource: d.id,
+    action: change.action,
+    phase: "start",
+    message: change.reason,
+  });
+  try {
+    if (rolling) await rollNode(run, d, change, signal);
+    else await createOrUpdate(run, d, change, signal);
+    run.emit({
+      type: "resource",
+      resource: d.id,
+      action: change.action,
+      phase: "done",
+      elapsedMs: Date.now() - started,
+    });
+  } catch (error) {
+    run.emit({
+      type: "resource",
+      resource: d.id,
+      action: change.action,
+      phase: "failed",
+      message: error instanceof Error ? error.message : String(error),
+      elapsedMs: Date.now() - started,
+    });
+    throw error;
+  }
+}
+
+async function createOrUpdate(
+  run: ClusterRun,
+  d: DesiredResource,
+  change: PlannedChange,
+  signal: AbortSignal,
+) {
+  const record = run.state?.resources[d.id];
+  let generation = record?.generation ?? 0;
+  if ((change.action === "replace" || change.drift === "missing") && record) {
+    // Gone outside k3sinfra: nothing to delete, but the next generation's token must be used (EC2 answers
+    // a reused ClientToken with the terminated instance).
+    const intent = change.action === "replace" ? await run.journal(d.id, "delete", generation) : undefined;
+    if (change.action === "replace")
+      await run.call(
+        d.id,
+        d.kind,
+        "delete",
+        signal,
+        (ctx) => handlerFor(run, d.kind, d.id).delete(record.state as AnyState, ctx),
+        generation,
+      );
+    generation += 1;
+    await run.forget(d.id, intent, run.intent(d.id, "create", generation));
+  }
+  // A create after a crash reuses the journaled generation, so the same idempotency token adopts.
+  const current = run.state?.resources[d.id];
+  const pending = run.state?.journal.find((i) => i.resource === d.id && i.action === "create");
+  if (!current && pending) generation = pending.generation;
+  const action = change.action === "update" ? "update" : "create";
+  const intent = await run.journal(d.id, action, generation);
+  const handler = handlerFor(run, d.kind, d.id);
+  const result = await run.call(
+    d.id,
+    d.kind,
+    change.action,
+    signal,
+    (ctx) =>
+      action === "update" && current ? handler.update(current.state as AnyState, ctx) : handler.create(ctx),
+    generation,
+  );
+  await run.record(d, generation, result, intent);
+}
+
+/** The tasks of an apply: node replacements chained one at a time, deposed servers retired in the chain. */
+function tasksFor(
+  run: ClusterRun,
+  desired: readonly DesiredResource[],
+  byId: ReadonlyMap<string, PlannedChange>,
+): Task[] {
+  const lbAction = byId.get("load-balancer")?.action;
+  const canRoll = run.live("load-balancer") !== undefined && (lbAction === "no-op" || lbAction === "update");
+  const retiring = (run.state?.deposed ?? []).map((dep) => ({ dep, id: deposedId(dep) }));
+  let previous: string | undefined;
+  const tasks: Task[] = [];
+  for (const d of desired) {
+    const change = byId.get(d.id)!;
+    if (change.action === "no-op") continue;
+    const replacing = d.kind === "nodes" && change.action === "replace";
+    const rolling = replacing && canRoll;
+    const dependsOn = [...d.dependsOn];
+    if (replacing) {
+      // One server at a time, and after the LB and datastore it needs to prove the new one healthy.
+      if (previous) dependsOn.push(previous);
+      if (rolling) dependsOn.push("load-balancer", "datastore");
+      previous = d.id;
+    }
+    // Targets and late values settle once every old server is retired.
+    if (d.kind === "targets" || d.kind === "bootstrap") dependsOn.push(...retiring.map((r) => r.id));
+    tasks.push({ id: d.id, dependsOn, run: (signal) => applyOne(run, d, change, rolling, signal) });
+  }
+  for (const { dep, id } of retiring) {
+    const dependsOn = [dep.resource, "load-balancer", "datastore", ...(previous ? [previous] : [])];
+    previous = id;
+    tasks.push({
+      id,
+      dependsOn,
+      run: async (signal) => {
+        run.emit({
+          type: "resource",
+          resource: id,
+          action: "delete",
+          phase: "start",
+          message: byId.get(id)?.reason,
+        });
+        await retire(run, dep, signal);
+        run.emit({ type: "resource", resource: id, action: "delete", phase: "done" });
+      },
+    });
+  }
+  return tasks;
+}
+
+/** Creates or converges the cluster, then records and returns the outputs. */
+export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<UpResult> {
+  const lock = await run.lock("up");
+  try {
+    // Planned under the lock, before anything is written, so what the caller confirms is what runs.
+    const stored = await run.readState();
+    const { plan: shown, observed } = await planCluster(run, stored, options);
+    const { byId: _shown, ...fullPlan } = shown;
+    run.emit({ type: "plan", plan: fullPlan });
+    for (const w of fullPlan.warnings) run.emit({ type: "warning", message: w });
+    if (!fullPlan.empty && run.settings.confirm && (await run.settings.confirm(fullPlan)) === false) {
+      throw new AbortedError("Cancelled at the confirmation; nothing was changed.");
+    }
+    const state = await run.loadForWrite();
+    const { byId, ...plan } = planWith(run, state, observed);
+    if (actionsOf(plan) !== actionsOf(fullPlan)) {
+      throw new PlanRefusedError(
+        "The plan changed while the cluster's secrets were generated; nothing was changed. Run up again to review it.",
+      );
+    }
+    if (!plan.empty) await run.preflight();
+    const desired = desiredResources(run.resolved);
+    const outcomes = await runGraph(tasksFor(run, desired, byId), {
+      parallelism: run.settings.parallelism,
+      signal: run.signal,
+      onSkip: (id, because) =>
+        run.emit({
+          type: "resource",
+          resource: id,
+          action: byId.get(id)?.action ?? "create",
+          phase: "skipped",
+          message: because,
+        }),
+    });
+    const failures = [...outcomes]
+      .filter(([, o]) => o.status === "failed")
+      .map(([resource, o]) => ({ resource, error: (o as { error: unknown }).error }));
+
+    // Resources that left the config go last, once their replacements and the LB targets are settled.
+    if (failures.length === 0) {
+      const removals = plan.changes.filter((c) => c.action === "delete" && run.state?.resources[c.resource]);
+      const removalOutcomes = await runGraph(
+        removals.map((c) => ({
+          id: c.resource,
+          dependsOn: [],
+          run: (signal: AbortSignal) => removeResource(run, c.resource, signal),
+        })),
+        { parallelism: run.settings.parallelism, signal: run.signal },
+      );
+      for (const [resource, o] of removalOutcomes)
+        if (o.status === "failed") failures.push({ resource, error: o.error });
+    }
+    if (run.signal.aborted)
+      throw run.stopped("finished resources are recorded in state; run the same command again to resume.");
+    if (failures.length > 0) throw new PartialFailureError(failures);
+    const k3sVersion = run.resolved.k3sVersion;
+    const outputs = buildOutputs({
+      config: run.config,
+      state: run.state!,
+      k3sVersion,
+      showSecrets: false,
+      datastoreTls: run.resolved.compute.provider.datastoreCaUrl?.(run.config.region) !== undefined,
+    });
+    const applied: AppliedConfig = { config: run.config, k3sVersion };
+    await run.save(() => ({
+      outputs: outputs as unknown as Record<string, unknown>,
+      applied: applied as unknown as Record<string, unknown>,
+    }));
+    return { plan: fullPlan, outputs };
+  } finally {
+    await run.settle();
+    await lock.release();
+  }
+}

@@ -1,0 +1,162 @@
+import type { PlannedChange } from "../api/types.js";
+import { K3sinfraError, ProviderError } from "../errors.js";
+import type { DatastoreState } from "../resources/datastore.js";
+import { LoadBalancerService, type LoadBalancerState } from "../resources/load-balancer.js";
+import { NodeService, type NodeState } from "../resources/node.js";
+import type { DeposedRecord } from "../state/types.js";
+import { waitUntil } from "../wait.js";
+import type { DesiredResource } from "./desired.js";
+import { handlerFor } from "./handlers.js";
+import { deposedId } from "./plan.js";
+import type { ClusterRun } from "./run.js";
+
+/** How long a replacement server may take to pass the load balancer's health checks (K3s boot included). */
+const HEALTHY_WAIT_MS = 20 * 60_000;
+
+/**
+ * Replaces one server create-before-destroy: the new one is created under the next generation and recorded
+ * while the old one is kept as deposed in the same state write, then `retire` proves the new one healthy
+ * before the old one is deregistered and deleted. A crash anywhere leaves a state the next `up` finishes.
+ */
+export async function rollNode(
+  run: ClusterRun,
+  d: DesiredResource,
+  change: PlannedChange,
+  signal: AbortSignal,
+): Promise<void> {
+  const record = run.state?.resources[d.id];
+  if (!record) throw new ProviderError(`${d.id} is not in state; nothing to replace`);
+  // A create interrupted earlier left its generation in the journal: reuse it, so its token adopts.
+  const pending = run.state?.journal.find((i) => i.resource === d.id && i.action === "create");
+  const generation = Math.max(record.generation + 1, pending?.generation ?? 0);
+  const intentId = await run.journal(d.id, "create", generation);
+  run.emit({
+    type: "resource",
+    resource: d.id,
+    action: "replace",
+    phase: "progress",
+    message: "creating the replacement first; the current server keeps serving",
+  });
+  const created = await run.call(
+    d.id,
+    d.kind,
+    change.action,
+    signal,
+    (ctx) => handlerFor(run, d.kind, d.id).create(ctx),
+    generation,
+  );
+  const deposed: DeposedRecord = {
+    resource: d.id,
+    kind: record.kind,
+    provider: record.provider,
+    generation: record.generation,
+    state: record.state,
+    since: new Date().toISOString(),
+  };
+  await run.record(d, generation, created, intentId, (s) => ({ deposed: [...(s.deposed ?? []), deposed] }));
+  await retire(run, deposed, signal);
+}
+
+/** Registers the successor, waits for it to be healthy, then deregisters and deletes the deposed server. */
+export async function retire(run: ClusterRun, deposed: DeposedRecord, signal: AbortSignal): Promise<void> {
+  const id = deposed.resource;
+  const successor = run.live(id) as unknown as NodeState | undefined;
+  if (!successor)
+    throw new ProviderError(`${id} has no current server to take over from ${deposed.state.id}`);
+  const report = (message: string) =>
+    run.emit({ type: "resource", resource: id, action: "replace", phase: "progress", message });
+  await publishTo(run, successor, signal);
+  const lb = run.live("load-balancer") as unknown as LoadBalancerState | undefined;
+  if (lb) {
+    const svc = run.container.resolve(LoadBalancerService);
+    const serving = () => [...run.nodeStates(), ...run.deposedNodes()];
+    report(`registering ${successor.id} next to ${deposed.state.id}`);
+    await run.call(id, "targets", "replace", signal, (ctx) => svc.setTargets(lb, serving(), ctx), 0);
+    await waitHealthy(run, lb, successor, deposed, signal, report);
+    report(`deregistering ${deposed.state.id}`);
+    const others = (run.state?.deposed ?? []).filter((x) => deposedId(x) !== deposedId(deposed));
+    await run.call(
+      id,
+      "targets",
+      "replace",
+      signal,
+      (ctx) =>
+        svc.setTargets(lb, [...run.nodeStates(), ...others.map((x) => x.state as unknown as NodeState)], ctx),
+      0,
+    );
+  }
+  report(`deleting ${deposed.state.id}`);
+  const intent = run.intent(id, "delete", deposed.generation);
+  const sameDelete = (i: { resource: string; action: string; generation: number }) =>
+    i.resource === id && i.action === "delete" && i.generation === deposed.generation;
+  await run.save((s) => ({ journal: [...s.journal.filter((i) => !sameDelete(i)), intent] }));
+  await run.call(
+    id,
+    "nodes",
+    "delete",
+    signal,
+    (ctx) => handlerFor(run, "nodes", id).delete(deposed.state as never, ctx),
+    deposed.generation,
+  );
+  await run.save((s) => ({
+    deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== deposedId(deposed)),
+    journal: s.journal.filter((i) => !sameDelete(i)),
+  }));
+}
+
+/** Gives a new server the late values (datastore endpoint, first server) the others already have. */
+async function publishTo(run: ClusterRun, node: NodeState, signal: AbortSignal): Promise<void> {
+  const nodes = run.container.resolve(NodeService);
+  const datastore = run.live("datastore") as unknown as DatastoreState | undefined;
+  const first = run.nodeStates()[0];
+  if (!nodes.publish || !datastore || !first) return;
+  const values = run.builder().bootstrapValues(datastore, first);
+  await run.call(node.id, "nodes", "replace", signal, (ctx) => nodes.publish!(node, values, ctx), 0);
+}
+
+async function waitHealthy(
+  run: ClusterRun,
+  lb: LoadBalancerState,
+  successor: NodeState,
+  deposed: DeposedRecord,
+  signal: AbortSignal,
+  report: (m: string) => void,
+): Promise<void> {
+  const svc = run.container.resolve(LoadBalancerService);
+  const limit = run.settings.timeouts.targets ?? HEALTHY_WAIT_MS;
+  report(`waiting for ${successor.id} to pass the load balancer's health checks`);
+  try {
+    await waitUntil(
+      async () => {
+        const targets = await run.call(
+          deposed.resource,
+          "targets",
+          "read",
+          signal,
+          (ctx) => svc.getTargets(lb, ctx),
+          0,
+        );
+        if (!targets) return { state: "FAILURE", reason: `the load balancer ${lb.name} is gone` };
+        // A provider that cannot tell health is trusted once the node is registered.
+        if (targets.healthy === undefined) return { state: "SUCCESS", value: undefined };
+        return targets.healthy.includes(successor.id)
+          ? { state: "SUCCESS", value: undefined }
+          : { state: "RETRY", reason: `${successor.id} is not healthy yet` };
+      },
+      {
+        description: `${successor.id} to be healthy behind ${lb.name}`,
+        maxWaitMs: limit,
+        signal,
+        minDelayMs: run.settings.poll.minDelayMs,
+        maxDelayMs: run.settings.poll.maxDelayMs,
+      },
+    );
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new K3sinfraError(
+      "ProviderError",
+      `${deposed.resource}: the replacement server ${successor.id} did not pass the load balancer's health checks (${error instanceof Error ? error.message : String(error)}). The old server ${deposed.state.id} keeps serving and stays registered. Check the new server's boot (cloud-init output, \`journalctl -u k3s\`), then run up again to finish the replacement.`,
+      { cause: error },
+    );
+  }
+}
