@@ -128,7 +128,8 @@ describe("AwsNodeService", () => {
     const svc = h.container().resolve(NodeService);
     const node = await svc.create(spec({ index: 5 }), h.ctx("node-5"));
     await (await ec2()).terminateInstances({ InstanceIds: [node.id] });
-    expect(await svc.read(node, h.ctx("node-5"))).toBeDefined(); // shutting-down
+    // Shutting down or terminated: gone either way, it cannot come back.
+    expect(await svc.read(node, h.ctx("node-5"))).toBeUndefined();
     await svc.delete(node, h.ctx("node-5"));
     const replacement = await svc.create(spec({ index: 5 }), h.ctx("node-5"));
     expect(replacement.id).not.toBe(node.id);

@@ -235,7 +235,7 @@ export class AwsLoadBalancerService implements LoadBalancerService {
       const tg = await this.#targetGroupByName(elb, name, ctx);
       if (!tg?.TargetGroupArn)
         throw new ProviderError(`Target group ${name} does not exist; run apply to create it.`);
-      const current = await this.#registered(elb, tg.TargetGroupArn, ctx);
+      const current = (await this.#registered(elb, tg.TargetGroupArn, ctx)).map((t) => t.id);
       const add = wanted.filter((id) => !current.includes(id));
       const remove = current.filter((id) => !wanted.includes(id));
       if (add.length > 0)
@@ -257,13 +257,18 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     const elb = await this.#clients.elbv2();
     if (!(await this.#findByArn(elb, lb.id, ctx))) return undefined;
     let common: string[] | undefined;
+    let healthy: string[] | undefined;
     for (const port of targetPorts(lb.mode)) {
       const tg = await this.#targetGroupByName(elb, targetGroupName(lb.name, port), ctx);
-      const ids = tg?.TargetGroupArn ? await this.#registered(elb, tg.TargetGroupArn, ctx) : [];
-      // A node missing from any group is not fully registered: report only those in every group.
+      const targets = tg?.TargetGroupArn ? await this.#registered(elb, tg.TargetGroupArn, ctx) : [];
+      const ids = targets.map((t) => t.id);
+      const up = targets.filter((t) => t.state === "healthy").map((t) => t.id);
+      // A node missing from any group is not fully registered, and one unhealthy in any group does not
+      // serve every port: report only those registered (healthy) in every group.
       common = common === undefined ? ids : common.filter((id) => ids.includes(id));
+      healthy = healthy === undefined ? up : healthy.filter((id) => up.includes(id));
     }
-    return { id: lb.id, nodeIds: (common ?? []).sort() };
+    return { id: lb.id, nodeIds: (common ?? []).sort(), healthy: (healthy ?? []).sort() };
   }
 
   #toState(lb: LoadBalancer, mode: LoadBalancerSpec["mode"], spec?: LoadBalancerSpec): LoadBalancerState {
@@ -494,14 +499,21 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     }
   }
 
-  async #registered(elb: ElasticLoadBalancingV2, tgArn: string, ctx: ResourceContext): Promise<string[]> {
+  /**
+   * Registered targets and their health, leaving out `draining` ones (deregistered, on their way out).
+   * States: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
+   */
+  async #registered(
+    elb: ElasticLoadBalancingV2,
+    tgArn: string,
+    ctx: ResourceContext,
+  ): Promise<{ id: string; state: string }[]> {
     const out = await awsCall("ELBv2 DescribeTargetHealth", ctx, (o) =>
       elb.describeTargetHealth({ TargetGroupArn: tgArn }, o),
     );
     return (out.TargetHealthDescriptions ?? [])
-      .filter((d) => d.TargetHealth?.State !== "draining")
-      .map((d) => d.Target?.Id)
-      .filter((id): id is string => Boolean(id))
-      .sort();
+      .filter((d) => d.TargetHealth?.State !== "draining" && d.Target?.Id)
+      .map((d) => ({ id: d.Target!.Id!, state: d.TargetHealth?.State ?? "unavailable" }))
+      .sort((a, b) => a.id.localeCompare(b.id));
   }
 }

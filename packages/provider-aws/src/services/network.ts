@@ -17,6 +17,7 @@ import { hasAwsCode } from "../errors.js";
 import type { AwsOptions } from "../options.js";
 import { assertOwned } from "../ownership.js";
 import { hasTags, tagFilters, tagList, tagRecord } from "../tags.js";
+import { rulesDigest } from "./rules-digest.js";
 
 const GROUPS: readonly FirewallGroup[] = ["nodes", "loadBalancer", "datastore"];
 const SUFFIX: Readonly<Record<FirewallGroup, string>> = {
@@ -141,7 +142,9 @@ export class AwsNetworkService implements NetworkService {
       groups[group] = await this.#ensureGroup(ec2, vpcId, group, subnetTag, ctx);
     }
     const ruleCount = await this.#syncRules(ec2, groups, spec.rules, ctx);
-    return { id: groups.nodes, networkId: vpcId, subnets, groups, ruleCount };
+    // Digest what is in place after the sync, as `read` will, so an untouched network reads equal.
+    const digest = rulesDigest(groups, await this.#describeGroups(ec2, Object.values(groups), ctx));
+    return { id: groups.nodes, networkId: vpcId, subnets, groups, ruleCount, rulesDigest: digest };
   }
 
   async read(state: NetworkState, ctx: ResourceContext): Promise<NetworkState | undefined> {
@@ -150,7 +153,7 @@ export class AwsNetworkService implements NetworkService {
     // A missing group means the network is incomplete: report it gone, and `create` adopts the rest.
     if (GROUPS.some((g) => !found.some((sg) => sg.GroupId === state.groups[g]))) return undefined;
     const ruleCount = found.reduce((n, sg) => n + fromPermissions(sg.IpPermissions).length, 0);
-    return { ...state, ruleCount };
+    return { ...state, ruleCount, rulesDigest: rulesDigest(state.groups, found) };
   }
 
   /**
@@ -249,6 +252,7 @@ export class AwsNetworkService implements NetworkService {
         subnets,
         groups: ids,
         ruleCount: sgs.reduce((n, sg) => n + fromPermissions(sg.IpPermissions).length, 0),
+        rulesDigest: rulesDigest(ids, sgs),
       };
     });
   }

@@ -144,11 +144,53 @@ export class AwsNodeService implements NodeService {
     return this.#waitRunning(ec2, instance.InstanceId, ctx);
   }
 
+  /** The live status and addresses; a terminated or shutting-down instance is gone (it cannot come back). */
   async read(state: NodeState, ctx: ResourceContext): Promise<NodeState | undefined> {
     const ec2 = await this.#clients.ec2();
     const instance = await this.#describe(ec2, state.id, ctx);
-    if (!instance || instance.State?.Name === "terminated") return undefined;
+    const s = instance?.State?.Name;
+    if (!instance || s === "terminated" || s === "shutting-down") return undefined;
     return toState(instance, state.name);
+  }
+
+  /**
+   * Repairs drift: a stopped instance is started (a stopping one once it has stopped) and waited to
+   * `running`. Nothing in the spec changes in place (`updatable` is empty), so this only converges the
+   * instance back to running; its public IPv4 is new after a stop/start, hence the fresh read.
+   * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Stop_Start.html
+   */
+  async update(state: NodeState, _spec: NodeSpec, ctx: ResourceContext): Promise<NodeState> {
+    const ec2 = await this.#clients.ec2();
+    return waitUntil(
+      async () => {
+        const i = await this.#describe(ec2, state.id, ctx);
+        const s = i?.State?.Name;
+        if (!i || s === "terminated" || s === "shutting-down")
+          return { state: "FAILURE", reason: `instance ${state.id} is ${s ?? "gone"}; it must be replaced` };
+        if (s === "running" && i.PrivateIpAddress) return { state: "SUCCESS", value: toState(i, state.name) };
+        if (s === "stopped") {
+          ctx.report(`starting ${state.id}, found stopped`);
+          try {
+            await awsCall(`EC2 StartInstances (${state.id})`, ctx, (o) =>
+              ec2.startInstances({ InstanceIds: [state.id] }, o),
+            );
+          } catch (error) {
+            // Someone else moved it meanwhile; the next look decides.
+            if (!hasAwsCode(error, "IncorrectInstanceState")) throw error;
+          }
+        }
+        return { state: "RETRY", reason: `instance ${state.id} is ${s}` };
+      },
+      {
+        description: `instance ${state.id} (${ctx.name}) to be running again`,
+        maxWaitMs: 20 * 60_000,
+        signal: ctx.signal,
+        ...ctx.poll,
+        onRetry: (n, reason) => {
+          if (n % 5 === 1) ctx.report(`waiting: ${reason}`);
+        },
+      },
+    );
   }
 
   async delete(state: NodeState, ctx: ResourceContext): Promise<void> {
