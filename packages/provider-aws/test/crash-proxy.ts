@@ -25,7 +25,8 @@ const operationOf = (method: string, path: string, body: string): string => {
 /**
  * An HTTP proxy in front of the emulator that plays a process killed right after its k-th successful create
  * call: that call reaches the cloud and succeeds, then `onCrash` runs (abort the run, freeze its state) and
- * every later request is cut off before reaching the cloud, as a dead process sends nothing.
+ * every later request is cut off before reaching the cloud, as a dead process sends nothing. Unarmed, it
+ * records what each request asked for (the emulator's request log has operations, not parameters).
  */
 export class CrashProxy {
   readonly #target: URL;
@@ -34,6 +35,8 @@ export class CrashProxy {
   #creates = 0;
   #crashed = false;
   #onCrash: () => void = () => undefined;
+  /** Every request that reached the cloud: its operation and its body (form fields or Route 53 XML). */
+  readonly calls: { operation: string; body: string }[] = [];
 
   constructor(target: string) {
     this.#target = new URL(target);
@@ -47,6 +50,7 @@ export class CrashProxy {
         }
         const body = Buffer.concat(chunks);
         const op = operationOf(req.method ?? "GET", req.url ?? "/", body.toString());
+        this.calls.push({ operation: op, body: body.toString() });
         const upstream = request(
           {
             host: this.#target.hostname,
