@@ -198,9 +198,9 @@ export class AwsDatastoreService implements DatastoreService {
   }
 
   /**
-   * Deletes the instance, then its subnet group (datastore-sweep.ts), each after checking its owner. Like Terraform's `skip_final_snapshot = false`, a final
-   * snapshot `<name>-final-<timestamp>` is taken unless `options.aws.finalSnapshot` is false: the database
-   * holds the whole K3s cluster. Deletion protection is never turned off here; core does that through
+   * Deletes the instance, then its subnet group (datastore-sweep.ts), each after checking its owner. Like
+   * Terraform's `skip_final_snapshot = false`, a final snapshot `<name>-final-<timestamp>` is taken unless
+   * `options.aws.finalSnapshot` is false: the database holds the whole K3s cluster. Deletion protection is never turned off here; core does that through
    * `update` when the user allows it.
    */
   async delete(state: DatastoreState, ctx: ResourceContext): Promise<void> {
