@@ -26,6 +26,10 @@ export interface K3sinfraErrorOptions {
   retryable?: boolean;
   /** Seconds the service asked us to wait before retrying (Retry-After). */
   retryAfterSeconds?: number;
+  /** The HTTP status the service answered, when it answered. */
+  httpStatus?: number;
+  /** The service's id for the failed request (AWS request id, Cloudflare cf-ray), for a support case. */
+  requestId?: string;
 }
 
 export class K3sinfraError extends Error {
@@ -33,6 +37,13 @@ export class K3sinfraError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
+  readonly httpStatus: number | undefined;
+  readonly requestId: string | undefined;
+  /**
+   * Set by `withRetry` when its budget (attempts or time) ran out on this error: how many attempts the call
+   * made. Such an error is final: no outer layer retries it again, so retries never multiply.
+   */
+  attempts: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: K3sinfraErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -40,6 +51,8 @@ export class K3sinfraError extends Error {
     this.code = code;
     this.retryable = options.retryable ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.httpStatus = options.httpStatus;
+    this.requestId = options.requestId;
   }
 
   /** True for any k3sinfra error, optionally of one code. */

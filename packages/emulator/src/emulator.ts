@@ -17,6 +17,7 @@ import { Rng } from "./rng.js";
 import type {
   Emulator,
   EmulatorOptions,
+  FaultKind,
   FaultSpec,
   InventoryFilter,
   InventoryItem,
@@ -30,6 +31,20 @@ export const AWS_TEST_CREDENTIALS = Object.freeze({
 });
 
 const SERVICE_ALIASES: Record<string, string> = { elasticloadbalancing: "elbv2", "route-53": "route53" };
+
+/**
+ * A fault as a proxy in front of the API answers it: a status line's text, no error document, no request id
+ * header. The AWS SDK cannot parse it and throws a deserialization error (aws/aws-sdk-js-v3#4592).
+ */
+const plainTextFault = (kind: Exclude<FaultKind, "slow">): HttpResponse => {
+  const [status, text] =
+    kind === "unavailable503"
+      ? [503, "Service Unavailable"]
+      : kind === "throttle"
+        ? [429, "Too Many Requests"]
+        : [500, "Internal Server Error"];
+  return { status, headers: { "content-type": "text/plain" }, body: text };
+};
 
 interface FaultState {
   spec: FaultSpec;
@@ -143,7 +158,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let res: HttpResponse;
     if (hard && hard.kind !== "slow") {
       faultKind = hard.kind;
-      res = call.fault(hard.kind);
+      res = hard.plainText ? plainTextFault(hard.kind) : call.fault(hard.kind);
     } else {
       try {
         res = await call.run();

@@ -52,6 +52,11 @@ export interface FaultSpec {
   times?: number;
   /** For `slow` (default 1000 ms). */
   delayMs?: number;
+  /**
+   * Answer with a proxy's plain-text page (`500 Internal Server Error`, `503 Service Unavailable`) instead of
+   * the cloud's error document and request id header: what a load balancer or proxy in front of an API sends.
+   */
+  plainText?: boolean;
 }
 
 export interface InventoryItem {

@@ -56,6 +56,25 @@ describe("fault injection", () => {
     expect(c.emu.callCounts()["ec2:DescribeInstances"]).toBe(25 + faults.length);
   });
 
+  it("answers a real error document for error500, or a proxy's plain-text page with `plainText`", async () => {
+    c = await start({ faults: [{ service: "rds", kind: "error500", atCall: 1 }] });
+    // What the query services answer for an internal failure: an ErrorResponse naming the request.
+    const r = await errorOf(c.rds.send(new DescribeDBInstancesCommand({})));
+    expect([r.name, r.status]).toEqual(["InternalFailure", 500]);
+    c.emu.addFault({ service: "ec2", kind: "unavailable503", plainText: true, times: 1 });
+    c.emu.addFault({ service: "route53", kind: "error500", plainText: true, times: 1 });
+    // No error document to read: the SDK reports a deserialization error, the status only in $metadata.
+    const e = await errorOf(c.ec2.send(new DescribeVpcsCommand({})));
+    expect([e.status, e.message]).toEqual([503, expect.stringMatching(/Deserialization error/)]);
+    const z = await errorOf(c.r53.send(new ListHostedZonesByNameCommand({})));
+    expect([z.status, z.message]).toEqual([500, expect.stringMatching(/Deserialization error/)]);
+    expect(c.emu.requestLog().map((x) => `${x.service}:${x.status}:${x.fault}`)).toEqual([
+      "rds:500:error500",
+      "ec2:503:unavailable503",
+      "route53:500:error500",
+    ]);
+  });
+
   it("can slow a call down, limit a fault with `times`, and be cleared", async () => {
     c = await start();
     c.emu.addFault({ operation: "DescribeVpcs", kind: "slow", delayMs: 150 });

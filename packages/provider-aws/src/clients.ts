@@ -6,8 +6,9 @@ import { token } from "@k3sinfra/core";
 
 /**
  * The native AWS clients, created on first use: the escape hatch for what the contracts do not cover.
- * They retry nothing themselves (`maxAttempts: 1`): k3sinfra's services retry through core's `withRetry`,
- * so there is one backoff policy, it honours the caller's signal and it reports throttling.
+ * They retry nothing themselves (`maxAttempts: 1`): `awsCall` retries through core's `withRetry`,
+ * so there is one backoff policy and one retry budget per call (not SDK attempts × ours), it honours the
+ * caller's signal and it reports throttling.
  */
 export interface AwsClients {
   /** EC2: VPCs, subnets, security groups, instances. */

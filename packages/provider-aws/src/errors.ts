@@ -17,8 +17,10 @@ interface SdkErrorShape {
   code?: string;
   message?: string;
   $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  $response?: { headers?: Record<string, string | undefined> };
+  $metadata?: { httpStatusCode?: number; requestId?: string };
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> };
+  /** The raw body the SDK could not parse (smithy's deserialization errors). */
+  $responseBodyText?: string;
 }
 
 const sdkError = (error: unknown): SdkErrorShape | undefined =>
@@ -133,8 +135,10 @@ export function mapAwsError(error: unknown, what: string, secrets: readonly stri
   if (K3sinfraError.is(error)) return error;
   const e = sdkError(error) ?? {};
   const codes = awsCodes(error);
-  const code = codes.find((c) => c !== "Error") ?? e.name ?? "UnknownError";
-  const status = e.$metadata?.httpStatusCode;
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const requestId = requestIdOf(e);
+  const unparsed = status !== undefined && isUnparsedAnswer(e, codes);
+  const code = codes[0] ?? e.name ?? "UnknownError";
   const detail = redact(e.message ?? String(error), secrets);
   if (detail !== e.message && e.message !== undefined) {
     // The cause travels with the mapped error; scrub it too.
@@ -144,8 +148,20 @@ export function mapAwsError(error: unknown, what: string, secrets: readonly stri
       // A frozen error keeps its message; ours below is clean either way.
     }
   }
-  const message = `${what} failed: ${code}: ${detail}`;
-  const options = { cause: error };
+  // Status and request id in every message: the first thing AWS support asks for.
+  const where = [
+    status === undefined ? undefined : `HTTP ${status}`,
+    requestId === undefined ? undefined : `request id ${requestId}`,
+  ].filter(Boolean);
+  const tail = where.length ? ` (${where.join(", ")})` : "";
+  const message = unparsed
+    ? `${what} failed: AWS answered HTTP ${status} without an AWS error document${bodyExcerpt(e, secrets)}${requestId === undefined ? "" : ` (request id ${requestId})`}`
+    : `${what} failed: ${code}: ${detail}${tail}`;
+  const options = {
+    cause: error,
+    ...(status === undefined ? {} : { httpStatus: status }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
   if (e.name === "AbortError" || code === "AbortError")
     return new AbortedError(`${what} was aborted.`, options);
   if (codes.some((c) => AUTH.has(c)) || status === 401)
@@ -175,3 +191,30 @@ export function mapAwsError(error: unknown, what: string, secrets: readonly stri
     codes.some((c) => NETWORK.has(c));
   return new ProviderError(message, { ...options, retryable: transient });
 }
+
+/** The request id: `$metadata` (from `x-amzn-RequestId`), else the raw answer's headers. */
+const requestIdOf = (e: SdkErrorShape): string | undefined => {
+  if (e.$metadata?.requestId) return e.$metadata.requestId;
+  const headers = Object.fromEntries(
+    Object.entries(e.$response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  return headers["x-amzn-requestid"] ?? headers["x-amz-request-id"] ?? undefined;
+};
+
+/**
+ * An answer the SDK could not read as an error document (a proxy's text or HTML page, an empty body): smithy
+ * throws a plain `Error` whose message speaks of XML parsing, with the raw answer hidden in `$response`
+ * (aws/aws-sdk-js-v3#4592, smithy-lang/smithy-typescript#555), or an error named `Unknown` without a code.
+ */
+const isUnparsedAnswer = (e: SdkErrorShape, codes: readonly string[]): boolean =>
+  (e.$response !== undefined && /Deserialization error/i.test(e.message ?? "")) ||
+  codes.length === 0 ||
+  codes.every((c) => c === "Unknown" || c === "UnknownError");
+
+/** The start of an unreadable body, quoted on one line (secrets scrubbed). */
+const bodyExcerpt = (e: SdkErrorShape, secrets: readonly string[]): string => {
+  const text = (e.$responseBodyText ?? "").replace(/\s+/g, " ").trim();
+  if (!text) return "";
+  const cut = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+  return `: "${redact(cut, secrets)}"`;
+};

@@ -1,4 +1,11 @@
-import { defaultRetryPolicy, K3sinfraError, type PollPolicy, withRetry } from "@k3sinfra/core";
+import {
+  CALL_MAX_ATTEMPTS,
+  callRetryBudgetMs,
+  defaultRetryPolicy,
+  K3sinfraError,
+  type PollPolicy,
+  withRetry,
+} from "@k3sinfra/core";
 import { mapCloudflareError } from "./errors.js";
 
 /** What a Cloudflare call needs from its caller: cancellation, a backoff scale and a progress sink. */
@@ -18,7 +25,9 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 
 /**
  * Runs one client call with core's retry policy: failures become core errors (the token scrubbed), and
- * throttling or transient failures are retried with jittered backoff that honours Retry-After.
+ * throttling or transient failures are retried with jittered backoff that honours Retry-After. This is the
+ * call's one retry budget (`CALL_MAX_ATTEMPTS` attempts within `callRetryBudgetMs`; the client retries
+ * nothing itself): an error it gave up on is final, so the orchestrator does not retry it again.
  * @param what names the call in errors and progress.
  * @param fn receives the request options (abort signal) to hand to the client.
  * @param secrets values that must never appear in an error message.
@@ -30,6 +39,7 @@ export function cfCall<T>(
   secrets: readonly string[] = [],
 ): Promise<T> {
   const options = ctx.signal ? { signal: ctx.signal } : {};
+  const policy = ctx.poll ?? defaultRetryPolicy;
   return withRetry(
     async () => {
       try {
@@ -39,12 +49,10 @@ export function cfCall<T>(
       }
     },
     {
-      maxAttempts: 6,
-      policy: ctx.poll ?? defaultRetryPolicy,
-      isRetryable: (error) =>
-        K3sinfraError.is(error) &&
-        error.retryable &&
-        (error.retryAfterSeconds ?? 0) <= MAX_RETRY_AFTER_SECONDS,
+      maxAttempts: CALL_MAX_ATTEMPTS,
+      maxElapsedMs: callRetryBudgetMs(policy),
+      maxRetryAfterMs: MAX_RETRY_AFTER_SECONDS * 1000,
+      policy,
       signal: ctx.signal,
       onRetry: (error, attempt, delayMs) =>
         ctx.report?.(

@@ -46,6 +46,19 @@ const retryAfter = (e: CfApiError): number | undefined => {
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 };
 
+/**
+ * An answer without the `{ success, errors }` envelope (a proxy's page, an empty body): the client's message
+ * is then `<status> <raw body>`, quoted here on one line and cut short.
+ */
+const withoutEnvelope = (e: CfApiError): string => {
+  const raw = (e.message ?? "")
+    .replace(new RegExp(`^${e.status}\\s*`), "")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (!raw || raw === "status code (no body)") return "without a body";
+  return `without a Cloudflare error envelope: "${raw.length > 120 ? `${raw.slice(0, 120)}…` : raw}"`;
+};
+
 const scrub = (text: string, secrets: readonly string[]) =>
   secrets.reduce((t, s) => (s ? t.split(s).join("********") : t), text);
 
@@ -71,31 +84,35 @@ export function mapCloudflareError(
           const chain = (i.error_chain ?? []).map((c) => `${c.code} ${c.message}`).join(", ");
           return `${i.code} ${i.message}${chain ? ` (${chain})` : ""}`;
         })
-        .join("; ") || `HTTP ${e.status}`;
+        .join("; ") || withoutEnvelope(e);
+    // The status and the cf-ray id in every message: what Cloudflare support asks for.
+    const ray = e.headers?.get("cf-ray") ?? undefined;
+    const where = `HTTP ${e.status}${ray ? `, cf-ray ${ray}` : ""}`;
     const msg = (m: string) => scrub(m, secrets);
     const codes = cloudflareCodes(e);
-    const opts = { cause: error };
+    const opts = { cause: error, httpStatus: e.status, ...(ray ? { requestId: ray } : {}) };
     if (e.status === 401 || e.status === 403 || codes.some((c) => AUTH_CODES.has(c)))
       return new AuthFailedError(
-        msg(`${what}: Cloudflare refused the API token (${detail}). ${TOKEN_HELP}`),
+        msg(`${what}: Cloudflare refused the API token (${detail}; ${where}). ${TOKEN_HELP}`),
         opts,
       );
     if (e.status === 429) {
       const after = retryAfter(e);
       return new ThrottledError(
-        msg(`${what}: Cloudflare rate limit reached (${detail})${after ? `; retry in ${after} s` : ""}`),
+        msg(
+          `${what}: Cloudflare rate limit reached (${detail}; ${where})${after ? `; retry in ${after} s` : ""}`,
+        ),
         { ...opts, ...(after !== undefined ? { retryAfterSeconds: after } : {}) },
       );
     }
     if (codes.some((c) => EXISTS_CODES.has(c)))
-      return new AlreadyExistsError(msg(`${what}: ${detail}`), opts);
-    if (e.status === 404 || codes.includes(81044)) return new NotFoundError(msg(`${what}: ${detail}`), opts);
-    if (e.status >= 500)
-      return new ProviderError(msg(`${what}: Cloudflare answered HTTP ${e.status} (${detail})`), {
-        ...opts,
-        retryable: true,
-      });
-    return new ProviderError(msg(`${what}: Cloudflare answered HTTP ${e.status}: ${detail}`), opts);
+      return new AlreadyExistsError(msg(`${what}: ${detail} (${where})`), opts);
+    if (e.status === 404 || codes.includes(81044))
+      return new NotFoundError(msg(`${what}: ${detail} (${where})`), opts);
+    return new ProviderError(msg(`${what}: Cloudflare answered ${detail} (${where})`), {
+      ...opts,
+      retryable: e.status >= 500,
+    });
   }
   if (e.name === "APIConnectionError" || e.name === "APIConnectionTimeoutError")
     return new ProviderError(
