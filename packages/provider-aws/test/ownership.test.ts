@@ -74,6 +74,13 @@ describe("another cluster's objects", () => {
       });
       await expect(child.resolve(token).delete(state, ctx), resource).rejects.toThrow(/cluster 'own2'/);
     }
+    // Nor are its load balancer's targets deregistered (what deleting `lb-targets` does).
+    const lbState = recorded["load-balancer"]?.state as never;
+    await expect(
+      child
+        .resolve(LoadBalancerService)
+        .setTargets(lbState, [], makeContext({ cluster: "own1", resource: "lb-targets", region: REGION })),
+    ).rejects.toThrow(/cluster 'own2'/);
     expect(mutating(proxy.calls)).toEqual([]);
 
     // Destroying this cluster (state, then sweeps of the whole account) leaves the other exactly as it was.

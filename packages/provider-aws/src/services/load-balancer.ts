@@ -235,6 +235,8 @@ export class AwsLoadBalancerService implements LoadBalancerService {
       const tg = await this.#targetGroupByName(elb, name, ctx);
       if (!tg?.TargetGroupArn)
         throw new ProviderError(`Target group ${name} does not exist; run apply to create it.`);
+      // Found by name: never register into or deregister from another cluster's group.
+      await assertElbOwned(elb, tg.TargetGroupArn, ctx, `target group ${name}`);
       const current = (await this.#registered(elb, tg.TargetGroupArn, ctx)).map((t) => t.id);
       const add = wanted.filter((id) => !current.includes(id));
       const remove = current.filter((id) => !wanted.includes(id));
