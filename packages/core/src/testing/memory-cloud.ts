@@ -121,6 +121,50 @@ export class MemoryCloud {
     return obj;
   }
 
+  // Back doors: drift made outside k3sinfra, as a user in a console would. They are not provider calls, so
+  // they are not recorded in `calls` and never fault.
+
+  /** Stops a node (a provider's `update` starts it again). */
+  stopNode(id: string): void {
+    this.#change(id, "node", (o) => {
+      o.data = { ...o.data, status: "stopped" };
+    });
+  }
+
+  /** Deletes an object behind k3sinfra's back (a node terminated in the console). */
+  deleteObject(id: string): void {
+    if (!this.objects.delete(id)) throw new Error(`no object ${id}`);
+    this.#save();
+  }
+
+  /** Adds an ingress rule to a network that its spec does not have (its `rulesDigest` changes). */
+  changeNetworkRules(id: string, rule = "nodes tcp 22 from 0.0.0.0/0"): void {
+    this.#change(id, "network", (o) => {
+      o.data = { ...o.data, rules: [...(o.data.rules as string[]), rule] };
+    });
+  }
+
+  /** Removes one node from a load balancer's targets. */
+  deregisterTarget(lbId: string, nodeId: string): void {
+    this.#change(lbId, "loadBalancer", (o) => {
+      o.data = { ...o.data, targets: (o.data.targets as string[]).filter((t) => t !== nodeId) };
+    });
+  }
+
+  /** Makes a node's load balancer health checks fail (`true`) or pass again (`false`). */
+  failHealthChecks(nodeId: string, failing = true): void {
+    this.#change(nodeId, "node", (o) => {
+      o.data = { ...o.data, healthFailing: failing };
+    });
+  }
+
+  #change(id: string, kind: MemoryObject["kind"], fn: (o: MemoryObject) => void): void {
+    const o = this.objects.get(id);
+    if (!o || o.kind !== kind) throw new Error(`no ${kind} ${id}`);
+    fn(o);
+    this.#save();
+  }
+
   #save(): void {
     if (!this.#persistPath) return;
     mkdirSync(dirname(this.#persistPath), { recursive: true });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { instancePerContainerCachingFactory } from "tsyringe";
 import type { ProviderCapabilities } from "../capabilities.js";
@@ -85,16 +86,27 @@ class MemoryNetwork extends MemoryResource<NetworkSpec, NetworkState> {
   readonly updatable = ["rules"] as const;
   protected readonly objectKind = "network" as const;
   protected build(spec: NetworkSpec) {
-    return { zones: [...spec.zones], rules: spec.rules.length };
+    const rules = spec.rules.map(
+      (r) =>
+        `${r.group} ${r.protocol} ${r.port} from ${"group" in r.from ? r.from.group : r.from.cidrs.join(",")}`,
+    );
+    return { zones: [...spec.zones], rules };
   }
   protected toState(o: MemoryObject): NetworkState {
     const zones = o.data.zones as string[];
+    // A fake cloud persisted by an older version kept only a count.
+    const rules = Array.isArray(o.data.rules) ? (o.data.rules as string[]) : [];
     return {
       id: o.id,
       networkId: `vnet-${o.id}`,
       subnets: zones.map((zone, i) => ({ zone, id: `${o.id}-subnet-${i}`, cidr: `10.0.${i}.0/24` })),
       groups: { nodes: `${o.id}-nodes`, loadBalancer: `${o.id}-lb`, datastore: `${o.id}-db` },
-      ruleCount: o.data.rules as number,
+      ruleCount: rules.length,
+      // Order-independent, like a security group's rules.
+      rulesDigest: createHash("sha256")
+        .update([...rules].sort().join("\n"))
+        .digest("hex")
+        .slice(0, 16),
     };
   }
   protected override checkDelete(state: NetworkState): void {
@@ -122,15 +134,27 @@ class MemoryNodes extends MemoryResource<NodeSpec, NodeState> {
   }
   protected toState(o: MemoryObject): NodeState {
     const index = o.data.index as number;
+    const status = (o.data.status as string | undefined) ?? "running";
     return {
       id: o.id,
       name: o.name,
       zone: o.data.zone as string,
       privateIp: `10.0.${index}.${10 + index}`,
-      publicIp: `198.51.100.${10 + index}`,
-      status: "running",
+      // A stopped instance has no public address.
+      publicIp: status === "running" ? `198.51.100.${10 + index}` : undefined,
+      status,
       instanceType: o.data.instanceType as string,
     };
+  }
+  /** Repairs drift only (nothing is updatable in place): starts a stopped node. */
+  override async update(state: NodeState): Promise<NodeState> {
+    const o = this.cloud.mutate("update", "node", () => {
+      const found = this.cloud.objects.get(state.id);
+      if (!found) throw new Error(`node ${state.id} not found; it must be replaced`);
+      found.data = { ...found.data, status: "running" };
+      return found;
+    });
+    return this.toState(o);
   }
   async publish(state: NodeState, values: Readonly<Record<string, string>>): Promise<void> {
     this.cloud.mutate("publish", "node", () => {
@@ -206,7 +230,14 @@ class MemoryLoadBalancer extends MemoryResource<LoadBalancerSpec, LoadBalancerSt
   async getTargets(lb: LoadBalancerState): Promise<TargetsState | undefined> {
     this.cloud.read("getTargets", "loadBalancer");
     const o = this.cloud.objects.get(lb.id);
-    return o ? { id: `${lb.id}/targets`, nodeIds: o.data.targets as string[] } : undefined;
+    if (!o) return undefined;
+    const nodeIds = o.data.targets as string[];
+    // Healthy at once when running, unless its checks were made to fail (`MemoryCloud.failHealthChecks`).
+    const healthy = nodeIds.filter((id) => {
+      const node = this.cloud.objects.get(id);
+      return node && (node.data.status ?? "running") === "running" && !node.data.healthFailing;
+    });
+    return { id: `${lb.id}/targets`, nodeIds, healthy };
   }
 }
 
