@@ -10,7 +10,7 @@ import {
   up,
 } from "@k3sinfra/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { aws } from "../src/index.js";
+import { aws, mapAwsError } from "../src/index.js";
 import { type Harness, networkSpec, REGION, startHarness, ZONES } from "./helpers.js";
 
 let h: Harness | undefined;
@@ -107,5 +107,19 @@ describe("one retry budget per call", () => {
       CALL_MAX_ATTEMPTS - 1,
     );
     expect(h.emulator.callCounts()["ec2:RunInstances"]).toBe(CALL_MAX_ATTEMPTS);
+  });
+
+  it("an HTML or empty 5xx (the SDK's codeless `Unknown` error) is named by its status and request id", () => {
+    // The shape @aws-sdk/client-elastic-load-balancing-v2 throws for a 502 with an HTML body, as observed.
+    const sdkError = Object.assign(new Error("Unknown"), {
+      name: "Unknown",
+      $fault: "server",
+      $metadata: { httpStatusCode: 502, requestId: "5d0c1b2a-0000-4000-8000-000000000001" },
+    });
+    const e = mapAwsError(sdkError, "ELBv2 CreateLoadBalancer (k3s-prod)");
+    expect(e.message).toBe(
+      "ELBv2 CreateLoadBalancer (k3s-prod) failed: AWS answered HTTP 502 without an AWS error document (request id 5d0c1b2a-0000-4000-8000-000000000001)",
+    );
+    expect([e.code, e.retryable, e.httpStatus]).toEqual(["ProviderError", true, 502]);
   });
 });
