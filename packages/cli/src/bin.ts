@@ -10,8 +10,17 @@ import { onInterrupt } from "./signals.js";
 if (process.env.K3SINFRA_CWD) process.chdir(process.env.K3SINFRA_CWD);
 
 const controller = new AbortController();
-// The running command prints the notice (signals.ts INTERRUPT_NOTICE) through its progress view.
-process.on("SIGINT", onInterrupt(controller, { exit: (code) => process.exit(code) }));
+// Ctrl-C, `kill` (systemd, Docker) and a closed terminal all stop the run the same way: no new work, state keeps
+// what finished, the lock is released; the running command prints the notice through its progress view.
+const stop = onInterrupt(controller, { exit: (code) => process.exit(code) });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+// After SIGHUP the terminal is gone and writing to it fails (EIO, EPIPE); losing that output must not crash the
+// run before it has recorded its work and released the lock.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EIO" && error.code !== "EPIPE") throw error;
+  });
+}
 
 const code = await main(process.argv, { ...processIo(), signal: controller.signal });
 // Writes to pipes and files are synchronous on POSIX, so exiting here loses no output; it also stops idle

@@ -12,8 +12,14 @@ export const ExitCode = {
   Partial: 4,
   /** The plan was refused, e.g. it would change the Rancher hostname. */
   PlanRefused: 5,
-  /** Interrupted (Ctrl-C): state keeps what finished, re-run to resume. */
+  /** `plan --detailed-exitcode` only: the plan has changes (drift or config); 0 then means none. */
+  Changes: 6,
+  /** Interrupted (Ctrl-C, SIGINT): state keeps what finished, re-run to resume. */
   Interrupted: 130,
+  /** Stopped by SIGHUP (the terminal closed), like Ctrl-C: state keeps what finished, the lock is released. */
+  HangUp: 129,
+  /** Stopped by SIGTERM (`kill`, systemd, Docker), like Ctrl-C: state keeps what finished, the lock is released. */
+  Terminated: 143,
 } as const;
 
 /** One of the codes above. */
@@ -27,4 +33,6 @@ export const exitCodeHelp = `Exit codes:
   3    state locked by another run (see force-unlock)
   4    partial failure: some resources done, re-run to resume
   5    plan refused (e.g. the Rancher hostname would change)
-  130  interrupted (Ctrl-C); a second Ctrl-C exits at once`;
+  6    plan --detailed-exitcode: there are changes (0: none)
+  129  stopped by SIGHUP, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM: state keeps
+       what finished and the lock is released; a second signal exits at once`;

@@ -28,7 +28,7 @@ export interface CliIo {
   readonly stdin?: NodeJS.ReadableStream;
   /** Directory the default `k3sinfra.yaml` is looked up in. Default: `process.cwd()`. */
   readonly cwd?: string;
-  /** Aborts the running command (bin.ts wires it to SIGINT). */
+  /** Aborts the running command (bin.ts wires it to SIGINT, SIGTERM and SIGHUP; see signals.ts). */
   readonly signal?: AbortSignal;
 }
 

@@ -17,14 +17,16 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
     try {
       exitCode = await run(session);
     } catch (error) {
-      exitCode = exitCodeFor(error);
+      // An interruption exits with the code of the signal that caused it (130, 143, 129).
+      exitCode = exitCodeFor(error, io.signal);
       io.stderr.write(
         renderError(error, session.style, session.debug, {
           configPath: session.displayConfigPath,
           stateFlags: session.stateFlags,
+          ...(io.signal ? { signal: io.signal } : {}),
         }),
       );
-      if (session.flags.json) session.printJson(errorJson(error));
+      if (session.flags.json) session.printJson(errorJson(error, io.signal));
     }
   });
   try {

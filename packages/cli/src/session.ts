@@ -10,7 +10,7 @@ import { createRegistry } from "./registry.js";
 import { UsageError, withStateFlags } from "./render/errors.js";
 import { JsonLinesRenderer, LiveRenderer, PlainRenderer, type ProgressRenderer } from "./render/progress.js";
 import { colorsEnabled, makeStyle, type Style } from "./render/style.js";
-import { INTERRUPT_NOTICE } from "./signals.js";
+import { interruptNotice } from "./signals.js";
 
 /** Flags every command accepts. */
 export interface GlobalFlags {
@@ -130,13 +130,13 @@ export class Session {
     const renderer = this.renderer();
     this.#renderer = renderer;
     const abortSignal = signal ?? this.io.signal;
-    // Ctrl-C: say what happens next through the progress view, so the notice is not drawn over.
+    // Ctrl-C, SIGTERM, SIGHUP: say what happens next through the progress view, so the notice is not drawn over.
     const onAbort = () => {
       if (this.#prompting) return;
       renderer.interrupted();
-      renderer.note(this.style.yellow(INTERRUPT_NOTICE));
+      renderer.note(this.style.yellow(interruptNotice(this.io.signal)));
     };
-    // Only the caller's signal (Ctrl-C) is an interruption.
+    // Only the caller's signal (a stop signal) is an interruption.
     this.io.signal?.addEventListener("abort", onAbort, { once: true });
     let emulated: EmulatedCloud | undefined;
     try {

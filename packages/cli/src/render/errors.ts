@@ -6,6 +6,7 @@ import {
   type PartialFailureError,
 } from "@k3sinfra/core";
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { STOP_SIGNALS, stoppedBy } from "../signals.js";
 import type { Style } from "./style.js";
 
 /** A usage problem found by the CLI itself (bad flag combination, a file that would be overwritten). */
@@ -31,8 +32,11 @@ export class PromptInterruptedError extends AbortedError {
   }
 }
 
-/** The exit code for an error, as documented in docs/cli.md. */
-export const exitCodeFor = (error: unknown): ExitCodeValue => {
+/**
+ * The exit code for an error, as documented in docs/cli.md; an interruption takes the code of the signal that
+ * aborted `signal` (SIGTERM 143, SIGHUP 129), else 130.
+ */
+export const exitCodeFor = (error: unknown, signal?: AbortSignal): ExitCodeValue => {
   if (error instanceof UsageError) return ExitCode.Usage;
   if (!K3sinfraError.is(error)) return ExitCode.Failure;
   switch (error.code) {
@@ -44,8 +48,10 @@ export const exitCodeFor = (error: unknown): ExitCodeValue => {
       return ExitCode.Partial;
     case "PlanRefused":
       return ExitCode.PlanRefused;
-    case "Aborted":
-      return ExitCode.Interrupted;
+    case "Aborted": {
+      const stop = stoppedBy(signal);
+      return stop ? STOP_SIGNALS[stop] : ExitCode.Interrupted;
+    }
     default:
       return ExitCode.Failure;
   }
@@ -66,6 +72,8 @@ export const renderError = (
     readonly configPath?: string;
     /** Flags a follow-up command needs to reach the same state (`--config x`, `--emulate`). */
     readonly stateFlags?: string;
+    /** The run's signal: its abort reason says which stop signal interrupted it. */
+    readonly signal?: AbortSignal;
   } = {},
 ): string => {
   const x = style.red("✗");
@@ -103,8 +111,10 @@ export const renderError = (
     // The cursor is still on the prompt line, after the terminal's ^C.
     lines.push(`\n${style.yellow("Interrupted")} at the confirmation prompt; nothing was changed.`);
   } else if (K3sinfraError.is(error, "Aborted")) {
+    const stop = stoppedBy(context.signal);
+    const what = stop && stop !== "SIGINT" ? `Stopped by ${stop}.` : "Interrupted.";
     lines.push(
-      `${style.yellow("Interrupted.")} State keeps every resource that finished; run the same command again to resume.`,
+      `${style.yellow(what)} State keeps every resource that finished; run the same command again to resume.`,
     );
   } else if (K3sinfraError.is(error)) {
     lines.push(`${style.red(`Error [${error.code}]:`)} ${withStateFlags(error.message, context.stateFlags)}`);
@@ -146,11 +156,11 @@ const stoppedByProtection = (error: PartialFailureError): boolean =>
 const lockIdOf = (error: LockHeldError): string | undefined => error.lock?.id;
 
 /** The `--json` form of an error (stdout), with issues and lock details where they apply. */
-export const errorJson = (error: unknown): Record<string, unknown> => {
+export const errorJson = (error: unknown, signal?: AbortSignal): Record<string, unknown> => {
   const base: Record<string, unknown> = {
     code: K3sinfraError.is(error) ? error.code : error instanceof UsageError ? "Usage" : "Error",
     message: message(error),
-    exitCode: exitCodeFor(error),
+    exitCode: exitCodeFor(error, signal),
   };
   if (K3sinfraError.is(error, "InvalidConfig")) base.issues = (error as InvalidConfigError).issues;
   if (K3sinfraError.is(error, "LockHeld")) {
