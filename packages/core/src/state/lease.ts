@@ -89,17 +89,17 @@ export class LeaseManager {
       const current = await this.#backend.read();
       if (current === undefined) continue;
       const expired = Date.parse(current.expiresAt) <= at;
-      // A live lease is refused unless its holder is certainly gone (killed, crashed, rebooted away).
+      // A live lease is refused unless its holder is certainly gone (killed or crashed, on this host).
       const gone = expired ? undefined : this.#options.ownerGone?.(current);
       if (!expired && gone === undefined)
         throw new LockHeldError(lockHeldMessage(subject, current), { lock: current });
       // removeIf fails when another run took it over first: then the next round finds that run's lock.
       if (await this.#backend.removeIf(current.id)) {
-        const why = gone ?? `whose lease expired at ${current.expiresAt}`;
+        const why = gone === undefined ? `whose lease expired at ${current.expiresAt}` : `because ${gone}`;
         takenOver = {
           previous: current,
           reason: gone === undefined ? "expired" : "owner-gone",
-          message: `${subject}: took over the lock of ${current.owner} (${current.operation}, since ${current.acquiredAt}), ${gone === undefined ? why : `because ${why}`}.`,
+          message: `${subject}: took over the lock of ${current.owner} (${current.operation}, since ${current.acquiredAt}), ${why}.`,
         };
         this.#options.onWarning(takenOver.message);
       }
