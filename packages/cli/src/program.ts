@@ -42,6 +42,11 @@ const positiveNumber = (raw: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("It must be a positive number.");
   return n;
 };
+const boolean = (raw: string): boolean => {
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  throw new InvalidArgumentError("It must be true or false.");
+};
 const positiveInt = (raw: string): number => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("It must be a positive integer.");
@@ -94,13 +99,28 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
 
   program
     .command("plan")
-    .description("show what up would create, update, replace or delete, and why")
-    .action((_opts, cmd: Command) => runner(cmd, (s) => planCommand(s)));
+    .description("show what up would create, update, replace or delete, and why (reads the cloud first)")
+    .option(
+      "--refresh <bool>",
+      "read every resource from the cloud first, so drift shows (default true)",
+      boolean,
+    )
+    .option(
+      "--detailed-exitcode",
+      "exit 0 when there is nothing to change, 6 when there are changes (for CI)",
+    )
+    .option("--destroy", "show what destroy would delete, from the state alone (no cloud call)")
+    .action((opts, cmd: Command) => runner(cmd, (s) => planCommand(s, opts)));
 
   program
     .command("up")
     .description("create or update the cluster's infrastructure (shows the plan and asks first)")
     .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
+    .option(
+      "--refresh <bool>",
+      "read every resource from the cloud first and repair drift (default true)",
+      boolean,
+    )
     .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
 
   program

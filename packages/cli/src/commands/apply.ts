@@ -7,22 +7,34 @@ import { byKindThenName } from "../render/status.js";
 import { formatDuration, table } from "../render/style.js";
 import type { Session } from "../session.js";
 
-/** `k3sinfra plan`: what `up` would do. */
-export const planCommand = async (s: Session): Promise<number> => {
-  const plan = await s.withApi(({ spec, options }) => api.plan(spec, options));
+/** Options of `plan`. */
+export interface PlanFlags {
+  readonly refresh?: boolean;
+  readonly detailedExitcode?: boolean;
+  readonly destroy?: boolean;
+}
+
+/** `k3sinfra plan`: what `up` (or, with --destroy, `destroy`) would do. */
+export const planCommand = async (s: Session, flags: PlanFlags = {}): Promise<number> => {
+  const plan = await s.withApi(({ spec, options }) =>
+    api.plan(spec, { ...options, refresh: flags.refresh ?? true, destroy: flags.destroy === true }),
+  );
   if (s.flags.json) s.printJson(plan);
   else {
+    const command = flags.destroy ? "destroy" : "up";
     const next = plan.empty
       ? ""
-      : `\n${s.style.dim("Run `k3sinfra up` to make these changes (it shows this plan again and asks first).")}\n`;
+      : `\n${s.style.dim(`Run \`k3sinfra ${command}\` to make these changes (it shows this plan again and asks first).`)}\n`;
     s.print(renderPlan(plan, s.style) + next);
   }
-  return ExitCode.Success;
+  // As terraform plan -detailed-exitcode, with 6 for "changes" since 2 already means a usage error here.
+  return flags.detailedExitcode && !plan.empty ? ExitCode.Changes : ExitCode.Success;
 };
 
 /** Options of `up`. */
 export interface UpFlags {
   readonly parallelism?: number;
+  readonly refresh?: boolean;
 }
 
 /**
@@ -56,6 +68,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
         applyStarted = Date.now();
         return true;
       },
+      refresh: flags.refresh ?? true,
       ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
     });
   });

@@ -28,6 +28,7 @@ const heading = (style: Style, s: string): string => style.bold(style.cyan(s));
  */
 export const renderOutputs = (o: ClusterOutputs, style: Style): string => {
   const out: string[] = [];
+  if (o.notice) out.push(style.yellow(o.notice), "");
   out.push(`${heading(style, "Rancher URL")}  ${style.bold(o.rancherUrl)}`, "");
 
   const lb = o.loadBalancer;
