@@ -54,7 +54,14 @@ async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session
     loaded.baseDir,
     config.state.path ?? join(".k3sinfra", `${config.name}.state.json`),
   );
-  const store = options.state ?? new FileStateStore({ path: statePath, cluster: config.name });
+  // The store's notices (a stale lock taken over, a lease renewal that failed) reach the caller as events.
+  const store =
+    options.state ??
+    new FileStateStore({
+      path: statePath,
+      cluster: config.name,
+      onWarning: (message) => options.onEvent?.({ type: "warning", message }),
+    });
   return { resolved, baseDir: loaded.baseDir, store };
 }
 

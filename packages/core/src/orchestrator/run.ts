@@ -103,13 +103,6 @@ export class ClusterRun {
   async lock(operation: string): Promise<Lock> {
     const lock = await this.store.lock(operation);
     this.signal = lock.signal ? AbortSignal.any([this.settings.signal, lock.signal]) : this.settings.signal;
-    const previous = (lock as Lock & { takenOver?: { owner: string; operation: string; acquiredAt: string } })
-      .takenOver;
-    if (previous)
-      this.emit({
-        type: "warning",
-        message: `Took over the state lock of ${previous.owner} (${previous.operation} since ${previous.acquiredAt}): that process is no longer running on this host.`,
-      });
     return lock;
   }
 
