@@ -2,7 +2,10 @@ import {
   CreateSecurityGroupCommand,
   DescribeSubnetsCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   waitUntilInstanceRunning,
+  waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
 import {
   AddTagsCommand,
@@ -154,12 +157,19 @@ describe("NLB lifecycle", () => {
     ).TargetGroups![0]!;
     expect(tg.HealthCheckProtocol).toBe("TCP");
 
+    // "If the target is an EC2 instance, it must be in the running state when you register it"
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RegisterTargets.html).
+    // A stopped instance stays stopped, so this does not race the clock as a pending one would.
+    await waitUntilInstanceRunning({ client: c.ec2, ...fast }, { InstanceIds: [instanceId] });
+    await c.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    await waitUntilInstanceStopped({ client: c.ec2, ...fast }, { InstanceIds: [instanceId] });
     const notRunning = await errorOf(
       c.elb.send(
         new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: instanceId }] }),
       ),
     );
     expect(notRunning.name).toBe("InvalidTargetException");
+    await c.ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
     await waitUntilInstanceRunning({ client: c.ec2, ...fast }, { InstanceIds: [instanceId] });
     await c.elb.send(
       new RegisterTargetsCommand({ TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: instanceId }] }),
@@ -258,7 +268,7 @@ describe("NLB lifecycle", () => {
         .inventory({ cloud: "aws", tags: { cluster: "c1" } })
         .map((i) => i.type)
         .sort(),
-    ).toEqual(["load-balancer", "target-group"]);
+    ).toEqual(["load-balancer", "target", "target-group"]);
 
     await c.elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
     await waitUntilLoadBalancersDeleted(
