@@ -83,7 +83,8 @@ describe("usage", () => {
     const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Exit codes:");
-    expect(help.stdout).toContain("130  interrupted");
+    expect(help.stdout).toContain("6    plan --detailed-exitcode");
+    expect(help.stdout).toContain("143 stopped by SIGTERM");
     const version = await runCli(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
