@@ -29,14 +29,24 @@ const SUFFIX: Readonly<Record<string, string>> = {
   "dns-record": "dns",
 };
 
+/** The generation mark of a replacement's name: nodes `-g<n>`; the load balancer one base-36 digit. */
+const generationMark = (resource: string, generation: number): string => {
+  if (generation <= 0) return "";
+  if (resource.startsWith("node-")) return `-g${generation}`;
+  // ELB and target group names stop at 32 characters, so the LB gets one character: consecutive generations
+  // (the only two that ever live at once) always differ in it.
+  if (resource === "load-balancer") return (generation % 36).toString(36);
+  return "";
+};
+
 /**
  * Deterministic physical name: `k3s-<cluster>-<suffix>`, at most 27 characters for a 20-character cluster
- * name, so providers can append `-80` or `-443` and stay within 32. A node's replacement is created before
- * its predecessor is deleted (rolling replacement), so from generation 1 on its name carries `-g<n>`: clouds
- * that need unique instance names (GCP, Azure) never see two servers under one name.
+ * name, so providers can append `-80` or `-443` and stay within 32. Nodes and the load balancer are replaced
+ * create-before-destroy, so from generation 1 on their names carry a mark (`k3s-x-n1-g1`, `k3s-x-lb1`):
+ * the successor never collides with its predecessor, on clouds whose names are unique (ELB, GCP, Azure).
  */
 export const physicalName = (cluster: string, resource: string, generation = 0): string =>
-  `k3s-${cluster}-${SUFFIX[resource] ?? resource.replace(/^node-/, "n")}${resource.startsWith("node-") && generation > 0 ? `-g${generation}` : ""}`;
+  `k3s-${cluster}-${SUFFIX[resource] ?? resource.replace(/^node-/, "n")}${generationMark(resource, generation)}`;
 
 /**
  * Idempotency token for one resource generation. The state's lineage (a random id made when the state is

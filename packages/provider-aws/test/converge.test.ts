@@ -20,6 +20,7 @@ import {
 } from "@k3sinfra/core";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CERT } from "./helpers.js";
 import { libraryConfig, libraryOptions } from "./library.js";
 
 let emulator: Emulator;
@@ -242,6 +243,53 @@ describe("rolling replacement", () => {
     await up(again, lib().options);
     expect(running(name).map((i) => i.id)).not.toContain(old);
     expect((await state.read())!.deposed ?? []).toEqual([]);
+  });
+});
+
+describe("load balancer replacement", () => {
+  it("creates the new one, proves its targets healthy, moves DNS, then deletes the old one", async () => {
+    const name = "cvlb";
+    const state = new MemoryStateStore();
+    const lib = () => libraryOptions(proxyUrl, emulator, state);
+    const l4 = libraryConfig(name);
+    await up(l4, lib().options);
+    const oldLb = (await state.read())!.resources["load-balancer"]!.state.id;
+    const l7 = { ...l4, loadBalancer: { mode: "l7", certificate: CERT } } as ClusterConfigInput;
+    const p = await plan(l7, lib().options);
+    expect(p.changes.find((c) => c.resource === "load-balancer")?.action).toBe("replace");
+    const from = emulator.requestLog().length;
+    let checks = 0;
+    watch = () => {
+      checks++;
+      const lbs = emulator
+        .inventory({ tags: { [TAG_CLUSTER]: name } })
+        .filter((i) => i.type === "load-balancer" && i.state === "active");
+      if (lbs.length === 0) violations.push("no active load balancer");
+    };
+    try {
+      await up(l7, lib().options);
+    } finally {
+      watch = undefined;
+    }
+    expect(checks).toBeGreaterThan(10);
+    expect(violations).toEqual([]);
+    // DNS moved to the new one before the old one was deleted.
+    const ops = emulator
+      .requestLog()
+      .slice(from)
+      .map((e) => e.operation);
+    const dnsSwitch = ops.lastIndexOf("ChangeResourceRecordSets");
+    const deleted = ops.indexOf("DeleteLoadBalancer");
+    expect(dnsSwitch).toBeGreaterThanOrEqual(0);
+    expect(deleted).toBeGreaterThan(dnsSwitch);
+    const lbs = emulator
+      .inventory({ tags: { [TAG_CLUSTER]: name } })
+      .filter((i) => i.type === "load-balancer");
+    expect(lbs).toHaveLength(1);
+    expect(lbs[0]!.id).not.toBe(oldLb);
+    expect(lbs[0]!.name).toBe(`k3s-${name}-lb1`);
+    expect((await state.read())!.deposed ?? []).toEqual([]);
+    expect((await plan(l7, lib().options)).empty).toBe(true);
   });
 });
 

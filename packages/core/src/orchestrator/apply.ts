@@ -7,7 +7,7 @@ import { canRepair, handlerFor, updatableFields } from "./handlers.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
 import { computePlan, deposedId } from "./plan.js";
 import { type Observation, refreshForPlan } from "./refresh.js";
-import { retire, rollNode } from "./rolling.js";
+import { retire, retireLoadBalancers, rollReplace, waitAllHealthy } from "./rolling.js";
 import type { AnyState, ClusterRun } from "./run.js";
 import { runGraph, type Task } from "./scheduler.js";
 
@@ -68,7 +68,7 @@ async function applyOne(
     message: change.reason,
   });
   try {
-    if (rolling) await rollNode(run, d, change, signal);
+    if (rolling) await rollReplace(run, d, change, signal);
     else await createOrUpdate(run, d, change, signal);
     run.emit({
       type: "resource",
@@ -141,14 +141,19 @@ function tasksFor(
 ): Task[] {
   const lbAction = byId.get("load-balancer")?.action;
   const canRoll = run.live("load-balancer") !== undefined && (lbAction === "no-op" || lbAction === "update");
-  const retiring = (run.state?.deposed ?? []).map((dep) => ({ dep, id: deposedId(dep) }));
+  // A load balancer is replaced create-before-destroy too: the new one gets the targets, proves them
+  // healthy, DNS moves to it, and only then is the old one deleted.
+  const lbRolling = lbAction === "replace" && run.live("load-balancer") !== undefined;
+  const deposed = run.state?.deposed ?? [];
+  const oldLbs = lbRolling || deposed.some((d) => d.kind === "loadBalancer");
+  const retiring = deposed.filter((d) => d.kind === "nodes").map((dep) => ({ dep, id: deposedId(dep) }));
   let previous: string | undefined;
   const tasks: Task[] = [];
   for (const d of desired) {
     const change = byId.get(d.id)!;
     if (change.action === "no-op") continue;
     const replacing = d.kind === "nodes" && change.action === "replace";
-    const rolling = replacing && canRoll;
+    const rolling = (replacing && canRoll) || (d.kind === "loadBalancer" && lbRolling);
     const dependsOn = [...d.dependsOn];
     if (replacing) {
       // One server at a time, and after the LB and datastore it needs to prove the new one healthy.
@@ -158,7 +163,20 @@ function tasksFor(
     }
     // Targets and late values settle once every old server is retired.
     if (d.kind === "targets" || d.kind === "bootstrap") dependsOn.push(...retiring.map((r) => r.id));
-    tasks.push({ id: d.id, dependsOn, run: (signal) => applyOne(run, d, change, rolling, signal) });
+    // DNS moves to a new load balancer only once its targets are healthy.
+    if (d.kind === "dns" && lbRolling) dependsOn.push("lb-targets");
+    const apply = (signal: AbortSignal) => applyOne(run, d, change, rolling, signal);
+    tasks.push({
+      id: d.id,
+      dependsOn,
+      run:
+        d.kind === "targets" && lbRolling
+          ? async (signal) => {
+              await apply(signal);
+              await waitAllHealthy(run, signal);
+            }
+          : apply,
+    });
   }
   for (const { dep, id } of retiring) {
     const dependsOn = [dep.resource, "load-balancer", "datastore", ...(previous ? [previous] : [])];
@@ -179,6 +197,12 @@ function tasksFor(
       },
     });
   }
+  if (oldLbs)
+    tasks.push({
+      id: "load-balancer.old",
+      dependsOn: ["load-balancer", "lb-targets", "dns-record"],
+      run: (signal) => retireLoadBalancers(run, signal),
+    });
   return tasks;
 }
 

@@ -123,17 +123,18 @@ export async function removeResource(
   }
 }
 
-/** Deletes a deposed server (a replacement interrupted before its predecessor was retired). */
+/** Deletes a deposed server or load balancer (a replacement interrupted before its predecessor was retired). */
 async function removeDeposed(run: ClusterRun, key: string, signal: AbortSignal): Promise<void> {
   const d = (run.state?.deposed ?? []).find((x) => deposedId(x) === key);
   if (!d) return;
   run.emit({ type: "resource", resource: key, action: "delete", phase: "start" });
+  const kind = d.kind as ResourceKind;
   await run.call(
     d.resource,
-    "nodes",
+    kind,
     "delete",
     signal,
-    (ctx) => handlerFor(run, "nodes", d.resource).delete(d.state as AnyState, ctx),
+    (ctx) => handlerFor(run, kind, d.resource).delete(d.state as AnyState, ctx),
     d.generation,
   );
   await run.save((s) => ({ deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== key) }));

@@ -161,7 +161,10 @@ export function computePlan(args: {
       kind: old.kind,
       internalKind: old.kind as ResourceKind,
       action: "delete",
-      reason: `the server ${old.state.id} that ${old.resource} replaced: deleted once its successor passes the load balancer's health checks`,
+      reason:
+        old.kind === "nodes"
+          ? `the server ${old.state.id} that ${old.resource} replaced: deleted once its successor passes the load balancer's health checks`
+          : `the ${old.resource} ${old.state.id} that was replaced: deleted once its successor serves and DNS points at it`,
       dependsOn: [old.resource],
     });
 

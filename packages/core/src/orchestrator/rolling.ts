@@ -14,11 +14,13 @@ import type { ClusterRun } from "./run.js";
 const HEALTHY_WAIT_MS = 20 * 60_000;
 
 /**
- * Replaces one server create-before-destroy: the new one is created under the next generation and recorded
- * while the old one is kept as deposed in the same state write, then `retire` proves the new one healthy
- * before the old one is deregistered and deleted. A crash anywhere leaves a state the next `up` finishes.
+ * Replaces one resource create-before-destroy: the new one is created under the next generation and
+ * recorded while the old one is kept as deposed in the same state write. A server is then retired at once
+ * (`retire` proves the new one healthy before the old one is deregistered and deleted); a load balancer is
+ * retired by `retireLoadBalancers` once its successor has healthy targets and DNS points at it. A crash
+ * anywhere leaves a state the next `up` finishes.
  */
-export async function rollNode(
+export async function rollReplace(
   run: ClusterRun,
   d: DesiredResource,
   change: PlannedChange,
@@ -54,7 +56,65 @@ export async function rollNode(
     since: new Date().toISOString(),
   };
   await run.record(d, generation, created, intentId, (s) => ({ deposed: [...(s.deposed ?? []), deposed] }));
-  await retire(run, deposed, signal);
+  if (d.kind === "nodes") await retire(run, deposed, signal);
+}
+
+/**
+ * Waits until the (new) load balancer reports every current server healthy, before DNS is switched to it.
+ * A provider that cannot tell health is trusted once the targets are registered.
+ */
+export async function waitAllHealthy(run: ClusterRun, signal: AbortSignal): Promise<void> {
+  const lb = run.live("load-balancer") as unknown as LoadBalancerState | undefined;
+  if (!lb) return;
+  const svc = run.container.resolve(LoadBalancerService);
+  const want = run.nodeStates().map((n) => n.id);
+  await waitUntil(
+    async () => {
+      const targets = await run.call(
+        "lb-targets",
+        "targets",
+        "read",
+        signal,
+        (ctx) => svc.getTargets(lb, ctx),
+        0,
+      );
+      if (!targets) return { state: "FAILURE", reason: `the load balancer ${lb.name} is gone` };
+      const missing =
+        targets.healthy === undefined ? [] : want.filter((id) => !targets.healthy!.includes(id));
+      return missing.length === 0
+        ? { state: "SUCCESS", value: undefined }
+        : { state: "RETRY", reason: `not healthy yet behind ${lb.name}: ${missing.join(", ")}` };
+    },
+    {
+      description: `every server to be healthy behind the new load balancer ${lb.name}`,
+      maxWaitMs: run.settings.timeouts.targets ?? HEALTHY_WAIT_MS,
+      signal,
+      minDelayMs: run.settings.poll.minDelayMs,
+      maxDelayMs: run.settings.poll.maxDelayMs,
+    },
+  );
+}
+
+/** Deletes every deposed load balancer: run once its successor serves and DNS points at the successor. */
+export async function retireLoadBalancers(run: ClusterRun, signal: AbortSignal): Promise<void> {
+  for (const old of (run.state?.deposed ?? []).filter((d) => d.kind === "loadBalancer")) {
+    run.emit({
+      type: "resource",
+      resource: deposedId(old),
+      action: "delete",
+      phase: "progress",
+      message: `deleting ${old.state.id}: DNS points at its successor`,
+    });
+    await run.call(
+      old.resource,
+      "loadBalancer",
+      "delete",
+      signal,
+      (ctx) => handlerFor(run, "loadBalancer", old.resource).delete(old.state as never, ctx),
+      old.generation,
+    );
+    await run.save((s) => ({ deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== deposedId(old)) }));
+  }
 }
 
 /** Registers the successor, waits for it to be healthy, then deregisters and deletes the deposed server. */

@@ -193,7 +193,9 @@ export class ClusterRun {
 
   /** Old servers kept serving until their replacements are healthy (create-before-destroy). */
   deposedNodes(): NodeState[] {
-    return (this.#state?.deposed ?? []).map((d) => d.state as unknown as NodeState);
+    return (this.#state?.deposed ?? [])
+      .filter((d) => d.kind === "nodes")
+      .map((d) => d.state as unknown as NodeState);
   }
 
   /** Runs one call with the retry policy, a per-resource deadline and progress events. */
