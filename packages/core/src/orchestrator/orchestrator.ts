@@ -46,7 +46,7 @@ export class Orchestrator {
 
   /** What `destroy` would delete, from the state alone: no cloud call, no lock, no secret read. */
   async destroyPlan(): Promise<Plan> {
-    return destroyPlan(this.#run.config.name, await this.#run.readState());
+    return destroyPlan(this.#run.config.name, await this.#run.readState({ secrets: false }));
   }
 
   /** Creates or converges the cluster, then records and returns the outputs. */

@@ -87,8 +87,8 @@ export class ClusterRun {
    * Reads the state and checks it belongs to this config's cluster, before any cloud call: a state
    * written for another cluster name is refused, so nothing of that cluster is ever read, changed or swept.
    */
-  async readState(): Promise<ClusterState | undefined> {
-    return checkStateCluster(this.config.name, await this.store.read());
+  async readState(options?: { secrets?: boolean }): Promise<ClusterState | undefined> {
+    return checkStateCluster(this.config.name, await this.store.read(options));
   }
 
   /** The ownership tags of this cluster: its name and, for states that have one, its random id. */

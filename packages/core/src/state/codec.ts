@@ -1,6 +1,6 @@
 import type { SealedSecrets } from "./cipher.js";
 import { StateCorruptError } from "./errors.js";
-import { type ClusterState, type Intent, type ResourceRecord, STATE_VERSION } from "./types.js";
+import { type ClusterState, type DeposedRecord, type Intent, type ResourceRecord, STATE_VERSION } from "./types.js";
 
 /** A state as stored: readable JSON, with the secrets sealed. */
 export interface StateDocument extends Omit<ClusterState, "secrets"> {
@@ -14,11 +14,14 @@ export function encodeState(state: ClusterState, secrets: SealedSecrets | undefi
     lineage: state.lineage,
     serial: state.serial,
     cluster: state.cluster,
+    ...(state.clusterId ? { clusterId: state.clusterId } : {}),
     hostname: state.hostname,
     resources: state.resources,
     journal: state.journal,
+    ...(state.deposed && state.deposed.length > 0 ? { deposed: state.deposed } : {}),
     secrets,
     outputs: state.outputs,
+    ...(state.applied ? { applied: state.applied } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -55,15 +58,21 @@ export function decodeState(bytes: Uint8Array, where: string, backup: string): S
   if (!Array.isArray(raw.journal)) throw problem("journal is not a list");
   if (raw.secrets !== undefined && !isObject(raw.secrets)) throw problem("secrets are not sealed");
   if (raw.outputs !== undefined && !isObject(raw.outputs)) throw problem("outputs is not an object");
+  if (raw.clusterId !== undefined && typeof raw.clusterId !== "string") throw problem("clusterId is not a string");
+  if (raw.deposed !== undefined && !Array.isArray(raw.deposed)) throw problem("deposed is not a list");
+  if (raw.applied !== undefined && !isObject(raw.applied)) throw problem("applied is not an object");
   return {
     version: STATE_VERSION,
     lineage: raw.lineage,
     serial: raw.serial as number,
     cluster: raw.cluster,
+    ...(raw.clusterId ? { clusterId: raw.clusterId as string } : {}),
     hostname: typeof raw.hostname === "string" ? raw.hostname : undefined,
     resources: raw.resources as Record<string, ResourceRecord>,
     journal: raw.journal as Intent[],
+    ...(raw.deposed ? { deposed: raw.deposed as DeposedRecord[] } : {}),
     secrets: raw.secrets as SealedSecrets | undefined,
     outputs: raw.outputs as Record<string, unknown> | undefined,
+    ...(raw.applied ? { applied: raw.applied as Record<string, unknown> } : {}),
   };
 }

@@ -79,10 +79,12 @@ export class FileStateStore implements StateStore {
   }
 
   /** Reads and decrypts the state; `undefined` when the file does not exist. */
-  async read(): Promise<ClusterState | undefined> {
+  async read(options: { secrets?: boolean } = {}): Promise<ClusterState | undefined> {
     const bytes = await readIfExists(this.path);
     if (bytes === undefined) return undefined;
     const doc = decodeState(bytes, this.path, this.backupPath);
+    // Without `secrets`, the key is never asked for (plan --destroy works where the key is not at hand).
+    if (options.secrets === false) return { ...doc, secrets: undefined };
     const secrets = doc.secrets && (await this.#cipher.open(doc.secrets, doc.lineage, this.path));
     return { ...doc, secrets };
   }

@@ -132,8 +132,11 @@ export interface Lock {
  * with the same guarantees: atomic writes, secrets encrypted at rest, one writer at a time.
  */
 export interface StateStore {
-  /** Reads the state; `undefined` when none exists yet. */
-  read(): Promise<ClusterState | undefined>;
+  /**
+   * Reads the state; `undefined` when none exists yet. With `{ secrets: false }` the secrets are left sealed
+   * (returned as `undefined`), so no key is needed; stores that keep no sealed secrets may ignore it.
+   */
+  read(options?: { secrets?: boolean }): Promise<ClusterState | undefined>;
   /** Replaces the state atomically (a crash leaves the old or the new file, never a torn one). */
   write(state: ClusterState): Promise<void>;
   /** Takes the lock or throws `LockHeldError` naming the holder and how to force-unlock. */
