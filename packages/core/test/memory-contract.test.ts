@@ -1,11 +1,8 @@
-import { container } from "tsyringe";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { parseConfig } from "../src/index.js";
-import { createMemoryProvider, MemoryCloud, runProviderContract } from "../src/testing/index.js";
-import { memoryConfig } from "./helpers.js";
+import { MemoryCloud, runProviderContract } from "../src/testing/index.js";
+import { memoryHarness } from "./contract-harness.js";
 
-// The in-memory provider passes the same conformance suite every provider runs.
-const cloud = new MemoryCloud();
+// The in-memory provider passes the same conformance suite every provider runs, with every back door.
 runProviderContract({
   describe,
   it,
@@ -15,16 +12,6 @@ runProviderContract({
   region: "memory-1",
   zones: ["memory-1a", "memory-1b"],
   dns: { zone: "example.com" },
-  toggles: { l7: true },
-  harness: async () => {
-    const child = container.createChildContainer();
-    createMemoryProvider(cloud).register(child, {
-      config: parseConfig(memoryConfig()),
-      options: {},
-      baseDir: process.cwd(),
-      roles: ["network", "nodes", "datastore", "loadBalancer", "dns"],
-      env: {},
-    });
-    return { container: child, owned: async (tags) => cloud.withTags(tags).map((o) => o.id) };
-  },
+  toggles: { l7: true, dnsRecordTypes: ["A", "CNAME"] },
+  harness: memoryHarness(new MemoryCloud()),
 });

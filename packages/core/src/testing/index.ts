@@ -17,8 +17,15 @@ export {
   memoryProvider as default,
 } from "./memory-provider.js";
 export {
+  type BackDoorRecord,
+  type CollectOptions,
+  type ContractCase,
   type ContractHarness,
+  type ContractResult,
+  type ContractServices,
   type ContractToggles,
   type ProviderContractOptions,
+  providerContractCases,
+  type ReadyStatus,
   runProviderContract,
 } from "./provider-contract.js";

@@ -158,6 +158,35 @@ export class MemoryCloud {
     });
   }
 
+  // Read-only back doors for the conformance suite: the cloud's own view of an object, not the provider's.
+
+  /** Lifecycle status as the cloud would report it; objects other than nodes are ready once they exist. */
+  status(id: string): string | undefined {
+    const o = this.objects.get(id);
+    if (!o) return undefined;
+    const ready = { node: "running", datastore: "available", loadBalancer: "active", network: "available" };
+    return (o.data.status as string | undefined) ?? (o.kind === "dnsRecord" ? "INSYNC" : ready[o.kind]);
+  }
+
+  /** A DNS record's type and values as stored. */
+  record(id: string): { type: string; values: string[]; inSync: boolean } | undefined {
+    const o = this.objects.get(id);
+    if (o?.kind !== "dnsRecord") return undefined;
+    return { type: o.data.type as string, values: [...(o.data.values as string[])], inSync: true };
+  }
+
+  /** Node ids registered with a load balancer. */
+  targets(lbId: string): string[] {
+    const o = this.objects.get(lbId);
+    return o?.kind === "loadBalancer" ? [...((o.data.targets as string[] | undefined) ?? [])] : [];
+  }
+
+  /** Values published to a node, as its bootstrap would read them. */
+  published(nodeId: string): Record<string, string> {
+    const o = this.objects.get(nodeId);
+    return { ...((o?.data.published as Record<string, string> | undefined) ?? {}) };
+  }
+
   #change(id: string, kind: MemoryObject["kind"], fn: (o: MemoryObject) => void): void {
     const o = this.objects.get(id);
     if (!o || o.kind !== kind) throw new Error(`no ${kind} ${id}`);
