@@ -5,7 +5,7 @@
  */
 import { AssertionError } from "node:assert";
 import { describe, expect, it } from "vitest";
-import type { DnsRecordState } from "../src/resources/dns-record.js";
+import type { DnsRecordSpec, DnsRecordState } from "../src/resources/dns-record.js";
 import type { TargetsState } from "../src/resources/load-balancer.js";
 import { type ContractServices, MemoryCloud, providerContractCases } from "../src/testing/index.js";
 import { type MemoryServices, memoryHarness } from "./contract-harness.js";
@@ -147,8 +147,8 @@ const mutations: Mutation[] = [
     (s) => ({
       ...s,
       dns: patched(s.dns, {
-        create: (spec: Record<string, unknown>, ctx: never) =>
-          s.dns.create({ ...(spec as never), target: { type: "A", addresses: ["192.0.2.66"] } }, ctx),
+        create: (spec: DnsRecordSpec, ctx: never) =>
+          s.dns.create({ ...spec, target: { type: "A", addresses: ["192.0.2.66"] } }, ctx),
       }),
     }),
   ],
@@ -161,12 +161,12 @@ const mutations: Mutation[] = [
       return {
         ...s,
         dns: patched(s.dns, {
-          create: async (spec: { target: { type: string; addresses?: string[] } }, ctx: never) => {
+          create: async (spec: DnsRecordSpec, ctx: never) => {
             const made = await s.dns.create(
-              { ...(spec as never), target: { type: "A", addresses: ["192.0.2.66"] } },
+              { ...spec, target: { type: "A", addresses: ["192.0.2.66"] } },
               ctx,
             );
-            claimed.set(made.id, spec.target.addresses ?? []);
+            claimed.set(made.id, spec.target.type === "A" ? [...spec.target.addresses] : made.values.slice());
             return lie(made);
           },
           read: async (state: DnsRecordState, ctx: never) => lie(await s.dns.read(state, ctx)),
