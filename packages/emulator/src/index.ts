@@ -10,6 +10,9 @@ export { registerCloud, registeredClouds } from "./cloud.js";
 export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
 export type {
+  AcmCertificateFixture,
+  AwsFixtures,
+  CertificateStatus,
   CloudflareFixtures,
   CloudflarePlan,
   CloudName,

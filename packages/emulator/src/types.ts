@@ -17,10 +17,46 @@ export interface EmulatorOptions {
   /** Load state from this JSON file at start and save it after each mutation (atomic write). */
   persistPath?: string;
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
-  fixtures?: { aws?: { hostedZones?: string[] }; cloudflare?: CloudflareFixtures };
+  fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
   mysql?: { host: string; port: number; user: string; password: string };
   log?: (line: string) => void;
+}
+
+/** What exists in the emulated AWS account before the first request. */
+export interface AwsFixtures {
+  /** Public Route 53 hosted zones, e.g. "example.com". */
+  hostedZones?: string[];
+  /** ACM certificates (for an L7 load balancer): what DescribeCertificate finds. */
+  certificates?: AcmCertificateFixture[];
+  /**
+   * RDS engine versions the region offers, replacing the built-in table for that engine (e.g.
+   * `{ mysql: ["8.4.6"] }` for a region where AWS no longer offers 8.0).
+   */
+  rdsEngineVersions?: { mysql?: string[]; mariadb?: string[] };
+}
+
+/** ACM certificate statuses (the model's CertificateStatus). */
+export type CertificateStatus =
+  | "PENDING_VALIDATION"
+  | "ISSUED"
+  | "INACTIVE"
+  | "EXPIRED"
+  | "VALIDATION_TIMED_OUT"
+  | "REVOKED"
+  | "FAILED";
+
+export interface AcmCertificateFixture {
+  /** Default: a stable ARN derived from the region and the domain name. */
+  arn?: string;
+  /** The certificate's domain name, e.g. `rancher.example.com` or `*.example.com`. */
+  domainName: string;
+  /** Further names (subject alternative names); the domain name is always included. */
+  sans?: string[];
+  /** Default `ISSUED`. */
+  status?: CertificateStatus;
+  /** Default: the ARN's region, else us-east-1. */
+  region?: string;
 }
 
 /** Cloudflare plans, as far as they change DNS behaviour (comment length, record tags, minimum TTL). */

@@ -47,4 +47,16 @@ export const FAULTS: Record<string, Record<Exclude<FaultKind, "slow">, FaultTrip
   rds: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
   elbv2: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
   route53: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
+  sts: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
+  // The JSON services throttle with ThrottlingException (https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html).
+  ssm: {
+    throttle: ["ThrottlingException", 400, "Rate exceeded"],
+    error500: ["InternalServerError", 500, "An error occurred on the server side."],
+    unavailable503: UNAVAILABLE,
+  },
+  acm: {
+    throttle: ["ThrottlingException", 400, "Rate exceeded"],
+    error500: INTERNAL,
+    unavailable503: UNAVAILABLE,
+  },
 };

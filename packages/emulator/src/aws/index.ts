@@ -1,19 +1,25 @@
 /**
- * The AWS cloud: one endpoint for EC2, RDS, ELBv2 (form-encoded Query protocols, told apart by the
- * `Version` field or the SigV4 credential scope) and Route 53 (REST-XML under /2013-04-01/).
+ * The AWS cloud: one endpoint for EC2, RDS, ELBv2, STS (form-encoded Query protocols, told apart by the
+ * `Version` field or the SigV4 credential scope), Route 53 (REST-XML under /2013-04-01/) and SSM, ACM
+ * (awsJson1.1, told apart by `X-Amz-Target`).
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import type { InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
+import { AcmService, type AcmState } from "./acm.js";
 import { DEFAULT_REGION } from "./common.js";
 import { type Ec2Region, Ec2Service } from "./ec2.js";
+import { offeringOps } from "./ec2-offerings.js";
 import { type ElbRegion, Elbv2Service } from "./elbv2.js";
 import { AwsError, FAULTS } from "./errors.js";
+import { routeJson } from "./json-protocol.js";
 import { type Dialect, loadModel, type ModelName, problemToError, validateInput } from "./model.js";
 import { parseQueryTree, type Tree } from "./query.js";
 import { type RdsRegion, RdsService } from "./rds.js";
 import { Route53Service, type Route53State } from "./route53.js";
+import { SsmService } from "./ssm.js";
+import { stsOps } from "./sts.js";
 import { type HealthMode, setHealthOverride } from "./target-health.js";
 
 export interface AwsState {
@@ -22,6 +28,8 @@ export interface AwsState {
   rds: Record<string, RdsRegion>;
   elbv2: Record<string, ElbRegion>;
   route53: Route53State;
+  /** ACM certificates (seeded fixtures); optional so that files persisted before it still load. */
+  acm?: AcmState;
 }
 
 /** One request as a handler sees it. */
@@ -30,13 +38,15 @@ export interface Call {
   now: number;
   requestId: string;
   operation: string;
+  /** The access key id of the SigV4 credential scope (only STS checks it). */
+  accessKeyId?: string | undefined;
 }
 
 export type QueryOp = (input: Tree, call: Call) => object | undefined | Promise<object | undefined>;
 
 interface QuerySpec {
   /** Public service name (request log, call counts, fault filters). */
-  name: "ec2" | "rds" | "elbv2";
+  name: "ec2" | "rds" | "elbv2" | "sts";
   signingName: string;
   version: string;
   dialect: Exclude<Dialect, "rest-xml">;
@@ -50,10 +60,14 @@ export function xmlHeaders(requestId: string): Record<string, string> {
   return { "content-type": "text/xml", "x-amzn-RequestId": requestId, date: new Date().toUTCString() };
 }
 
-/** Region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/<region>/<service>/aws4_request, …`. */
-export function parseAuthScope(auth: string | undefined): { region?: string; service?: string } {
-  const m = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth ?? "");
-  return m ? { region: m[1], service: m[2] } : {};
+/** Key, region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/<region>/<service>/aws4_request, …`. */
+export function parseAuthScope(auth: string | undefined): {
+  accessKeyId?: string;
+  region?: string;
+  service?: string;
+} {
+  const m = /Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth ?? "");
+  return m ? { accessKeyId: m[1], region: m[2], service: m[3] } : {};
 }
 
 export class AwsCloud implements CloudHandler {
@@ -63,6 +77,8 @@ export class AwsCloud implements CloudHandler {
   readonly rds: RdsService;
   readonly elbv2: Elbv2Service;
   readonly route53: Route53Service;
+  readonly ssm: SsmService;
+  readonly acm: AcmService;
   private readonly specs: QuerySpec[];
 
   constructor(readonly ctx: CloudContext) {
@@ -70,6 +86,10 @@ export class AwsCloud implements CloudHandler {
     this.rds = new RdsService(this);
     this.elbv2 = new Elbv2Service(this);
     this.route53 = new Route53Service(this);
+    this.ssm = new SsmService();
+    this.acm = new AcmService(() => (this.state.acm ??= {}));
+    const offerings = offeringOps();
+    const sts = stsOps();
     this.specs = [
       {
         name: "ec2",
@@ -79,7 +99,8 @@ export class AwsCloud implements CloudHandler {
         xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/",
         model: "ec2",
         errorStyle: "ec2",
-        ops: () => this.ec2.ops,
+        // DescribeInstanceTypeOfferings lives in its own module.
+        ops: () => ({ ...this.ec2.ops, ...offerings }),
       },
       {
         name: "rds",
@@ -101,6 +122,16 @@ export class AwsCloud implements CloudHandler {
         errorStyle: "validation-error",
         ops: () => this.elbv2.ops,
       },
+      {
+        name: "sts",
+        signingName: "sts",
+        version: "2011-06-15",
+        dialect: "query",
+        xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
+        model: "sts",
+        errorStyle: "validation-error",
+        ops: () => sts,
+      },
     ];
   }
 
@@ -111,6 +142,7 @@ export class AwsCloud implements CloudHandler {
       rds: {},
       elbv2: {},
       route53: { zones: {}, changes: {}, callerReferences: {} },
+      acm: {},
     };
   }
 
@@ -130,6 +162,7 @@ export class AwsCloud implements CloudHandler {
   async init(): Promise<void> {
     this.ec2.region(DEFAULT_REGION);
     this.route53.seedFixtures(this.ctx.options.fixtures?.aws?.hostedZones ?? []);
+    this.acm.seedFixtures(this.ctx.options.fixtures?.aws?.certificates ?? [], this.ctx.now());
     await this.rds.init();
   }
 
@@ -155,6 +188,8 @@ export class AwsCloud implements CloudHandler {
       ...this.rds.inventory(now),
       ...this.elbv2.inventory(now),
       ...this.route53.inventory(opts.includeDefaults, now),
+      // Certificates are only ever seeded: defaults, like fixture hosted zones.
+      ...(opts.includeDefaults ? this.acm.inventory() : []),
     ];
   }
 
@@ -219,6 +254,8 @@ export class AwsCloud implements CloudHandler {
     const scope = parseAuthScope(req.headers.authorization);
     const region = scope.region ?? DEFAULT_REGION;
     if (req.path.startsWith("/2013-04-01/")) return this.route53.route(req);
+    if (req.headers["x-amz-target"] !== undefined)
+      return routeJson([this.ssm, this.acm], req, { region, accessKeyId: scope.accessKeyId }, this.ctx);
 
     const ctype = String(req.headers["content-type"] ?? "");
     const isForm = ctype.includes("x-www-form-urlencoded") || /(^|&)Action=/.test(req.body);
@@ -234,7 +271,7 @@ export class AwsCloud implements CloudHandler {
     return {
       service: spec.name,
       operation: action,
-      run: () => this.runQuery(spec, action, params, region),
+      run: () => this.runQuery(spec, action, params, region, scope.accessKeyId),
       fault: (kind) => {
         const [code, status, message] = FAULTS[spec.name]![kind];
         return this.queryError(spec, action, new AwsError(code, message, status), randomUUID());
@@ -247,6 +284,7 @@ export class AwsCloud implements CloudHandler {
     action: string,
     params: URLSearchParams,
     region: string,
+    accessKeyId: string | undefined,
   ): Promise<HttpResponse> {
     const requestId = randomUUID();
     try {
@@ -274,7 +312,7 @@ export class AwsCloud implements CloudHandler {
       if (spec.dialect === "ec2" && input.DryRun === "true") {
         throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
       }
-      const call: Call = { region, now: this.ctx.now(), requestId, operation: action };
+      const call: Call = { region, now: this.ctx.now(), requestId, operation: action, accessKeyId };
       const result = (await handler(input, call)) ?? {};
       return {
         status: 200,

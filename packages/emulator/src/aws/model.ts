@@ -38,7 +38,7 @@ export interface ServiceModel {
 }
 
 /** Folder names under the specs directory. */
-export type ModelName = "ec2" | "rds" | "elbv2" | "route53";
+export type ModelName = "ec2" | "rds" | "elbv2" | "route53" | "sts" | "ssm" | "acm";
 
 let specsDir: string | null | undefined;
 const cache = new Map<ModelName, ServiceModel | null>();
@@ -88,7 +88,8 @@ export function loadModel(name: ModelName, log: (line: string) => void): Service
   return model;
 }
 
-export type Dialect = "ec2" | "query" | "rest-xml";
+/** `json`: awsJson1.1 bodies (SSM, ACM), converted to a tree with `jsonTree`: member names, plain arrays. */
+export type Dialect = "ec2" | "query" | "rest-xml" | "json";
 
 export interface Problem {
   kind: "missing" | "invalid";
@@ -121,6 +122,7 @@ export function validateInput(
 }
 
 function wireName(ref: ShapeRef, memberName: string, dialect: Dialect): string {
+  if (dialect === "json") return memberName;
   if (dialect === "ec2") return ref.queryName ?? (ref.locationName ? cap(ref.locationName) : memberName);
   if (dialect === "rest-xml" && ref.location && ref.location !== "querystring" && ref.location !== "uri")
     return memberName;
@@ -201,7 +203,7 @@ function walkValue(
       let items: TreeValue[];
       let itemWire = wire;
       if (value === "") items = [];
-      else if (dialect === "ec2" || shape.flattened || shape.member?.flattened) {
+      else if (dialect === "ec2" || dialect === "json" || shape.flattened || shape.member?.flattened) {
         items = Array.isArray(value) ? value : [value];
       } else {
         const itemName = shape.member?.locationName ?? "member";
@@ -279,7 +281,10 @@ function walkValue(
 }
 
 /** Turn the first problem into the service's own validation error. */
-export function problemToError(p: Problem, style: "ec2" | "rds" | "validation-error" | "route53"): AwsError {
+export function problemToError(
+  p: Problem,
+  style: "ec2" | "rds" | "validation-error" | "route53" | "json",
+): AwsError {
   const shown = p.value === undefined ? "null" : `'${p.value}'`;
   switch (style) {
     case "ec2":
@@ -310,6 +315,13 @@ export function problemToError(p: Problem, style: "ec2" | "rds" | "validation-er
         "ValidationError",
         `1 validation error detected: Value ${shown} at '${p.member}' failed to satisfy constraint: ${p.detail}`,
       );
+    case "json":
+      // awsJson1.1 services answer ValidationException with the same sentence
+      // (https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html).
+      return new AwsError(
+        "ValidationException",
+        `1 validation error detected: Value ${shown} at '${p.member}' failed to satisfy constraint: ${p.detail}`,
+      );
     case "route53":
       // https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html#API_ChangeResourceRecordSets_Errors (InvalidInput)
       return new AwsError(
@@ -317,4 +329,12 @@ export function problemToError(p: Problem, style: "ec2" | "rds" | "validation-er
         `1 validation error detected: Value ${shown} at '${p.member}' failed to satisfy constraint: ${p.detail}`,
       );
   }
+}
+
+/** A JSON request body as a validation tree: scalars become strings, arrays and objects stay. */
+export function jsonTree(value: unknown): TreeValue {
+  if (Array.isArray(value)) return value.map(jsonTree);
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonTree(v)]));
+  return String(value);
 }

@@ -480,9 +480,16 @@ export class RdsService {
     }
   }
 
+  /** The versions this region offers: `fixtures.aws.rdsEngineVersions` for the engine, else the built-in table. */
+  private engineVersions(engine: string): string[] {
+    const fixture = this.cloud.ctx.options.fixtures?.aws?.rdsEngineVersions;
+    return fixture?.[engine as keyof typeof fixture] ?? ENGINE_VERSIONS[engine] ?? [];
+  }
+
   private resolveVersion(engine: string, version: string | undefined): string {
-    const versions = ENGINE_VERSIONS[engine]!;
-    if (!version) return DEFAULT_VERSION[engine]!;
+    const versions = this.engineVersions(engine);
+    if (!version)
+      return versions.includes(DEFAULT_VERSION[engine]!) ? DEFAULT_VERSION[engine]! : versions.at(-1)!;
     if (versions.includes(version)) return version;
     // A major version such as "8.4" picks that major version's default (latest) minor.
     const major = versions.filter((v) => v.startsWith(`${version}.`));
@@ -663,9 +670,9 @@ export class RdsService {
       const version = str(input, "EngineVersion");
       const defaultOnly = bool(input, "DefaultOnly") ?? false;
       const rows: object[] = [];
-      for (const [eng, versions] of Object.entries(ENGINE_VERSIONS)) {
+      for (const eng of Object.keys(ENGINE_VERSIONS)) {
         if (engine && engine !== eng) continue;
-        for (const v of versions) {
+        for (const v of this.engineVersions(eng)) {
           if (version && v !== version && !v.startsWith(`${version}.`)) continue;
           if (defaultOnly && v !== DEFAULT_VERSION[eng]) continue;
           const major = v.split(".").slice(0, 2).join(".");
