@@ -32,11 +32,45 @@ export interface ProviderCapabilities {
   readonly datastoreEngines?: readonly {
     readonly engine: DatastoreEngine;
     readonly versions: readonly string[];
+    /**
+     * Last day (YYYY-MM-DD) of the cloud's standard support per version; a version within 180 days of it,
+     * or past it, is a risky choice (a warning in `plan`, an error with `--strict`).
+     */
+    readonly endOfSupport?: Readonly<Record<string, string>>;
   }[];
   /** Whether the datastore requires TLS from clients (a CA file then goes to K3s). */
   readonly datastoreTls?: "required" | "optional";
   /** Zones per region known offline, used to default and check `zones`; unset: not checked at plan time. */
   readonly zones?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Rules the cloud puts on names and values k3sinfra derives from the config (a DB identifier, an LB name,
+   * a change comment), checked at plan time so a name the cloud would refuse never gets as far as a call.
+   */
+  readonly names?: readonly NameRule[];
   /** Environment variables that hold credentials, named in errors. */
   readonly credentialEnv?: readonly string[];
+}
+
+/**
+ * One rule a cloud puts on a derived name or value, as data. `template` says how the value is built:
+ * `{cluster}` is the config's `name`, `{hostname}` is `rancher.hostname`, and `{<resource>}` is the physical
+ * name core gives a graph resource (`{datastore}`, `{load-balancer}`, `{network}`, `{node}` — every node, with
+ * the generation suffix a rolling replacement adds), e.g. `{load-balancer}-443` for a target group.
+ */
+export interface NameRule {
+  /** What the cloud calls it, for messages: "RDS DB instance identifier". */
+  readonly object: string;
+  readonly template: string;
+  /** Only checked when the provider plays this role for the cluster. */
+  readonly role?: ServiceKind;
+  readonly maxLength: number;
+  /** The characters allowed, as a whole-value pattern, with how to say it in a message. */
+  readonly pattern?: RegExp;
+  readonly patternHint?: string;
+  readonly startsWithLetter?: boolean;
+  readonly noDoubleHyphen?: boolean;
+  readonly noLeadingHyphen?: boolean;
+  readonly noTrailingHyphen?: boolean;
+  /** Where the cloud documents the rule. */
+  readonly docs?: string;
 }

@@ -13,7 +13,7 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
     /not inside dns.zone/,
   ],
   ["bad hostname", { rancher: { hostname: "not a host" } }, "rancher.hostname", /fully qualified/],
-  ["unknown key", { nodez: 3 }, "(root)", /unknown key/],
+  ["unknown key", { nodez: 3 }, "nodez", /not a key k3sinfra knows: did you mean 'nodes'\?/],
   ["bad CIDR", { loadBalancer: { clientCidrs: ["everyone"] } }, "loadBalancer.clientCidrs[0]", /CIDR/],
   [
     "CIDR prefix over 32",
@@ -25,7 +25,7 @@ const invalid: [string, Record<string, unknown>, string, RegExp][] = [
     "a word where a number goes",
     { nodes: { size: { vcpus: 4, memoryGiB: "lots" } } },
     "nodes.size.memoryGiB",
-    /must be a number, not "lots"/,
+    /must be a number, not the text 'lots'/,
   ],
   [
     "certificate on L4",

@@ -1,4 +1,4 @@
-import type { ProviderCapabilities } from "@k3sinfra/core";
+import type { NameRule, ProviderCapabilities } from "@k3sinfra/core";
 
 const letters = (region: string, suffixes: string): string[] => [...suffixes].map((s) => `${region}${s}`);
 
@@ -42,6 +42,55 @@ export const AWS_ZONES: Readonly<Record<string, readonly string[]>> = {
   "us-gov-east-1": letters("us-gov-east-1", "abc"),
 };
 
+// ELB and target group names: at most 32 alphanumerics or hyphens, not beginning or ending with a hyphen.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html
+const ELB_NAME = {
+  role: "loadBalancer",
+  maxLength: 32,
+  pattern: /^[A-Za-z0-9-]+$/,
+  patternHint: "letters, digits and hyphens",
+  noLeadingHyphen: true,
+  noTrailingHyphen: true,
+  docs: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+} as const;
+
+/** Names and values the AWS provider derives from the config, with the rules AWS puts on them. */
+export const AWS_NAME_RULES: readonly NameRule[] = [
+  {
+    // 1-63 letters, digits or hyphens; first a letter; no trailing hyphen, no two hyphens in a row.
+    object: "RDS DB instance identifier",
+    template: "{datastore}",
+    role: "datastore",
+    maxLength: 63,
+    pattern: /^[A-Za-z0-9-]+$/,
+    patternHint: "letters, digits and hyphens",
+    startsWithLetter: true,
+    noDoubleHyphen: true,
+    noTrailingHyphen: true,
+    docs: "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html",
+  },
+  { object: "load balancer name", template: "{load-balancer}", ...ELB_NAME },
+  { object: "target group name", template: "{load-balancer}-80", ...ELB_NAME },
+  { object: "target group name", template: "{load-balancer}-443", ...ELB_NAME },
+  {
+    // The Comment of a ChangeResourceRecordSets batch is at most 256 characters; the longest services/dns.ts
+    // writes is the delete's.
+    object: "Route 53 change comment",
+    template: "k3sinfra {cluster}: delete {hostname}",
+    role: "dns",
+    maxLength: 256,
+    docs: "https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeBatch.html",
+  },
+  {
+    // The ownership (heritage) TXT record beside the Rancher record is a DNS name: at most 253 characters.
+    object: "ownership TXT record name",
+    template: "_k3sinfra.{hostname}",
+    role: "dns",
+    maxLength: 253,
+    docs: "https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4",
+  },
+];
+
 /** What the AWS provider can do, as data. */
 export const awsCapabilities: ProviderCapabilities = {
   services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
@@ -53,9 +102,12 @@ export const awsCapabilities: ProviderCapabilities = {
   l7NeedsCertificate: true,
   dnsRecordTypes: ["A", "CNAME", "ALIAS"],
   dnsProxy: false,
-  datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],
+  // RDS for MySQL 8.0 left standard support on 2026-07-31 (RDS Extended Support, billed, after that).
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/MySQL.Concepts.VersionMgmt.html#MySQL.Concepts.VersionMgmt.ReleaseCalendar
+  datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"], endOfSupport: { "8.0": "2026-07-31" } }],
   // RDS MySQL accepts TLS but does not require it unless require_secure_transport is set in a parameter group.
   datastoreTls: "optional",
   zones: AWS_ZONES,
+  names: AWS_NAME_RULES,
   credentialEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"],
 };

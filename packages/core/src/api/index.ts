@@ -49,6 +49,7 @@ async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session
     options.registry ?? new ProviderRegistry(),
     loaded.baseDir,
     issues,
+    { strict: options.strict === true },
   );
   const statePath = resolve(
     loaded.baseDir,

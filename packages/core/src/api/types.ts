@@ -70,6 +70,12 @@ export interface CommandOptions {
    * its own host and port. Used only by the readiness check.
    */
   readonly datastoreAddress?: (endpoint: { host: string; port: number }) => { host: string; port: number };
+  /**
+   * Risky choices in the config (a world-open `nodes.adminCidrs`, SSH open to it, deletion protection off, a
+   * datastore version at or near its end of support) are errors (`InvalidConfigError`) instead of warnings,
+   * before any cloud call. The CLI's `--strict`.
+   */
+  readonly strict?: boolean;
 }
 
 /** Options for commands that change infrastructure. */

@@ -1,81 +1,121 @@
-import { readFile } from "node:fs/promises";
-import { dirname, extname, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
-import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "./schema.js";
+import { humanError, pathOf, schemaIssues } from "./messages.js";
+import { type ClusterConfig, ClusterConfigSchema } from "./schema.js";
 
-/** A config after loading: the raw object and the directory relative paths resolve from. */
-export interface LoadedConfig {
-  readonly raw: unknown;
-  readonly baseDir: string;
-  /** The file it came from, if any; named in errors. */
-  readonly file?: string;
+export { type LoadedConfig, loadConfigFile, MAX_CONFIG_BYTES } from "./read.js";
+
+/**
+ * The config paths each check depends on beyond its own path. When one of them is broken (already reported),
+ * a later check on this path would judge a stand-in value, so its verdict is dropped: `zones` cannot be
+ * checked against a misspelt region, nor a certificate against a mode that did not parse.
+ */
+const DEPENDS: Readonly<Record<string, readonly string[]>> = {
+  region: ["provider"],
+  zones: ["region", "provider"],
+  name: ["provider"],
+  "rancher.hostname": ["dns.zone", "name"],
+  "dns.zone": ["rancher.hostname"],
+  "dns.proxied": ["loadBalancer.mode", "dns.provider"],
+  "loadBalancer.certificate": ["loadBalancer.mode", "region", "rancher.hostname"],
+  "loadBalancer.idleTimeoutSeconds": ["loadBalancer.mode"],
+  "loadBalancer.mode": ["provider"],
+  "k3s.version": ["rancher.version", "datastore.version"],
+  "datastore.version": ["datastore.engine", "rancher.version", "k3s.version"],
+  "nodes.instanceType": ["nodes.image", "options"],
+  "nodes.image": ["nodes.instanceType", "options"],
+  "nodes.size": ["nodes.instanceType", "options"],
+  "datastore.size": ["datastore.instanceClass", "options"],
+  options: ["provider", "dns.provider"],
+};
+
+/** `a` is `b`, inside it, or holds it (`zones[1]` and `zones`, `nodes` and `nodes.count`). */
+const related = (a: string, b: string): boolean =>
+  a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`) || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
+
+/**
+ * Whether an issue found by a later check at `path` is moot because a value it rests on is already reported
+ * (`broken`: the paths of earlier issues). Keeps one pass honest: every independent mistake is reported, and
+ * none is reported twice or as a consequence of another.
+ */
+export function isMoot(path: string, broken: readonly string[]): boolean {
+  if (broken.length === 0) return false;
+  const deps = Object.entries(DEPENDS)
+    .filter(([key]) => related(path, key))
+    .flatMap(([, d]) => d);
+  return broken.some((b) => related(path, b) || deps.some((d) => related(d, b)));
 }
 
-/** Reads a YAML or JSON file, or takes an object as is. A syntax error names the file, line and column. */
-export async function loadConfigFile(
-  spec: string | ClusterConfigInput,
-  baseDir = process.cwd(),
-): Promise<LoadedConfig> {
-  if (typeof spec !== "string") return { raw: spec, baseDir };
-  const file = resolve(baseDir, spec);
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    const hint =
-      (error as NodeJS.ErrnoException).code === "ENOENT"
-        ? "the file does not exist; create one with `k3sinfra init`"
-        : String(error);
-    throw new InvalidConfigError([{ path: "(file)", message: `cannot read ${file}: ${hint}` }], {
-      cause: error,
-    });
-  }
-  try {
-    const raw = extname(file) === ".json" ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
-    return { raw, baseDir: dirname(file), file };
-  } catch (error) {
-    throw new InvalidConfigError(
-      [
-        {
-          path: "(file)",
-          message: `${file} is not valid ${extname(file) === ".json" ? "JSON" : "YAML"}: ${(error as Error).message}`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-}
+/** A copy of a raw config deep enough to delete keys from; values that are not plain data are kept as is. */
+const copy = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(copy)
+    : v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]))
+      : v;
 
-const pathOf = (path: readonly PropertyKey[]): string =>
-  path
-    .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
-    .join(".")
-    .replace(/\.\[/g, "[");
+const parentOf = (root: Record<string, unknown>, path: readonly PropertyKey[]) => {
+  let node: unknown = root;
+  for (const key of path.slice(0, -1)) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>) : undefined;
+};
 
-/** Turns schema issues into config issues that say what to do. */
-function schemaIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    const path = pathOf(issue.path);
-    if (issue.code === "unrecognized_keys") {
-      return {
-        path: path || "(root)",
-        message: `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}: remove them or check the spelling (\`k3sinfra schema\` lists every key)`,
-      };
+const stringAt = (root: Record<string, unknown>, ...path: string[]): string | undefined => {
+  const parent = parentOf(root, path);
+  const value = parent?.[path.at(-1) as string];
+  return typeof value === "string" ? value.toLowerCase().replace(/\.$/, "") : undefined;
+};
+
+/** Stand-ins for required values that are missing or broken, consistent with what is left. */
+const placeholders: Readonly<Record<string, (root: Record<string, unknown>) => unknown>> = {
+  name: () => "k3sinfra",
+  provider: () => "(none)",
+  region: (root) => {
+    const zones = parentOf(root, ["zones", 0])?.[0];
+    return typeof zones === "string" && /\d[a-z]$/.test(zones) ? zones.slice(0, -1) : "(none)";
+  },
+  dns: () => ({}),
+  rancher: () => ({}),
+  "dns.zone": (root) => stringAt(root, "rancher", "hostname")?.replace(/^[^.]+\./, "") ?? "example.com",
+  "rancher.hostname": (root) => `rancher.${stringAt(root, "dns", "zone") ?? "example.com"}`,
+};
+
+/**
+ * The config with every value the schema refused removed (so its default applies) and every required value
+ * that is missing replaced by a stand-in, so the cross-field and provider checks can run on what did parse.
+ */
+function repair(
+  raw: Record<string, unknown>,
+  issues: readonly z.core.$ZodIssue[],
+): ClusterConfig | undefined {
+  const fixed = copy(raw) as Record<string, unknown>;
+  let pending = issues;
+  for (let round = 0; round < 4; round++) {
+    for (const issue of pending) {
+      // A bad list entry takes its whole list: dropping one entry would renumber the others.
+      const cut = issue.path.findIndex((p) => typeof p === "number");
+      const path = cut >= 0 ? issue.path.slice(0, cut) : issue.path;
+      const parent = parentOf(fixed, path);
+      if (issue.code === "unrecognized_keys") {
+        const target = path.length === 0 ? fixed : parent?.[path.at(-1) as PropertyKey];
+        if (target && typeof target === "object")
+          for (const k of issue.keys) delete (target as Record<string, unknown>)[k];
+        continue;
+      }
+      if (path.length === 0 || !parent) continue;
+      const key = path.at(-1) as PropertyKey;
+      const stand = placeholders[pathOf(path)];
+      if (stand) parent[key] = stand(fixed);
+      else delete parent[key];
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
-      return { path, message: issue.message.startsWith("is required") ? issue.message : "is required" };
-    }
-    if (issue.code === "invalid_type") {
-      const got = JSON.stringify(issue.input);
-      return {
-        path,
-        message: `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}, not ${got && got.length > 40 ? `${got.slice(0, 40)}…` : got}`,
-      };
-    }
-    return { path, message: issue.message };
-  });
+    const parsed = ClusterConfigSchema.safeParse(fixed);
+    if (parsed.success) return parsed.data;
+    pending = parsed.error.issues;
+  }
+  return undefined;
 }
 
 /** Checks that need several fields at once. */
@@ -116,18 +156,27 @@ export function parseConfig(raw: unknown): ClusterConfig {
 }
 
 /**
- * Like `parseConfig`, but returns the cross-field issues instead of throwing them, so the provider checks
- * can report theirs in the same error and a user fixes everything in one pass. Schema errors still throw:
- * nothing else can be checked on a config of the wrong shape.
+ * Like `parseConfig`, but returns the issues instead of throwing them, so the provider checks can report
+ * theirs in the same error and a user fixes everything in one pass. A schema error does not stop the checks:
+ * the refused values are left out (defaults or stand-ins take their place), the later checks run on the
+ * rest, and what they say about a refused value is dropped (`isMoot`). The returned config is that repaired
+ * one; use it only when `issues` is empty, or to run further checks with `issues` as `earlier`.
  */
 export function checkConfig(raw: unknown): { config: ClusterConfig; issues: ConfigIssue[] } {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new InvalidConfigError([
-      { path: "(root)", message: "must be a mapping with at least name, provider, region, dns and rancher" },
+      {
+        path: "(root)",
+        message: `must be a mapping with at least name, provider, region, dns and rancher, not ${Array.isArray(raw) ? "a list" : raw === null ? "nothing" : `the value ${JSON.stringify(raw)}`}`,
+      },
     ]);
   }
-  // reportInput lets the messages tell a missing key from a value of the wrong type.
-  const parsed = ClusterConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new InvalidConfigError(schemaIssues(parsed.error));
-  return { config: parsed.data, issues: crossFieldIssues(parsed.data) };
+  // reportInput lets the messages tell a missing key from a value of the wrong type, and show the value.
+  const parsed = ClusterConfigSchema.safeParse(raw, { reportInput: true, error: humanError });
+  if (parsed.success) return { config: parsed.data, issues: crossFieldIssues(parsed.data) };
+  const issues = schemaIssues(parsed.error, ClusterConfigSchema);
+  const config = repair(raw as Record<string, unknown>, parsed.error.issues);
+  if (!config) throw new InvalidConfigError(issues);
+  const broken = issues.map((i) => i.path);
+  return { config, issues: [...issues, ...crossFieldIssues(config).filter((i) => !isMoot(i.path, broken))] };
 }

@@ -2,7 +2,11 @@ import { resolveK3sVersion } from "../bootstrap/versions.js";
 import type { ServiceKind } from "../capabilities.js";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import type { CloudProvider } from "../provider.js";
+import { providerContractChecks } from "../provider-services.js";
 import { type ProviderRegistry, providerAliases } from "../registry.js";
+import { isMoot } from "./load.js";
+import { derivedNameIssues } from "./names.js";
+import { riskyChoices } from "./risky.js";
 import type { ClusterConfig } from "./schema.js";
 
 /** A provider chosen by the config, with its parsed options and the roles it plays. */
@@ -22,11 +26,25 @@ export interface ResolvedConfig {
   /** Every distinct provider, compute first. */
   readonly providers: readonly BoundProvider[];
   readonly warnings: readonly string[];
+  /** The risky choices among the warnings (world-open admin ranges, deletion protection off…), with paths. */
+  readonly risks: readonly ConfigIssue[];
   /** Where relative paths in the config resolve from (the config file's directory). */
   readonly baseDir: string;
   /** The K3s release to install, inside the Rancher version's Kubernetes range. */
   readonly k3sVersion: string;
 }
+
+/** How `resolveConfig` treats what it finds. */
+export interface ResolveOptions {
+  /** Risky choices are errors, not warnings (`--strict`). */
+  readonly strict?: boolean;
+  /** The date end-of-support notices are measured from. Default: now. */
+  readonly now?: Date;
+}
+
+/** The name a provider reference resolves to, for comparing compute and DNS providers. */
+const refName = (ref: string | CloudProvider): string =>
+  typeof ref === "string" ? (providerAliases[ref] ?? ref) : ref.name;
 
 const COMPUTE_ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer"];
 
@@ -48,47 +66,59 @@ export async function resolveConfig(
   config: ClusterConfig,
   registry: ProviderRegistry,
   baseDir: string,
-  /** Issues already found (the cross-field rules), reported together with the provider checks'. */
+  /**
+   * Issues already found (schema and cross-field rules), reported together with the provider checks'. What
+   * the later checks say about a path that is already reported (or that rests on one) is dropped.
+   */
   earlier: readonly ConfigIssue[] = [],
+  options: ResolveOptions = {},
 ): Promise<ResolvedConfig> {
   const issues: ConfigIssue[] = [...earlier];
+  const broken = earlier.map((i) => i.path);
+  // Later checks report only what no earlier issue explains; one message per path.
+  const report = (i: ConfigIssue) => {
+    if (!isMoot(i.path, broken) && !issues.some((x) => x.path === i.path && x.message === i.message))
+      issues.push(i);
+  };
   const warnings: string[] = [];
+  // No provider to load: what the schema found is all there is to say.
+  if (broken.includes("provider")) throw new InvalidConfigError(issues);
   // A provider that cannot load ends the checks; report it with what was found before.
-  const load = (ref: string, path: string) =>
+  const load = (ref: string | CloudProvider, path: string) =>
     registry.resolve(ref, baseDir, path).catch((error: unknown) => {
       throw error instanceof InvalidConfigError
         ? new InvalidConfigError([...issues, ...error.issues], { cause: error.cause })
         : error;
     });
   const computeProvider = await load(config.provider, "provider");
-  const dnsRef = config.dns.provider ?? config.provider;
-  const sameDns = (providerAliases[dnsRef] ?? dnsRef) === computeProvider.name || dnsRef === config.provider;
+  const dnsRef = (broken.includes("dns.provider") ? undefined : config.dns.provider) ?? config.provider;
+  const sameDns = refName(dnsRef) === computeProvider.name || dnsRef === config.provider;
   const dnsProvider = sameDns ? computeProvider : await load(dnsRef, "dns.provider");
 
   const caps = computeProvider.capabilities;
   for (const role of COMPUTE_ROLES) {
     if (!caps.services.includes(role)) {
-      issues.push({
+      report({
         path: "provider",
         message: `'${computeProvider.name}' does not provide ${role}; choose a provider that does (aws, gcp, azure)`,
       });
     }
   }
   if (!dnsProvider.capabilities.services.includes("dns")) {
-    issues.push({
+    report({
       path: sameDns ? "dns.provider" : "dns.provider",
       message: `'${dnsProvider.name}' does not provide DNS; set dns.provider to one that does (e.g. cloudflare)`,
     });
   }
   const mode = config.loadBalancer.mode;
   if (!(caps.loadBalancerModes ?? []).includes(mode)) {
-    issues.push({
+    report({
       path: "loadBalancer.mode",
       message: `'${computeProvider.name}' has no ${mode.toUpperCase()} load balancer (it offers: ${(caps.loadBalancerModes ?? []).join(", ") || "none"})`,
     });
   }
   if (mode === "l7" && caps.l7NeedsCertificate && !config.loadBalancer.certificate) {
-    issues.push({
+    report({
       path: "loadBalancer.certificate",
       message: `is required for l7 on ${computeProvider.name}: give the certificate the load balancer presents for ${config.rancher.hostname}`,
     });
@@ -96,25 +126,25 @@ export async function resolveConfig(
   const engines = caps.datastoreEngines ?? [];
   const engine = engines.find((e) => e.engine === config.datastore.engine);
   if (!engine) {
-    issues.push({
+    report({
       path: "datastore.engine",
       message: `'${computeProvider.name}' offers no ${config.datastore.engine} datastore`,
     });
   } else if (!engine.versions.includes(config.datastore.version)) {
-    issues.push({
+    report({
       path: "datastore.version",
       message: `'${computeProvider.name}' offers ${config.datastore.engine} ${engine.versions.join(", ")}, not ${config.datastore.version}`,
     });
   }
   if (config.dns.proxied && !dnsProvider.capabilities.dnsProxy) {
-    issues.push({
+    report({
       path: "dns.proxied",
       message: `'${dnsProvider.name}' cannot proxy records; remove dns.proxied`,
     });
   }
 
   const k3s = resolveK3sVersion(config.rancher.version, config.k3s.version, config.datastore.version);
-  if (!k3s.ok) issues.push(...k3s.issues);
+  if (!k3s.ok) k3s.issues.forEach(report);
 
   let zones = config.zones;
   const known = caps.zones?.[config.region];
@@ -128,7 +158,7 @@ export async function resolveConfig(
   if (zones && known) {
     zones.forEach((z, i) => {
       if (!known.includes(z))
-        issues.push({
+        report({
           path: `zones[${i}]`,
           message: `'${z}' is not a zone of ${config.region} (${known.join(", ")})`,
         });
@@ -137,7 +167,7 @@ export async function resolveConfig(
   if (!zones) {
     if (known && known.length > 0) zones = known.slice(0, Math.min(2, known.length));
     else
-      issues.push({
+      report({
         path: "zones",
         message: `is required: ${computeProvider.name} does not list zones of '${config.region}' offline; give two zones of ${config.region} (or check the region's spelling)`,
       });
@@ -158,11 +188,24 @@ export async function resolveConfig(
     ? compute
     : { provider: dnsProvider, options: bindOptions(dnsProvider, resolved, issues), roles: ["dns"] };
   for (const bound of sameDns ? [compute] : [compute, dns]) {
+    const names = bound.provider.capabilities.names ?? [];
+    for (const i of derivedNameIssues(resolved, bound.provider.name, names, bound.roles)) report(i);
     for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) {
       // One message per path: core's and a provider's checks can both notice the same thing.
-      if (!issues.some((x) => x.path === i.path)) issues.push(i);
+      if (!issues.some((x) => x.path === i.path)) report(i);
     }
   }
+  for (const bound of sameDns ? [compute] : [compute, dns]) {
+    const path = bound === compute ? "provider" : "dns.provider";
+    if (issues.some((i) => i.path.startsWith(`options.${bound.provider.name}`))) continue;
+    const checked = providerContractChecks(bound, resolved, baseDir, path);
+    checked.issues.forEach(report);
+    warnings.push(...checked.warnings);
+  }
+  const risks = riskyChoices(resolved, caps, options.now);
+  if (options.strict)
+    for (const r of risks) report({ ...r, message: `${r.message} (an error with --strict)` });
+  else for (const r of risks) warnings.push(`${r.path}: ${r.message}`);
   if (issues.length > 0) throw new InvalidConfigError(issues);
   return {
     config: resolved,
@@ -170,6 +213,7 @@ export async function resolveConfig(
     dns,
     providers: sameDns ? [compute] : [compute, dns],
     warnings,
+    risks,
     k3sVersion: k3s.ok ? k3s.version : "",
     baseDir,
   };

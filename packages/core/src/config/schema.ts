@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CloudProvider } from "../provider.js";
 
 /** Rancher chart versions k3sinfra knows, with the Kubernetes minors each supports (SUSE support matrix). */
 export const RANCHER_K8S_RANGES: Readonly<Record<string, { min: string; max: string }>> = {
@@ -19,12 +20,42 @@ const cidr = z.string().refine(
   { message: "must be an IPv4 CIDR such as 203.0.113.0/24 (octets 0-255, prefix 0-32)" },
 );
 const dnsLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+// A DNS name is at most 253 characters in text form, each label at most 63 (RFC 1035 §2.3.4, 255 octets on the
+// wire). https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
 const fqdn = z
   .string()
   .transform((s) => s.toLowerCase().replace(/\.$/, ""))
+  .refine((s) => s.length <= 253, {
+    error: (i) =>
+      `is ${(i.input as string).length} characters long; a DNS name has at most 253 (RFC 1035): use a shorter name`,
+    abort: true,
+  })
+  .refine((s) => s.split(".").every((l) => l.length <= 63), {
+    error: "has a label (the part between two dots) over 63 characters, the DNS limit (RFC 1035): shorten it",
+    abort: true,
+  })
   .refine((s) => s.split(".").length >= 2 && s.split(".").every((l) => dnsLabel.test(l)), {
-    message: "must be a fully qualified domain name such as rancher.example.com",
+    message:
+      "must be a fully qualified domain name such as rancher.example.com (letters, digits and hyphens between dots)",
   });
+/**
+ * A provider reference: a name or module specifier, or (in a spec given as an object) a provider descriptor,
+ * which the registry checks fully when it loads it. Editors see a string: a YAML file can only name one.
+ */
+const providerRef = (missing: string) =>
+  z
+    .custom<string | CloudProvider>(
+      (v) =>
+        (typeof v === "string" && v.length > 0) ||
+        (typeof v === "object" && v !== null && typeof (v as { name?: unknown }).name === "string"),
+      {
+        error: (issue) =>
+          issue.input === undefined
+            ? missing
+            : "must be a provider name (aws), a module specifier (./my-provider.js, a package name) or, in a spec passed as an object, a provider descriptor",
+      },
+    )
+    .meta({ type: "string", minLength: 1 });
 const size = (vcpus: number, memoryGiB: number) =>
   z
     .object({
@@ -42,9 +73,7 @@ export const ClusterConfigSchema = z
         /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/,
         "must be 3-20 lowercase letters, digits or hyphens, starting with a letter (it goes into every resource name, and load balancer names are capped at 32 characters)",
       ),
-    provider: z
-      .string({ error: "is required: aws, gcp, azure, or a module specifier of your own provider" })
-      .min(1),
+    provider: providerRef("is required: aws, gcp, azure, or a module specifier of your own provider"),
     region: z.string({ error: "is required, e.g. us-east-1" }).min(1),
     zones: z.array(z.string().min(1)).min(1).optional(),
     nodes: z
@@ -131,7 +160,7 @@ export const ClusterConfigSchema = z
       .default({ mode: "l4", clientCidrs: ["0.0.0.0/0"], idleTimeoutSeconds: 1800 }),
     dns: z
       .object({
-        provider: z.string().min(1).optional(),
+        provider: providerRef("is required").optional(),
         zone: fqdn,
         ttl: z.number().int().min(30).max(86400).default(300),
         proxied: z.boolean().default(false),
