@@ -1,6 +1,7 @@
-import { runProviderContract } from "@k3sinfra/core/testing";
+import { EC2 } from "@aws-sdk/client-ec2";
+import { Route53 } from "@aws-sdk/client-route-53";
+import { type BackDoorRecord, type ContractHarness, runProviderContract } from "@k3sinfra/core/testing";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
-import { container } from "tsyringe";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { aws } from "../src/index.js";
 import { ALL_ROLES, CERT, REGION, testConfig, ZONES } from "./helpers.js";
@@ -19,6 +20,91 @@ const shared = () => {
 };
 let harnesses = 0;
 
+const OWNERSHIP = new Set([
+  "k3sinfra:cluster",
+  "k3sinfra:resource",
+  "k3sinfra:managed-by",
+  "k3sinfra:cluster-id",
+]);
+const undot = (name: string) => name.replace(/\.$/, "").toLowerCase();
+
+/**
+ * The back doors: the emulator's own inventory, and the raw SDK for what the inventory does not show
+ * (record values, stopping an instance, an extra rule), never the provider under test.
+ */
+const backDoors = (e: Emulator): Omit<ContractHarness, "container" | "services"> => {
+  const config = {
+    region: REGION,
+    endpoint: e.endpoints.aws,
+    credentials: e.credentials.aws,
+    maxAttempts: 1,
+  };
+  const ec2 = new EC2(config);
+  const route53 = new Route53(config);
+  // The inventory lists an RDS instance by its identifier, the provider by its ARN (`…:db:<identifier>`).
+  const item = (id: string) =>
+    e.inventory().find((i) => i.id === id || (i.type === "db-instance" && id.endsWith(`:db:${i.id}`)));
+  return {
+    owned: async (tags) => e.inventory({ tags: { ...tags } }).map((i) => i.id),
+    status: async (id) => item(id)?.state,
+    async record(state): Promise<BackDoorRecord | undefined> {
+      const name = undot(state.hostname);
+      const out = await route53.listResourceRecordSets({ HostedZoneId: state.zoneId, StartRecordName: name });
+      const set = (out.ResourceRecordSets ?? []).find(
+        (s) => undot(s.Name ?? "") === name && (s.Type === "A" || s.Type === "CNAME"),
+      );
+      if (!set) return undefined;
+      const change = e
+        .inventory()
+        .find(
+          (i) =>
+            i.type === "resource-record-set" && i.zoneId === state.zoneId && undot(i.name ?? "") === name,
+        );
+      return {
+        type: set.AliasTarget ? "ALIAS" : (set.Type ?? ""),
+        values: set.AliasTarget
+          ? [undot(set.AliasTarget.DNSName ?? "")]
+          : (set.ResourceRecords ?? []).map((r) => undot(r.Value ?? "")),
+        inSync: change?.state === "INSYNC",
+      };
+    },
+    async targets(lb) {
+      const tags = item(lb.id)?.tags ?? {};
+      const ids = e
+        .inventory({
+          tags: {
+            "k3sinfra:cluster": tags["k3sinfra:cluster"] ?? "",
+            "k3sinfra:resource": tags["k3sinfra:resource"] ?? "",
+          },
+        })
+        .filter((i) => i.type === "target" && i.state !== "draining")
+        .map((i) => i.id);
+      return [...new Set(ids)];
+    },
+    async published(node) {
+      const tags = item(node.id)?.tags ?? {};
+      return Object.fromEntries(
+        Object.entries(tags)
+          .filter(([k]) => k.startsWith("k3sinfra:") && !OWNERSHIP.has(k))
+          .map(([k, v]) => [k.slice("k3sinfra:".length), v]),
+      );
+    },
+    drift: {
+      async stopNode(node) {
+        await ec2.stopInstances({ InstanceIds: [node.id] });
+      },
+      async addIngressRule(network) {
+        await ec2.authorizeSecurityGroupIngress({
+          GroupId: network.groups.nodes,
+          IpPermissions: [
+            { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+          ],
+        });
+      },
+    },
+  };
+};
+
 runProviderContract({
   describe,
   it,
@@ -29,12 +115,11 @@ runProviderContract({
   zones: [...ZONES],
   dns: { zone: "example.com" },
   certificate: CERT,
-  toggles: { l7: true },
+  toggles: { l7: true, dnsRecordTypes: ["A", "CNAME", "ALIAS"] },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
   harness: async () => {
     const e = await shared();
-    const child = container.createChildContainer();
-    aws.register(child, {
+    const services = aws.services({
       config: testConfig("contract"),
       baseDir: process.cwd(),
       // A final snapshot is kept on purpose and carries the cluster's tags; the contract checks that
@@ -42,7 +127,7 @@ runProviderContract({
       options: { finalSnapshot: false },
       roles: ALL_ROLES,
       env: {
-        AWS_ENDPOINT_URL: e.endpoints.aws,
+        AWS_ENDPOINT_URL: e.endpoints.aws ?? "",
         AWS_ACCESS_KEY_ID: e.credentials.aws.accessKeyId,
         AWS_SECRET_ACCESS_KEY: e.credentials.aws.secretAccessKey,
       },
@@ -50,9 +135,8 @@ runProviderContract({
     // The suite's own harness is the first; later ones (fresh processes) must not stop the emulator.
     const main = harnesses++ === 0;
     return {
-      container: child,
-      // The back door: the emulator's own inventory, not the provider under test.
-      owned: async (tags) => e.inventory({ tags: { ...tags } }).map((i) => i.id),
+      services,
+      ...backDoors(e),
       close: async () => {
         if (main) await e.stop();
       },
