@@ -1,0 +1,84 @@
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe } from "vitest";
+import { awsSecretReader, SSM_CLIENT_PATH, SSM_CLIENT_PROGRAM } from "../src/node-reader/index.js";
+
+const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+
+/**
+ * `describe` when the tools exist. Outside CI a missing tool skips the block with a message; in CI (`CI`
+ * set) the block runs, and fails on the missing tool.
+ */
+export function describeWith(tools: readonly string[]): typeof describe | typeof describe.skip {
+  const missing = tools.filter((t) => !has(t));
+  if (missing.length === 0 || process.env.CI) return describe;
+  console.warn(`skipping: ${missing.join(", ")} not installed (apt-get install -y ${missing.join(" ")})`);
+  return describe.skip;
+}
+
+/** The shipped program in a fresh 0700 file, as cloud-init writes it. */
+export function writeProgram(): string {
+  const dir = mkdtempSync(join(tmpdir(), "k3sinfra-ssm-"));
+  const path = join(dir, "ssm.py");
+  writeFileSync(path, SSM_CLIENT_PROGRAM, { mode: 0o700 });
+  chmodSync(path, 0o700);
+  return path;
+}
+
+/** What `ssm.py sign` prints. */
+export interface SignedRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly canonicalRequest: string;
+  readonly stringToSign: string;
+}
+
+/** Runs `ssm.py sign` with the request spec (credentials included) on stdin. */
+export function pythonSign(program: string, spec: Record<string, unknown>): SignedRequest {
+  const r = spawnSync("python3", ["-I", program, "sign"], { input: JSON.stringify(spec) });
+  if (r.status !== 0) throw new Error(`ssm.py sign failed (${r.status}): ${r.stderr.toString()}`);
+  return JSON.parse(r.stdout.toString("utf8")) as SignedRequest;
+}
+
+export interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs the shipped shell functions under `sh` exactly as the boot script defines them, with the program
+ * at a temporary path instead of `SSM_CLIENT_PATH`: `k3sinfra_secret <name>` or `k3sinfra_secret_put
+ * <name>` (stdin given). Async, so an in-process emulator keeps serving while it runs.
+ */
+export function runReader(
+  program: string,
+  call: "k3sinfra_secret" | "k3sinfra_secret_put",
+  name: string,
+  env: Record<string, string>,
+  stdin = "",
+): Promise<RunResult> {
+  const functions = awsSecretReader.functions.replaceAll(SSM_CLIENT_PATH, program);
+  const script = `set -eu\n${functions}\n${call} "$1"\n`;
+  const child = spawn("sh", ["-c", script, "reader", name], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on("data", (b: Buffer) => out.push(b));
+  child.stderr.on("data", (b: Buffer) => err.push(b));
+  child.stdin.end(stdin);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) =>
+      resolve({
+        status,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
+  });
+}
