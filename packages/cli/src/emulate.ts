@@ -37,6 +37,9 @@ export interface EmulateOptions {
 
 const ALIASES: Record<string, string> = { route53: "aws" };
 
+// An ACM certificate ARN (what validation accepts); anything else is left for validation to refuse.
+const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-zA-Z-]+$/;
+
 // Variables through which a real account could leak into an emulated run; they are removed.
 const REAL_CLOUD_VARS = [
   "AWS_PROFILE",
@@ -80,11 +83,14 @@ const emulatedSpec = (
 
 /** The clouds a config needs emulated; a UsageError when it uses one the emulator does not have. */
 export const cloudsFor = (input: ClusterConfigInput): ("aws" | "cloudflare")[] => {
-  const compute = ALIASES[input.provider] ?? input.provider;
-  const dns = ALIASES[input.dns?.provider ?? ""] ?? input.dns?.provider ?? compute;
+  // A spec object may hold a provider descriptor instead of a name; the emulator knows providers by name.
+  const nameOf = (ref: ClusterConfigInput["provider"] | undefined) =>
+    typeof ref === "object" ? ref.name : ref;
+  const compute = ALIASES[nameOf(input.provider) ?? ""] ?? nameOf(input.provider);
+  const dns = ALIASES[nameOf(input.dns?.provider) ?? ""] ?? nameOf(input.dns?.provider) ?? compute;
   if (compute !== "aws") {
     throw new UsageError(
-      `--emulate emulates AWS (with Route 53 or Cloudflare DNS); this config uses provider '${input.provider}'.`,
+      `--emulate emulates AWS (with Route 53 or Cloudflare DNS); this config uses provider '${compute}'.`,
     );
   }
   if (dns !== "aws" && dns !== "cloudflare") {
@@ -116,6 +122,12 @@ export const startEmulatedCloud = async (
   await mkdir(dir, { recursive: true });
   const persistPath = join(dir, `${input.name}.json`);
   const zone = input.dns?.zone?.toLowerCase().replace(/\.$/, "");
+  const cloudflare = clouds.includes("cloudflare");
+  // The L7 certificate is issued for the Rancher hostname, as the preflight demands of a real account.
+  const certificate = input.loadBalancer?.certificate;
+  const hostname = input.rancher?.hostname?.toLowerCase();
+  const certificates =
+    certificate && hostname && ACM_ARN.test(certificate) ? [{ arn: certificate, domainName: hostname }] : [];
 
   const { startEmulator } = await import("@k3sinfra/emulator");
   const emulator = await startEmulator({
@@ -123,13 +135,10 @@ export const startEmulatedCloud = async (
     timeScale: options.timeScale,
     persistPath,
     // The config's zone already exists, as it must in a real account.
-    ...(zone
-      ? {
-          fixtures: clouds.includes("cloudflare")
-            ? { aws: { hostedZones: [] }, cloudflare: { zones: [zone] } }
-            : { aws: { hostedZones: [zone] } },
-        }
-      : {}),
+    fixtures: {
+      aws: { hostedZones: zone && !cloudflare ? [zone] : [], certificates },
+      ...(zone && cloudflare ? { cloudflare: { zones: [zone] } } : {}),
+    },
     ...(mysql ? { mysql } : {}),
     // Throttling at a rate, reproducible: how a busy real account answers.
     ...(throttle ? { faults: [{ kind: "throttle" as const, rate: throttle }], seed: 42 } : {}),

@@ -1,5 +1,6 @@
 import { type DependencyContainer, Lifecycle, container as rootContainer } from "tsyringe";
 import type { ResolvedConfig } from "./config/resolve.js";
+import { InvalidConfigError } from "./errors.js";
 import { Orchestrator } from "./orchestrator/orchestrator.js";
 import {
   ClusterContainerToken,
@@ -8,8 +9,9 @@ import {
   RunSettingsToken,
   StateStoreToken,
 } from "./orchestrator/tokens.js";
-import { ClusterConfigToken } from "./provider.js";
+import { ClusterConfigToken, isLegacyProvider, serviceTokens } from "./provider.js";
 import { providerContext } from "./provider-context.js";
+import { buildServices, PreflightArgsToken, serviceIssues } from "./provider-services.js";
 import type { StateStore } from "./state/types.js";
 
 export { ClusterContainerToken, ResolvedConfigToken, type RunSettings, RunSettingsToken, StateStoreToken };
@@ -23,7 +25,8 @@ export interface ClusterWiring {
 
 /**
  * The composition root: one child container per cluster, so two clusters in one process never share a
- * service instance. Providers register their services here, on core's tokens, for the roles they play.
+ * service instance. Each provider's plain service objects are registered here on core's tokens, for the
+ * roles it plays; tsyringe stays inside core.
  */
 export function createClusterContainer(
   wiring: ClusterWiring,
@@ -35,9 +38,24 @@ export function createClusterContainer(
   child.register(StateStoreToken, { useValue: wiring.store });
   child.register(RunSettingsToken, { useValue: wiring.run });
   child.register(ClusterContainerToken, { useValue: child });
+  const preflightArgs = new Map<string, unknown>();
   for (const bound of wiring.resolved.providers) {
-    bound.provider.register(child, providerContext(wiring, bound));
+    const ctx = providerContext(wiring, bound);
+    if (isLegacyProvider(bound.provider)) {
+      // Contract 1: the provider registers into the cluster's container itself.
+      bound.provider.register(child, ctx);
+      preflightArgs.set(bound.provider.name, child);
+      continue;
+    }
+    const built = buildServices(bound.provider, ctx);
+    // Validation checked the same factory; a provider that answers differently now is still refused here.
+    const issues = serviceIssues(bound.provider, built.services, bound.roles);
+    if (issues.length > 0) throw new InvalidConfigError(issues);
+    for (const role of bound.roles)
+      child.register(serviceTokens[role] as never, { useValue: built.services[role] });
+    preflightArgs.set(bound.provider.name, built.preflightArg);
   }
+  child.register(PreflightArgsToken, { useValue: preflightArgs });
   child.register(Orchestrator, { useClass: Orchestrator }, { lifecycle: Lifecycle.ContainerScoped });
   return child;
 }

@@ -1,4 +1,6 @@
-// The public surface of @k3sinfra/core. Importing it loads no cloud SDK.
+// The public surface of @k3sinfra/core: the API, the contracts a provider implements, and the helpers it
+// uses. Importing it loads no cloud SDK. The machinery (orchestrator, container, tokens of the run) is in
+// @k3sinfra/core/internal.
 // tsyringe needs the Reflect polyfill before it is first imported.
 import "reflect-metadata";
 
@@ -7,8 +9,6 @@ export type * from "./api/types.js";
 export * from "./bootstrap/index.js";
 export type * from "./capabilities.js";
 export { parseConfig } from "./config/load.js";
-export type { BoundProvider, ResolvedConfig } from "./config/resolve.js";
-export { resolveConfig } from "./config/resolve.js";
 export type { ClusterConfig, ClusterConfigInput } from "./config/schema.js";
 export {
   ClusterConfigSchema,
@@ -16,14 +16,21 @@ export {
   DEFAULT_RANCHER_VERSION,
   RANCHER_K8S_RANGES,
 } from "./config/schema.js";
-export { createClusterContainer } from "./container.js";
 export * from "./datastore/index.js";
 export * from "./errors.js";
 export * from "./naming.js";
 export * from "./network-rules.js";
-export { Orchestrator } from "./orchestrator/orchestrator.js";
-export * from "./orchestrator/tokens.js";
-export * from "./provider.js";
+export {
+  type CloudProvider,
+  defineProvider,
+  isLegacyProvider,
+  type LegacyProviderDescriptor,
+  PROVIDER_CONTRACT_VERSION,
+  type ProviderContext,
+  type ProviderDescriptor,
+  type ProviderServices,
+  SUPPORTED_CONTRACT_VERSIONS,
+} from "./provider.js";
 export * from "./registry.js";
 export type * from "./resources/common.js";
 export * from "./resources/datastore.js";
@@ -36,6 +43,5 @@ export * from "./secret.js";
 export * from "./state/index.js";
 export type * from "./state/types.js";
 export { STATE_VERSION } from "./state/types.js";
-export * from "./tokens.js";
 export * from "./verify/index.js";
 export * from "./wait.js";

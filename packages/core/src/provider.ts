@@ -9,6 +9,19 @@ import { NetworkService } from "./resources/network.js";
 import { NodeService } from "./resources/node.js";
 import { token } from "./tokens.js";
 
+/**
+ * The provider contract this k3sinfra writes: the descriptor below with `services(ctx)`, and the resource
+ * contracts in `resources/` (where nodes must `publish` the late values). Raised on any change a provider
+ * must follow; a descriptor declares the version it was written for in `contractVersion`.
+ */
+export const PROVIDER_CONTRACT_VERSION = 2;
+
+/**
+ * The contract versions this k3sinfra can load. 1 is the `register(container, ctx)` form, kept for one
+ * version with a deprecation warning; it goes in contract 3.
+ */
+export const SUPPORTED_CONTRACT_VERSIONS = { min: 1, max: 2 } as const;
+
 /** The validated cluster config, registered in every cluster container. */
 export const ClusterConfigToken = token<ClusterConfig>("ClusterConfig");
 
@@ -21,7 +34,19 @@ export const serviceTokens = {
   dns: DnsRecordService,
 } as const;
 
-/** What `register` and `preflight` receive. */
+/**
+ * A provider's services as plain objects, one per kind in `ctx.roles`. Other fields (a shared client, say)
+ * are ignored by core and handed back to `preflight`.
+ */
+export interface ProviderServices {
+  readonly network?: NetworkService | undefined;
+  readonly nodes?: NodeService | undefined;
+  readonly datastore?: DatastoreService | undefined;
+  readonly loadBalancer?: LoadBalancerService | undefined;
+  readonly dns?: DnsRecordService | undefined;
+}
+
+/** What `services` and `preflight` receive. */
 export interface ProviderContext<Options> {
   /** The validated cluster config. */
   readonly config: ClusterConfig;
@@ -35,19 +60,16 @@ export interface ProviderContext<Options> {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/**
- * A provider is a descriptor, not a subclass: a name, its capabilities as data, and a function that puts its
- * services into a cluster's container. Importing a descriptor must not load a cloud SDK; services load theirs
- * on first use.
- */
-export interface CloudProvider<Options = unknown> {
+/** The parts every descriptor has, whatever its contract version. */
+interface DescriptorBase<Options> {
   /** Name used in configs, e.g. `aws`. */
   readonly name: string;
   /** What it can do. */
   readonly capabilities: ProviderCapabilities;
   /**
    * Body of a POSIX shell function `k3sinfra_meta KEY` that prints a value published with
-   * `NodeService.publish` (e.g. IMDS instance tags on AWS). Core ships readers for aws, gcp and azure.
+   * `NodeService.publish` (e.g. IMDS instance tags on AWS). Core ships readers for aws, gcp and azure; any
+   * other provider with the `nodes` service must give one.
    */
   readonly metadataReader?: string;
   /**
@@ -59,15 +81,65 @@ export interface CloudProvider<Options = unknown> {
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */
   validate?(config: ClusterConfig, options: Options, roles: readonly ServiceKind[]): ConfigIssue[];
+}
+
+/**
+ * A provider is a descriptor, not a subclass: a name, its capabilities as data, and a function that returns
+ * its services as plain objects. Importing a descriptor must not load a cloud SDK; services load theirs on
+ * first use.
+ */
+export interface ProviderDescriptor<Options = unknown, Services extends ProviderServices = ProviderServices>
+  extends DescriptorBase<Options> {
+  /** The provider contract it was written for: `PROVIDER_CONTRACT_VERSION` when written. */
+  readonly contractVersion: 2;
+  /**
+   * Returns one service per kind in `ctx.roles`. Core calls it when it validates a config (to check the
+   * contract) and once per command, so it only builds objects: no cloud call, no credential check.
+   */
+  services(ctx: ProviderContext<Options>): Services;
+  /**
+   * Read-only checks before anything is created (credentials, regions, quotas), given what `services`
+   * returned; throws `AuthFailedError` naming the env var, or `InvalidConfigError` naming the config path.
+   */
+  preflight?(services: Services, ctx: ProviderContext<Options>, signal: AbortSignal): Promise<void>;
+  register?: never;
+}
+
+/**
+ * The contract-1 form: `register` puts the services into core's tsyringe container.
+ * @deprecated since contract 2; return plain objects from `services(ctx)` instead. Loaded with a warning
+ * until contract 3.
+ */
+export interface LegacyProviderDescriptor<Options = unknown> extends DescriptorBase<Options> {
+  readonly contractVersion?: 1;
   /** Registers one service per supported kind on the tokens above, in the cluster's child container. */
   register(container: DependencyContainer, ctx: ProviderContext<Options>): void;
-  /** Checks credentials and reachability before anything is created; throws `AuthFailedError` naming the env var. */
+  /** Checks credentials and reachability before anything is created. */
   preflight?(
     container: DependencyContainer,
     ctx: ProviderContext<Options>,
     signal: AbortSignal,
   ): Promise<void>;
+  services?: never;
 }
 
+/** A provider descriptor of any contract version this k3sinfra loads. */
+export type CloudProvider<Options = unknown> =
+  // biome-ignore lint/suspicious/noExplicitAny: any provider's own services type is accepted here
+  ProviderDescriptor<Options, any> | LegacyProviderDescriptor<Options>;
+
 /** Identity helper that checks a descriptor's type, as `defineConfig` helpers do. */
-export const defineProvider = <Options>(provider: CloudProvider<Options>): CloudProvider<Options> => provider;
+export function defineProvider<Options, Services extends ProviderServices = ProviderServices>(
+  provider: ProviderDescriptor<Options, Services>,
+): ProviderDescriptor<Options, Services>;
+/** @deprecated the `register` form; return plain objects from `services(ctx)` instead. */
+export function defineProvider<Options>(
+  provider: LegacyProviderDescriptor<Options>,
+): LegacyProviderDescriptor<Options>;
+export function defineProvider<Options>(provider: CloudProvider<Options>): CloudProvider<Options> {
+  return provider;
+}
+
+/** Whether a descriptor uses the deprecated `register` form. */
+export const isLegacyProvider = (p: CloudProvider<unknown>): p is LegacyProviderDescriptor<unknown> =>
+  typeof (p as { services?: unknown }).services !== "function";

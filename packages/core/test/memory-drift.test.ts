@@ -16,14 +16,17 @@ import { memoryConfig } from "./helpers.js";
 // refresh and rolling-replacement tests can rely on the same semantics.
 async function world() {
   const cloud = new MemoryCloud();
-  const c = container.createChildContainer();
-  createMemoryProvider(cloud).register(c, {
+  const services = createMemoryProvider(cloud).services({
     config: parseConfig(memoryConfig()),
     options: {},
     baseDir: process.cwd(),
     roles: ["network", "nodes", "loadBalancer"],
     env: {},
   });
+  const c = container.createChildContainer();
+  c.register(NetworkService, { useValue: services.network! });
+  c.register(NodeService, { useValue: services.nodes! });
+  c.register(LoadBalancerService, { useValue: services.loadBalancer! });
   const ctx = (resource: string) => makeContext({ cluster: "drift", resource, region: "memory-1" });
   const netSpec: NetworkSpec = {
     zones: ["memory-1a", "memory-1b"],

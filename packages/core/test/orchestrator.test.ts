@@ -241,18 +241,19 @@ describe("losing the state lock", () => {
     // The network create waits at the gate, holding the run in flight while the lock is taken away.
     const slow = {
       ...inner,
-      register(container: Parameters<typeof inner.register>[0], ctx: Parameters<typeof inner.register>[1]) {
-        inner.register(container, ctx);
-        const network = container.resolve(NetworkService);
+      services(ctx: Parameters<typeof inner.services>[0]) {
+        const services = inner.services(ctx);
+        const network = services.network!;
         const create = network.create.bind(network);
-        container.register(NetworkService, {
-          useValue: Object.assign(Object.create(network), {
+        return {
+          ...services,
+          network: Object.assign(Object.create(network), {
             create: async (...args: Parameters<typeof create>) => {
               await gate;
               return create(...args);
             },
           }),
-        });
+        };
       },
     };
     const state = new MemoryStateStore({ renewMs: 10, owner: "first" });

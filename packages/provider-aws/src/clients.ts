@@ -2,7 +2,7 @@ import type { EC2 } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { RDS } from "@aws-sdk/client-rds";
 import type { Route53 } from "@aws-sdk/client-route-53";
-import { token } from "@k3sinfra/core";
+import { token } from "@k3sinfra/core/internal";
 
 /**
  * The native AWS clients, created on first use: the escape hatch for what the contracts do not cover.

@@ -3,7 +3,7 @@ export { AWS_ZONES, awsCapabilities } from "./capabilities.js";
 export { type AwsClientSettings, AwsClients, LazyAwsClients } from "./clients.js";
 export { awsCodes, hasAwsCode, mapAwsError } from "./errors.js";
 export { type AwsOptions, parseAwsOptions } from "./options.js";
-export { aws, aws as default } from "./provider.js";
+export { type AwsServices, aws, aws as default } from "./provider.js";
 export { AwsDatastoreService } from "./services/datastore.js";
 export { AwsDnsRecordService, HERITAGE_PREFIX } from "./services/dns.js";
 export { AwsLoadBalancerService } from "./services/load-balancer.js";

@@ -7,10 +7,11 @@ import {
   type ResourceContext,
   type ServiceKind,
 } from "@k3sinfra/core";
+import { serviceTokens } from "@k3sinfra/core/internal";
 import { makeContext } from "@k3sinfra/core/testing";
 import { type Emulator, type EmulatorOptions, startEmulator } from "@k3sinfra/emulator";
 import { container, type DependencyContainer } from "tsyringe";
-import { type AwsOptions, aws } from "../src/index.js";
+import { AwsClients, type AwsOptions, type AwsServices, aws } from "../src/index.js";
 
 export const REGION = "us-east-1";
 export const ZONES = ["us-east-1a", "us-east-1b"] as const;
@@ -29,13 +30,15 @@ export const testConfig = (name: string, extra: Record<string, unknown> = {}): C
     ...extra,
   });
 
-/** One emulator per test file, and a way to build cluster containers against it through `aws.register`. */
+/** One emulator per test file, and a way to build the AWS services against it through `aws.services`. */
 export interface Harness {
   readonly emulator: Emulator;
   readonly env: Record<string, string>;
   readonly cluster: string;
   readonly config: ClusterConfig;
-  /** A fresh child container (as a new process would have) with the AWS services registered. */
+  /** Fresh services (as a new process would have), with the clients they share. */
+  services(options?: AwsOptions, roles?: readonly ServiceKind[]): AwsServices;
+  /** A fresh child container with those services registered on core's tokens, as core's composition root does. */
   container(options?: AwsOptions, roles?: readonly ServiceKind[]): DependencyContainer;
   /** A resource context for this cluster. */
   ctx(resource: string, overrides?: Partial<ResourceContext>): ResourceContext;
@@ -57,14 +60,20 @@ export async function startHarness(options: EmulatorOptions = {}, cluster = "tst
   };
   const config = testConfig(cluster);
   const lineage = randomUUID();
+  const services = (opts: AwsOptions = {}, roles: readonly ServiceKind[] = ALL_ROLES): AwsServices =>
+    aws.services({ config, options: opts, roles, env, baseDir: process.cwd() });
   return {
     emulator,
     env,
     cluster,
     config,
+    services,
     container(opts: AwsOptions = {}, roles: readonly ServiceKind[] = ALL_ROLES) {
+      const built = services(opts, roles);
       const child = container.createChildContainer();
-      aws.register(child, { config, options: opts, roles, env, baseDir: process.cwd() });
+      for (const role of roles) child.register(serviceTokens[role] as never, { useValue: built[role] });
+      // Tests reach the raw SDK through the same clients the services use.
+      child.register(AwsClients, { useValue: built.clients });
       return child;
     },
     ctx(resource, overrides = {}) {

@@ -8,6 +8,7 @@ import {
   type ResourceService,
   up,
 } from "@k3sinfra/core";
+import { serviceTokens } from "@k3sinfra/core/internal";
 import { makeContext } from "@k3sinfra/core/testing";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { container, type InjectionToken } from "tsyringe";
@@ -48,13 +49,14 @@ describe("another cluster's objects", () => {
     const proxy = new CrashProxy(emulator.endpoints.aws!);
     const env = { ...one.options.env, AWS_ENDPOINT_URL: await proxy.start() };
     const child = container.createChildContainer();
-    aws.register(child, {
+    const built = aws.services({
       config: testConfig("own1"),
       options: {},
       roles: ALL_ROLES,
       env,
       baseDir: process.cwd(),
     });
+    for (const role of ALL_ROLES) child.register(serviceTokens[role] as never, { useValue: built[role] });
     const recorded = (await two.state.read())!.resources;
     const services: [string, InjectionToken<ResourceService<unknown, { id: string }>>][] = [
       ["network", NetworkService as never],

@@ -1,19 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  AuthFailedError,
-  DatastoreService,
-  DnsRecordService,
-  K3sinfraError,
-  LoadBalancerService,
-  NetworkService,
-  NodeService,
-  ProviderRegistry,
-  validateConfig,
-} from "@k3sinfra/core";
-import { container, type InjectionToken } from "tsyringe";
+import { AuthFailedError, K3sinfraError, ProviderRegistry, validateConfig } from "@k3sinfra/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import awsDefault, { AwsClients, aws, mapAwsError } from "../src/index.js";
+import awsDefault, { AwsDnsRecordService, aws, LazyAwsClients, mapAwsError } from "../src/index.js";
 import { ALL_ROLES, CERT, type Harness, startHarness, testConfig } from "./helpers.js";
 
 describe("aws descriptor", () => {
@@ -114,35 +103,23 @@ describe("aws descriptor", () => {
     expect(aws.validate!(testConfig("val", { region: "moon-1" }), {}, ["dns"])).toEqual([]);
   });
 
-  it("registers one service per requested role, and the clients", () => {
+  it("returns one plain service per requested role, and the clients they share", () => {
     const env = { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" };
-    const only = container.createChildContainer();
-    aws.register(only, {
-      config: testConfig("reg"),
-      options: {},
-      roles: ["dns"],
-      env,
-      baseDir: process.cwd(),
-    });
-    expect(only.isRegistered(DnsRecordService)).toBe(true);
-    expect(only.isRegistered(NodeService)).toBe(false);
-    expect(only.isRegistered(AwsClients)).toBe(true);
-    const all = container.createChildContainer();
-    aws.register(all, {
-      config: testConfig("reg"),
-      options: {},
-      roles: ALL_ROLES,
-      env,
-      baseDir: process.cwd(),
-    });
-    for (const token of [
-      NetworkService,
-      NodeService,
-      DatastoreService,
-      LoadBalancerService,
-      DnsRecordService,
-    ] as InjectionToken<unknown>[])
-      expect(all.resolve(token)).toBe(all.resolve(token));
+    const ctx = { config: testConfig("reg"), options: {}, env, baseDir: process.cwd() };
+    const only = aws.services({ ...ctx, roles: ["dns"] });
+    expect(only.dns).toBeInstanceOf(AwsDnsRecordService);
+    expect([only.network, only.nodes, only.datastore, only.loadBalancer]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const all = aws.services({ ...ctx, roles: ALL_ROLES });
+    for (const role of ALL_ROLES) expect(all[role], role).toBeDefined();
+    expect(typeof all.nodes?.publish).toBe("function");
+    expect(all.clients).toBeInstanceOf(LazyAwsClients);
+    // A second call is a second cluster's (or process's) set: nothing is shared between them.
+    expect(aws.services({ ...ctx, roles: ALL_ROLES }).clients).not.toBe(all.clients);
   });
 
   it("maps SDK errors to core errors", () => {
@@ -194,7 +171,7 @@ describe("preflight", () => {
     h = await startHarness({}, "pref");
   });
   afterAll(() => h?.stop());
-  const ctx = (over: Partial<Parameters<typeof aws.register>[1]> = {}) => ({
+  const ctx = (over: Partial<Parameters<typeof aws.services>[0]> = {}) => ({
     config: testConfig("pref"),
     options: {},
     roles: ALL_ROLES,
@@ -202,20 +179,16 @@ describe("preflight", () => {
     baseDir: process.cwd(),
     ...over,
   });
+  const preflight = (c: ReturnType<typeof ctx>) =>
+    aws.preflight!(aws.services(c), c, AbortSignal.timeout(10_000)).catch((e: unknown) => e);
 
   it("passes with working credentials, a known zone list and an existing hosted zone", async () => {
-    const c = container.createChildContainer();
-    aws.register(c, ctx());
-    await aws.preflight!(c, ctx(), AbortSignal.timeout(10_000));
+    expect(await preflight(ctx())).toBeUndefined();
   });
 
   it("names the zone that does not exist", async () => {
     const c = ctx({ config: testConfig("pref", { zones: ["us-east-1a", "us-east-1z"] }) });
-    const error = await aws.preflight!(
-      container.createChildContainer(),
-      c,
-      AbortSignal.timeout(10_000),
-    ).catch((e) => e);
+    const error = (await preflight(c)) as Error;
     expect(K3sinfraError.is(error, "InvalidConfig")).toBe(true);
     expect(error.message).toMatch(/us-east-1z is not available/);
   });
@@ -224,11 +197,7 @@ describe("preflight", () => {
     const c = ctx({
       config: testConfig("pref", { dns: { zone: "nowhere.org" }, rancher: { hostname: "r.nowhere.org" } }),
     });
-    const error = await aws.preflight!(
-      container.createChildContainer(),
-      c,
-      AbortSignal.timeout(10_000),
-    ).catch((e) => e);
+    const error = (await preflight(c)) as Error;
     expect(K3sinfraError.is(error, "InvalidConfig")).toBe(true);
     expect(error.message).toMatch(
       /dns.zone: no Route 53 hosted zone named nowhere.org.*options.aws.hostedZoneId/s,
@@ -245,11 +214,7 @@ describe("preflight", () => {
     process.env.AWS_CONFIG_FILE = "/nonexistent";
     process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent";
     try {
-      const error = await aws.preflight!(
-        container.createChildContainer(),
-        c,
-        AbortSignal.timeout(10_000),
-      ).catch((e) => e);
+      const error = (await preflight(c)) as Error;
       expect(error).toBeInstanceOf(AuthFailedError);
       expect(error.message).toMatch(/AWS_ACCESS_KEY_ID/);
       expect(error.message).toMatch(/AWS_PROFILE/);

@@ -1,4 +1,5 @@
-import { AuthFailedError, token } from "@k3sinfra/core";
+import { AuthFailedError } from "@k3sinfra/core";
+import { token } from "@k3sinfra/core/internal";
 import type Cloudflare from "cloudflare";
 import { TOKEN_HELP } from "./errors.js";
 import type { CloudflareOptions } from "./options.js";

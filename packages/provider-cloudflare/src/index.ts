@@ -12,6 +12,7 @@ export { cloudflareCodes, mapCloudflareError, TOKEN_HELP } from "./errors.js";
 export { type CloudflareOptions, parseCloudflareOptions } from "./options.js";
 export { carries, ownershipComment, ownershipOf, ownershipTags } from "./ownership.js";
 export {
+  type CloudflareServices,
   cloudflare,
   cloudflare as default,
   cloudflareCapabilities,

@@ -1,14 +1,13 @@
 import {
   type ClusterConfig,
   type ConfigIssue,
-  DnsRecordService,
   defineProvider,
   type ProviderCapabilities,
   type ProviderContext,
+  type ProviderServices,
   type ServiceKind,
 } from "@k3sinfra/core";
-import type { DependencyContainer } from "tsyringe";
-import { CloudflareClient, cloudflareSettings, LazyCloudflareClient } from "./client.js";
+import { type CloudflareClient, cloudflareSettings, LazyCloudflareClient } from "./client.js";
 import { CloudflareDnsRecordService } from "./dns.js";
 import { type CloudflareOptions, parseCloudflareOptions } from "./options.js";
 
@@ -39,21 +38,20 @@ export function validateCloudflareConfig(
   ];
 }
 
-/** A factory that builds its value on the first resolve and returns it after (once per registration). */
-const once = <T>(make: () => T) => {
-  let value: T | undefined;
-  return { useFactory: () => (value ??= make()) };
-};
+/** The DNS service of one cluster, and the client it uses (core hands the object back to `preflight`). */
+export interface CloudflareServices extends ProviderServices {
+  readonly client: CloudflareClient;
+}
 
 /** The package's one composition root: the lazy client and, for the DNS role, the DNS service. */
-function register(container: DependencyContainer, ctx: ProviderContext<CloudflareOptions>): void {
+function services(ctx: ProviderContext<CloudflareOptions>): CloudflareServices {
   const client = new LazyCloudflareClient(cloudflareSettings(ctx.options, ctx.env));
-  container.register(CloudflareClient, { useValue: client });
-  if (ctx.roles.includes("dns"))
-    container.register(
-      DnsRecordService,
-      once(() => new CloudflareDnsRecordService(client, ctx.options, ctx.config.dns.zone)),
-    );
+  return {
+    client,
+    dns: ctx.roles.includes("dns")
+      ? new CloudflareDnsRecordService(client, ctx.options, ctx.config.dns.zone)
+      : undefined,
+  };
 }
 
 /**
@@ -62,25 +60,26 @@ function register(container: DependencyContainer, ctx: ProviderContext<Cloudflar
  * error on `dns.zone`.
  */
 async function preflight(
-  container: DependencyContainer,
+  built: CloudflareServices,
   ctx: ProviderContext<CloudflareOptions>,
   signal: AbortSignal,
 ): Promise<void> {
   if (!ctx.roles.includes("dns")) return;
-  const client = container.isRegistered(CloudflareClient, true)
-    ? container.resolve(CloudflareClient)
-    : new LazyCloudflareClient(cloudflareSettings(ctx.options, ctx.env));
-  await new CloudflareDnsRecordService(client, ctx.options, ctx.config.dns.zone).zone(ctx.config.dns.zone, {
-    signal,
-  });
+  await new CloudflareDnsRecordService(built.client, ctx.options, ctx.config.dns.zone).zone(
+    ctx.config.dns.zone,
+    {
+      signal,
+    },
+  );
 }
 
 /** Cloudflare DNS for the Rancher hostname, with compute from any provider. */
-export const cloudflare = defineProvider<CloudflareOptions>({
+export const cloudflare = defineProvider<CloudflareOptions, CloudflareServices>({
+  contractVersion: 2,
   name: "cloudflare",
   capabilities: cloudflareCapabilities,
   parseOptions: parseCloudflareOptions,
   validate: validateCloudflareConfig,
-  register,
+  services,
   preflight,
 });

@@ -1,15 +1,9 @@
-import {
-  type ClusterConfig,
-  ClusterConfigSchema,
-  DnsRecordService,
-  type DnsRecordSpec,
-  K3sinfraError,
-} from "@k3sinfra/core";
+import { type ClusterConfig, ClusterConfigSchema, type DnsRecordSpec, K3sinfraError } from "@k3sinfra/core";
 import type { Emulator } from "@k3sinfra/emulator";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudflare, MAX_RETRY_AFTER_SECONDS, PROXY_WARNING } from "../src/index.js";
-import { containerFor, ctxFor, envFor, ownedIn, startCloud, testConfig } from "./helpers.js";
+import { ctxFor, envFor, ownedIn, servicesFor, startCloud, testConfig } from "./helpers.js";
 
 let emu: Emulator;
 let raw: Cloudflare;
@@ -28,7 +22,7 @@ afterAll(async () => {
 });
 
 const dns = (config: ClusterConfig, env = envFor(emu), options = {}) =>
-  containerFor(config, env, options).resolve(DnsRecordService);
+  servicesFor(config, env, options).dns!;
 
 const specFor = (config: ClusterConfig, target: DnsRecordSpec["target"], proxied = false): DnsRecordSpec => ({
   zone: config.dns.zone,
@@ -257,8 +251,7 @@ describe("options", () => {
 describe("preflight and errors", () => {
   const preflight = (config: ClusterConfig, env: Record<string, string | undefined>) => {
     const ctx = { config, options: {}, roles: ["dns" as const], env, baseDir: process.cwd() };
-    const container = containerFor(config, env);
-    return cloudflare.preflight?.(container, ctx, new AbortController().signal);
+    return cloudflare.preflight?.(servicesFor(config, env), ctx, new AbortController().signal);
   };
 
   it("passes with the emulator's token and zone", async () => {

@@ -2,8 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type ClusterConfig, ClusterConfigSchema, type ResourceContext, type Tags } from "@k3sinfra/core";
 import { makeContext } from "@k3sinfra/core/testing";
 import { type Emulator, type EmulatorOptions, type InventoryItem, startEmulator } from "@k3sinfra/emulator";
-import { container, type DependencyContainer } from "tsyringe";
-import { type CloudflareOptions, cloudflare } from "../src/index.js";
+import { type CloudflareOptions, type CloudflareServices, cloudflare } from "../src/index.js";
 
 /** A config as core would validate it: AWS compute, Cloudflare DNS in `zone`. */
 export const testConfig = (name: string, extra: { dns?: Record<string, unknown> } = {}): ClusterConfig =>
@@ -31,16 +30,13 @@ export const envFor = (emu: Emulator): Record<string, string> => ({
   CLOUDFLARE_BASE_URL: emu.endpoints.cloudflare ?? "",
 });
 
-/** A fresh container (as a new process would have) with the Cloudflare DNS service registered. */
-export const containerFor = (
+/** Fresh services (as a new process would have): the Cloudflare DNS service and its client. */
+export const servicesFor = (
   config: ClusterConfig,
   env: Record<string, string | undefined>,
   options: CloudflareOptions = {},
-): DependencyContainer => {
-  const child = container.createChildContainer();
-  cloudflare.register(child, { config, options, roles: ["dns"], env, baseDir: process.cwd() });
-  return child;
-};
+): CloudflareServices =>
+  cloudflare.services({ config, options, roles: ["dns"], env, baseDir: process.cwd() });
 
 /** A resource context for a cluster, with a report sink. */
 export const ctxFor = (

@@ -1,7 +1,7 @@
-import { CALL_MAX_ATTEMPTS, DnsRecordService, K3sinfraError } from "@k3sinfra/core";
+import { CALL_MAX_ATTEMPTS, K3sinfraError } from "@k3sinfra/core";
 import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { containerFor, ctxFor, envFor, startCloud, testConfig } from "./helpers.js";
+import { ctxFor, envFor, servicesFor, startCloud, testConfig } from "./helpers.js";
 
 let emu: Emulator;
 beforeAll(async () => {
@@ -11,9 +11,8 @@ afterAll(() => emu.stop());
 
 const createRecord = async (name: string): Promise<K3sinfraError> => {
   const config = testConfig(name);
-  const error = await containerFor(config, envFor(emu))
-    .resolve(DnsRecordService)
-    .create(
+  const error = await servicesFor(config, envFor(emu))
+    .dns!.create(
       {
         zone: config.dns.zone,
         hostname: config.rancher.hostname,

@@ -5,6 +5,7 @@ import type { ResolvedConfig } from "../config/resolve.js";
 import { AbortedError, InvalidConfigError, K3sinfraError, ProviderError, TimeoutError } from "../errors.js";
 import { clusterTags, idempotencyToken, physicalName, resourceTags, TAG_CLUSTER_ID } from "../naming.js";
 import { providerContext } from "../provider-context.js";
+import { preflightProvider } from "../provider-services.js";
 import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
 import type { NodeState } from "../resources/node.js";
 import { withRetry } from "../retry.js";
@@ -153,7 +154,7 @@ export class ClusterRun {
   async preflight(): Promise<void> {
     const wiring = { resolved: this.resolved, run: this.settings };
     for (const bound of this.resolved.providers) {
-      await bound.provider.preflight?.(this.container, providerContext(wiring, bound), this.signal);
+      await preflightProvider(this.container, bound, providerContext(wiring, bound), this.signal);
     }
   }
 

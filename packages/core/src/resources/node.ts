@@ -42,13 +42,30 @@ export interface NodeState extends ResourceState {
   readonly instanceType: string;
 }
 
+/**
+ * Values a node needs that do not exist when it is created, so they cannot be in its user data: nodes are
+ * created in parallel with the datastore. The orchestrator hands them to `NodeService.publish` once they
+ * exist, and the node's bootstrap reads them with the provider's `metadataReader` (see
+ * `bootstrap/metadata.ts` for the full protocol).
+ */
+export interface LateValues {
+  /** `DatastoreState.host`; every node waits for it before starting K3s. */
+  readonly "datastore-host": string;
+  /** `DatastoreState.port`; the node falls back to 3306 while it is absent. */
+  readonly "datastore-port": string;
+  /** Node 0's private IP; nodes with index > 0 wait for it, then join through it. */
+  readonly "first-server-ip": string;
+}
+
 /** K3s server VMs. */
 export interface NodeService extends ResourceService<NodeSpec, NodeState> {
   /**
-   * Publishes non-secret values (e.g. the datastore host) where the node's bootstrap reads them, such as
-   * instance tags or metadata; lets nodes start before the datastore exists.
+   * Publishes the late values (never secret) where the node's bootstrap reads them with the provider's
+   * `metadataReader`: instance tags, metadata attributes, a key-value store. Required: without it nodes wait
+   * forever for the datastore host, so core refuses, when it validates a config, a provider whose nodes lack
+   * it. Idempotent: called again with the same values after a resumed run, and on every new node.
    */
-  publish?(state: NodeState, values: Readonly<Record<string, string>>, ctx: ResourceContext): Promise<void>;
+  publish(state: NodeState, values: Readonly<Record<string, string>>, ctx: ResourceContext): Promise<void>;
 }
 
 /** Injection token for the NodeService contract. */

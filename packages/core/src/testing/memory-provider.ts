@@ -1,20 +1,14 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { instancePerContainerCachingFactory } from "tsyringe";
-import type { ProviderCapabilities } from "../capabilities.js";
+import type { ProviderCapabilities, ServiceKind } from "../capabilities.js";
 import { DependencyViolationError } from "../errors.js";
-import { type CloudProvider, defineProvider } from "../provider.js";
+import { defineProvider, type ProviderDescriptor } from "../provider.js";
 import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
-import { DatastoreService, type DatastoreSpec, type DatastoreState } from "../resources/datastore.js";
-import { DnsRecordService, type DnsRecordSpec, type DnsRecordState } from "../resources/dns-record.js";
-import {
-  LoadBalancerService,
-  type LoadBalancerSpec,
-  type LoadBalancerState,
-  type TargetsState,
-} from "../resources/load-balancer.js";
-import { NetworkService, type NetworkSpec, type NetworkState } from "../resources/network.js";
-import { NodeService, type NodeSpec, type NodeState } from "../resources/node.js";
+import type { DatastoreSpec, DatastoreState } from "../resources/datastore.js";
+import type { DnsRecordSpec, DnsRecordState } from "../resources/dns-record.js";
+import type { LoadBalancerSpec, LoadBalancerState, TargetsState } from "../resources/load-balancer.js";
+import type { NetworkSpec, NetworkState } from "../resources/network.js";
+import type { NodeSpec, NodeState } from "../resources/node.js";
 import { MemoryCloud, type MemoryObject } from "./memory-cloud.js";
 
 /** What the in-memory provider can do: everything, so core's paths are all reachable in tests. */
@@ -273,8 +267,9 @@ const defaultClouds = new Map<string, MemoryCloud>();
  * Makes an in-memory provider named `memory`, over the given fake cloud (tests keep a handle on it as the
  * back door) or over one chosen by `options.memory.persistPath`.
  */
-export function createMemoryProvider(cloud?: MemoryCloud): CloudProvider<MemoryOptions> {
+export function createMemoryProvider(cloud?: MemoryCloud): ProviderDescriptor<MemoryOptions> {
   return defineProvider<MemoryOptions>({
+    contractVersion: 2,
     name: "memory",
     capabilities: memoryCapabilities,
     // The fake cloud "publishes" into files, as a provider with a metadata service would into tags.
@@ -294,27 +289,24 @@ export function createMemoryProvider(cloud?: MemoryCloud): CloudProvider<MemoryO
         return { ok: false, issues: [{ path: "persistPath", message: "must be a file path" }] };
       return { ok: true, value: o as MemoryOptions };
     },
-    register(container, ctx) {
+    services(ctx) {
       // Relative paths resolve from the config file's directory, like every path in a config.
       const persistPath = ctx.options.persistPath ? resolve(ctx.baseDir, ctx.options.persistPath) : undefined;
       const key = persistPath ?? "";
       const theCloud = cloud ?? defaultClouds.get(key) ?? new MemoryCloud({ persistPath });
       if (!cloud) defaultClouds.set(key, theCloud);
-      const services = {
-        network: [NetworkService, () => new MemoryNetwork(theCloud)],
-        nodes: [NodeService, () => new MemoryNodes(theCloud)],
-        datastore: [DatastoreService, () => new MemoryDatastore(theCloud)],
-        loadBalancer: [LoadBalancerService, () => new MemoryLoadBalancer(theCloud)],
-        dns: [DnsRecordService, () => new MemoryDns(theCloud)],
-      } as const;
-      for (const role of ctx.roles) {
-        const [tok, make] = services[role];
-        container.register(tok as never, { useFactory: instancePerContainerCachingFactory(make as never) });
-      }
+      const has = (role: ServiceKind) => ctx.roles.includes(role);
+      return {
+        network: has("network") ? new MemoryNetwork(theCloud) : undefined,
+        nodes: has("nodes") ? new MemoryNodes(theCloud) : undefined,
+        datastore: has("datastore") ? new MemoryDatastore(theCloud) : undefined,
+        loadBalancer: has("loadBalancer") ? new MemoryLoadBalancer(theCloud) : undefined,
+        dns: has("dns") ? new MemoryDns(theCloud) : undefined,
+      };
     },
   });
 }
 
 /** The `memory` provider over a process-wide fake cloud (or the persisted one), as loaded by name. */
-export const memoryProvider: CloudProvider<MemoryOptions> = createMemoryProvider();
+export const memoryProvider: ProviderDescriptor<MemoryOptions> = createMemoryProvider();
 export default memoryProvider;
