@@ -1,7 +1,11 @@
+import type { ACM } from "@aws-sdk/client-acm";
 import type { EC2 } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { IAM } from "@aws-sdk/client-iam";
 import type { RDS } from "@aws-sdk/client-rds";
 import type { Route53 } from "@aws-sdk/client-route-53";
+import type { SSM } from "@aws-sdk/client-ssm";
+import type { STS } from "@aws-sdk/client-sts";
 import { token } from "@k3sinfra/core/internal";
 
 /**
@@ -19,6 +23,14 @@ export interface AwsClients {
   elbv2(): Promise<ElasticLoadBalancingV2>;
   /** Route 53: hosted zones and records. */
   route53(): Promise<Route53>;
+  /** STS: who the credentials belong to (the preflight's credentials check). */
+  sts(): Promise<STS>;
+  /** SSM Parameter Store: the public parameters that name today's AMIs. */
+  ssm(): Promise<SSM>;
+  /** ACM: the L7 load balancer's certificate. */
+  acm(): Promise<ACM>;
+  /** IAM: roles and instance profiles. */
+  iam(): Promise<IAM>;
 }
 
 /** Injection token for the lazily-created AWS clients of one cluster container. */
@@ -64,6 +76,10 @@ export class LazyAwsClients implements AwsClients {
   #rds: Promise<RDS> | undefined;
   #elbv2: Promise<ElasticLoadBalancingV2> | undefined;
   #route53: Promise<Route53> | undefined;
+  #sts: Promise<STS> | undefined;
+  #ssm: Promise<SSM> | undefined;
+  #acm: Promise<ACM> | undefined;
+  #iam: Promise<IAM> | undefined;
 
   constructor(settings: AwsClientSettings) {
     this.#settings = settings;
@@ -100,5 +116,25 @@ export class LazyAwsClients implements AwsClients {
   route53(): Promise<Route53> {
     this.#route53 ??= import("@aws-sdk/client-route-53").then((m) => new m.Route53(this.#config()));
     return this.#route53;
+  }
+
+  sts(): Promise<STS> {
+    this.#sts ??= import("@aws-sdk/client-sts").then((m) => new m.STS(this.#config()));
+    return this.#sts;
+  }
+
+  ssm(): Promise<SSM> {
+    this.#ssm ??= import("@aws-sdk/client-ssm").then((m) => new m.SSM(this.#config()));
+    return this.#ssm;
+  }
+
+  acm(): Promise<ACM> {
+    this.#acm ??= import("@aws-sdk/client-acm").then((m) => new m.ACM(this.#config()));
+    return this.#acm;
+  }
+
+  iam(): Promise<IAM> {
+    this.#iam ??= import("@aws-sdk/client-iam").then((m) => new m.IAM(this.#config()));
+    return this.#iam;
   }
 }

@@ -35,7 +35,13 @@ beforeAll(async () => {
   emulator = await startEmulator({
     timeScale: 0.001,
     seed: 11,
-    fixtures: { aws: { hostedZones: ["example.com"] } },
+    // The L7 certificate must exist and cover the hostname, or the preflight stops `up`.
+    fixtures: {
+      aws: {
+        hostedZones: ["example.com"],
+        certificates: [{ arn: CERT, domainName: "rancher.cvlb.example.com" }],
+      },
+    },
     log: () => undefined,
   });
   const target = new URL(emulator.endpoints.aws!);
