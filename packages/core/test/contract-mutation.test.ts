@@ -56,6 +56,17 @@ const mutations: Mutation[] = [
     }),
   ],
   [
+    "network findByTags matches the resource tag only (another cluster's network too)",
+    "network: create",
+    (s) => ({
+      ...s,
+      network: patched(s.network, {
+        findByTags: (tags: Record<string, string>, ctx: never) =>
+          s.network.findByTags({ "k3sinfra:resource": tags["k3sinfra:resource"] ?? "network" }, ctx),
+      }),
+    }),
+  ],
+  [
     "datastore create returns while still creating",
     "datastore: create",
     (s) => ({

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { DatastoreSpec } from "../../resources/datastore.js";
 import { Secret } from "../../secret.js";
-import { assertDeletedTwice, assertFindByTags, assertReadyEverywhere, type Kit, ownedIds } from "./kit.js";
+import {
+  assertAdopted,
+  assertDeletedTwice,
+  assertFindByTags,
+  assertReadyEverywhere,
+  type Kit,
+  ownedIds,
+} from "./kit.js";
 import { needNetwork } from "./network.js";
 
 export function datastoreCases(k: Kit): void {
@@ -26,13 +33,7 @@ export function datastoreCases(k: Kit): void {
       const before = await ownedIds(k, "datastore");
       const b = await svc.create(spec, k.ctx("datastore"));
       assert.equal(b.id, a.id, "same datastore on a repeated create");
-      const fresh = await k.o.harness();
-      try {
-        const adopted = await k.svc("datastore", fresh).create(spec, k.ctx("datastore"));
-        assert.equal(adopted.id, a.id, "a fresh process must adopt the datastore, not create another");
-      } finally {
-        await fresh.close?.();
-      }
+      await assertAdopted(k, "datastore", spec, "datastore", a.id);
       assert.deepEqual(await ownedIds(k, "datastore"), before, "no duplicate objects");
       await assertFindByTags(k, svc, "datastore", [a.id]);
       await assert.rejects(svc.delete(a, k.ctx("datastore")), "deletion protection must refuse delete");

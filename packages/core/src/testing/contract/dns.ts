@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { DnsRecordSpec, DnsRecordState, DnsTarget } from "../../resources/dns-record.js";
-import { assertDeletedTwice, assertFindByTags, type Kit } from "./kit.js";
+import { assertAdopted, assertDeletedTwice, assertFindByTags, type Kit } from "./kit.js";
 
 type RecordType = DnsTarget["type"];
 
@@ -65,7 +65,7 @@ export function dnsCases(k: Kit): void {
   for (const type of k.t.dnsRecordTypes) {
     const resource = `dns-${type.toLowerCase()}`;
     k.o.it(
-      `dns (${type}): create points at exactly the target, idempotent, find by tags, update, delete twice`,
+      `dns (${type}): create points at exactly the target, idempotent, adopted, find by tags, update, delete twice`,
       async () => {
         assert.ok(k.o.dns, "dns options are required for the DNS contract");
         const svc = k.svc("dns");
@@ -81,6 +81,7 @@ export function dnsCases(k: Kit): void {
         await assertPointsAt(k, a, spec.target, "create");
         const b = await svc.create(spec, k.ctx(resource));
         assert.equal(b.id, a.id, "same record on a repeated create");
+        await assertAdopted(k, "dns", spec, resource, a.id);
         await assertFindByTags(k, svc, resource, [a.id]);
         let last = a;
         if (type === "A" && svc.update && svc.updatable.includes("target")) {

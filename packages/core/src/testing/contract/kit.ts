@@ -223,3 +223,21 @@ export async function ownedIds(k: Kit, resource: string): Promise<string[]> {
   assert.ok(ids.length >= 1, `${resource}: the cloud has no object tagged for it`);
   return ids.sort();
 }
+
+/** A fresh harness (a new process after a crash) creating the same resource adopts the object made before. */
+export async function assertAdopted(
+  k: Kit,
+  kind: ServiceKind,
+  spec: unknown,
+  resource: string,
+  id: string,
+): Promise<void> {
+  const fresh = await k.o.harness();
+  try {
+    const svc = k.svc(kind, fresh) as unknown as ResourceService<unknown, ResourceState>;
+    const adopted = await svc.create(spec, k.ctx(resource));
+    assert.equal(adopted.id, id, `${resource}: a fresh process must adopt the object, not create another`);
+  } finally {
+    await fresh.close?.();
+  }
+}

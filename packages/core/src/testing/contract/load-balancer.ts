@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { LoadBalancerSpec, LoadBalancerState, TargetsState } from "../../resources/load-balancer.js";
 import type { NodeState } from "../../resources/node.js";
-import { assertDeletedTwice, assertFindByTags, assertReadyEverywhere, type Kit, ownedIds } from "./kit.js";
+import {
+  assertAdopted,
+  assertDeletedTwice,
+  assertFindByTags,
+  assertReadyEverywhere,
+  type Kit,
+  ownedIds,
+} from "./kit.js";
 import { needNetwork } from "./network.js";
 
 const L4 = "load-balancer";
@@ -34,6 +41,7 @@ const createChecked = async (k: Kit, mode: "l4" | "l7"): Promise<LoadBalancerSta
   const before = await ownedIds(k, resource);
   const b = await svc.create(spec, k.ctx(resource));
   assert.equal(b.id, a.id, "same load balancer on a repeated create");
+  await assertAdopted(k, "loadBalancer", spec, resource, a.id);
   assert.deepEqual(await ownedIds(k, resource), before, "no duplicate objects");
   await assertFindByTags(k, svc, resource, [a.id]);
   return a;
@@ -41,7 +49,7 @@ const createChecked = async (k: Kit, mode: "l4" | "l7"): Promise<LoadBalancerSta
 
 export function loadBalancerCases(k: Kit): void {
   k.o.it(
-    "load balancer (L4): create returns once active with an address, idempotent, find by tags",
+    "load balancer (L4): create returns once active with an address, idempotent, adopted, find by tags",
     async () => {
       k.made.lb = await createChecked(k, "l4");
     },
@@ -78,7 +86,7 @@ export function loadBalancerCases(k: Kit): void {
 
   if (k.t.l7)
     k.o.it(
-      "load balancer (L7): create returns once active with an address, idempotent, delete twice",
+      "load balancer (L7): create returns once active with an address, idempotent, adopted, delete twice",
       async () => {
         const a = await createChecked(k, "l7");
         await assertDeletedTwice(k, k.svc("loadBalancer"), a, L7);

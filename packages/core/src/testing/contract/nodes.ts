@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { NodeSpec } from "../../resources/node.js";
-import { assertDeletedTwice, assertFindByTags, assertReadyEverywhere, type Kit } from "./kit.js";
+import {
+  assertAdopted,
+  assertDeletedTwice,
+  assertFindByTags,
+  assertReadyEverywhere,
+  type Kit,
+} from "./kit.js";
 import { needNetwork } from "./network.js";
 
 /** The late values core publishes to every node (the node contract's keys). */
@@ -24,7 +30,7 @@ const nodeSpec = (k: Kit, index: number): NodeSpec => ({
 /** Two nodes, kept for the load balancer's targets, the drift cases and `publish`; deleted by `nodesDeleteCase`. */
 export function nodeCases(k: Kit): void {
   k.o.it(
-    "nodes: create returns once running with a private IP, is idempotent, find by tags",
+    "nodes: create returns once running with a private IP, is idempotent, adopted, find by tags",
     async () => {
       const svc = k.svc("nodes");
       for (const index of [0, 1]) {
@@ -36,6 +42,7 @@ export function nodeCases(k: Kit): void {
         await assertReadyEverywhere(k, "nodes", svc, a, resource);
         const b = await svc.create(spec, k.ctx(resource));
         assert.equal(b.id, a.id, `${resource}: same node on a repeated create`);
+        await assertAdopted(k, "nodes", spec, resource, a.id);
         assert.deepEqual(
           await k.h().owned({ ...k.ctx(resource).tags }),
           [a.id],
