@@ -177,7 +177,16 @@ export async function resolveConfig(
       "Only one zone is configured: a zone outage takes Rancher down. Give two or more zones for high availability.",
     );
 
-  const resolved = { ...config, zones: zones ?? [] };
+  // A descriptor object given in a spec is known by its name from here on: the config goes into state.
+  const resolved: ClusterConfig = {
+    ...config,
+    zones: zones ?? [],
+    provider: typeof config.provider === "string" ? config.provider : computeProvider.name,
+    dns: {
+      ...config.dns,
+      provider: typeof config.dns.provider === "object" ? dnsProvider.name : config.dns.provider,
+    },
+  };
   const computeRoles: ServiceKind[] = sameDns ? [...COMPUTE_ROLES, "dns"] : [...COMPUTE_ROLES];
   const compute: BoundProvider = {
     provider: computeProvider,
