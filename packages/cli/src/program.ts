@@ -53,6 +53,9 @@ const positiveInt = (raw: string): number => {
   return n;
 };
 
+const STRICT_HELP =
+  "refuse risky choices (0.0.0.0/0 in adminCidrs, SSH open to it, deletion protection off, a datastore version near its end of support) instead of warning (exit 2)";
+
 /** Runs a command body with the Session built from the parsed flags, and handles its result or error. */
 export type Runner = (command: Command, run: (session: Session) => Promise<number>) => Promise<void>;
 
@@ -110,6 +113,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
       "exit 0 when there is nothing to change, 6 when there are changes (for CI)",
     )
     .option("--destroy", "show what destroy would delete, from the state alone (no cloud call)")
+    .option("--strict", STRICT_HELP)
     .action((opts, cmd: Command) => runner(cmd, (s) => planCommand(s, opts)));
 
   program
@@ -121,6 +125,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
       "read every resource from the cloud first and repair drift (default true)",
       boolean,
     )
+    .option("--strict", STRICT_HELP)
     .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
 
   program

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
@@ -117,7 +117,13 @@ export class Session {
    */
   async withApi<T>(fn: (call: ApiCall) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const configPath = this.configPath;
-    if (!existsSync(configPath)) {
+    // lstat, not exists: a symlink loop or a dangling link is there, and core's loader says what is wrong with
+    // it (as it does for a path it cannot stat at all).
+    let present = true;
+    try {
+      present = lstatSync(configPath, { throwIfNoEntry: false }) !== undefined;
+    } catch {}
+    if (!present) {
       // `init` writes to --config too, so the hint creates the very file that was asked for.
       const init = this.flags.config
         ? `k3sinfra init --provider <aws|gcp|azure|memory> --config ${this.flags.config}`

@@ -12,12 +12,19 @@ export interface PlanFlags {
   readonly refresh?: boolean;
   readonly detailedExitcode?: boolean;
   readonly destroy?: boolean;
+  /** Risky choices in the config are errors (exit 2), not warnings. */
+  readonly strict?: boolean;
 }
 
 /** `k3sinfra plan`: what `up` (or, with --destroy, `destroy`) would do. */
 export const planCommand = async (s: Session, flags: PlanFlags = {}): Promise<number> => {
   const plan = await s.withApi(({ spec, options }) =>
-    api.plan(spec, { ...options, refresh: flags.refresh ?? true, destroy: flags.destroy === true }),
+    api.plan(spec, {
+      ...options,
+      refresh: flags.refresh ?? true,
+      destroy: flags.destroy === true,
+      ...(flags.strict ? { strict: true } : {}),
+    }),
   );
   if (s.flags.json) s.printJson(plan);
   else {
@@ -35,6 +42,8 @@ export const planCommand = async (s: Session, flags: PlanFlags = {}): Promise<nu
 export interface UpFlags {
   readonly parallelism?: number;
   readonly refresh?: boolean;
+  /** Risky choices in the config are errors (exit 2), not warnings. */
+  readonly strict?: boolean;
 }
 
 /**
@@ -70,6 +79,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
       },
       refresh: flags.refresh ?? true,
       ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+      ...(flags.strict ? { strict: true } : {}),
     });
   });
 

@@ -39,11 +39,14 @@ const related = (a: string, b: string): boolean =>
  * none is reported twice or as a consequence of another.
  */
 export function isMoot(path: string, broken: readonly string[]): boolean {
-  if (broken.length === 0) return false;
-  const deps = Object.entries(DEPENDS)
-    .filter(([key]) => related(path, key))
-    .flatMap(([, d]) => d);
-  return broken.some((b) => related(path, b) || deps.some((d) => related(d, b)));
+  return broken.some((b) => related(path, b) || restsOn(path, b));
+}
+
+/** Whether a check at `path` judges its value against the value at `other` (zones against the region). */
+export function restsOn(path: string, other: string): boolean {
+  return Object.entries(DEPENDS).some(
+    ([key, deps]) => related(path, key) && deps.some((d) => related(d, other)),
+  );
 }
 
 /** A copy of a raw config deep enough to delete keys from; values that are not plain data are kept as is. */

@@ -4,7 +4,7 @@ import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import type { CloudProvider } from "../provider.js";
 import { providerContractChecks } from "../provider-services.js";
 import { type ProviderRegistry, providerAliases } from "../registry.js";
-import { isMoot } from "./load.js";
+import { isMoot, restsOn } from "./load.js";
 import { derivedNameIssues } from "./names.js";
 import { riskyChoices } from "./risky.js";
 import type { ClusterConfig } from "./schema.js";
@@ -199,8 +199,11 @@ export async function resolveConfig(
   for (const bound of sameDns ? [compute] : [compute, dns]) {
     const names = bound.provider.capabilities.names ?? [];
     for (const i of derivedNameIssues(resolved, bound.provider.name, names, bound.roles)) report(i);
-    for (const i of bound.provider.validate?.(resolved, bound.options, bound.roles) ?? []) {
-      // One message per path: core's and a provider's checks can both notice the same thing.
+    const found = bound.provider.validate?.(resolved, bound.options, bound.roles) ?? [];
+    for (const i of found) {
+      // One message per path: core's and a provider's checks can both notice the same thing. A finding that
+      // rests on another one (zones of a region that is not one) is left out.
+      if (found.some((o) => o !== i && restsOn(i.path, o.path))) continue;
       if (!issues.some((x) => x.path === i.path)) report(i);
     }
   }

@@ -19,6 +19,9 @@ const cidr = z.string().refine(
   },
   { message: "must be an IPv4 CIDR such as 203.0.113.0/24 (octets 0-255, prefix 0-32)" },
 );
+// Said only when the key is missing; a value of the wrong type gets the general message (config/messages.ts).
+const required = (hint: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `is required: ${hint}` : undefined;
 const dnsLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 // A DNS name is at most 253 characters in text form, each label at most 63 (RFC 1035 §2.3.4, 255 octets on the
 // wire). https://www.rfc-editor.org/rfc/rfc1035#section-2.3.4
@@ -68,13 +71,13 @@ const size = (vcpus: number, memoryGiB: number) =>
 export const ClusterConfigSchema = z
   .object({
     name: z
-      .string({ error: "is required: a short cluster name such as rancher-prod" })
+      .string({ error: required("a short cluster name such as rancher-prod") })
       .regex(
         /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/,
         "must be 3-20 lowercase letters, digits or hyphens, starting with a letter (it goes into every resource name, and load balancer names are capped at 32 characters)",
       ),
     provider: providerRef("is required: aws, gcp, azure, or a module specifier of your own provider"),
-    region: z.string({ error: "is required, e.g. us-east-1" }).min(1),
+    region: z.string({ error: required("e.g. us-east-1") }).min(1),
     zones: z.array(z.string().min(1)).min(1).optional(),
     nodes: z
       .object({
