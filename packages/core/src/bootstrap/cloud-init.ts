@@ -6,6 +6,12 @@ import { clientOptionFile, DATASTORE_PREP_PATHS, prepareSql } from "./datastore-
 import { DATASTORE_CA_PATH, endpointFor, k3sConfigYaml } from "./k3s-config.js";
 import type { MetadataReader } from "./metadata.js";
 import {
+  type NodeSecretNames,
+  type NodeSecretReader,
+  SECRET_PLACEHOLDERS,
+  validateSecretNames,
+} from "./node-secrets.js";
+import {
   BOOTSTRAP_SCRIPT_PATH,
   CONFIG_TEMPLATE_PATH,
   PLACEHOLDERS,
@@ -13,32 +19,25 @@ import {
 } from "./script.js";
 import { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
 
-/** Everything one K3s server's user data depends on. Keep it stable: a change replaces the node. */
-export interface BootstrapInput {
-  /** 0-based position; node 0 starts K3s first. */
-  readonly index: number;
-  /** Servers in the cluster, only to validate `index`; it does not change the user data, so scaling never replaces a server. */
-  readonly count?: number | undefined;
-  /** Pinned K3s release, e.g. `v1.33.12+k3s1` (see `resolveK3sVersion`). */
-  readonly k3sVersion: string;
+export type { NodeSecretReader } from "./node-secrets.js";
+
+/**
+ * Everything one K3s server's user data depends on. Keep it stable: a change replaces the node.
+ *
+ * Two ways for the secrets (K3s token, K3s datastore password, datastore admin password):
+ * - inline (`InlineSecretsInput`): the values are in the input and travel in the user data, in 0600 files;
+ *   for providers without a secret store (the orchestrator warns at plan time);
+ * - store (`StoreSecretsInput`): only their names (`secretNames`) are in the input; the boot script reads
+ *   the values with the provider's `secretReader` and writes the 0600 files itself. No value in user data.
+ */
+export type BootstrapInput = InlineSecretsInput | StoreSecretsInput;
+
+/** Secrets in the user data. */
+export interface InlineSecretsInput extends BootstrapCommonInput {
   /** Shared cluster token. */
   readonly token: Secret;
-  readonly datastore: {
-    /** The user K3s logs in as. */
-    readonly user: string;
+  readonly datastore: BootstrapDatastoreInput & {
     readonly password: Secret;
-    readonly database: string;
-    /** Default 3306; a published `datastore-port` wins. */
-    readonly port?: number | undefined;
-    /** Known host (bring-your-own datastore); unset: the node waits for the published `datastore-host`. */
-    readonly host?: string | undefined;
-    /**
-     * TLS to the datastore, verified against the CA: the bundle inline (PEM), or an HTTPS URL the node
-     * downloads it from at boot (e.g. `awsRdsCaUrl(region)`; keeps big bundles out of the 16 KB user data).
-     */
-    readonly tls?:
-      | { readonly caBundle?: string | undefined; readonly caUrl?: string | undefined }
-      | undefined;
     /**
      * The admin (master) user. When set, server 0 creates the database and the K3s user (`ALL` on the
      * database only) at boot if the K3s user cannot log in yet, since only the nodes reach the datastore.
@@ -46,6 +45,48 @@ export interface BootstrapInput {
      */
     readonly admin?: { readonly user: string; readonly password: Secret } | undefined;
   };
+  readonly secretNames?: undefined;
+}
+
+/** Secrets read at boot from a secret store; the user data holds their names only. */
+export interface StoreSecretsInput extends BootstrapCommonInput {
+  readonly token?: undefined;
+  readonly datastore: BootstrapDatastoreInput & {
+    readonly password?: undefined;
+    /**
+     * The admin (master) user; with `secretNames.datastoreAdminPassword`, server 0 prepares the datastore
+     * as in the inline mode, reading that password only if the K3s user cannot log in yet.
+     */
+    readonly admin?: { readonly user: string; readonly password?: undefined } | undefined;
+  };
+  /** Where the values are; the store mode needs `secretReader` too. */
+  readonly secretNames: NodeSecretNames;
+}
+
+/** The datastore as both modes describe it. */
+export interface BootstrapDatastoreInput {
+  /** The user K3s logs in as. */
+  readonly user: string;
+  readonly database: string;
+  /** Default 3306; a published `datastore-port` wins. */
+  readonly port?: number | undefined;
+  /** Known host (bring-your-own datastore); unset: the node waits for the published `datastore-host`. */
+  readonly host?: string | undefined;
+  /**
+   * TLS to the datastore, verified against the CA: the bundle inline (PEM), or an HTTPS URL the node
+   * downloads it from at boot (e.g. `awsRdsCaUrl(region)`; keeps big bundles out of the 16 KB user data).
+   */
+  readonly tls?: { readonly caBundle?: string | undefined; readonly caUrl?: string | undefined } | undefined;
+}
+
+/** What does not depend on where the secrets come from. */
+export interface BootstrapCommonInput {
+  /** 0-based position; node 0 starts K3s first. */
+  readonly index: number;
+  /** Servers in the cluster, only to validate `index`; it does not change the user data, so scaling never replaces a server. */
+  readonly count?: number | undefined;
+  /** Pinned K3s release, e.g. `v1.33.12+k3s1` (see `resolveK3sVersion`). */
+  readonly k3sVersion: string;
   /** The Rancher hostname (first `tls-san`). */
   readonly hostname: string;
   readonly loadBalancer: {
@@ -57,17 +98,26 @@ export interface BootstrapInput {
   };
   /** Body of the provider's `k3sinfra_meta` shell function (see `METADATA_READERS`). */
   readonly metadataReader: MetadataReader;
+  /**
+   * The provider's node-side secret reader (e.g. provider-aws's `awsSecretReader`): files cloud-init writes
+   * before the boot script runs, and shell functions the script defines next to `k3sinfra_meta`
+   * (`k3sinfra_secret <name>`, `k3sinfra_secret_put <name>`). Unset: nothing added. Required with
+   * `secretNames` (the store mode), which calls those functions.
+   */
+  readonly secretReader?: NodeSecretReader | undefined;
   /** Node 0's private IP when already known; unset: nodes > 0 wait for the published `first-server-ip`. */
   readonly firstServerIp?: string | undefined;
   /**
    * Bounds of the boot-time waits. Defaults: metadata 60 min (managed databases are slow), /ping 30 min,
-   * the datastore accepting connections (server 0 with `datastore.admin`) 15 min.
+   * the datastore accepting connections (server 0 with `datastore.admin`) 15 min, each secret read or the
+   * kubeconfig write (store mode; a new node identity is eventually consistent) 10 min.
    */
   readonly waits?:
     | {
         readonly metadataSeconds?: number;
         readonly pingSeconds?: number;
         readonly datastoreSeconds?: number;
+        readonly secretSeconds?: number;
       }
     | undefined;
 }
@@ -99,20 +149,39 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
     );
   if (!/^v\d+\.\d+\.\d+\+k3s\d+$/.test(input.k3sVersion))
     add("k3s.version", "must be a K3s release such as v1.33.12+k3s1");
-  if (input.token.reveal().length < 16 || /\s/.test(input.token.reveal()))
-    add("k3s.token", "must be at least 16 characters without whitespace");
   const ds = input.datastore;
+  if (input.secretNames === undefined) {
+    if (input.token.reveal().length < 16 || /\s/.test(input.token.reveal()))
+      add("k3s.token", "must be at least 16 characters without whitespace");
+    if (!safePassword(input.datastore.password)) add("datastore.password", PASSWORD_RULE);
+    // The admin password goes into a client option file, which would interpret the same characters.
+    const admin = input.datastore.admin;
+    if (admin !== undefined && !safePassword(admin.password)) add("datastore.admin.password", PASSWORD_RULE);
+  } else {
+    // A value given anyway (an untyped caller) would be ignored; refuse it rather than leave doubt.
+    const loose = input as {
+      token?: unknown;
+      datastore: { password?: unknown; admin?: { password?: unknown } };
+    };
+    if (loose.token !== undefined) add("k3s.token", "must not be given with secretNames (store mode)");
+    if (loose.datastore.password !== undefined)
+      add("datastore.password", "must not be given with secretNames (store mode)");
+    if (loose.datastore.admin?.password !== undefined)
+      add("datastore.admin.password", "must not be given with secretNames (store mode)");
+    issues.push(...validateSecretNames(input.secretNames, input.secretReader));
+    if (ds.admin !== undefined && input.secretNames.datastoreAdminPassword === undefined)
+      add("secretNames.datastoreAdminPassword", "is required with datastore.admin (store mode)");
+    if (ds.admin === undefined && input.secretNames.datastoreAdminPassword !== undefined)
+      add("datastore.admin", "is required with secretNames.datastoreAdminPassword (its user)");
+  }
   if (!/^[A-Za-z0-9_]{1,32}$/.test(ds.user)) add("datastore.username", "must be letters, digits or _");
   if (!/^[A-Za-z0-9_]{1,64}$/.test(ds.database))
     add("datastore.databaseName", "must be letters, digits or _");
-  if (!safePassword(ds.password)) add("datastore.password", PASSWORD_RULE);
   if (ds.admin !== undefined) {
     if (!/^[A-Za-z0-9_]{1,32}$/.test(ds.admin.user))
       add("datastore.admin.user", "must be letters, digits or _");
     else if (ds.admin.user === ds.user)
       add("datastore.admin.user", "must differ from the K3s user, whose password server 0 resets");
-    // The admin password goes into a client option file, which would interpret the same characters.
-    if (!safePassword(ds.admin.password)) add("datastore.admin.password", PASSWORD_RULE);
   }
   if (ds.port !== undefined && !(Number.isInteger(ds.port) && ds.port > 0 && ds.port < 65536))
     add("datastore.port", "must be a TCP port");
@@ -133,6 +202,22 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
   if (input.firstServerIp !== undefined && !isIpv4(input.firstServerIp))
     add("nodes.firstServerIp", "must be an IPv4 address");
   if (input.metadataReader.trim() === "") add("metadataReader", "must be a shell function body");
+  if (input.secretReader !== undefined) {
+    const reserved = new Set<string>([
+      CONFIG_TEMPLATE_PATH,
+      BOOTSTRAP_SCRIPT_PATH,
+      DATASTORE_CA_PATH,
+      TRAEFIK_CONFIG_PATH,
+      ...Object.values(DATASTORE_PREP_PATHS),
+    ]);
+    for (const f of input.secretReader.files) {
+      if (!/^\/[A-Za-z0-9._/-]+$/.test(f.path) || f.path.includes("..") || reserved.has(f.path))
+        add("secretReader.files", `${f.path} must be a new absolute path of letters, digits and . _ - /`);
+      if (!/^0[0-7]{3}$/.test(f.permissions)) add("secretReader.files", `${f.path}: mode must be like 0700`);
+    }
+    if (input.secretReader.functions.trim() === "")
+      add("secretReader.functions", "must define the shell functions");
+  }
   for (const [key, value] of Object.entries(input.waits ?? {}))
     if (value !== undefined && !(Number.isInteger(value) && value >= 0))
       add(`waits.${key}`, "must be a whole number of seconds");
@@ -148,19 +233,28 @@ export const tlsSans = (input: Pick<BootstrapInput, "hostname" | "loadBalancer">
  * `#cloud-config` user data for one K3s server: the 0600 config template, the datastore CA, the L7
  * Traefik HelmChartConfig, on server 0 with `datastore.admin` the 0600 client option files and SQL that
  * prepare the datastore, and the bootstrap script, run once by `runcmd`. The same for every provider; the
- * metadata reader is the only provider-specific part. Contains secrets (token, datastore passwords).
- * About 7 KB (10 KB on server 0 with an admin) plus an inline CA bundle; EC2 caps user data at 16 KB, so
- * prefer `caUrl` for big bundles (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html).
- * Throws `InvalidConfigError`.
+ * metadata reader is the only provider-specific part. Inline mode: contains secrets (token, datastore
+ * passwords). Store mode (`secretNames`): no secret, only names; the config template and the preparation
+ * files hold placeholders the script fills at boot, plus the provider's secret reader files.
+ * About 7 KB (10 KB on server 0 with an admin) plus an inline CA bundle and the secret reader; EC2 caps
+ * user data at 16 KB, so prefer `caUrl` for big bundles
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). Throws `InvalidConfigError`.
  */
 export function renderCloudInit(input: BootstrapInput): string {
   const issues = validateBootstrapInput(input);
   if (issues.length > 0) throw new InvalidConfigError(issues);
   const ds = input.datastore;
   const tls = ds.tls !== undefined && (ds.tls.caBundle !== undefined || ds.tls.caUrl !== undefined);
+  const names = input.secretNames;
+  const inline = names === undefined ? input : undefined;
   const template = k3sConfigYaml({
-    token: input.token.reveal(),
-    endpoint: endpointFor(ds.user, ds.password.reveal(), PLACEHOLDERS.address, ds.database),
+    token: inline ? inline.token.reveal() : SECRET_PLACEHOLDERS.token,
+    endpoint: endpointFor(
+      ds.user,
+      inline ? inline.datastore.password.reveal() : SECRET_PLACEHOLDERS.datastorePassword,
+      PLACEHOLDERS.address,
+      ds.database,
+    ),
     datastoreTls: tls,
     tlsSan: tlsSans(input),
     nodeIp: PLACEHOLDERS.nodeIp,
@@ -172,12 +266,18 @@ export function renderCloudInit(input: BootstrapInput): string {
     const pem = ds.tls.caBundle.endsWith("\n") ? ds.tls.caBundle : `${ds.tls.caBundle}\n`;
     files.push({ path: DATASTORE_CA_PATH, owner: "root:root", permissions: "0644", content: pem });
   }
+  // Validated: in store mode an admin comes with the name of its password.
+  const adminSecret = names?.datastoreAdminPassword;
   const prepare = input.index === 0 && ds.admin !== undefined;
-  if (prepare && ds.admin !== undefined) {
+  const inlineAdmin = inline?.datastore.admin;
+  if (input.index === 0 && inline && inlineAdmin !== undefined) {
     const file = (path: string, content: string) =>
       files.push({ path, owner: "root:root", permissions: "0600", content });
-    const k3sPassword = ds.password.reveal();
-    file(DATASTORE_PREP_PATHS.adminOptions, clientOptionFile(ds.admin.user, ds.admin.password.reveal()));
+    const k3sPassword = inline.datastore.password.reveal();
+    file(
+      DATASTORE_PREP_PATHS.adminOptions,
+      clientOptionFile(inlineAdmin.user, inlineAdmin.password.reveal()),
+    );
     file(DATASTORE_PREP_PATHS.k3sOptions, clientOptionFile(ds.user, k3sPassword));
     file(DATASTORE_PREP_PATHS.sql, prepareSql(ds.user, k3sPassword, ds.database));
   }
@@ -193,12 +293,32 @@ export function renderCloudInit(input: BootstrapInput): string {
     firstServerIp: input.index === 0 ? "" : (input.firstServerIp ?? ""),
     caUrl: ds.tls?.caUrl ?? "",
     metadataReader: input.metadataReader.replace(/\s+$/, ""),
+    secretFunctions: input.secretReader?.functions.replace(/\s+$/, ""),
     metadataWaitSeconds: input.waits?.metadataSeconds ?? 3600,
     pingWaitSeconds: input.waits?.pingSeconds ?? 1800,
     prepare: prepare
-      ? { database: ds.database, tls, waitSeconds: input.waits?.datastoreSeconds ?? 900 }
+      ? {
+          database: ds.database,
+          tls,
+          waitSeconds: input.waits?.datastoreSeconds ?? 900,
+          store:
+            adminSecret !== undefined && ds.admin !== undefined
+              ? { k3sUser: ds.user, adminUser: ds.admin.user, adminSecret }
+              : undefined,
+        }
+      : undefined,
+    secretStore: names
+      ? {
+          tokenName: names.k3sToken,
+          passwordName: names.datastorePassword,
+          // Server 0 only, so other servers' user data does not change with it.
+          kubeconfigName: input.index === 0 ? names.kubeconfig : undefined,
+          waitSeconds: input.waits?.secretSeconds ?? 600,
+        }
       : undefined,
   });
+  for (const f of input.secretReader?.files ?? [])
+    files.push({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content });
   files.push({ path: BOOTSTRAP_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: script });
   // runcmd as an argv list: no shell parses it, and it carries no secret.
   const doc = { write_files: files, runcmd: [[BOOTSTRAP_SCRIPT_PATH]] };

@@ -1,5 +1,15 @@
 // K3s server bootstrap: cloud-init user data, the K3s config, version choice and the Rancher install commands.
-export { type BootstrapInput, renderCloudInit, tlsSans, validateBootstrapInput } from "./cloud-init.js";
+export {
+  type BootstrapCommonInput,
+  type BootstrapDatastoreInput,
+  type BootstrapInput,
+  type InlineSecretsInput,
+  type NodeSecretReader,
+  renderCloudInit,
+  type StoreSecretsInput,
+  tlsSans,
+  validateBootstrapInput,
+} from "./cloud-init.js";
 export { DATASTORE_PREP_PATHS } from "./datastore-prep.js";
 export {
   DATASTORE_CA_PATH,
@@ -18,6 +28,12 @@ export {
   type MetadataKey,
   type MetadataReader,
 } from "./metadata.js";
+export {
+  type NodeSecretNames,
+  type NodeSecretReaderFile,
+  type NodeSecretStore,
+  SECRET_PLACEHOLDERS,
+} from "./node-secrets.js";
 export {
   type KubeconfigInput,
   kubeconfigCommands,

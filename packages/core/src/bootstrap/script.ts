@@ -1,6 +1,15 @@
 import { type PrepareScriptOptions, renderPrepareSection } from "./datastore-prep.js";
 import { DATASTORE_CA_PATH, K3S_CONFIG_PATH } from "./k3s-config.js";
 import { METADATA_KEYS } from "./metadata.js";
+import {
+  renderFillConfig,
+  renderForgetSecrets,
+  renderReadSecrets,
+  renderSecretFunctions,
+  renderSecretVariables,
+  renderStoreKubeconfig,
+  type ScriptSecretStore,
+} from "./node-secrets.js";
 
 /** Where cloud-init writes the config template (0600) and the bootstrap script (0700). */
 export const CONFIG_TEMPLATE_PATH = "/etc/rancher/k3s/k3sinfra/config.yaml.tmpl";
@@ -24,10 +33,14 @@ export interface ScriptOptions {
   /** HTTPS URL of the datastore CA bundle to download, when it is not inline. */
   readonly caUrl: string;
   readonly metadataReader: string;
+  /** The provider's secret reader functions (`k3sinfra_secret`, `k3sinfra_secret_put`), when it has one. */
+  readonly secretFunctions?: string | undefined;
   readonly metadataWaitSeconds: number;
   readonly pingWaitSeconds: number;
   /** Server 0 with admin credentials: prepare the database and the K3s user before starting K3s. */
   readonly prepare?: PrepareScriptOptions | undefined;
+  /** Store mode: read the secrets with `k3sinfra_secret` (from `secretFunctions`) instead of the template. */
+  readonly secretStore?: ScriptSecretStore | undefined;
 }
 
 const sq = (value: string): string => `'${value}'`;
@@ -39,11 +52,18 @@ const sq = (value: string): string => `'${value}'`;
  * prepares the database and the K3s user (`renderPrepareSection`), on later servers waits for the first
  * server's /ping, then installs the pinned K3s with nothing but the version in the installer's environment
  * (https://docs.k3s.io/installation/configuration#configuration-file). Every wait is bounded backoff.
+ * In store mode the template has placeholders for the secrets, which the script reads with the provider's
+ * `k3sinfra_secret` and fills in with shell builtins (`node-secrets.ts`); server 0 then also stores its
+ * kubeconfig with `k3sinfra_secret_put` once the API serves.
  */
 export function renderBootstrapScript(o: ScriptOptions): string {
+  const store = o.secretStore;
+  const where = store
+    ? `the secret store and ${K3S_CONFIG_PATH} (0600)`
+    : `${CONFIG_TEMPLATE_PATH} and ${K3S_CONFIG_PATH} (both 0600)`;
   return `#!/bin/sh
 # k3sinfra bootstrap for K3s server ${o.index + 1} (index ${o.index}). Generated: do not edit.
-# Secrets live only in ${CONFIG_TEMPLATE_PATH} and ${K3S_CONFIG_PATH} (both 0600), never in arguments.
+# Secrets live only in ${where}, never in arguments.
 set -eu
 umask 077
 
@@ -58,7 +78,7 @@ PING_WAIT=${o.pingWaitSeconds}
 TEMPLATE=${CONFIG_TEMPLATE_PATH}
 CONFIG=${K3S_CONFIG_PATH}
 CA_FILE=${DATASTORE_CA_PATH}
-
+${store ? renderSecretVariables(store) : ""}
 log() { printf '%s k3sinfra-bootstrap: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -66,7 +86,7 @@ die() { log "ERROR: $*"; exit 1; }
 k3sinfra_meta() {
 ${o.metadataReader}
 }
-
+${o.secretFunctions ? `\n${o.secretFunctions}\n` : ""}${store ? renderSecretFunctions() : ""}
 # Published values are pasted into a YAML file: accept host names, IP addresses and ports only.
 valid() { case "$1" in '' | *[!A-Za-z0-9.:-]*) return 1 ;; esac; }
 # Brackets an IPv6 address for host:port.
@@ -134,14 +154,14 @@ if [ -n "$CA_URL" ]; then
   chmod 0644 "$CA_FILE.tmp"
   mv "$CA_FILE.tmp" "$CA_FILE"
 fi
-
+${store ? renderReadSecrets() : ""}
 ADDRESS="$(bracket "$DATASTORE_HOST"):$DATASTORE_PORT"
 sed -e "s|${PLACEHOLDERS.address}|$ADDRESS|g" -e "s|${PLACEHOLDERS.nodeIp}|$NODE_IP|g" "$TEMPLATE" >"$CONFIG.tmp"
-chmod 0600 "$CONFIG.tmp"
+${store ? renderFillConfig() : ""}chmod 0600 "$CONFIG.tmp"
 changed=1
 if cmp -s "$CONFIG.tmp" "$CONFIG"; then changed=0; fi
 mv "$CONFIG.tmp" "$CONFIG"
-${o.prepare ? renderPrepareSection(o.prepare) : ""}
+${o.prepare ? renderPrepareSection(o.prepare) : ""}${store ? renderForgetSecrets() : ""}
 if [ "$NODE_INDEX" -gt 0 ]; then
   # Servers after the first start only once it answers, so they never race on an empty datastore
   # (k3s-io/k3s#3226, #2364).
@@ -170,5 +190,5 @@ if [ "$changed" = 1 ]; then systemctl restart --no-block k3s; else systemctl sta
 retry "$PING_WAIT" pong 127.0.0.1 ||
   die "K3s did not answer https://127.0.0.1:6443/ping within $PING_WAIT s; see journalctl -u k3s"
 log "K3s server $((NODE_INDEX + 1)) is up"
-`;
+${store?.kubeconfigName ? renderStoreKubeconfig(store.kubeconfigName) : ""}`;
 }

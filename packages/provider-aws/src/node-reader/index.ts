@@ -21,25 +21,10 @@
  * `ssm.<region>.amazonaws.com:443` (internet, NAT or an `ssm` VPC interface endpoint); python3 (in
  * Ubuntu's cloud images).
  */
+import type { NodeSecretReader } from "@k3sinfra/core";
 import { SSM_CLIENT_PROGRAM } from "./program.js";
 
 export { SSM_CLIENT_PROGRAM, SSM_CLIENT_SOURCE } from "./program.js";
-
-/** A file cloud-init writes, owned by root. */
-export interface NodeFile {
-  readonly path: string;
-  /** Octal mode, e.g. `0700`. */
-  readonly permissions: string;
-  readonly content: string;
-}
-
-/** What a node's user data needs to read secrets with the node's identity (see `BootstrapInput.secretReader`). */
-export interface NodeSecretReaderFiles {
-  /** Written by cloud-init (root:root) before the boot script runs. */
-  readonly files: readonly NodeFile[];
-  /** POSIX sh definitions of `k3sinfra_secret <name>` and `k3sinfra_secret_put <name>`. */
-  readonly functions: string;
-}
 
 /**
  * Where cloud-init writes the program. A file (0700, root) rather than `python3 -c <program>` or the
@@ -58,7 +43,7 @@ k3sinfra_secret() { python3 -I ${SSM_CLIENT_PATH} get "$1"; }
 k3sinfra_secret_put() { python3 -I ${SSM_CLIENT_PATH} put "$1"; }`;
 
 /** The AWS node-side secret reader: the SSM client program and the two shell functions calling it. */
-export const awsSecretReader: NodeSecretReaderFiles = {
+export const awsSecretReader: NodeSecretReader = {
   files: [{ path: SSM_CLIENT_PATH, permissions: "0700", content: SSM_CLIENT_PROGRAM }],
   functions: SHELL_FUNCTIONS,
 };
