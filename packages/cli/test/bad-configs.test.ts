@@ -32,8 +32,10 @@ beforeAll(async () => {
     fixtures: { aws: { hostedZones: ["example.com"] } },
     log: () => undefined,
   });
+  const endpoint = emulator.endpoints.aws;
+  if (!endpoint) throw new Error("the emulator serves no AWS endpoint");
   env = {
-    AWS_ENDPOINT_URL: emulator.endpoints.aws,
+    AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: emulator.credentials.aws.accessKeyId,
     AWS_SECRET_ACCESS_KEY: emulator.credentials.aws.secretAccessKey,
     AWS_REGION: "us-east-1",
