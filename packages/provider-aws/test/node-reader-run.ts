@@ -18,11 +18,13 @@ export function describeWith(tools: readonly string[]): typeof describe | typeof
   return describe.skip;
 }
 
-/** The shipped program in a fresh 0700 file, as cloud-init writes it. */
-export function writeProgram(): string {
+/** The shipped program in a fresh 0700 file, as cloud-init writes it (`edit` changes it, for negative tests). */
+export function writeProgram(edit?: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), "k3sinfra-ssm-"));
   const path = join(dir, "ssm.py");
-  writeFileSync(path, SSM_CLIENT_PROGRAM, { mode: 0o700 });
+  const text = edit ? edit(SSM_CLIENT_PROGRAM) : SSM_CLIENT_PROGRAM;
+  if (edit && text === SSM_CLIENT_PROGRAM) throw new Error("the edit changed nothing");
+  writeFileSync(path, text, { mode: 0o700 });
   chmodSync(path, 0o700);
   return path;
 }
