@@ -2,6 +2,12 @@
 export { AWS_ZONES, awsCapabilities } from "./capabilities.js";
 export { type AwsClientSettings, AwsClients, LazyAwsClients } from "./clients.js";
 export { awsCodes, hasAwsCode, mapAwsError } from "./errors.js";
+export {
+  awsSecretReader,
+  SSM_CLIENT_PATH,
+  SSM_CLIENT_PROGRAM,
+  SSM_CLIENT_SOURCE,
+} from "./node-reader/index.js";
 export { type AwsOptions, parseAwsOptions } from "./options.js";
 export { type AwsServices, aws, aws as default } from "./provider.js";
 export { AwsDatastoreService } from "./services/datastore.js";
