@@ -1,7 +1,8 @@
 import { randomInt } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CloudContext,
@@ -77,6 +78,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   // Persistence: restore first, then let each cloud seed its defaults/fixtures idempotently.
   let lastSaved = "";
+  if (opts.persistPath) {
+    // The state holds sealed secrets and key material: only the owner may read it. A directory we create is
+    // 0700; an existing one is the caller's to choose, but a group/world-readable one is worth a word.
+    const dir = dirname(opts.persistPath);
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    else if ((statSync(dir).mode & 0o077) !== 0)
+      log(`${dir} is readable by other users; the emulator state in it is written 0600`);
+  }
   if (opts.persistPath && existsSync(opts.persistPath)) {
     const data = JSON.parse(readFileSync(opts.persistPath, "utf8")) as PersistFile;
     if (data.version === 1) {
@@ -92,7 +101,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const text = JSON.stringify(data, null, 1);
     if (text === lastSaved) return;
     const tmp = `${opts.persistPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, text, { mode: 0o600 });
+    chmodSync(tmp, 0o600); // a stale temporary file keeps its old mode through writeFileSync
     renameSync(tmp, opts.persistPath); // atomic on POSIX
     lastSaved = text;
   };
@@ -247,6 +257,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     clearFaults(): void {
       faults.length = 0;
     },
+    imdsEndpoint: (instanceId: string): string => `${url}/imds/${instanceId}`,
     setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {
       if (!clouds.some((c) => c.setTargetHealth?.(instanceId, mode)))
         throw new Error(`setTargetHealth: no instance ${instanceId}`);

@@ -14,8 +14,16 @@ export interface EmulatorOptions {
   host?: string;
   /** Default 0 (a random free port). */
   port?: number;
-  /** Load state from this JSON file at start and save it after each mutation (atomic write). */
+  /**
+   * Load state from this JSON file at start and save it after each mutation (atomic write). The file is
+   * written 0600; a missing directory is created 0700 (the state holds sealed SecureStrings and key material).
+   */
   persistPath?: string;
+  /**
+   * How long a new IAM instance profile (or a role just added to one) stays invisible to RunInstances, as
+   * IAM's eventual consistency makes it; default 8 s × `timeScale`.
+   */
+  iamPropagationMs?: number;
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
   fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
@@ -150,5 +158,11 @@ export interface Emulator {
    * K3s/Traefik never comes up); `auto` lets them follow the instance again. Throws for an unknown instance.
    */
   setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void;
+  /**
+   * The instance metadata service as this instance sees it (`http://169.254.169.254` on a real one), e.g.
+   * `${imdsEndpoint(id)}/latest/api/token`. IMDSv2 tokens, meta-data, user data and the role credentials of its
+   * instance profile; unknown, stopped or terminated instances answer 404.
+   */
+  imdsEndpoint(instanceId: string): string;
   stop(): Promise<void>;
 }

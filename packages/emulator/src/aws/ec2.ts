@@ -21,6 +21,7 @@ import {
   type Tags,
   wildcard,
 } from "./common.js";
+import { launchProfile } from "./ec2-iam.js";
 import { AwsError } from "./errors.js";
 import type { AwsCloud, Call } from "./index.js";
 import {
@@ -110,7 +111,9 @@ export interface Instance {
   keyName?: string;
   clientToken: string;
   userData?: string;
+  /** The instance profile's ARN and id (checked against IAM at launch, ec2-iam.ts). */
   iamInstanceProfile?: string;
+  iamInstanceProfileId?: string;
   metadata: { httpTokens: string; httpEndpoint: string; hopLimit: number; tags: string; ipv6: string };
   volumes: Volume[];
   eniId: string;
@@ -780,7 +783,10 @@ export class Ec2Service {
       sourceDestCheck: true,
       hypervisor: "xen",
       iamInstanceProfile: i.iamInstanceProfile
-        ? { arn: i.iamInstanceProfile, id: `AIPA${stableHex(i.iamInstanceProfile, 17).toUpperCase()}` }
+        ? {
+            arn: i.iamInstanceProfile,
+            id: i.iamInstanceProfileId ?? `AIPA${stableHex(i.iamInstanceProfile, 17).toUpperCase()}`,
+          }
         : undefined,
       networkInterfaceSet: live
         ? [
@@ -1941,10 +1947,8 @@ export class Ec2Service {
         "The parameter KmsKeyId requires the parameter Encrypted to be set.",
       );
 
-    const iamArn = str(input, "IamInstanceProfile.Arn");
-    const iamName = str(input, "IamInstanceProfile.Name");
-    const iamInstanceProfile =
-      iamArn ?? (iamName ? `arn:aws:iam::${ACCOUNT_ID}:instance-profile/${iamName}` : undefined);
+    // The profile must exist in IAM and have propagated (ec2-iam.ts).
+    const profile = launchProfile(this.cloud, input, call.now);
     const mapPublic = associatePublic ?? subnet.mapPublicIp;
 
     const res: Reservation = { id: newId(rng, "r"), instanceIds: [], clientToken: token, paramsHash };
@@ -1965,7 +1969,8 @@ export class Ec2Service {
         keyName: str(input, "KeyName"),
         clientToken: token,
         userData,
-        iamInstanceProfile,
+        iamInstanceProfile: profile?.arn,
+        iamInstanceProfileId: profile?.id,
         metadata,
         volumes: bdms.map((b) => ({
           id: newId(rng, "vol"),

@@ -48,6 +48,7 @@ export const FAULTS: Record<string, Record<Exclude<FaultKind, "slow">, FaultTrip
   elbv2: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
   route53: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
   sts: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
+  iam: { throttle: RATE_EXCEEDED, error500: INTERNAL, unavailable503: UNAVAILABLE },
   // The JSON services throttle with ThrottlingException (https://docs.aws.amazon.com/acm/latest/APIReference/CommonErrors.html).
   ssm: {
     throttle: ["ThrottlingException", 400, "Rate exceeded"],

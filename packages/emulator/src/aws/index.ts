@@ -1,24 +1,30 @@
 /**
- * The AWS cloud: one endpoint for EC2, RDS, ELBv2, STS (form-encoded Query protocols, told apart by the
+ * The AWS cloud: one endpoint for EC2, RDS, ELBv2, STS, IAM (form-encoded Query protocols, told apart by the
  * `Version` field or the SigV4 credential scope), Route 53 (REST-XML under /2013-04-01/) and SSM, ACM
- * (awsJson1.1, told apart by `X-Amz-Target`).
+ * (awsJson1.1, told apart by `X-Amz-Target`), plus each instance's metadata service under /imds/<id>/.
+ * Calls signed with an instance role's credentials are verified and authorized (auth.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import type { InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
 import { AcmService, type AcmState } from "./acm.js";
+import { guard } from "./auth.js";
 import { DEFAULT_REGION } from "./common.js";
 import { type Ec2Region, Ec2Service } from "./ec2.js";
+import { instanceIamOps } from "./ec2-iam.js";
 import { offeringOps } from "./ec2-offerings.js";
 import { type ElbRegion, Elbv2Service } from "./elbv2.js";
 import { AwsError, FAULTS } from "./errors.js";
-import { routeJson } from "./json-protocol.js";
+import { IamService, type IamState } from "./iam.js";
+import { ImdsService } from "./imds.js";
+import { type JsonService, routeJson } from "./json-protocol.js";
 import { type Dialect, loadModel, type ModelName, problemToError, validateInput } from "./model.js";
 import { parseQueryTree, type Tree } from "./query.js";
 import { type RdsRegion, RdsService } from "./rds.js";
 import { Route53Service, type Route53State } from "./route53.js";
 import { SsmService } from "./ssm.js";
+import { type ParameterState, ParameterStore } from "./ssm-parameters.js";
 import { stsOps } from "./sts.js";
 import { type HealthMode, setHealthOverride } from "./target-health.js";
 
@@ -30,6 +36,9 @@ export interface AwsState {
   route53: Route53State;
   /** ACM certificates (seeded fixtures); optional so that files persisted before it still load. */
   acm?: AcmState;
+  /** IAM (global) and the account's SSM parameters; optional for the same reason. */
+  iam?: IamState;
+  ssmParameters?: ParameterState;
 }
 
 /** One request as a handler sees it. */
@@ -40,13 +49,15 @@ export interface Call {
   operation: string;
   /** The access key id of the SigV4 credential scope (only STS checks it). */
   accessKeyId?: string | undefined;
+  /** The HTTP request, for the signature check of session credentials. */
+  request?: CloudRequest;
 }
 
 export type QueryOp = (input: Tree, call: Call) => object | undefined | Promise<object | undefined>;
 
 interface QuerySpec {
   /** Public service name (request log, call counts, fault filters). */
-  name: "ec2" | "rds" | "elbv2" | "sts";
+  name: "ec2" | "rds" | "elbv2" | "sts" | "iam";
   signingName: string;
   version: string;
   dialect: Exclude<Dialect, "rest-xml">;
@@ -79,6 +90,11 @@ export class AwsCloud implements CloudHandler {
   readonly route53: Route53Service;
   readonly ssm: SsmService;
   readonly acm: AcmService;
+  readonly iam: IamService;
+  readonly imds: ImdsService;
+  readonly parameters: ParameterStore;
+  /** SSM as routed: the account's parameter store over the public parameters, every call guarded. */
+  private readonly ssmRouted: JsonService;
   private readonly specs: QuerySpec[];
 
   constructor(readonly ctx: CloudContext) {
@@ -88,6 +104,16 @@ export class AwsCloud implements CloudHandler {
     this.route53 = new Route53Service(this);
     this.ssm = new SsmService();
     this.acm = new AcmService(() => (this.state.acm ??= {}));
+    this.iam = new IamService(this);
+    this.imds = new ImdsService(this);
+    this.parameters = new ParameterStore(this, this.ssm);
+    this.ssmRouted = {
+      name: "ssm",
+      targetPrefix: this.ssm.targetPrefix,
+      model: this.ssm.model,
+      ops: this.guarded("ssm", { ...this.ssm.ops, ...this.parameters.ops }),
+    };
+    const instanceIam = instanceIamOps(this);
     const offerings = offeringOps();
     const sts = stsOps();
     this.specs = [
@@ -100,7 +126,7 @@ export class AwsCloud implements CloudHandler {
         model: "ec2",
         errorStyle: "ec2",
         // DescribeInstanceTypeOfferings lives in its own module.
-        ops: () => ({ ...this.ec2.ops, ...offerings }),
+        ops: () => ({ ...this.ec2.ops, ...offerings, ...instanceIam }),
       },
       {
         name: "rds",
@@ -131,6 +157,16 @@ export class AwsCloud implements CloudHandler {
         model: "sts",
         errorStyle: "validation-error",
         ops: () => sts,
+      },
+      {
+        name: "iam",
+        signingName: "iam",
+        version: "2010-05-08",
+        dialect: "query",
+        xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+        model: "iam",
+        errorStyle: "validation-error",
+        ops: () => this.iam.ops,
       },
     ];
   }
@@ -188,6 +224,8 @@ export class AwsCloud implements CloudHandler {
       ...this.rds.inventory(now),
       ...this.elbv2.inventory(now),
       ...this.route53.inventory(opts.includeDefaults, now),
+      ...this.iam.inventory(),
+      ...this.parameters.inventory(),
       // Certificates are only ever seeded: defaults, like fixture hosted zones.
       ...(opts.includeDefaults ? this.acm.inventory() : []),
     ];
@@ -254,8 +292,16 @@ export class AwsCloud implements CloudHandler {
     const scope = parseAuthScope(req.headers.authorization);
     const region = scope.region ?? DEFAULT_REGION;
     if (req.path.startsWith("/2013-04-01/")) return this.route53.route(req);
-    if (req.headers["x-amz-target"] !== undefined)
-      return routeJson([this.ssm, this.acm], req, { region, accessKeyId: scope.accessKeyId }, this.ctx);
+    if (req.path.startsWith("/imds/")) return this.imds.route(req);
+    if (req.headers["x-amz-target"] !== undefined) {
+      const acm = { name: this.acm.name, targetPrefix: this.acm.targetPrefix, model: this.acm.model };
+      return routeJson(
+        [this.ssmRouted, { ...acm, ops: this.guarded("acm", this.acm.ops) }],
+        req,
+        { region, accessKeyId: scope.accessKeyId, request: req },
+        this.ctx,
+      );
+    }
 
     const ctype = String(req.headers["content-type"] ?? "");
     const isForm = ctype.includes("x-www-form-urlencoded") || /(^|&)Action=/.test(req.body);
@@ -271,7 +317,7 @@ export class AwsCloud implements CloudHandler {
     return {
       service: spec.name,
       operation: action,
-      run: () => this.runQuery(spec, action, params, region, scope.accessKeyId),
+      run: () => this.runQuery(spec, action, params, region, scope.accessKeyId, req),
       fault: (kind) => {
         const [code, status, message] = FAULTS[spec.name]![kind];
         return this.queryError(spec, action, new AwsError(code, message, status), randomUUID());
@@ -285,6 +331,7 @@ export class AwsCloud implements CloudHandler {
     params: URLSearchParams,
     region: string,
     accessKeyId: string | undefined,
+    request: CloudRequest,
   ): Promise<HttpResponse> {
     const requestId = randomUUID();
     try {
@@ -312,7 +359,14 @@ export class AwsCloud implements CloudHandler {
       if (spec.dialect === "ec2" && input.DryRun === "true") {
         throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
       }
-      const call: Call = { region, now: this.ctx.now(), requestId, operation: action, accessKeyId };
+      const call: Call = { region, now: this.ctx.now(), requestId, operation: action, accessKeyId, request };
+      guard(
+        this.iam,
+        request,
+        { ...call, service: spec.name },
+        input,
+        spec.dialect === "ec2" ? "ec2" : "query",
+      );
       const result = (await handler(input, call)) ?? {};
       return {
         status: 200,
@@ -342,6 +396,17 @@ export class AwsCloud implements CloudHandler {
       body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${spec.xmlns}"><Error><Type>${err.type}</Type><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
     }
     return { status: err.status, headers: xmlHeaders(requestId), body };
+  }
+
+  /** Each JSON op first authenticates and authorizes its caller (role sessions; the static key passes). */
+  private guarded(service: string, ops: JsonService["ops"]): JsonService["ops"] {
+    const wrap =
+      (op: JsonService["ops"][string]) =>
+      (input: Record<string, unknown>, call: Call): ReturnType<typeof op> => {
+        if (call.request) guard(this.iam, call.request, { ...call, service }, input, "json");
+        return op(input, call);
+      };
+    return Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, wrap(op)]));
   }
 }
 

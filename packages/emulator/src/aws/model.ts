@@ -38,7 +38,7 @@ export interface ServiceModel {
 }
 
 /** Folder names under the specs directory. */
-export type ModelName = "ec2" | "rds" | "elbv2" | "route53" | "sts" | "ssm" | "acm";
+export type ModelName = "ec2" | "rds" | "elbv2" | "route53" | "sts" | "ssm" | "acm" | "iam";
 
 let specsDir: string | null | undefined;
 const cache = new Map<ModelName, ServiceModel | null>();
