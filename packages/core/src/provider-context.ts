@@ -6,10 +6,12 @@ import type { ProviderContext } from "./provider.js";
 export const providerContext = (
   wiring: { readonly resolved: ResolvedConfig; readonly run: Pick<RunSettings, "env"> },
   bound: ResolvedConfig["providers"][number],
+  operation?: "up" | "destroy",
 ): ProviderContext<unknown> => ({
   config: wiring.resolved.config,
   options: bound.options,
   roles: bound.roles,
   baseDir: wiring.resolved.baseDir,
   env: wiring.run.env,
+  ...(operation ? { operation } : {}),
 });

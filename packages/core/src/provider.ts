@@ -58,6 +58,11 @@ export interface ProviderContext<Options> {
   readonly baseDir: string;
   /** Environment to read credentials from (defaults to `process.env`). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * In `preflight`: the command about to mutate. `destroy` should check little beyond credentials: what only
+   * creation needs (an instance type still offered, a certificate still valid) must not block a teardown.
+   */
+  readonly operation?: "up" | "destroy" | undefined;
 }
 
 /** The parts every descriptor has, whatever its contract version. */

@@ -57,6 +57,7 @@ async function preflight(
     options: ctx.options,
     roles: ctx.roles,
     call: { signal },
+    operation: ctx.operation,
   });
 }
 

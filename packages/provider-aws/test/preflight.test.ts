@@ -220,6 +220,33 @@ describe("AWS preflight", () => {
     });
   });
 
+  it("before destroy checks the credentials only: a certificate or version gone since creation blocks nothing", async () => {
+    const config: ClusterConfig = testConfig("pfl", {
+      datastore: { version: "8.0" },
+      loadBalancer: { mode: "l7", certificate: MISSING },
+    });
+    const run = (env: Record<string, string>) =>
+      awsPreflight({
+        clients: new LazyAwsClients(clientSettings(config.region, undefined, env)),
+        config,
+        options: { instanceType: "t9.huge" },
+        roles: ALL_ROLES,
+        call: { signal: AbortSignal.timeout(20_000), poll: { minDelayMs: 5, maxDelayMs: 50 } },
+        operation: "destroy",
+      });
+    const from = emulator.requestLog().length;
+    await run(env());
+    expect(
+      emulator
+        .requestLog()
+        .slice(from)
+        .map((r) => r.operation),
+    ).toEqual(["GetCallerIdentity"]);
+    await expect(run({ ...env(), AWS_ACCESS_KEY_ID: "AKIAWRONGKEY00000000" })).rejects.toBeInstanceOf(
+      AuthFailedError,
+    );
+  });
+
   it("up reports every failure of one config together, before any mutating request", async () => {
     const name = "pfall";
     const input = {

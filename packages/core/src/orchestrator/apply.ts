@@ -226,7 +226,7 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
         "The plan changed while the cluster's secrets were generated; nothing was changed. Run up again to review it.",
       );
     }
-    if (!plan.empty) await run.preflight();
+    if (!plan.empty) await run.preflight("up");
     const desired = desiredResources(run.resolved);
     const outcomes = await runGraph(tasksFor(run, desired, byId), {
       parallelism: run.settings.parallelism,

@@ -150,7 +150,7 @@ export async function destroyCluster(
   try {
     const stored = await run.readState();
     run.adopt(stored ?? emptyState(run.config.name));
-    await run.preflight();
+    await run.preflight("destroy");
     // Rank by rank: what state records, then whatever else carries the cluster's tags (an object a crash
     // kept out of the state), so nothing left over blocks the network's deletion.
     const deleted: string[] = [];

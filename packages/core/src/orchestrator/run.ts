@@ -150,11 +150,11 @@ export class ClusterRun {
     return this.#state ?? state;
   }
 
-  /** Each provider's read-only checks, before the first mutating call. */
-  async preflight(): Promise<void> {
+  /** Each provider's read-only checks, before the first mutating call of `operation`. */
+  async preflight(operation: "up" | "destroy"): Promise<void> {
     const wiring = { resolved: this.resolved, run: this.settings };
     for (const bound of this.resolved.providers) {
-      await preflightProvider(this.container, bound, providerContext(wiring, bound), this.signal);
+      await preflightProvider(this.container, bound, providerContext(wiring, bound, operation), this.signal);
     }
   }
 

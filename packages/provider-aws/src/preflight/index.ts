@@ -14,6 +14,8 @@ export interface PreflightContext {
   readonly options: AwsOptions;
   readonly roles: readonly ServiceKind[];
   readonly call: CallContext;
+  /** The command about to mutate; `destroy` checks the credentials only. */
+  readonly operation?: "up" | "destroy" | undefined;
 }
 
 /** One read-only check: the config path it answers for, and the issues it finds (none: fine). */
@@ -25,6 +27,8 @@ export interface PreflightCheck {
 
 /** The checks this cluster's roles call for, besides the credentials. */
 const checksFor = (ctx: PreflightContext): PreflightCheck[] => {
+  // What only creation needs (a type still offered, a certificate still valid) must not block a teardown.
+  if (ctx.operation === "destroy") return [];
   const checks: PreflightCheck[] = [];
   if (ctx.roles.some((r) => r !== "dns")) checks.push(computeCheck);
   if (ctx.roles.includes("nodes")) checks.push(imageCheck);
