@@ -8,6 +8,7 @@ import {
   awsRdsCaUrl,
   BOOTSTRAP_SCRIPT_PATH,
   type BootstrapInput,
+  type InlineSecretsInput,
   renderCloudInit,
   Secret,
   validateBootstrapInput,
@@ -20,7 +21,7 @@ const TOKEN = "K3sTokenSecretValue0123456789abcdef";
 const DB_PASSWORD = "DbPasswordSecretValue0123456789AB";
 
 /** Server `index` of 3, L7, with the datastore admin on server 0 and the AWS secret reader. */
-const input = (index: number, over: Partial<BootstrapInput> = {}): BootstrapInput => ({
+const input = (index: number, over: Partial<InlineSecretsInput> = {}): InlineSecretsInput => ({
   index,
   count: 3,
   k3sVersion: "v1.33.12+k3s1",
