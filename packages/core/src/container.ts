@@ -41,18 +41,14 @@ export function createClusterContainer(
   const preflightArgs = new Map<string, unknown>();
   for (const bound of wiring.resolved.providers) {
     const ctx = providerContext(wiring, bound);
-    if (isLegacyProvider(bound.provider)) {
-      // Contract 1: the provider registers into the cluster's container itself.
-      bound.provider.register(child, ctx);
-      preflightArgs.set(bound.provider.name, child);
-      continue;
-    }
-    const built = buildServices(bound.provider, ctx);
-    // Validation checked the same factory; a provider that answers differently now is still refused here.
+    // Contract 1 registers into the cluster's container itself; contract 2 returns objects registered here.
+    const built = buildServices(bound.provider, ctx, child);
+    // Refused before any cloud call: validation checked contract 2 already, contract 1 is first seen here.
     const issues = serviceIssues(bound.provider, built.services, bound.roles);
     if (issues.length > 0) throw new InvalidConfigError(issues);
-    for (const role of bound.roles)
-      child.register(serviceTokens[role] as never, { useValue: built.services[role] });
+    if (!isLegacyProvider(bound.provider))
+      for (const role of bound.roles)
+        child.register(serviceTokens[role] as never, { useValue: built.services[role] });
     preflightArgs.set(bound.provider.name, built.preflightArg);
   }
   child.register(PreflightArgsToken, { useValue: preflightArgs });

@@ -91,14 +91,19 @@ export function serviceIssues(
       });
     }
   }
+  return issues.concat(readerIssues(provider, roles, path));
+}
+
+/** A provider with nodes must say how they read what was published to them. */
+function readerIssues(provider: CloudProvider, roles: readonly ServiceKind[], path: string): ConfigIssue[] {
   const hasReader = provider.metadataReader !== undefined || provider.name in METADATA_READERS;
-  if (roles.includes("nodes") && !hasReader) {
-    issues.push({
+  if (!roles.includes("nodes") || hasReader) return [];
+  return [
+    {
       path,
       message: `provider '${provider.name}' declares no metadataReader, so its nodes cannot read the late values it publishes; add metadataReader (a shell function body that prints the value published under key $1)`,
-    });
-  }
-  return issues;
+    },
+  ];
 }
 
 /**
@@ -140,6 +145,11 @@ export function providerContractChecks(
         `provider '${provider.name}' uses register(container, ctx), the contract-1 form, deprecated: it still loads, but contract 3 will refuse it; return plain service objects from services(ctx) and set contractVersion: ${PROVIDER_CONTRACT_VERSION} (docs/writing-a-provider.md)`,
       ]
     : [];
+  if (isLegacyProvider(provider)) {
+    // Contract 1 promised that validation registers nothing; its services are checked when a command
+    // builds the cluster's container, still before any cloud call.
+    return { issues: readerIssues(provider, bound.roles, path), warnings };
+  }
   const ctx = { config, options: bound.options, roles: bound.roles, baseDir, env: process.env };
   try {
     return {
