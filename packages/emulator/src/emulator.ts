@@ -66,7 +66,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const faultRng = new Rng(seed ^ 0x5bd1e995);
   const timeScale = opts.timeScale ?? 1;
   if (!(timeScale >= 0)) throw new Error(`timeScale must be >= 0, got ${timeScale}`);
-  const ctx: CloudContext = { options: opts, timeScale, rng, log, now: () => Date.now() };
+  const ctx: CloudContext = { options: opts, timeScale, rng, log, now: opts.clock ?? (() => Date.now()) };
 
   const names = opts.clouds ?? ["aws"];
   const clouds: CloudHandler[] = [];

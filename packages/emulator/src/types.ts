@@ -24,6 +24,11 @@ export interface EmulatorOptions {
    * IAM's eventual consistency makes it; default 8 s × `timeScale`.
    */
   iamPropagationMs?: number;
+  /**
+   * Test back door: the wall clock (epoch ms) every lifecycle, propagation delay and credential expiry is
+   * computed from; default `Date.now`. A test can advance it instead of sleeping.
+   */
+  clock?: () => number;
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
   fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
