@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import {
   AddRoleToInstanceProfileCommand,
@@ -154,6 +156,32 @@ describeWith(["python3"])("the node-side reader against the emulator's IMDSv2, I
     expect(r.stderr).toMatch(
       /GetParameter \/k3sinfra\/rdr\/k3s-token: (InvalidSignatureException|SignatureDoesNotMatch)/,
     );
+  });
+
+  it("never follows a redirect, so the signed headers and the session token go nowhere else", async () => {
+    const seen: string[] = [];
+    const target = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end("{}");
+    });
+    const redirector = createServer((_req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/` }).end();
+    });
+    await Promise.all(
+      [target, redirector].map((srv) => new Promise<void>((ok) => srv.listen(0, "127.0.0.1", ok))),
+    );
+    try {
+      const port = (redirector.address() as AddressInfo).port;
+      const r = await runReader(program, "k3sinfra_secret", TOKEN_NAME, {
+        ...env,
+        K3SINFRA_SSM_ENDPOINT: `http://127.0.0.1:${port}/`,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`GetParameter ${TOKEN_NAME}: HTTP 302`);
+      expect(seen).toEqual([]);
+    } finally {
+      for (const srv of [target, redirector]) srv.close();
+    }
   });
 
   it("rides out throttling and 5xx from SSM and IMDS, saying so on stderr", async () => {

@@ -46,9 +46,17 @@ import urllib.request
 IMDS = os.environ.get("K3SINFRA_IMDS_ENDPOINT", "http://169.254.169.254").rstrip("/")
 RETRYABLE = {"ThrottlingException", "Throttling", "TooManyUpdates", "RequestLimitExceeded",
              "InternalServerError", "InternalFailure", "ServiceUnavailable", "RequestTimeout"}
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    # urllib would resend Authorization and the session token to wherever a redirect points.
+    def redirect_request(self, *args):
+        return None
+
+
 # IMDS is link-local: never send its requests (or the credentials it returns) through a proxy.
-IMDS_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-SSM_OPENER = urllib.request.build_opener()
+IMDS_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
+SSM_OPENER = urllib.request.build_opener(NoRedirect)
 
 
 class Fail(Exception):
