@@ -70,7 +70,10 @@ async function failure(p: Promise<unknown>): Promise<{ name: string; message: st
   throw new Error("expected the call to fail");
 }
 
-function clients(emu: Emulator, credentials = emu.credentials.aws) {
+function clients(
+  emu: Emulator,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = emu.credentials.aws,
+) {
   const cfg = { region: REGION, endpoint: emu.endpoints.aws!, credentials, maxAttempts: 1 };
   return { iam: new IAMClient(cfg), ssm: new SSMClient(cfg), ec2: new EC2Client(cfg) };
 }
