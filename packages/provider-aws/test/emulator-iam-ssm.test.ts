@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AssociateIamInstanceProfileCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   EC2Client,
@@ -309,6 +311,46 @@ describe("EC2 with an instance profile", () => {
       new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: "userData" }),
     );
     expect(Buffer.from(attr.UserData!.Value!, "base64").toString()).toBe("#!/bin/sh\necho hi\n");
+  });
+});
+
+describe("EC2 association calls", () => {
+  it("AssociateIamInstanceProfile on an instance without one; associations are listed and filtered", async () => {
+    const run = await c.ec2.send(
+      new RunInstancesCommand({ ImageId: IMAGE, InstanceType: "t3.small", MinCount: 1, MaxCount: 1 }),
+    );
+    const id = run.Instances![0]!.InstanceId!;
+    now += 60_000; // running
+    const assoc = await c.ec2.send(
+      new AssociateIamInstanceProfileCommand({ InstanceId: id, IamInstanceProfile: { Name: "fresh" } }),
+    );
+    expect(assoc.IamInstanceProfileAssociation).toMatchObject({ InstanceId: id, State: "associating" });
+    const again = await failure(
+      c.ec2.send(
+        new AssociateIamInstanceProfileCommand({ InstanceId: id, IamInstanceProfile: { Name: "fresh" } }),
+      ),
+    );
+    expect(again.name).toBe("IncorrectState");
+    const listed = await c.ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "instance-id", Values: [id] }] }),
+    );
+    expect(listed.IamInstanceProfileAssociations?.map((a) => [a.InstanceId, a.State])).toEqual([
+      [id, "associated"],
+    ]);
+    const bad = await failure(
+      c.ec2.send(
+        new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: "nope", Values: ["x"] }] }),
+      ),
+    );
+    expect(bad.name).toBe("InvalidParameterValue");
+    const type = await c.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: "instanceType" }),
+    );
+    expect(type.InstanceType?.Value).toBe("t3.small");
+    const none = await c.ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: "userData" }),
+    );
+    expect(none.UserData?.Value).toBeUndefined();
   });
 });
 

@@ -9,7 +9,7 @@ import { stableHex } from "./common.js";
 import type { Instance } from "./ec2.js";
 import { AwsError } from "./errors.js";
 import type { AwsCloud, Call, QueryOp } from "./index.js";
-import { str, strList, type Tree } from "./query.js";
+import { objList, str, strList, type Tree } from "./query.js";
 
 /** RunInstances' `IamInstanceProfile` (Name or Arn) → the profile's ARN and id, or undefined when not given. */
 export function launchProfile(
@@ -95,10 +95,19 @@ export const instanceIamOps = (cloud: AwsCloud): Record<string, QueryOp> => ({
 
   DescribeIamInstanceProfileAssociations: (input, call) => {
     const ids = strList(input, "AssociationId");
+    // Filters `instance-id` and `state` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeIamInstanceProfileAssociations.html).
+    const filters = objList(input, "Filter").map((f) => ({
+      name: str(f, "Name") ?? "",
+      values: strList(f, "Value"),
+    }));
+    for (const f of filters)
+      if (f.name !== "instance-id" && f.name !== "state")
+        throw new AwsError("InvalidParameterValue", `The filter '${f.name}' is invalid`);
     const associations = cloud.ec2
       .visibleInstances(call.region, call.now)
       .filter((i) => i.iamInstanceProfile && (!ids.length || ids.includes(associationId(i))))
-      .map((i) => associationOut(cloud, i, call.now));
+      .map((i) => associationOut(cloud, i, call.now))
+      .filter((a) => filters.every((f) => f.values.includes(f.name === "state" ? a.state : a.instanceId)));
     return { iamInstanceProfileAssociationSet: associations };
   },
 });

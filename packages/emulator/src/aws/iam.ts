@@ -9,8 +9,9 @@ import type { InventoryItem } from "../types.js";
 import { ACCOUNT_ID, iso, type Tags, UPPER_ALNUM } from "./common.js";
 import { AwsError } from "./errors.js";
 import { managedPolicy, type PolicyDocument, parsePolicy } from "./iam-policy.js";
+import { checkPattern, mergeTags, NAME, PATH, page, readTags, tagsOut } from "./iam-shapes.js";
 import type { AwsCloud, QueryOp } from "./index.js";
-import { int, objList, str, strList, type Tree } from "./query.js";
+import { int, str, strList } from "./query.js";
 
 export interface IamRole {
   name: string;
@@ -58,50 +59,6 @@ const noRole = (name: string): AwsError =>
 const noProfile = (name: string): AwsError =>
   new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
 const conflict = (message: string): AwsError => new AwsError("DeleteConflict", message, 409);
-
-/** The model's name patterns, which the shared validator does not check (ValidationError as IAM words it). */
-function checkPattern(member: string, value: string | undefined, re: RegExp, shown: string): void {
-  if (value !== undefined && !re.test(value))
-    throw new AwsError(
-      "ValidationError",
-      `1 validation error detected: Value '${value}' at '${member}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${shown}`,
-    );
-}
-const NAME = /^[\w+=,.@-]+$/;
-const PATH = /^(\/|\/[\u0021-\u007e]+\/)$/;
-
-function readTags(input: Tree): Tags {
-  const tags: Tags = {};
-  for (const t of objList(input, "Tags.member")) tags[str(t, "Key") ?? ""] = str(t, "Value") ?? "";
-  return tags;
-}
-
-function mergeTags(target: Tags, add: Tags, quota: string): void {
-  for (const k of Object.keys(add))
-    if (k.toLowerCase().startsWith("aws:"))
-      throw new AwsError("InvalidInput", "User-defined tag keys can't start with 'aws:'.");
-  const merged = { ...target, ...add };
-  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html (50 tags per entity)
-  if (Object.keys(merged).length > 50)
-    throw new AwsError("LimitExceeded", `Cannot exceed quota for ${quota}: 50`, 409);
-  Object.assign(target, add);
-}
-
-const tagsOut = (tags: Tags) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-
-/** Marker/MaxItems paging as IAM list calls do it (the marker is opaque). */
-function page<T>(items: T[], input: Tree): { items: T[]; IsTruncated: boolean; Marker?: string } {
-  const start = Number(Buffer.from(str(input, "Marker") ?? "", "base64").toString() || 0);
-  if (!Number.isInteger(start) || start < 0) throw new AwsError("InvalidInput", "Invalid Marker.");
-  const max = int(input, "MaxItems") ?? 100;
-  const slice = items.slice(start, start + max);
-  const more = start + max < items.length;
-  return {
-    items: slice,
-    IsTruncated: more,
-    Marker: more ? Buffer.from(String(start + max)).toString("base64") : undefined,
-  };
-}
 
 export class IamService {
   constructor(private readonly cloud: AwsCloud) {}
