@@ -1,4 +1,9 @@
-/** Where server 0's user data puts the 0600 files for preparing the datastore; removed once it is ready. */
+import { SECRET_PLACEHOLDERS } from "./node-secrets.js";
+
+/**
+ * Where server 0's user data (with a secret store: its boot script) puts the 0600 files for preparing the
+ * datastore; removed once it is ready.
+ */
 export const DATASTORE_PREP_PATHS = {
   /** mysql client option file with the admin (master) user's credentials. */
   adminOptions: "/etc/rancher/k3s/k3sinfra/datastore-admin.cnf",
@@ -37,6 +42,14 @@ export function prepareSql(user: string, password: string, database: string): st
 /** What the preparation step of the script needs (no secrets: those are in the files above). */
 export interface PrepareScriptOptions {
   readonly database: string;
+  /**
+   * Secret-store mode: the script writes the files itself from the secrets read at boot (the K3s user's
+   * option file at once; the admin's and the SQL only when the K3s user cannot log in, reading the admin
+   * password then), and removes them on exit, success or not.
+   */
+  readonly store?:
+    | { readonly k3sUser: string; readonly adminUser: string; readonly adminSecret: string }
+    | undefined;
   /** Verify the server with `CA_FILE` (set when a CA bundle or CA URL is configured). */
   readonly tls: boolean;
   /** Give up after this many seconds of a server not accepting connections. */
@@ -64,7 +77,7 @@ DB_WAIT=${o.waitSeconds}
 ADMIN_CNF=${p.adminOptions}
 K3S_CNF=${p.k3sOptions}
 DB_SQL=${p.sql}
-
+${o.store ? storeFiles(o.database, o.store) : "admin_files() { :; }\n"}
 # Ubuntu packages mysql-client, Debian only mariadb-client.
 apt_client() {
   apt-get -q update >/dev/null || return 1
@@ -92,6 +105,7 @@ db_prepare() {
   err=$(db "$K3S_CNF" -D "$DB_NAME" -e 'SELECT 1') && return 0
   down "$err" && return 1
   log "the K3s user cannot use database $DB_NAME yet ($(why "$err")); preparing it as the admin user"
+  admin_files || exit 1
   if ! err=$(db "$ADMIN_CNF" <"$DB_SQL"); then
     down "$err" && return 1
     die "preparing the datastore as the admin user failed: $(why "$err")"
@@ -101,7 +115,7 @@ db_prepare() {
   die "the K3s user still cannot log in after preparing: $(why "$err")"
 }
 
-if [ -f "$ADMIN_CNF" ]; then
+if ${o.store ? ":" : '[ -f "$ADMIN_CNF" ]'}; then
   if ! DB_CLIENT=$(db_client); then
     log "installing a MySQL client"
     retry 180 apt_client || die "could not install mysql-client or mariadb-client with apt-get"
@@ -115,5 +129,35 @@ if [ -f "$ADMIN_CNF" ]; then
   rm -f "$ADMIN_CNF" "$K3S_CNF" "$DB_SQL"
   log "database $DB_NAME and its user are ready"
 fi
+`;
+}
+
+const HEREDOC = "K3SINFRA_EOF";
+const heredoc = (target: string, template: string): string =>
+  `    fill_secrets >"${target}" <<'${HEREDOC}'\n${template}${HEREDOC}\n`;
+
+/**
+ * Store mode: the K3s user's option file now, and `admin_files`, which writes the admin's option file and
+ * the SQL when first needed, reading the admin password in a subshell (its retry counters and the password
+ * stay there). Templates are `clientOptionFile` and `prepareSql` with placeholders, so the files are
+ * byte-identical to what the user data held before.
+ */
+function storeFiles(database: string, s: NonNullable<PrepareScriptOptions["store"]>): string {
+  const ph = SECRET_PLACEHOLDERS;
+  return `ADMIN_SECRET='${s.adminSecret}'
+trap 'rm -f "$ADMIN_CNF" "$ADMIN_CNF.tmp" "$K3S_CNF" "$DB_SQL"' EXIT
+${heredoc("$K3S_CNF", clientOptionFile(s.k3sUser, ph.datastorePassword)).trimStart()}
+# The admin's option file and the SQL, read from the store only when the K3s user cannot log in, so a server
+# 0 booting after the admin password was retired never asks for it.
+admin_files() {
+  [ -f "$ADMIN_CNF" ] && return 0
+  log "reading the datastore admin password (secret $ADMIN_SECRET)"
+  (
+    read_secret "$ADMIN_SECRET" password_chars
+    SECRET_ADMIN_PASSWORD=$SECRET
+    # Here-documents: their bodies start at the margin, so the files match clientOptionFile and prepareSql.
+${heredoc("$DB_SQL", prepareSql(s.k3sUser, ph.datastorePassword, database))}${heredoc("$ADMIN_CNF.tmp", clientOptionFile(s.adminUser, ph.datastoreAdminPassword))}    mv "$ADMIN_CNF.tmp" "$ADMIN_CNF"
+  )
+}
 `;
 }

@@ -1,4 +1,11 @@
-import { type BootstrapInput, METADATA_READERS, renderCloudInit, tlsSans } from "../bootstrap/index.js";
+import {
+  type BootstrapCommonInput,
+  type BootstrapInput,
+  METADATA_READERS,
+  type NodeSecretStore,
+  renderCloudInit,
+  tlsSans,
+} from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
 import type { NetworkState } from "../resources/network.js";
 import { Secret } from "../secret.js";
@@ -9,7 +16,16 @@ export interface UserDataInput {
   readonly config: ClusterConfig;
   readonly index: number;
   readonly k3sVersion: string;
-  readonly secrets: ClusterSecrets;
+  /** The cluster's secrets; required without `secretStore` (they then go into the user data), else unused. */
+  readonly secrets?: ClusterSecrets | undefined;
+  /**
+   * The cluster's secret store: where the orchestrator stored the secrets (`names`) and the compute
+   * provider's node-side reader. When set, the user data carries the names only, never a value: the node
+   * reads the token and the K3s datastore password at boot, server 0 the admin password only if it must
+   * still create the K3s user, and stores its kubeconfig under `names.kubeconfig` when given. Pass the same
+   * names on every run (the admin one too, after retiring the secret): they are part of the user data.
+   */
+  readonly secretStore?: NodeSecretStore | undefined;
   /** The compute provider's name and metadata reader (a shell function body printing a published value). */
   readonly provider: {
     readonly name: string;
@@ -39,7 +55,7 @@ export const serverTlsSans = (config: ClusterConfig, network: NetworkState | und
  * server IP) are published to the nodes and read at boot.
  */
 export function renderUserData(input: UserDataInput): string {
-  const { config, index, secrets } = input;
+  const { config, index, secrets, secretStore } = input;
   const reader =
     input.provider.metadataReader ?? METADATA_READERS[input.provider.name as keyof typeof METADATA_READERS];
   if (!reader)
@@ -47,21 +63,41 @@ export function renderUserData(input: UserDataInput): string {
       `provider ${input.provider.name} declares no metadataReader, so its nodes cannot learn the datastore endpoint at boot`,
     );
   const caUrl = input.provider.datastoreCaUrl?.(config.region);
-  return renderCloudInit({
+  const common: BootstrapCommonInput = {
     index,
     k3sVersion: input.k3sVersion,
-    token: new Secret(secrets.k3sToken),
-    datastore: {
-      // K3s logs in as the least-privilege user. Server 0 creates it with the admin user when the readiness
-      // check could not (the datastore is private, so usually only the nodes reach it).
-      user: config.datastore.k3sUsername,
-      password: new Secret(secrets.datastoreK3sPassword),
-      database: config.datastore.databaseName,
-      admin: { user: config.datastore.username, password: new Secret(secrets.datastorePassword) },
-      ...(caUrl ? { tls: { caUrl } } : {}),
-    },
     hostname: config.rancher.hostname,
     loadBalancer: userDataLoadBalancer(config, input.network),
     metadataReader: reader,
-  });
+  };
+  // K3s logs in as the least-privilege user. Server 0 creates it with the admin user when the readiness
+  // check could not (the datastore is private, so usually only the nodes reach it).
+  const datastore = {
+    user: config.datastore.k3sUsername,
+    database: config.datastore.databaseName,
+    ...(caUrl ? { tls: { caUrl } } : {}),
+  };
+  const admin = config.datastore.username;
+  let bootstrap: BootstrapInput;
+  if (secretStore !== undefined) {
+    const { names, reader: secretReader } = secretStore;
+    bootstrap = {
+      ...common,
+      secretReader,
+      secretNames: names,
+      datastore: { ...datastore, ...(names.datastoreAdminPassword ? { admin: { user: admin } } : {}) },
+    };
+  } else {
+    if (!secrets) throw new Error("cluster secrets are required in user data without a secret store");
+    bootstrap = {
+      ...common,
+      token: new Secret(secrets.k3sToken),
+      datastore: {
+        ...datastore,
+        password: new Secret(secrets.datastoreK3sPassword),
+        admin: { user: admin, password: new Secret(secrets.datastorePassword) },
+      },
+    };
+  }
+  return renderCloudInit(bootstrap);
 }
