@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import type { BootstrapInput } from "../../src/bootstrap/index.js";
+import type { BootstrapInput, InlineSecretsInput } from "../../src/bootstrap/index.js";
 import { AWS_METADATA_READER } from "../../src/bootstrap/index.js";
 import { Secret } from "../../src/secret.js";
 
@@ -10,7 +10,11 @@ export const ADMIN = { user: "k3sadmin", password: ADMIN_PASSWORD } as const;
 export const CA_URL = "https://truststore.pki.rds.amazonaws.com/us-east-1/us-east-1-bundle.pem";
 
 /** A valid input for server `index` of `count`; override any part. */
-export function input(index: number, count: number, over: Partial<BootstrapInput> = {}): BootstrapInput {
+export function input(
+  index: number,
+  count: number,
+  over: Partial<InlineSecretsInput> = {},
+): InlineSecretsInput {
   return {
     index,
     count,
@@ -28,9 +32,9 @@ export function input(index: number, count: number, over: Partial<BootstrapInput
 export function withAdmin(
   index: number,
   count: number,
-  over: Partial<BootstrapInput> = {},
+  over: Partial<InlineSecretsInput> = {},
   tls: BootstrapInput["datastore"]["tls"] | null = { caUrl: CA_URL },
-): BootstrapInput {
+): InlineSecretsInput {
   const base = input(index, count, over);
   return {
     ...base,

@@ -24,7 +24,10 @@ import { parseCloudConfig } from "./fixtures.js";
  * `systemctl`, `apt-get`/`apt-cache`, and a `mysql`/`mariadb` client playing a datastore (fakes/*.sh).
  * PATH holds nothing else: the system tools the script needs are wrappers that log their argv too.
  * Every faked command appends its argv to `argv.log` and its environment to `env.log`, so tests can
- * assert that no secret was an argument or in an environment.
+ * assert that no secret was an argument or in an environment. Starting K3s (`systemctl`) writes a fake
+ * `k3s.yaml` (`fakes/k3s.yaml`), and the installed fake `k3s kubectl get --raw /readyz` then answers ok.
+ * A secret store for the store mode is a directory (`secretStore`), served by `fakes/secret-store.sh`,
+ * which a test passes as its reader's file (`FAKE_SECRET_READER` in store-fixtures.ts).
  */
 export interface SandboxOptions {
   /** Metadata published from the start. */
@@ -46,6 +49,12 @@ export interface SandboxOptions {
   /** The CA bundle served at any https URL ending in `.pem`; the first `caFailures` downloads fail. */
   readonly caPem?: string;
   readonly caFailures?: number;
+  /** Secrets by name in the fake store; the first `getFailures` reads and `putFailures` writes fail. */
+  readonly secretStore?: {
+    readonly values: Readonly<Record<string, string>>;
+    readonly getFailures?: number;
+    readonly putFailures?: number;
+  };
 }
 
 /** The fake server's starting state. */
@@ -86,6 +95,8 @@ export interface SandboxResult {
   exists(path: string): boolean;
   /** The fake datastore's state now. */
   datastore(): DatastoreState;
+  /** The value stored under `name` in the fake secret store. */
+  stored(name: string): string | undefined;
 }
 
 const fake = (body: string) => `#!/bin/sh\n. "$SANDBOX/fakes/record.sh"\n${body}\n`;
@@ -141,7 +152,9 @@ case "$url" in
 esac`,
   ),
   ip: fake("echo '1.1.1.1 via 10.0.1.1 dev eth0 src 10.0.1.23 uid 0'"),
-  systemctl: fake("exit 0"),
+  systemctl: fake(
+    `case "$*" in *start*' k3s') echo "$*" >>"$SANDBOX/k3s-started"; cp "$SANDBOX/fakes/k3s.yaml" "$SANDBOX/etc/rancher/k3s/k3s.yaml" ;; esac`,
+  ),
   sleep: fake(
     `n=$(($(cat "$SANDBOX/sleeps" 2>/dev/null || echo 0) + 1)); echo "$n" >"$SANDBOX/sleeps"
 [ ! -f "$SANDBOX/late-after" ] || [ "$n" -lt "$(cat "$SANDBOX/late-after")" ] || cp "$SANDBOX"/late/* "$SANDBOX/meta/"
@@ -153,7 +166,7 @@ esac`,
 const INSTALLER = `#!/bin/sh
 printf '%s\\n' "installer $* env:$(env | tr '\\n' ' ')" >>"$SANDBOX/argv.log"
 mkdir -p "$SANDBOX/usr/local/bin"
-printf '#!/bin/sh\\necho "k3s version %s (fake)"\\n' "$INSTALL_K3S_VERSION" >"$SANDBOX/usr/local/bin/k3s"
+printf '#!/bin/sh\\nK3S_FAKE_VERSION=%s\\n. "$SANDBOX/fakes/k3s.sh"\\n' "$INSTALL_K3S_VERSION" >"$SANDBOX/usr/local/bin/k3s"
 chmod 0755 "$SANDBOX/usr/local/bin/k3s"
 `;
 
@@ -205,6 +218,13 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
     if (ds.refuseFirst) writeFileSync(at("db/refuse"), String(ds.refuseFirst));
   }
   writeFileSync(at("installer.sh"), INSTALLER);
+  const store = options.secretStore;
+  for (const [name, value] of Object.entries(store?.values ?? {})) {
+    mkdirSync(dirname(at(`store${name}`)), { recursive: true });
+    writeFileSync(at(`store${name}`), value);
+  }
+  if (store?.getFailures) writeFileSync(at("store-get-failures"), String(store.getFailures));
+  if (store?.putFailures) writeFileSync(at("store-put-failures"), String(store.putFailures));
   for (const [k, v] of Object.entries(options.metadata ?? {})) writeFileSync(at(`meta/${k}`), v);
   if (options.lateMetadata) {
     for (const [k, v] of Object.entries(options.lateMetadata.values)) writeFileSync(at(`late/${k}`), v);
@@ -213,7 +233,8 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
   if (options.firstServerUpAfterSleeps !== undefined)
     writeFileSync(at("up-after"), String(options.firstServerUpAfterSleeps));
   // The node's absolute paths, moved under the sandbox root; refuse to run if one escaped (we may be root).
-  const nodePaths = /(^|[\s='"])\/(etc\/rancher|run\/k3sinfra|usr\/local\/bin\/k3s|var\/lib\/rancher)/gm;
+  const nodePaths =
+    /(^|[\s='"])\/(etc\/rancher|run\/k3sinfra|usr\/local\/bin\/k3s|usr\/local\/lib\/k3sinfra|var\/lib\/rancher)/gm;
   const relocate = (text: string) => {
     const moved = text.replace(nodePaths, `$1${root}/$2`);
     if (new RegExp(nodePaths.source, "m").test(moved)) throw new Error("a node path escaped the sandbox");
@@ -250,5 +271,6 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
       databases: entries("dbs"),
       grants: Object.fromEntries(entries("grants").map((u) => [u, lines(`db/grants/${u}`)])),
     }),
+    stored: (name) => (existsSync(at(`store${name}`)) ? readFileSync(at(`store${name}`), "utf8") : undefined),
   };
 }
