@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -80,11 +80,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let lastSaved = "";
   if (opts.persistPath) {
     // The state holds sealed secrets and key material: only the owner may read it. A directory we create is
-    // 0700; an existing one is the caller's to choose, but a group/world-readable one is worth a word.
+    // 0700; an existing one is the caller's to choose (the file itself is always 0600).
     const dir = dirname(opts.persistPath);
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    else if ((statSync(dir).mode & 0o077) !== 0)
-      log(`${dir} is readable by other users; the emulator state in it is written 0600`);
   }
   if (opts.persistPath && existsSync(opts.persistPath)) {
     const data = JSON.parse(readFileSync(opts.persistPath, "utf8")) as PersistFile;
