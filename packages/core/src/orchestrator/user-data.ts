@@ -50,9 +50,10 @@ export const serverTlsSans = (config: ClusterConfig, network: NetworkState | und
   tlsSans({ hostname: config.rancher.hostname, loadBalancer: userDataLoadBalancer(config, network) });
 
 /**
- * The cloud-init user data for one server. It depends only on the config, the secrets and the network, so
- * nodes are created without waiting for the datastore or the LB: values known later (datastore host, first
- * server IP) are published to the nodes and read at boot.
+ * The cloud-init user data for one server. It depends only on the config, the secrets (with `secretStore`:
+ * their names and the reader, never a value) and the network, so nodes are created without waiting for the
+ * datastore or the LB: values known later (datastore host, first server IP) are published to the nodes and
+ * read at boot. Without a secret store it is byte-for-byte what it was before store mode existed.
  */
 export function renderUserData(input: UserDataInput): string {
   const { config, index, secrets, secretStore } = input;
