@@ -77,7 +77,7 @@ DB_WAIT=${o.waitSeconds}
 ADMIN_CNF=${p.adminOptions}
 K3S_CNF=${p.k3sOptions}
 DB_SQL=${p.sql}
-${o.store ? storeFiles(o.database, o.store) : "admin_files() { :; }\n"}
+${o.store ? storeFiles(o.database, o.store) : ""}
 # Ubuntu packages mysql-client, Debian only mariadb-client.
 apt_client() {
   apt-get -q update >/dev/null || return 1
@@ -105,8 +105,7 @@ db_prepare() {
   err=$(db "$K3S_CNF" -D "$DB_NAME" -e 'SELECT 1') && return 0
   down "$err" && return 1
   log "the K3s user cannot use database $DB_NAME yet ($(why "$err")); preparing it as the admin user"
-  admin_files || exit 1
-  if ! err=$(db "$ADMIN_CNF" <"$DB_SQL"); then
+${o.store ? "  admin_files || exit 1\n" : ""}  if ! err=$(db "$ADMIN_CNF" <"$DB_SQL"); then
     down "$err" && return 1
     die "preparing the datastore as the admin user failed: $(why "$err")"
   fi

@@ -18,7 +18,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { renderUserData } from "../../src/orchestrator/user-data.js";
 import { Secret } from "../../src/secret.js";
 import { memoryConfig } from "../helpers.js";
-import { ADMIN_PASSWORD, DB_PASSWORD, fileAt, L7, parseCloudConfig, TOKEN } from "./fixtures.js";
+import { ADMIN_PASSWORD, DB_PASSWORD, fileAt, L7, parseCloudConfig, TOKEN, withAdmin } from "./fixtures.js";
 import { FAKE_READER_PATH, FAKE_SECRET_READER, NAMES, storeInput } from "./store-fixtures.js";
 import { describeWithTools, requireTools } from "./tools.js";
 
@@ -90,6 +90,18 @@ describe("store mode: the user data", () => {
       // The inline mode (a provider without a secret store) still carries them.
       expect(renderUserData({ ...base, secrets: clusterSecrets })).toContain(TOKEN);
       expect(() => renderUserData(base)).toThrow(/cluster secrets are required/);
+    }
+  });
+
+  it("the inline mode carries none of the store mode (its user data, hence its servers, are unchanged)", () => {
+    for (const index of [0, 1]) {
+      const script = fileAt(
+        parseCloudConfig(renderCloudInit(withAdmin(index, 3))),
+        BOOTSTRAP_SCRIPT_PATH,
+      )!.content;
+      expect(script).not.toMatch(
+        /admin_files|fill_secrets|k3sinfra_secret|SECRET_|@K3SINFRA_(TOKEN|DATASTORE_P)/,
+      );
     }
   });
 
