@@ -2,14 +2,18 @@ import type { DatastoreEngine } from "./resources/datastore.js";
 import type { LoadBalancerMode } from "./resources/load-balancer.js";
 
 /** The contracts a provider can implement. */
-export type ServiceKind = "network" | "nodes" | "datastore" | "loadBalancer" | "dns";
+export type ServiceKind = "network" | "nodes" | "datastore" | "loadBalancer" | "dns" | "secretStore";
 
 /**
  * What a provider can do, as data. Core checks a config against it at plan time, so an unsupported choice
  * (L7 on a provider without it, say) is a config error before any cloud call.
  */
 export interface ProviderCapabilities {
-  /** Contracts implemented. A DNS-only provider (Cloudflare) lists just `dns`. */
+  /**
+   * Contracts implemented. A DNS-only provider (Cloudflare) lists just `dns`. A compute provider that lists
+   * `secretStore` keeps the cluster's secrets there and its nodes read them with their own identity (with a
+   * `secretReader` on the descriptor); without it, secrets go in user data, with a warning at plan time.
+   */
   readonly services: readonly ServiceKind[];
   /** Load balancer layers offered. Default: none. */
   readonly loadBalancerModes?: readonly LoadBalancerMode[];

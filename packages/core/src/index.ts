@@ -38,6 +38,7 @@ export * from "./resources/dns-record.js";
 export * from "./resources/load-balancer.js";
 export * from "./resources/network.js";
 export * from "./resources/node.js";
+export * from "./resources/secret-store.js";
 export * from "./retry.js";
 export * from "./secret.js";
 export * from "./state/index.js";

@@ -23,6 +23,7 @@ const REQUIRED_METHODS: Readonly<Record<ServiceKind, readonly string[]>> = {
   datastore: ["create", "read", "delete", "findByTags"],
   loadBalancer: ["create", "read", "delete", "findByTags", "setTargets", "getTargets"],
   dns: ["create", "read", "delete", "findByTags"],
+  secretStore: ["create", "read", "delete", "findByTags", "nameOf", "reveal"],
 };
 
 /** What a provider built for one cluster: the services by kind, and the object to hand its `preflight`. */
@@ -94,9 +95,16 @@ export function serviceIssues(
   return issues.concat(readerIssues(provider, roles, path));
 }
 
-/** A provider with nodes must say how they read what was published to them. */
+/** A provider with nodes must say how they read what was published to them, and secrets from its store. */
 function readerIssues(provider: CloudProvider, roles: readonly ServiceKind[], path: string): ConfigIssue[] {
   const hasReader = provider.metadataReader !== undefined || provider.name in METADATA_READERS;
+  if (roles.includes("secretStore") && roles.includes("nodes") && !provider.secretReader)
+    return [
+      {
+        path,
+        message: `provider '${provider.name}' offers a secretStore but no secretReader, so its nodes cannot read their secrets; add secretReader (the files and shell functions k3sinfra_secret / k3sinfra_secret_put)`,
+      },
+    ];
   if (!roles.includes("nodes") || hasReader) return [];
   return [
     {

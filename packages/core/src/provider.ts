@@ -1,4 +1,5 @@
 import type { DependencyContainer } from "tsyringe";
+import type { NodeSecretReader } from "./bootstrap/node-secrets.js";
 import type { ProviderCapabilities, ServiceKind } from "./capabilities.js";
 import type { ClusterConfig } from "./config/schema.js";
 import type { ConfigIssue } from "./errors.js";
@@ -7,6 +8,7 @@ import { DnsRecordService } from "./resources/dns-record.js";
 import { LoadBalancerService } from "./resources/load-balancer.js";
 import { NetworkService } from "./resources/network.js";
 import { NodeService } from "./resources/node.js";
+import { SecretStoreService } from "./resources/secret-store.js";
 import { token } from "./tokens.js";
 
 /**
@@ -32,6 +34,7 @@ export const serviceTokens = {
   datastore: DatastoreService,
   loadBalancer: LoadBalancerService,
   dns: DnsRecordService,
+  secretStore: SecretStoreService,
 } as const;
 
 /**
@@ -44,6 +47,7 @@ export interface ProviderServices {
   readonly datastore?: DatastoreService | undefined;
   readonly loadBalancer?: LoadBalancerService | undefined;
   readonly dns?: DnsRecordService | undefined;
+  readonly secretStore?: SecretStoreService | undefined;
 }
 
 /** What `services` and `preflight` receive. */
@@ -77,6 +81,12 @@ interface DescriptorBase<Options> {
    * other provider with the `nodes` service must give one.
    */
   readonly metadataReader?: string;
+  /**
+   * How a node reads one secret from the provider's secret store with its own identity (and stores its
+   * kubeconfig): files cloud-init writes and the shell functions `k3sinfra_secret` / `k3sinfra_secret_put`.
+   * Required with the `secretStore` service.
+   */
+  readonly secretReader?: NodeSecretReader;
   /**
    * HTTPS URL of the CA bundle that verifies the datastore's TLS certificate in `region` (e.g. the RDS
    * regional bundle). Nodes download it at boot, and K3s then connects with `datastore-cafile`.

@@ -93,7 +93,8 @@ export const AWS_NAME_RULES: readonly NameRule[] = [
 
 /** What the AWS provider can do, as data. */
 export const awsCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  // secretStore: SSM Parameter Store SecureStrings, read on the nodes with their instance role.
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"],
   loadBalancerModes: ["l4", "l7"],
   loadBalancerAddress: "hostname",
   // NLBs are created with a security group, which node rules reference: clients never reach nodes directly.

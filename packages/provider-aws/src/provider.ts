@@ -8,6 +8,7 @@ import {
 } from "@k3sinfra/core";
 import { awsCapabilities } from "./capabilities.js";
 import { type AwsClients, clientSettings, LazyAwsClients } from "./clients.js";
+import { awsSecretReader } from "./node-reader/index.js";
 import { type AwsOptions, parseAwsOptions } from "./options.js";
 import { awsPreflight } from "./preflight/index.js";
 import { AwsDatastoreService } from "./services/datastore.js";
@@ -15,6 +16,7 @@ import { AwsDnsRecordService } from "./services/dns.js";
 import { AwsLoadBalancerService } from "./services/load-balancer.js";
 import { AwsNetworkService } from "./services/network.js";
 import { AwsNodeService } from "./services/nodes.js";
+import { AwsSecretStore } from "./services/secrets.js";
 import { validateAwsConfig } from "./validate.js";
 
 /** The services of one cluster, and the clients they share (core hands the whole object back to `preflight`). */
@@ -39,6 +41,7 @@ function services(ctx: ProviderContext<AwsOptions>): AwsServices {
       : undefined,
     loadBalancer: has("loadBalancer") ? new AwsLoadBalancerService(clients, options) : undefined,
     dns: has("dns") ? new AwsDnsRecordService(clients, options, ctx.config.dns.zone) : undefined,
+    secretStore: has("secretStore") ? new AwsSecretStore(clients) : undefined,
   };
 }
 
@@ -68,6 +71,8 @@ export const aws = defineProvider<AwsOptions, AwsServices>({
   capabilities: awsCapabilities,
   // Nodes read published values from IMDSv2 instance tags (InstanceMetadataTags is enabled on launch).
   metadataReader: AWS_METADATA_READER,
+  // Nodes read their secrets from SSM with their instance role: a Python SigV4 client from the standard library.
+  secretReader: awsSecretReader,
   // RDS presents certificates from the regional RDS CA; nodes fetch the bundle and verify with it.
   datastoreCaUrl: awsRdsCaUrl,
   parseOptions: parseAwsOptions,

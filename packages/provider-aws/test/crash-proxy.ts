@@ -12,10 +12,17 @@ export const CREATE_CALLS = [
   "CreateTargetGroup",
   "CreateListener",
   "ChangeResourceRecordSets",
+  "CreateRole",
+  "PutRolePolicy",
+  "CreateInstanceProfile",
+  "AddRoleToInstanceProfile",
+  "PutParameter",
 ] as const;
 
 /** The operation of a query-protocol (EC2, RDS, ELBv2) or Route 53 request. */
-const operationOf = (method: string, path: string, body: string): string => {
+const operationOf = (method: string, path: string, body: string, target?: string): string => {
+  // JSON protocols (SSM) name the operation in X-Amz-Target: `AmazonSSM.PutParameter`.
+  if (target) return target.slice(target.lastIndexOf(".") + 1);
   const action = new URLSearchParams(body).get("Action");
   if (action) return action;
   if (method === "POST" && /\/hostedzone\/[^/]+\/rrset\/?$/.test(path)) return "ChangeResourceRecordSets";
@@ -49,7 +56,13 @@ export class CrashProxy {
           return;
         }
         const body = Buffer.concat(chunks);
-        const op = operationOf(req.method ?? "GET", req.url ?? "/", body.toString());
+        const target = req.headers["x-amz-target"];
+        const op = operationOf(
+          req.method ?? "GET",
+          req.url ?? "/",
+          body.toString(),
+          typeof target === "string" ? target : undefined,
+        );
         this.calls.push({ operation: op, body: body.toString() });
         const upstream = request(
           {

@@ -86,11 +86,14 @@ describe("destroy after a crash", () => {
     expect([...seen].sort()).toEqual([
       "db-instance",
       "db-subnet-group",
+      "iam-instance-profile",
+      "iam-role",
       "instance",
       "listener",
       "load-balancer",
       "resource-record-set",
       "security-group",
+      "ssm-parameter",
       "target",
       "target-group",
     ]);

@@ -10,7 +10,7 @@ describe("aws descriptor", () => {
     expect(awsDefault).toBe(aws);
     expect(aws.name).toBe("aws");
     expect(aws.capabilities).toMatchObject({
-      services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+      services: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"],
       loadBalancerModes: ["l4", "l7"],
       loadBalancerAddress: "hostname",
       l7NeedsCertificate: true,

@@ -11,7 +11,15 @@ export interface PlannedChange {
   /** Graph id, e.g. `node-1`. */
   readonly resource: string;
   /** Service kind. */
-  readonly kind: "network" | "nodes" | "datastore" | "loadBalancer" | "targets" | "dns" | "bootstrap";
+  readonly kind:
+    | "network"
+    | "nodes"
+    | "datastore"
+    | "loadBalancer"
+    | "targets"
+    | "dns"
+    | "bootstrap"
+    | "secrets";
   readonly action: ChangeAction;
   /** Why, e.g. `not in state`, `diskGiB changed (50 → 80): replace`, `up to date`. */
   readonly reason: string;

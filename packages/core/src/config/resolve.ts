@@ -187,7 +187,12 @@ export async function resolveConfig(
       provider: typeof config.dns.provider === "object" ? dnsProvider.name : config.dns.provider,
     },
   };
-  const computeRoles: ServiceKind[] = sameDns ? [...COMPUTE_ROLES, "dns"] : [...COMPUTE_ROLES];
+  const computeRoles: ServiceKind[] = [
+    ...COMPUTE_ROLES,
+    ...(sameDns ? (["dns"] as const) : []),
+    // Secrets go to the compute provider's store when it has one; otherwise into user data (a warning).
+    ...(caps.services.includes("secretStore") ? (["secretStore"] as const) : []),
+  ];
   const compute: BoundProvider = {
     provider: computeProvider,
     options: bindOptions(computeProvider, resolved, issues),

@@ -1,7 +1,7 @@
 import type { Plan, PlannedChange, UpResult } from "../api/types.js";
 import { AbortedError, PartialFailureError, PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
-import { type DesiredResource, desiredResources } from "./desired.js";
+import { type DesiredResource, desiredResources, usesSecretStore } from "./desired.js";
 import { removeResource } from "./destroy.js";
 import { canRepair, handlerFor, updatableFields } from "./handlers.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
@@ -48,7 +48,13 @@ function planWith(
     canRepair: (k) => canRepair(run, k),
     observed,
   });
-  return { ...plan, byId, warnings: [...run.resolved.warnings, ...plan.warnings] };
+  const userDataSecrets =
+    !usesSecretStore(run.resolved) && run.resolved.compute.roles.includes("nodes")
+      ? [
+          `Provider ${run.resolved.compute.provider.name} has no secret store: the K3s token and the datastore passwords go into the nodes' user data, readable by anyone who can read the instances' attributes. Prefer a provider with a secretStore.`,
+        ]
+      : [];
+  return { ...plan, byId, warnings: [...run.resolved.warnings, ...userDataSecrets, ...plan.warnings] };
 }
 
 /** Creates, updates or recreates one resource; a node replacement goes create-before-destroy when it can. */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { NodeSecretReader } from "../bootstrap/index.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { ClusterConfig } from "../config/schema.js";
 import { firewallRules } from "../network-rules.js";
@@ -7,6 +8,7 @@ import type { DnsRecordSpec, DnsTarget } from "../resources/dns-record.js";
 import type { LoadBalancerSpec, LoadBalancerState } from "../resources/load-balancer.js";
 import type { NetworkSpec, NetworkState } from "../resources/network.js";
 import type { NodeSpec, NodeState } from "../resources/node.js";
+import type { SecretKey, SecretsSpec } from "../resources/secret-store.js";
 import { Secret } from "../secret.js";
 import type { ClusterSecrets } from "../state/types.js";
 import { renderUserData } from "./user-data.js";
@@ -19,7 +21,8 @@ export type ResourceKind =
   | "loadBalancer"
   | "targets"
   | "dns"
-  | "bootstrap";
+  | "bootstrap"
+  | "secrets";
 
 /** One resource the config asks for. */
 export interface DesiredResource {
@@ -32,14 +35,23 @@ export interface DesiredResource {
 
 export const nodeId = (i: number) => `node-${i}`;
 
+/** Whether the cluster keeps its secrets in the compute provider's secret store (else in user data). */
+export const usesSecretStore = (r: ResolvedConfig): boolean => r.compute.roles.includes("secretStore");
+
 /** The dependency graph: network; then datastore, nodes and LB in parallel; then targets, DNS, bootstrap. */
 export function desiredResources(r: ResolvedConfig): DesiredResource[] {
   const compute = r.compute.provider.name;
   const nodes = Array.from({ length: r.config.nodes.count }, (_, i) => nodeId(i));
+  const store = usesSecretStore(r);
+  // Nodes read their secrets at boot, so the store is filled before any node exists.
+  const nodeDeps = store ? ["network", "secrets"] : ["network"];
   return [
     { id: "network", kind: "network", dependsOn: [], provider: compute },
+    ...(store
+      ? [{ id: "secrets", kind: "secrets", dependsOn: [], provider: compute } as DesiredResource]
+      : []),
     { id: "datastore", kind: "datastore", dependsOn: ["network"], provider: compute },
-    ...nodes.map((id): DesiredResource => ({ id, kind: "nodes", dependsOn: ["network"], provider: compute })),
+    ...nodes.map((id): DesiredResource => ({ id, kind: "nodes", dependsOn: nodeDeps, provider: compute })),
     { id: "load-balancer", kind: "loadBalancer", dependsOn: ["network"], provider: compute },
     { id: "lb-targets", kind: "targets", dependsOn: ["load-balancer", ...nodes], provider: compute },
     { id: "dns-record", kind: "dns", dependsOn: ["load-balancer"], provider: r.dns.provider.name },
@@ -57,16 +69,43 @@ export type StateLookup = (id: string) => Record<string, unknown> | undefined;
 export const k3sVersionOf = (config: ClusterConfig, defaultVersion: string): string =>
   config.k3s.version ?? defaultVersion;
 
+/** Where the secrets live when the provider has a store: their names, and how a node reads one. */
+export interface SecretPlacement {
+  nameOf(key: SecretKey): string;
+  readonly reader: NodeSecretReader;
+}
+
 /** Builds specs and diffable inputs for one cluster. Inputs hold no secret, only hashes of them. */
 export class SpecBuilder {
   readonly #r: ResolvedConfig;
   readonly #secrets: ClusterSecrets | undefined;
   readonly #k3sVersion: string;
+  readonly #store: SecretPlacement | undefined;
 
-  constructor(resolved: ResolvedConfig, secrets: ClusterSecrets | undefined, k3sVersion: string) {
+  constructor(
+    resolved: ResolvedConfig,
+    secrets: ClusterSecrets | undefined,
+    k3sVersion: string,
+    store?: SecretPlacement,
+  ) {
     this.#r = resolved;
     this.#secrets = secrets;
     this.#k3sVersion = k3sVersion;
+    this.#store = store;
+  }
+
+  /** The secrets to keep in the store; the admin password only until server 0 stored its kubeconfig. */
+  secretsSpec(): SecretsSpec {
+    const s = this.#secrets;
+    if (!s) throw new Error("cluster secrets are generated before the secret store is filled");
+    return {
+      values: {
+        "k3s-token": new Secret(s.k3sToken),
+        "datastore-password": new Secret(s.datastoreK3sPassword),
+        "datastore-admin-password": new Secret(s.datastorePassword),
+      },
+      until: { "datastore-admin-password": "kubeconfig" },
+    };
   }
 
   get config(): ClusterConfig {
@@ -90,11 +129,25 @@ export class SpecBuilder {
   userData(index: number, network: NetworkState | undefined): string {
     if (!this.#secrets) throw new Error("cluster secrets are generated before any node spec is built");
     const provider = this.#r.compute.provider;
+    const store = this.#store;
     return renderUserData({
       config: this.config,
       index,
       k3sVersion: this.#k3sVersion,
-      secrets: this.#secrets,
+      // With a store, the user data carries the names only: nodes read the values with their identity.
+      ...(store
+        ? {
+            secretStore: {
+              names: {
+                k3sToken: store.nameOf("k3s-token"),
+                datastorePassword: store.nameOf("datastore-password"),
+                datastoreAdminPassword: store.nameOf("datastore-admin-password"),
+                kubeconfig: store.nameOf("kubeconfig"),
+              },
+              reader: store.reader,
+            },
+          }
+        : { secrets: this.#secrets }),
       provider,
       network,
     });
@@ -268,6 +321,17 @@ export class SpecBuilder {
           proxied: String(c.dns.proxied),
           target: lb ? str(this.dnsTarget(lb)) : after,
         };
+      }
+      case "secrets": {
+        const s = this.#secrets;
+        // Hashes of random secrets: a changed value is an update, never readable from the state.
+        return s
+          ? {
+              "k3s-token": hash(s.k3sToken),
+              "datastore-password": hash(s.datastoreK3sPassword),
+              "datastore-admin-password": hash(s.datastorePassword),
+            }
+          : { values: after };
       }
       case "bootstrap": {
         const ds = lookup("datastore") as DatastoreState | undefined;

@@ -4,7 +4,7 @@ import { DatastoreService, type DatastoreState } from "../resources/datastore.js
 import type { NetworkState } from "../resources/network.js";
 import { emptyState } from "../state/state.js";
 import type { ClusterState, ResourceRecord } from "../state/types.js";
-import type { ResourceKind } from "./desired.js";
+import { type ResourceKind, usesSecretStore } from "./desired.js";
 import { handlerFor } from "./handlers.js";
 import { deposedId } from "./plan.js";
 import type { AnyState, ClusterRun } from "./run.js";
@@ -19,12 +19,14 @@ const DELETE_RANK: Readonly<Record<ResourceKind, number>> = {
   nodes: 1,
   datastore: 1,
   network: 2,
+  // Nodes read their secrets only at boot; the store goes with them.
+  secrets: 1,
 };
 
 /** Kinds swept by ownership tags after each deletion rank (targets and bootstrap have no cloud object). */
 const SWEEP_KINDS: readonly (readonly ResourceKind[])[] = [
   ["dns"],
-  ["loadBalancer", "nodes", "datastore"],
+  ["loadBalancer", "nodes", "datastore", "secrets"],
   ["network"],
 ];
 
@@ -190,7 +192,9 @@ export async function destroyCluster(
           });
         throw new PartialFailureError(failures);
       }
-      swept.push(...(await sweep(run, SWEEP_KINDS[rank] ?? [], options)));
+      // Only the kinds this cluster's providers serve (no secret store: no secrets to sweep).
+      const kinds = (SWEEP_KINDS[rank] ?? []).filter((k) => k !== "secrets" || usesSecretStore(run.resolved));
+      swept.push(...(await sweep(run, kinds, options)));
     }
     if (stored) {
       await run.settle();

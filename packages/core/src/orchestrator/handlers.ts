@@ -5,6 +5,7 @@ import { DnsRecordService } from "../resources/dns-record.js";
 import { LoadBalancerService, type LoadBalancerState } from "../resources/load-balancer.js";
 import { NetworkService, type NetworkState } from "../resources/network.js";
 import { NodeService } from "../resources/node.js";
+import { SecretStoreService } from "../resources/secret-store.js";
 import { datastoreReadiness } from "./datastore-readiness.js";
 import type { ResourceKind } from "./desired.js";
 import type { AnyState, ClusterRun } from "./run.js";
@@ -163,6 +164,8 @@ export function handlerFor(run: ClusterRun, kind: ResourceKind, id: string): Han
         find: (t, ctx) => svc.findByTags(t, ctx) as unknown as Promise<AnyState[]>,
       };
     }
+    case "secrets":
+      return serviceHandler(c.resolve(SecretStoreService), () => builder.secretsSpec());
     case "bootstrap":
       return {
         create: (ctx) => publishAll(run, ctx),

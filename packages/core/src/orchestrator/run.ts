@@ -8,10 +8,17 @@ import { providerContext } from "../provider-context.js";
 import { preflightProvider } from "../provider-services.js";
 import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
 import type { NodeState } from "../resources/node.js";
+import { SecretStoreService } from "../resources/secret-store.js";
 import { withRetry } from "../retry.js";
 import { emptyState, nextState } from "../state/state.js";
 import type { ClusterState, Intent, Lock, ResourceRecord, StateStore } from "../state/types.js";
-import { desiredResources, type ResourceKind, SpecBuilder } from "./desired.js";
+import {
+  desiredResources,
+  type ResourceKind,
+  type SecretPlacement,
+  SpecBuilder,
+  usesSecretStore,
+} from "./desired.js";
 import { generateSecrets } from "./secrets.js";
 import type { RunSettings } from "./tokens.js";
 
@@ -30,6 +37,7 @@ const DEFAULT_TIMEOUTS: Readonly<Record<ResourceKind, number>> = {
   targets: 10 * 60_000,
   dns: 15 * 60_000,
   bootstrap: 10 * 60_000,
+  secrets: 5 * 60_000,
 };
 
 /**
@@ -81,7 +89,15 @@ export class ClusterRun {
   }
 
   builder(state: ClusterState | undefined = this.#state): SpecBuilder {
-    return new SpecBuilder(this.resolved, state?.secrets, this.resolved.k3sVersion);
+    return new SpecBuilder(this.resolved, state?.secrets, this.resolved.k3sVersion, this.#placement());
+  }
+
+  /** Where the secrets live when the compute provider has a store (validated to come with a reader). */
+  #placement(): SecretPlacement | undefined {
+    const reader = this.resolved.compute.provider.secretReader;
+    if (!usesSecretStore(this.resolved) || !reader) return undefined;
+    const store = this.container.resolve(SecretStoreService);
+    return { nameOf: (key) => store.nameOf(this.config.name, key), reader };
   }
 
   /**

@@ -45,6 +45,11 @@ export interface NetworkState extends ResourceState {
   }[];
   /** Provider ids of the three firewall groups. */
   readonly groups: Readonly<Record<FirewallGroup, string>>;
+  /**
+   * The identity nodes run as, where the cloud needs one for them to read their secrets (AWS: the instance
+   * profile name); `""` when it went missing, which is drift the network's `update` repairs.
+   */
+  readonly nodeIdentity?: string | undefined;
   /** Number of rules in place, for drift reports. */
   readonly ruleCount: number;
   /** A digest of the ingress rules actually in place, so a rule changed outside k3sinfra shows as drift. */

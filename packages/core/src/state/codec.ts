@@ -1,6 +1,12 @@
 import type { SealedSecrets } from "./cipher.js";
 import { StateCorruptError } from "./errors.js";
-import { type ClusterState, type DeposedRecord, type Intent, type ResourceRecord, STATE_VERSION } from "./types.js";
+import {
+  type ClusterState,
+  type DeposedRecord,
+  type Intent,
+  type ResourceRecord,
+  STATE_VERSION,
+} from "./types.js";
 
 /** A state as stored: readable JSON, with the secrets sealed. */
 export interface StateDocument extends Omit<ClusterState, "secrets"> {
@@ -58,7 +64,8 @@ export function decodeState(bytes: Uint8Array, where: string, backup: string): S
   if (!Array.isArray(raw.journal)) throw problem("journal is not a list");
   if (raw.secrets !== undefined && !isObject(raw.secrets)) throw problem("secrets are not sealed");
   if (raw.outputs !== undefined && !isObject(raw.outputs)) throw problem("outputs is not an object");
-  if (raw.clusterId !== undefined && typeof raw.clusterId !== "string") throw problem("clusterId is not a string");
+  if (raw.clusterId !== undefined && typeof raw.clusterId !== "string")
+    throw problem("clusterId is not a string");
   if (raw.deposed !== undefined && !Array.isArray(raw.deposed)) throw problem("deposed is not a list");
   if (raw.applied !== undefined && !isObject(raw.applied)) throw problem("applied is not an object");
   return {

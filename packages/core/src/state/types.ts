@@ -6,7 +6,15 @@ export interface ResourceRecord {
   /** Graph id, e.g. `node-1`. */
   readonly resource: string;
   /** Which service kind manages it. */
-  readonly kind: "network" | "nodes" | "datastore" | "loadBalancer" | "targets" | "dns" | "bootstrap";
+  readonly kind:
+    | "network"
+    | "nodes"
+    | "datastore"
+    | "loadBalancer"
+    | "targets"
+    | "dns"
+    | "bootstrap"
+    | "secrets";
   /** Provider name that created it. */
   readonly provider: string;
   /** Increments when the resource is replaced; part of its idempotency token. */

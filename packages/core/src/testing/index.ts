@@ -16,6 +16,7 @@ export {
   memoryProvider,
   memoryProvider as default,
 } from "./memory-provider.js";
+export { MemorySecrets, memorySecretReader } from "./memory-secrets.js";
 export {
   type BackDoorRecord,
   type CollectOptions,

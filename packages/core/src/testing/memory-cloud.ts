@@ -5,7 +5,7 @@ import type { Tags } from "../resources/common.js";
 
 /** One object in the fake cloud. */
 export interface MemoryObject {
-  readonly kind: "network" | "node" | "datastore" | "loadBalancer" | "dnsRecord";
+  readonly kind: "network" | "node" | "datastore" | "loadBalancer" | "dnsRecord" | "secret";
   readonly id: string;
   readonly name: string;
   readonly token: string;
@@ -164,7 +164,13 @@ export class MemoryCloud {
   status(id: string): string | undefined {
     const o = this.objects.get(id);
     if (!o) return undefined;
-    const ready = { node: "running", datastore: "available", loadBalancer: "active", network: "available" };
+    const ready = {
+      node: "running",
+      datastore: "available",
+      loadBalancer: "active",
+      network: "available",
+      secret: "available",
+    };
     return (o.data.status as string | undefined) ?? (o.kind === "dnsRecord" ? "INSYNC" : ready[o.kind]);
   }
 

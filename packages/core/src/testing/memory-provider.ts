@@ -10,6 +10,7 @@ import type { LoadBalancerSpec, LoadBalancerState, TargetsState } from "../resou
 import type { NetworkSpec, NetworkState } from "../resources/network.js";
 import type { NodeSpec, NodeState } from "../resources/node.js";
 import { MemoryCloud, type MemoryObject } from "./memory-cloud.js";
+import { MemorySecrets, memorySecretReader } from "./memory-secrets.js";
 
 /** What the in-memory provider can do: everything, so core's paths are all reachable in tests. */
 export const memoryCapabilities: ProviderCapabilities = {
@@ -267,11 +268,20 @@ const defaultClouds = new Map<string, MemoryCloud>();
  * Makes an in-memory provider named `memory`, over the given fake cloud (tests keep a handle on it as the
  * back door) or over one chosen by `options.memory.persistPath`.
  */
-export function createMemoryProvider(cloud?: MemoryCloud): ProviderDescriptor<MemoryOptions> {
+export function createMemoryProvider(
+  cloud?: MemoryCloud,
+  features: {
+    /** Keep the cluster's secrets in the fake cloud's secret store (nodes "read" them from files). */
+    readonly secretStore?: boolean;
+  } = {},
+): ProviderDescriptor<MemoryOptions> {
   return defineProvider<MemoryOptions>({
     contractVersion: 2,
     name: "memory",
-    capabilities: memoryCapabilities,
+    capabilities: features.secretStore
+      ? { ...memoryCapabilities, services: [...memoryCapabilities.services, "secretStore"] }
+      : memoryCapabilities,
+    ...(features.secretStore ? { secretReader: memorySecretReader } : {}),
     // The fake cloud "publishes" into files, as a provider with a metadata service would into tags.
     metadataReader: 'cat "/var/lib/k3sinfra/metadata/$1" 2>/dev/null',
     parseOptions(raw) {
@@ -302,6 +312,7 @@ export function createMemoryProvider(cloud?: MemoryCloud): ProviderDescriptor<Me
         datastore: has("datastore") ? new MemoryDatastore(theCloud) : undefined,
         loadBalancer: has("loadBalancer") ? new MemoryLoadBalancer(theCloud) : undefined,
         dns: has("dns") ? new MemoryDns(theCloud) : undefined,
+        secretStore: has("secretStore") ? new MemorySecrets(theCloud) : undefined,
       };
     },
   });

@@ -17,6 +17,7 @@ import { hasAwsCode } from "../errors.js";
 import type { AwsOptions } from "../options.js";
 import { assertOwned } from "../ownership.js";
 import { hasTags, tagFilters, tagList, tagRecord } from "../tags.js";
+import { AwsNodeIdentity, identityName } from "./identity.js";
 import { rulesDigest } from "./rules-digest.js";
 
 const GROUPS: readonly FirewallGroup[] = ["nodes", "loadBalancer", "datastore"];
@@ -108,10 +109,12 @@ export class AwsNetworkService implements NetworkService {
   readonly updatable = ["rules", "zones", "subnetIds"] as const satisfies readonly (keyof NetworkSpec)[];
   readonly #clients: AwsClients;
   readonly #options: AwsOptions;
+  readonly #identity: AwsNodeIdentity;
 
   constructor(clients: AwsClients, options: AwsOptions) {
     this.#clients = clients;
     this.#options = options;
+    this.#identity = new AwsNodeIdentity(clients);
   }
 
   native(): Promise<EC2> {
@@ -144,7 +147,17 @@ export class AwsNetworkService implements NetworkService {
     const ruleCount = await this.#syncRules(ec2, groups, spec.rules, ctx);
     // Digest what is in place after the sync, as `read` will, so an untouched network reads equal.
     const digest = rulesDigest(groups, await this.#describeGroups(ec2, Object.values(groups), ctx));
-    return { id: groups.nodes, networkId: vpcId, subnets, groups, ruleCount, rulesDigest: digest };
+    // The nodes' IAM identity: what lets them read their own secrets, and nothing else.
+    const nodeIdentity = await this.#identity.ensure(ctx);
+    return {
+      id: groups.nodes,
+      networkId: vpcId,
+      subnets,
+      groups,
+      ruleCount,
+      rulesDigest: digest,
+      nodeIdentity,
+    };
   }
 
   async read(state: NetworkState, ctx: ResourceContext): Promise<NetworkState | undefined> {
@@ -153,7 +166,11 @@ export class AwsNetworkService implements NetworkService {
     // A missing group means the network is incomplete: report it gone, and `create` adopts the rest.
     if (GROUPS.some((g) => !found.some((sg) => sg.GroupId === state.groups[g]))) return undefined;
     const ruleCount = found.reduce((n, sg) => n + fromPermissions(sg.IpPermissions).length, 0);
-    return { ...state, ruleCount, rulesDigest: rulesDigest(state.groups, found) };
+    const identity =
+      state.nodeIdentity === undefined
+        ? {}
+        : { nodeIdentity: (await this.#identity.read(state.nodeIdentity, ctx)) ? state.nodeIdentity : "" };
+    return { ...state, ruleCount, rulesDigest: rulesDigest(state.groups, found), ...identity };
   }
 
   /**
@@ -209,6 +226,8 @@ export class AwsNetworkService implements NetworkService {
         },
       );
     }
+    // The identity goes last: nodes (deleted before the network) no longer use it.
+    await this.#identity.delete(state.nodeIdentity || identityName(ctx.cluster), ctx);
   }
 
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<NetworkState[]> {
@@ -233,7 +252,7 @@ export class AwsNetworkService implements NetworkService {
       const key = `${sg.VpcId}/${prefix}`;
       byNetwork.set(key, [...(byNetwork.get(key) ?? []), sg]);
     }
-    return [...byNetwork.values()].map((sgs) => {
+    const networks: NetworkState[] = [...byNetwork.values()].map((sgs) => {
       const ids = Object.fromEntries(
         GROUPS.map((g) => [g, sgs.find((sg) => tagRecord(sg.Tags)[TAG_GROUP] === g)?.GroupId ?? ""]),
       ) as Record<FirewallGroup, string>;
@@ -255,6 +274,20 @@ export class AwsNetworkService implements NetworkService {
         rulesDigest: rulesDigest(ids, sgs),
       };
     });
+    // An identity left without any group (a crash between the two) is still ours to sweep.
+    const identities = await this.#identity.findByTags(tags, ctx);
+    const leftover = identities.filter(() => networks.length === 0);
+    return [
+      ...networks.map((n, i) => (i === 0 && identities[0] ? { ...n, nodeIdentity: identities[0] } : n)),
+      ...leftover.map((name) => ({
+        id: `iam:${name}`,
+        networkId: "",
+        subnets: [],
+        groups: { nodes: "", loadBalancer: "", datastore: "" },
+        ruleCount: 0,
+        nodeIdentity: name,
+      })),
+    ];
   }
 
   async #vpc(

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import type { EC2, Instance } from "@aws-sdk/client-ec2";
 import {
   InvalidConfigError,
@@ -67,9 +68,15 @@ export class AwsNodeService implements NodeService {
     const rootDevice = image.rootDevice ?? (await this.#rootDevice(ec2, image.imageId, ctx));
     const subnet = spec.network.subnets.find((s) => s.zone === spec.zone);
     if (!subnet) throw new ProviderError(`The network has no subnet in zone ${spec.zone} for ${ctx.name}.`);
-    if (Buffer.byteLength(spec.userData) > MAX_USER_DATA)
-      throw new ProviderError(`User data for ${ctx.name} is over EC2's 16 KiB limit (${spec.userDataHash}).`);
-    const userData = Buffer.from(spec.userData).toString("base64");
+    // Gzipped: cloud-init reads compressed user data, and the node-side secret client alone is ~9 KB of the
+    // 16 KB EC2 allows (https://cloudinit.readthedocs.io/en/latest/explanation/format.html).
+    const packed = gzipSync(spec.userData, { level: 9 });
+    if (packed.byteLength > MAX_USER_DATA)
+      throw new ProviderError(
+        `User data for ${ctx.name} is over EC2's 16 KiB limit even gzipped (${packed.byteLength} bytes, ${spec.userDataHash}).`,
+      );
+    const userData = packed.toString("base64");
+    const profile = spec.network.nodeIdentity;
     const tags = tagList(ctx.tags, { Name: ctx.name });
 
     ctx.report(`launching ${instanceType} in ${spec.zone}`);
@@ -92,6 +99,7 @@ export class AwsNodeService implements NodeService {
                 SecurityGroupIds: [spec.network.groups.nodes],
                 UserData: userData,
                 KeyName: spec.sshKeyName,
+                ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
                 // IMDSv2 only; tags in metadata so bootstrap reads what `publish` wrote. Hop limit 1 keeps
                 // pods (one hop further) away from the instance's metadata.
                 MetadataOptions: {
@@ -135,13 +143,44 @@ export class AwsNodeService implements NodeService {
     // still deterministic, so a crash between the two launches adopts instead of duplicating.
     let instance: Instance | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      instance = await launch(attempt === 0 ? ctx.idempotencyToken : `${ctx.idempotencyToken}-${attempt}`);
+      const token = attempt === 0 ? ctx.idempotencyToken : `${ctx.idempotencyToken}-${attempt}`;
+      instance = await this.#launchOnceProfileIsVisible(() => launch(token), ctx);
       const s = instance?.State?.Name;
       if (s !== "terminated" && s !== "shutting-down") break;
     }
     if (!instance?.InstanceId)
       throw new ProviderError(`EC2 RunInstances returned no instance for ${ctx.name}.`);
     return this.#waitRunning(ec2, instance.InstanceId, ctx);
+  }
+
+  /**
+   * IAM is eventually consistent: a new instance profile is refused by RunInstances with
+   * `InvalidParameterValue` (…iamInstanceProfile.name is invalid…) for some seconds. That case only is
+   * retried, within two minutes (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+   */
+  #launchOnceProfileIsVisible(
+    launch: () => Promise<Instance | undefined>,
+    ctx: ResourceContext,
+  ): Promise<Instance | undefined> {
+    return waitUntil(
+      async () => {
+        try {
+          return { state: "SUCCESS", value: await launch() };
+        } catch (error) {
+          const profileNotYet =
+            hasAwsCode(error, "InvalidParameterValue") && /iamInstanceProfile/i.test(String(error));
+          if (!profileNotYet) throw error;
+          return { state: "RETRY", reason: "the new instance profile is not visible to EC2 yet" };
+        }
+      },
+      {
+        description: `the instance profile of ${ctx.name} to reach EC2`,
+        maxWaitMs: 2 * 60_000,
+        signal: ctx.signal,
+        ...ctx.poll,
+        onRetry: (_n, reason) => ctx.report(`waiting: ${reason}`),
+      },
+    );
   }
 
   /** The live status and addresses; a terminated or shutting-down instance is gone (it cannot come back). */

@@ -8,6 +8,7 @@ import { DnsRecordService } from "../../resources/dns-record.js";
 import { LoadBalancerService, type LoadBalancerState } from "../../resources/load-balancer.js";
 import { NetworkService, type NetworkState } from "../../resources/network.js";
 import { NodeService, type NodeSpec, type NodeState } from "../../resources/node.js";
+import { SecretStoreService } from "../../resources/secret-store.js";
 import { makeContext } from "../context.js";
 import type {
   ContractHarness,
@@ -24,6 +25,7 @@ const tokens = {
   datastore: DatastoreService,
   loadBalancer: LoadBalancerService,
   dns: DnsRecordService,
+  secretStore: SecretStoreService,
 } as const;
 
 type Service<K extends ServiceKind> = NonNullable<ContractServices[K]>;

@@ -6,6 +6,7 @@ import type { DnsRecordService, DnsRecordState, DnsTarget } from "../../resource
 import type { LoadBalancerService, LoadBalancerState } from "../../resources/load-balancer.js";
 import type { NetworkService, NetworkState } from "../../resources/network.js";
 import type { NodeService, NodeState } from "../../resources/node.js";
+import type { SecretStoreService } from "../../resources/secret-store.js";
 import type { PollPolicy } from "../../wait.js";
 
 export type TestFn = (name: string, fn: () => Promise<void>, timeout?: number) => void;
@@ -19,6 +20,7 @@ export interface ContractServices {
   readonly datastore?: DatastoreService | undefined;
   readonly loadBalancer?: LoadBalancerService | undefined;
   readonly dns?: DnsRecordService | undefined;
+  readonly secretStore?: SecretStoreService | undefined;
 }
 
 /** A DNS record as the DNS service itself stores it, read through the back door. */

@@ -1,0 +1,48 @@
+import type { Secret } from "../secret.js";
+import { token } from "../tokens.js";
+import type { ResourceContext, ResourceService, ResourceState } from "./common.js";
+
+/**
+ * Short names of the secrets a cluster keeps. The orchestrator stores the first three (the admin password
+ * only while a node may still need it to create the K3s user); server 0 writes `kubeconfig` itself once
+ * K3s serves, and `k3sinfra kubeconfig` reads it back.
+ */
+export type SecretKey = "k3s-token" | "datastore-password" | "datastore-admin-password" | "kubeconfig";
+
+/** The secrets one cluster keeps in the store, by short name. */
+export interface SecretsSpec {
+  /** Values to store, by short name; a key left out is deleted from the store (except `kubeconfig`). */
+  readonly values: Readonly<Partial<Record<SecretKey, Secret>>>;
+  /**
+   * Keys kept only until another exists: `{ "datastore-admin-password": "kubeconfig" }` keeps the admin
+   * password until server 0 stored its kubeconfig (proof that K3s, so its datastore user, is up), then
+   * deletes it, so nodes can no longer read it.
+   */
+  readonly until?: Readonly<Partial<Record<SecretKey, SecretKey>>>;
+}
+
+/** The stored secrets as built: where each one is, never a value. */
+export interface SecretsState extends ResourceState {
+  /** The name each managed secret is stored under (what a node reads it by), by short name. */
+  readonly names: Readonly<Partial<Record<SecretKey, string>>>;
+  /**
+   * The store's version of each value present, the node-written `kubeconfig` included: a value changed
+   * outside k3sinfra, or the kubeconfig appearing (which retires the admin password), shows as drift.
+   */
+  readonly versions: Readonly<Partial<Record<SecretKey, string>>>;
+}
+
+/**
+ * Named secrets owned by the cluster, readable by its nodes with their own identity (AWS: SSM Parameter
+ * Store SecureString under `/k3sinfra/<cluster>/`, read with the instance role). User data then carries
+ * only the names; the provider's `secretReader` (on the descriptor) prints one value on the node.
+ */
+export interface SecretStoreService extends ResourceService<SecretsSpec, SecretsState> {
+  /** The name a secret is stored under; known before it exists, so user data can carry it. */
+  nameOf(cluster: string, key: SecretKey): string;
+  /** Reads one stored value with the caller's credentials (e.g. the kubeconfig); `undefined` when absent. */
+  reveal(key: SecretKey, ctx: ResourceContext): Promise<Secret | undefined>;
+}
+
+/** Injection token for the SecretStoreService contract. */
+export const SecretStoreService = token<SecretStoreService>("SecretStoreService");
