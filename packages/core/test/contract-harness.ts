@@ -15,7 +15,10 @@ import { memoryConfig } from "./helpers.js";
 
 const ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer", "dns"];
 
-export type MemoryServices = { readonly [K in keyof ContractServices]-?: NonNullable<ContractServices[K]> };
+/** The memory provider's services for the suite's kinds (its optional secret store is not under test here). */
+export type MemoryServices = {
+  readonly [K in Exclude<keyof ContractServices, "secretStore">]-?: NonNullable<ContractServices[K]>;
+};
 
 /** The memory provider's services over `cloud`, from either descriptor form (`services(ctx)` or `register`). */
 export function memoryServices(cloud: MemoryCloud): MemoryServices {
