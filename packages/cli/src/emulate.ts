@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { ClusterConfigInput, PollPolicy } from "@k3sinfra/core";
 import { UsageError } from "./render/errors.js";
@@ -119,7 +119,9 @@ export const startEmulatedCloud = async (
     input.state?.path ?? join(".k3sinfra", `${input.name}.state.json`),
   );
   const dir = join(dirname(statePath), "emulator");
-  await mkdir(dir, { recursive: true });
+  // The emulated account's key material and sealed secrets live here: the owner's only, even if it existed.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const persistPath = join(dir, `${input.name}.json`);
   const zone = input.dns?.zone?.toLowerCase().replace(/\.$/, "");
   const cloudflare = clouds.includes("cloudflare");
@@ -140,6 +142,9 @@ export const startEmulatedCloud = async (
       ...(zone && cloudflare ? { cloudflare: { zones: [zone] } } : {}),
     },
     ...(mysql ? { mysql } : {}),
+    // No VM boots here: the emulator plays server 0's kubeconfig write (as its role) once K3s would serve, so
+    // that `k3sinfra kubeconfig --emulate` finds one. 90 s after `running` at time scale 1.
+    simulateBoot: { kubeconfigAfterMs: 90_000 },
     // Throttling at a rate, reproducible: how a busy real account answers.
     ...(throttle ? { faults: [{ kind: "throttle" as const, rate: throttle }], seed: 42 } : {}),
     log: options.log,

@@ -6,6 +6,7 @@ import { forceUnlockCommand, initCommand, schemaCommand } from "./commands/misc.
 import {
   GRAPH_FORMATS,
   graphCommand,
+  kubeconfigCommand,
   outputsCommand,
   statusCommand,
   verifyCommand,
@@ -138,6 +139,15 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .description("Rancher URL, nodes, load balancer, K3s server configs and Rancher install commands")
     .option("--show-secrets", "print the datastore password, K3s token and Rancher bootstrap password")
     .action((opts, cmd: Command) => runner(cmd, (s) => outputsCommand(s, opts)));
+
+  program
+    .command("kubeconfig")
+    .description("fetch the kubeconfig the first server stored, pointed at an address you can reach (0600)")
+    .option(
+      "-o, --output <path>",
+      "where to write it (default: .k3sinfra/<name>.kubeconfig beside the config)",
+    )
+    .action((opts, cmd: Command) => runner(cmd, (s) => kubeconfigCommand(s, opts)));
 
   program
     .command("verify")

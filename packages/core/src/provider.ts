@@ -92,6 +92,11 @@ interface DescriptorBase<Options> {
    * regional bundle). Nodes download it at boot, and K3s then connects with `datastore-cafile`.
    */
   datastoreCaUrl?(region: string): string | undefined;
+  /**
+   * The command that opens a tunnel from this machine's 127.0.0.1:`port` to a server's port (AWS: a Session
+   * Manager port forwarding session), printed by `k3sinfra kubeconfig` when the API is closed to the outside.
+   */
+  apiTunnel?(node: { readonly id: string; readonly privateIp: string }, port: number, region: string): string;
   /** Validates `options.<name>`; returns typed options, or issues whose paths are relative to that block. */
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */

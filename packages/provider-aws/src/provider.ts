@@ -75,6 +75,10 @@ export const aws = defineProvider<AwsOptions, AwsServices>({
   secretReader: awsSecretReader,
   // RDS presents certificates from the regional RDS CA; nodes fetch the bundle and verify with it.
   datastoreCaUrl: awsRdsCaUrl,
+  // 6443 is closed unless nodes.adminCidrs opens it: Session Manager forwards it through the node's agent
+  // (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-sessions-start.html#sessions-start-port-forwarding).
+  apiTunnel: (node, port, region) =>
+    `aws ssm start-session --region ${region} --target ${node.id} --document-name AWS-StartPortForwardingSession --parameters portNumber=${port},localPortNumber=${port}`,
   parseOptions: parseAwsOptions,
   validate: validateAwsConfig,
   services,

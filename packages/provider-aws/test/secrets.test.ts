@@ -3,8 +3,12 @@
  * as anyone with that permission could), the values in SSM as SecureStrings, the nodes' identity limited to
  * their own cluster's parameters, and the admin password retired once server 0 stored its kubeconfig.
  */
+
+import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { MemoryStateStore, plan, TAG_CLUSTER, up } from "@k3sinfra/core";
+import { kubeconfig, MemoryStateStore, outputs, plan, TAG_CLUSTER, up } from "@k3sinfra/core";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { libraryConfig, libraryOptions } from "./library.js";
@@ -122,5 +126,62 @@ describe("secrets live in SSM, never in user data", () => {
     await up(libraryConfig(name), lib().options);
     await expect(ssm.getParameter({ Name: admin })).rejects.toMatchObject({ name: "ParameterNotFound" });
     expect((await plan(libraryConfig(name), lib().options)).empty).toBe(true);
+  });
+
+  it("k3sinfra kubeconfig fetches what server 0 stored, points it at a reachable address, writes it 0600", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "k3sinfra-kc-"));
+    const out = join(dir, "nested", "kube.yaml");
+    // A kubeconfig as K3s writes it, stored as server 0 does.
+    const { SSM } = await import("@aws-sdk/client-ssm");
+    const ssm = new SSM({
+      region: "us-east-1",
+      endpoint: emulator.endpoints.aws!,
+      credentials: emulator.credentials.aws,
+    });
+    await ssm.putParameter({
+      Name: `/k3sinfra/${name}/kubeconfig`,
+      Type: "SecureString",
+      Overwrite: true,
+      Value: [
+        "apiVersion: v1",
+        "clusters:",
+        "- cluster:",
+        "    certificate-authority-data: Q0E=",
+        "    server: https://127.0.0.1:6443",
+        "  name: default",
+        "contexts:",
+        "- context: {cluster: default, user: default}",
+        "  name: default",
+        "current-context: default",
+        "kind: Config",
+        "users:",
+        "- name: default",
+        "  user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ}",
+        "",
+      ].join("\n"),
+    });
+    // Closed API (no adminCidrs): 127.0.0.1 through a Session Manager tunnel to server 0.
+    const closed = await kubeconfig(libraryConfig(name), { ...lib().options, output: out });
+    expect(closed.via).toBe("tunnel");
+    expect(closed.server).toBe("https://127.0.0.1:6443");
+    const node0 = (await state.read())!.resources["node-0"]!.state.id;
+    expect(closed.commands.join("\n")).toContain(
+      `aws ssm start-session --region us-east-1 --target ${node0}`,
+    );
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "nested"))).mode & 0o777).toBe(0o700);
+    const opened = { ...libraryConfig(name), nodes: { adminCidrs: ["203.0.113.0/24"] } };
+    // What up applied decides the route: apply the admin range first.
+    await up(opened, lib().options);
+    const pub = await kubeconfig(opened, { ...lib().options, output: out });
+    expect(pub.via).toBe("public");
+    const written = await readFile(out, "utf8");
+    expect(written).toContain(`server: ${pub.server}`);
+    expect(written).toContain(`tls-server-name: rancher.${name}.example.com`);
+    expect(written).toContain("client-key-data: S0VZ");
+    // outputs point at the command, not at SSH.
+    const o = await outputs(opened, lib().options);
+    expect(o.rancher.kubeconfigCommands.join("\n")).toContain("k3sinfra kubeconfig");
+    expect(o.rancher.kubeconfigCommands.join("\n")).not.toContain("ssh ");
   });
 });

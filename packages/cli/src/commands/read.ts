@@ -56,3 +56,22 @@ export const verifyCommand = async (s: Session, flags: { timeout?: number }): Pr
   }
   return failed ? ExitCode.Failure : ExitCode.Success;
 };
+
+/** `k3sinfra kubeconfig`: fetches the kubeconfig the first server stored, writes it 0600, says what next. */
+export const kubeconfigCommand = async (s: Session, flags: { output?: string }): Promise<number> => {
+  const result = await s.withApi(({ spec, options }) =>
+    api.kubeconfig(spec, { ...options, ...(flags.output ? { output: flags.output } : {}) }),
+  );
+  if (s.flags.json) s.printJson(result);
+  else {
+    const lines = [
+      `${s.style.green("Wrote")} ${result.path} ${s.style.dim("(mode 0600: it holds the cluster admin's credentials)")}`,
+      `API server: ${result.server}`,
+      "",
+      "Next:",
+      ...result.commands.map((c) => (c.startsWith("#") ? `  ${s.style.dim(c)}` : `  $ ${c}`)),
+    ];
+    s.print(`${lines.join("\n")}\n`);
+  }
+  return ExitCode.Success;
+};

@@ -4,7 +4,7 @@ import { checkConfig, loadConfigFile } from "../config/load.js";
 import { type ResolvedConfig, resolveConfig } from "../config/resolve.js";
 import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "../config/schema.js";
 import { createClusterContainer } from "../container.js";
-import { desiredResources } from "../orchestrator/desired.js";
+import { desiredResources, usesSecretStore } from "../orchestrator/desired.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { outputsFromState } from "../orchestrator/outputs.js";
 import { checkStateCluster } from "../orchestrator/run.js";
@@ -20,6 +20,7 @@ import type {
   CommandOptions,
   DestroyOptions,
   DestroyResult,
+  KubeconfigResult,
   OutputOptions,
   Plan,
   PlanCommandOptions,
@@ -133,7 +134,25 @@ export async function outputs(spec: ClusterSpec, options: OutputOptions = {}): P
     k3sVersion: session.resolved.k3sVersion,
     showSecrets: options.showSecrets ?? false,
     datastoreTls: session.resolved.compute.provider.datastoreCaUrl?.(config.region) !== undefined,
+    kubeconfigFromStore: usesSecretStore(session.resolved),
   });
+}
+
+/**
+ * Fetches the kubeconfig the first server stored in the cluster's secret store (with your credentials),
+ * points it at an address this machine can reach, and writes it 0600 to `output` (default
+ * `.k3sinfra/<name>.kubeconfig` beside the config). The result says where and what to run next.
+ */
+export async function kubeconfig(
+  spec: ClusterSpec,
+  options: CommandOptions & { readonly output?: string } = {},
+): Promise<KubeconfigResult> {
+  const session = await open(spec, options);
+  const path = resolve(
+    session.baseDir,
+    options.output ?? join(".k3sinfra", `${session.resolved.config.name}.kubeconfig`),
+  );
+  return orchestrator(session, options).kubeconfig(path);
 }
 
 /** Options for `verify`: where to resolve and connect (tests point them at local listeners). */

@@ -193,6 +193,18 @@ export interface StatusReport {
   };
 }
 
+/** What `k3sinfra kubeconfig` wrote. */
+export interface KubeconfigResult {
+  /** Where the kubeconfig was written (mode 0600). */
+  readonly path: string;
+  /** The API address it points at. */
+  readonly server: string;
+  /** `public`: a server's public address (nodes.adminCidrs opens 6443); `tunnel`: 127.0.0.1 through a tunnel. */
+  readonly via: "public" | "tunnel";
+  /** What to run next (comments start with `#`): the tunnel, if any, then KUBECONFIG and kubectl. */
+  readonly commands: readonly string[];
+}
+
 /** What `up` did. */
 export interface UpResult {
   readonly plan: Plan;

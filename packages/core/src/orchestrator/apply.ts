@@ -274,6 +274,7 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
       k3sVersion,
       showSecrets: false,
       datastoreTls: run.resolved.compute.provider.datastoreCaUrl?.(run.config.region) !== undefined,
+      kubeconfigFromStore: usesSecretStore(run.resolved),
     });
     const applied: AppliedConfig = { config: run.config, k3sVersion };
     await run.save(() => ({

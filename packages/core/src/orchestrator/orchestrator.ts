@@ -1,9 +1,10 @@
 import { type DependencyContainer, inject, injectable } from "tsyringe";
-import type { DestroyResult, Plan, StatusReport, UpResult } from "../api/types.js";
+import type { DestroyResult, KubeconfigResult, Plan, StatusReport, UpResult } from "../api/types.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { StateStore } from "../state/types.js";
 import { type PlanOptions, planCluster, upCluster } from "./apply.js";
 import { destroyCluster, destroyPlan } from "./destroy.js";
+import { fetchKubeconfig } from "./kubeconfig.js";
 import { statusReport } from "./refresh.js";
 import { ClusterRun } from "./run.js";
 import {
@@ -57,6 +58,11 @@ export class Orchestrator {
   /** Deletes everything in state in reverse dependency order, then sweeps whatever still carries the cluster's tags. */
   destroy(options: { allowProtected?: boolean } = {}): Promise<DestroyResult> {
     return destroyCluster(this.#run, options);
+  }
+
+  /** Fetches the kubeconfig the first server stored, points it at a reachable address, writes it 0600. */
+  kubeconfig(path: string): Promise<KubeconfigResult> {
+    return fetchKubeconfig(this.#run, path);
   }
 
   /** Reads every recorded resource and reports drift. Never writes state: a failed read is `unknown`, not gone. */

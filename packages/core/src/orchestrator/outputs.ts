@@ -24,6 +24,8 @@ export function buildOutputs(args: {
   datastoreTls?: boolean;
   /** Said with the outputs, e.g. that the config was edited since they were applied. */
   notice?: string | undefined;
+  /** Whether the kubeconfig comes from the secret store (`k3sinfra kubeconfig`) rather than over SSH. */
+  kubeconfigFromStore?: boolean;
 }): ClusterOutputs {
   const { config, state, showSecrets } = args;
   const secret = (v: string | undefined) => new Secret(v ?? "");
@@ -97,17 +99,25 @@ export function buildOutputs(args: {
         bootstrapPassword: secret(state.secrets?.rancherBootstrapPassword),
         showSecrets,
       }),
-      kubeconfigCommands: first
+      kubeconfigCommands: args.kubeconfigFromStore
         ? [
-            // The firewall opens 22 and 6443 only to nodes.adminCidrs; say so rather than print commands that hang.
-            ...(config.nodes.adminCidrs.length === 0
-              ? [
-                  "# nodes.adminCidrs is empty, so 22 and 6443 are closed to this machine: add your address there and run `k3sinfra up`, or run these from inside the network.",
-                ]
-              : []),
-            ...kubeconfigCommands({ firstServer: { address: first.publicIp ?? first.privateIp }, hostname }),
+            "# The first server stores its kubeconfig in the cluster's secret store once K3s serves; this fetches it (0600) and points it at an address you can reach:",
+            "k3sinfra kubeconfig",
           ]
-        : [],
+        : first
+          ? [
+              // The firewall opens 22 and 6443 only to nodes.adminCidrs; say so rather than print commands that hang.
+              ...(config.nodes.adminCidrs.length === 0
+                ? [
+                    "# nodes.adminCidrs is empty, so 22 and 6443 are closed to this machine: add your address there and run `k3sinfra up`, or run these from inside the network.",
+                  ]
+                : []),
+              ...kubeconfigCommands({
+                firstServer: { address: first.publicIp ?? first.privateIp },
+                hostname,
+              }),
+            ]
+          : [],
     },
     secretsShown: showSecrets,
     ...(args.notice ? { notice: args.notice } : {}),
@@ -140,6 +150,7 @@ export function outputsFromState(args: {
   state: ClusterState;
   showSecrets: boolean;
   datastoreTls: boolean;
+  kubeconfigFromStore?: boolean;
 }): ClusterOutputs {
   const applied = args.state.applied as AppliedConfig | undefined;
   // States from before `applied` existed: at least the hostname is the one fixed at creation.
@@ -154,6 +165,7 @@ export function outputsFromState(args: {
     k3sVersion: applied?.k3sVersion ?? args.k3sVersion,
     showSecrets: args.showSecrets,
     datastoreTls: args.datastoreTls,
+    kubeconfigFromStore: args.kubeconfigFromStore ?? false,
     ...(changed.length > 0
       ? {
           notice: `The config differs from what the last up applied (${changed.join(", ")}): these outputs describe the cluster as applied. Run \`k3sinfra plan\` to see the difference and \`k3sinfra up\` to apply it.`,
