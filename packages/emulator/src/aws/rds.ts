@@ -10,6 +10,7 @@ import { AwsError } from "./errors.js";
 import type { AwsCloud, Call, QueryOp } from "./index.js";
 import { MysqlBacking } from "./mysql.js";
 import { bool, int, objList, str, strList, type Tree } from "./query.js";
+import { type DbParameterGroup, RdsParameterGroups } from "./rds-parameter-groups.js";
 
 export interface DbSubnetGroup {
   name: string;
@@ -58,11 +59,17 @@ export interface DbInstance {
   finalSnapshotId?: string;
   /** The local proxy port when a real MariaDB backs the instance. */
   connectPort?: number;
+  /** Its custom DB parameter group (rds-parameter-groups.ts); undefined: the family's default group. */
+  parameterGroup?: string;
+  parameterApplyStatus?: "in-sync" | "pending-reboot";
+  rebootingSince?: number;
 }
 
 export interface RdsRegion {
   instances: Record<string, DbInstance>;
   subnetGroups: Record<string, DbSubnetGroup>;
+  /** Custom DB parameter groups; optional so that files persisted before them still load. */
+  parameterGroups?: Record<string, DbParameterGroup>;
   /** The per-account, per-region part of endpoint names (`<id>.<suffix>.<region>.rds.amazonaws.com`). */
   endpointSuffix: string;
 }
@@ -116,14 +123,14 @@ const notFound = (id: string) => new AwsError("DBInstanceNotFound", `DBInstance 
 const groupNotFound = (name: string) =>
   new AwsError("DBSubnetGroupNotFoundFault", `DBSubnetGroup '${name}' not found.`, 404);
 
-function readTags(input: Tree): Tags {
+export function readTags(input: Tree): Tags {
   const tags: Tags = {};
   for (const t of objList(input, "Tags.Tag")) tags[str(t, "Key") ?? ""] = str(t, "Value") ?? "";
   return tags;
 }
 
 /** RDS tag rules (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html). */
-function checkRdsTags(tags: Tags): void {
+export function checkRdsTags(tags: Tags): void {
   if (Object.keys(tags).length > 50)
     throw new AwsError("TagQuotaPerResourceExceeded", "Cannot add more than 50 tags to a resource.");
   const charset = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -194,6 +201,17 @@ export function checkMasterUsername(u: string): void {
 
 export class RdsService {
   private backing?: MysqlBacking;
+  /** DB parameter groups and reboots (rds-parameter-groups.ts); a field, so that `ops` below can spread its ops. */
+  readonly parameterGroups = new RdsParameterGroups({
+    groups: (region) => (this.region(region).parameterGroups ??= {}),
+    instances: (region, now) => this.live(region, now),
+    status: (db, now) => this.status(db as DbInstance, now),
+    get: (region, id, now) => this.get(region, id, now),
+    page: (items, input) => this.page(items, input),
+    readTags,
+    checkTags: checkRdsTags,
+    instanceOut: (region, db, now) => this.instanceOut(region, db as DbInstance, now),
+  });
 
   constructor(private readonly cloud: AwsCloud) {
     const m = cloud.ctx.options.mysql;
@@ -256,7 +274,7 @@ export class RdsService {
       if (s === "available") this.applyPending(db);
       return s;
     }
-    return "available";
+    return this.parameterGroups.rebootPhase(db, now, this.scale);
   }
 
   private applyPending(db: DbInstance): void {
@@ -312,6 +330,7 @@ export class RdsService {
           tags: { ...g.tags },
         });
       }
+      out.push(...this.parameterGroups.inventory(region));
       for (const db of this.live(region, now)) {
         const item: InventoryItem = {
           cloud: "aws",
@@ -381,10 +400,6 @@ export class RdsService {
   private instanceOut(region: string, db: DbInstance, now: number) {
     const status = this.status(db, now);
     const r = this.region(region);
-    const family =
-      db.engine === "mysql"
-        ? `mysql${db.engineVersion.split(".").slice(0, 2).join(".")}`
-        : `mariadb${db.engineVersion.split(".").slice(0, 2).join(".")}`;
     const group = this.resolveGroupSafe(region, db.subnetGroup);
     const pending = { ...db.pending };
     if (status === "creating" && db.masterPassword !== undefined) pending.MasterUserPassword = "****";
@@ -414,9 +429,7 @@ export class RdsService {
         "VpcSecurityGroupMembership",
         db.vpcSecurityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: "active" })),
       ),
-      DBParameterGroups: xlist("DBParameterGroup", [
-        { DBParameterGroupName: `default.${family}`, ParameterApplyStatus: "in-sync" },
-      ]),
+      DBParameterGroups: this.parameterGroups.statusOut(db),
       AvailabilityZone: status === "creating" ? undefined : db.az,
       DBSubnetGroup: group ? this.groupOut(region, group) : undefined,
       PreferredMaintenanceWindow: "sun:05:00-sun:05:30",
@@ -498,6 +511,7 @@ export class RdsService {
   }
 
   readonly ops: Record<string, QueryOp> = {
+    ...this.parameterGroups.ops,
     CreateDBSubnetGroup: (input, call) => {
       const r = this.region(call.region);
       const name = str(input, "DBSubnetGroupName")!;
@@ -740,7 +754,7 @@ export class RdsService {
   }
 
   private tagsOf(call: Call, arn: string): Tags {
-    const m = /^arn:aws:rds:([^:]+):(\d{12}):(db|subgrp):(.+)$/.exec(arn);
+    const m = /^arn:aws:rds:([^:]+):(\d{12}):(db|subgrp|pg):(.+)$/.exec(arn);
     // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html#USER_Tagging.ARN
     if (!m)
       throw new AwsError(
@@ -753,6 +767,7 @@ export class RdsService {
         "The specified resource name does not match an RDS resource in this region.",
       );
     if (m[3] === "db") return this.get(call.region, m[4]!, call.now).tags;
+    if (m[3] === "pg") return this.parameterGroups.tags(call.region, m[4]!);
     const g = this.region(call.region).subnetGroups[m[4]!.toLowerCase()];
     if (!g) throw groupNotFound(m[4]!);
     return g.tags;
@@ -908,6 +923,8 @@ export class RdsService {
       );
     const tags = readTags(input);
     checkRdsTags(tags);
+    const pgIn = str(input, "DBParameterGroupName");
+    const pg = pgIn && this.parameterGroups.checkForInstance(call.region, pgIn, engine, engineVersion);
     // Identifiers are unique per account and region (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
     if (this.live(call.region, call.now).some((d) => d.id === id))
       throw new AwsError("DBInstanceAlreadyExists", "DB instance already exists");
@@ -951,6 +968,7 @@ export class RdsService {
       tags,
       createdAt: call.now,
       pending: {},
+      parameterGroup: pg && !pg.startsWith("default.") ? pg : undefined,
     };
     r.instances[id] = db;
     if (this.backing) {
@@ -1039,6 +1057,10 @@ export class RdsService {
       const v = this.resolveVersion(db.engine, ev);
       if (v !== db.engineVersion) changes.EngineVersion = v;
     }
+    const pgIn = str(input, "DBParameterGroupName");
+    const target = typeof changes.EngineVersion === "string" ? changes.EngineVersion : db.engineVersion;
+    this.parameterGroups.checkUpgrade(db, target, pgIn);
+    if (pgIn !== undefined) this.parameterGroups.associate(call.region, db, pgIn, target);
     if (Object.keys(changes).length) {
       Object.assign(db.pending, changes);
       // Without ApplyImmediately, changes wait for the maintenance window (shown as PendingModifiedValues).
