@@ -16,6 +16,7 @@ import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
 import { Rng } from "./rng.js";
 import type {
+  BootReport,
   Emulator,
   EmulatorOptions,
   FaultKind,
@@ -256,6 +257,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       faults.length = 0;
     },
     imdsEndpoint: (instanceId: string): string => `${url}/imds/${instanceId}`,
+    bootNodes(): BootReport[] {
+      // Only the AWS cloud boots instances (aws/boot-simulation.ts).
+      const reports = clouds.flatMap((c) => (c as { bootNodes?: () => BootReport[] }).bootNodes?.() ?? []);
+      persist();
+      return reports;
+    },
     setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {
       if (!clouds.some((c) => c.setTargetHealth?.(instanceId, mode)))
         throw new Error(`setTargetHealth: no instance ${instanceId}`);

@@ -12,6 +12,7 @@ export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
 export type {
   AcmCertificateFixture,
   AwsFixtures,
+  BootReport,
   CertificateStatus,
   CloudflareFixtures,
   CloudflarePlan,

@@ -29,6 +29,14 @@ export interface EmulatorOptions {
    * computed from; default `Date.now`. A test can advance it instead of sleeping.
    */
   clock?: () => number;
+  /**
+   * Opt-in: the emulator stands in for K3s on server 0, which it does not run. A running instance whose user
+   * data holds a k3sinfra boot script's `KUBECONFIG_SECRET='<name>'` line gets, `kubeconfigAfterMs` × `timeScale`
+   * after it left `pending`, a K3s-shaped kubeconfig stored as SecureString `<name>`, authorized as the
+   * instance's role (a role that may not write there is refused, as on AWS). Played lazily on the next SSM call
+   * (or at once with `Emulator.bootNodes()`). Off by default: tests that play server 0 themselves see no write.
+   */
+  simulateBoot?: { kubeconfigAfterMs: number };
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
   fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
@@ -143,6 +151,20 @@ export interface RequestLogEntry {
   at: number;
 }
 
+/** One kubeconfig write the emulator played for a server 0 (`EmulatorOptions.simulateBoot`, `Emulator.bootNodes`). */
+export interface BootReport {
+  instanceId: string;
+  /** The SSM parameter the boot script names (`KUBECONFIG_SECRET`). */
+  parameter: string;
+  /**
+   * `stored`; `refused` (the role may not write there, or the instance has no role: retried on later calls, as
+   * the script retries); `gave-up` (refused for the script's whole retry window, 600 s × time scale).
+   */
+  outcome: "stored" | "refused" | "gave-up";
+  /** The AWS error, e.g. `AccessDeniedException: User: arn:aws:sts::…`. */
+  error?: string;
+}
+
 export interface Emulator {
   /** Base URL, e.g. http://127.0.0.1:4566 */
   url: string;
@@ -169,5 +191,11 @@ export interface Emulator {
    * instance profile; unknown, stopped or terminated instances answer 404.
    */
   imdsEndpoint(instanceId: string): string;
+  /**
+   * Test back door of `simulateBoot` (works without the option too): every running server 0 (user data naming a
+   * `KUBECONFIG_SECRET`) that has neither stored its kubeconfig nor given up does so now, whatever its uptime,
+   * authorized as its role. Returns each attempt.
+   */
+  bootNodes(): BootReport[];
   stop(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -28,6 +28,9 @@ import { parseCloudConfig } from "./fixtures.js";
  * `k3s.yaml` (`fakes/k3s.yaml`), and the installed fake `k3s kubectl get --raw /readyz` then answers ok.
  * A secret store for the store mode is a directory (`secretStore`), served by `fakes/secret-store.sh`,
  * which a test passes as its reader's file (`FAKE_SECRET_READER` in store-fixtures.ts).
+ * Against an emulated cloud instead (`imds`, `hostTools`, `env`; `runBootstrapAsync`, so that an in-process
+ * emulator keeps serving): `http://169.254.169.254/…` goes to that metadata service through the host's curl,
+ * as the link-local address reaches it on an instance, and real tools such as python3 run the provider's reader.
  */
 export interface SandboxOptions {
   /** Metadata published from the start. */
@@ -55,6 +58,16 @@ export interface SandboxOptions {
     readonly getFailures?: number;
     readonly putFailures?: number;
   };
+  /**
+   * The instance metadata service's base URL (e.g. an emulator's `imdsEndpoint(id)`): the fake curl hands
+   * every `http://169.254.169.254/…` request to the host's curl with that base instead, so the provider's
+   * metadata reader talks to it unchanged. Unset: the fake answers metadata from `metadata`/`lateMetadata`.
+   */
+  readonly imds?: string;
+  /** Real programs on the sandbox's PATH by name → absolute path (e.g. python3), behind the argv-logging wrapper. */
+  readonly hostTools?: Readonly<Record<string, string>>;
+  /** More environment for the script (e.g. a reader's endpoint overrides); never a secret. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The fake server's starting state. */
@@ -138,6 +151,18 @@ for a in "$@"; do
   prev=$a
   url=$a
 done
+if [ -f "$SANDBOX/imds-base" ]; then
+  case "$url" in
+    http://169.254.169.254/*)
+      base=$(cat "$SANDBOX/imds-base")
+      for a in "$@"; do
+        case "$a" in http://169.254.169.254/*) a=$base\${a#http://169.254.169.254} ;; esac
+        set -- "$@" "$a"
+        shift
+      done
+      exec "$(cat "$SANDBOX/imds-curl")" "$@" ;;
+  esac
+fi
 case "$url" in
   */k3sinfra:*) key=\${url##*/k3sinfra:}; [ -f "$SANDBOX/meta/$key" ] || exit 22; cat "$SANDBOX/meta/$key" ;;
   */latest/api/token) printf 'imds-token' ;;
@@ -179,6 +204,38 @@ export function removeSandboxes(): void {
 
 /** Renders the cloud-config's files under a temp root and runs the bootstrap script there. */
 export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}): SandboxResult {
+  const box = prepareSandbox(cloudConfig, options);
+  const result = spawnSync("sh", [box.script], { env: box.env, timeout: 30_000 });
+  return box.result(result.status, result.stderr.toString());
+}
+
+/** `runBootstrap` without blocking the event loop, for a cloud emulated in this process. */
+export function runBootstrapAsync(
+  cloudConfig: string,
+  options: SandboxOptions = {},
+  timeoutMs = 60_000,
+): Promise<SandboxResult> {
+  const box = prepareSandbox(cloudConfig, options);
+  const child = spawn("sh", [box.script], { env: box.env, stdio: ["ignore", "ignore", "pipe"] });
+  const err: Buffer[] = [];
+  child.stderr.on("data", (b: Buffer) => err.push(b));
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve(box.result(status, Buffer.concat(err).toString()));
+    });
+  });
+}
+
+interface PreparedSandbox {
+  readonly script: string;
+  readonly env: Record<string, string>;
+  result(status: number | null, stderr: string): SandboxResult;
+}
+
+function prepareSandbox(cloudConfig: string, options: SandboxOptions): PreparedSandbox {
   const root = mkdtempSync(join(tmpdir(), "k3sinfra-boot-"));
   roots.push(root);
   const at = (p: string) => join(root, p);
@@ -196,6 +253,14 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
   for (const tool of TOOLS) {
     const path = toolPath(tool);
     if (path !== undefined) executable(`bin/${tool}`, wrapper(tool, path));
+  }
+  for (const [tool, path] of Object.entries(options.hostTools ?? {}))
+    executable(`bin/${tool}`, wrapper(tool, path));
+  if (options.imds !== undefined) {
+    const curl = toolPath("curl");
+    if (curl === undefined) throw new Error("the sandbox's imds option needs the host's curl");
+    writeFileSync(at("imds-base"), options.imds.replace(/\/$/, ""));
+    writeFileSync(at("imds-curl"), curl);
   }
   if (options.client) executable(`bin/${options.client}`, readFileSync(at("fakes/mysql.sh"), "utf8"));
   if (options.realClient)
@@ -247,16 +312,19 @@ export function runBootstrap(cloudConfig: string, options: SandboxOptions = {}):
     writeFileSync(path, f.path === BOOTSTRAP_SCRIPT_PATH ? relocate(f.content) : f.content);
     chmodSync(path, Number.parseInt(f.permissions, 8));
   }
-  const result = spawnSync("sh", [at(BOOTSTRAP_SCRIPT_PATH)], {
-    env: { PATH: at("bin"), SANDBOX: root },
-    timeout: 30_000,
-  });
+  const script = at(BOOTSTRAP_SCRIPT_PATH);
+  const env = { ...options.env, PATH: at("bin"), SANDBOX: root };
+  return { script, env, result: (status, stderr) => collect(root, status, stderr) };
+}
+
+function collect(root: string, status: number | null, stderr: string): SandboxResult {
+  const at = (p: string) => join(root, p);
   const text = (p: string) => (existsSync(at(p)) ? readFileSync(at(p), "utf8") : "");
   const lines = (p: string) => (text(p) === "" ? [] : text(p).trimEnd().split("\n"));
   const entries = (dir: string) => readdirSync(at(`db/${dir}`)).sort();
   return {
-    status: result.status,
-    stderr: result.stderr.toString(),
+    status,
+    stderr,
     root,
     log: lines("argv.log"),
     tools: lines("tools.log"),

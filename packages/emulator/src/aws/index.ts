@@ -6,10 +6,11 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import type { InventoryItem } from "../types.js";
+import type { BootReport, InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
 import { AcmService, type AcmState } from "./acm.js";
 import { guard } from "./auth.js";
+import { BootSimulation, type BootState } from "./boot-simulation.js";
 import { DEFAULT_REGION } from "./common.js";
 import { type Ec2Region, Ec2Service } from "./ec2.js";
 import { instanceIamOps } from "./ec2-iam.js";
@@ -39,6 +40,8 @@ export interface AwsState {
   /** IAM (global) and the account's SSM parameters; optional for the same reason. */
   iam?: IamState;
   ssmParameters?: ParameterState;
+  /** Kubeconfig writes played for server 0 instances (`simulateBoot`, boot-simulation.ts). */
+  boot?: BootState;
 }
 
 /** One request as a handler sees it. */
@@ -93,6 +96,7 @@ export class AwsCloud implements CloudHandler {
   readonly iam: IamService;
   readonly imds: ImdsService;
   readonly parameters: ParameterStore;
+  readonly boot: BootSimulation;
   /** SSM as routed: the account's parameter store over the public parameters, every call guarded. */
   private readonly ssmRouted: JsonService;
   private readonly specs: QuerySpec[];
@@ -107,6 +111,7 @@ export class AwsCloud implements CloudHandler {
     this.iam = new IamService(this);
     this.imds = new ImdsService(this);
     this.parameters = new ParameterStore(this, this.ssm);
+    this.boot = new BootSimulation(this);
     this.ssmRouted = {
       name: "ssm",
       targetPrefix: this.ssm.targetPrefix,
@@ -217,6 +222,11 @@ export class AwsCloud implements CloudHandler {
     return false;
   }
 
+  /** `Emulator.bootNodes()`: every pending kubeconfig write of a server 0, now. */
+  bootNodes(): BootReport[] {
+    return this.boot.run({ now: true });
+  }
+
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
     const now = this.ctx.now();
     return [
@@ -294,6 +304,8 @@ export class AwsCloud implements CloudHandler {
     if (req.path.startsWith("/2013-04-01/")) return this.route53.route(req);
     if (req.path.startsWith("/imds/")) return this.imds.route(req);
     if (req.headers["x-amz-target"] !== undefined) {
+      // Nodes' writes that time has led to land before anyone reads SSM (simulateBoot).
+      if (String(req.headers["x-amz-target"]).startsWith("AmazonSSM.")) this.boot.run();
       const acm = { name: this.acm.name, targetPrefix: this.acm.targetPrefix, model: this.acm.model };
       return routeJson(
         [this.ssmRouted, { ...acm, ops: this.guarded("acm", this.acm.ops) }],
