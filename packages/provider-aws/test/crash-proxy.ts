@@ -7,6 +7,7 @@ export const CREATE_CALLS = [
   "AuthorizeSecurityGroupIngress",
   "RunInstances",
   "CreateDBSubnetGroup",
+  "CreateDBParameterGroup",
   "CreateDBInstance",
   "CreateLoadBalancer",
   "CreateTargetGroup",

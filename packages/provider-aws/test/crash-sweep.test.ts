@@ -85,6 +85,7 @@ describe("destroy after a crash", () => {
     // Every kind of object `up` creates was seen leaked by some crash, so the assertion above covered it.
     expect([...seen].sort()).toEqual([
       "db-instance",
+      "db-parameter-group",
       "db-subnet-group",
       "iam-instance-profile",
       "iam-role",

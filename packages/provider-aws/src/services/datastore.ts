@@ -16,6 +16,17 @@ import type { AwsOptions } from "../options.js";
 import { assertOwned } from "../ownership.js";
 import { datastoreInstanceClass } from "../sizing.js";
 import { hasTags, tagList, tagRecord } from "../tags.js";
+import {
+  deleteParameterGroup,
+  deleteParameterGroupsOf,
+  ensureParameterGroup,
+  findParameterGroups,
+  groupOf,
+  isParameterGroupState,
+  parameterFamily,
+  parameterGroupName,
+  secureTransportOn,
+} from "./datastore-params.js";
 import { deleteSubnetGroup, findSubnetGroups } from "./datastore-sweep.js";
 
 // Statuses from which an instance never becomes available by waiting.
@@ -39,6 +50,16 @@ const RDS_WAIT_MS = 4 * 60 * 60_000;
 
 /** UTC timestamp for final snapshot ids, `20260131-120000` (RDS identifiers allow letters, digits, single hyphens). */
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(/\..*$/, "");
+
+/**
+ * The datastore state with what the AWS provider adds: the instance's DB parameter group and whether
+ * `require_secure_transport` is in force there (on, and not waiting for a reboot). Both are read back by
+ * `read`, so a group swapped or a parameter turned off by hand shows as drift, which `update` repairs.
+ */
+export interface AwsDatastoreState extends DatastoreState {
+  readonly parameterGroup?: string | undefined;
+  readonly secureTransport?: boolean | undefined;
+}
 
 /** What the datastore service needs from the cluster config beyond the spec. */
 export interface DatastoreSettings {
@@ -77,6 +98,10 @@ export class AwsDatastoreService implements DatastoreService {
     const rds = await this.#clients.rds();
     const instanceClass = this.#instanceClass(spec);
     await this.#ensureSubnetGroup(rds, spec, ctx);
+    // Before the instance, so that it starts with TLS required (no reboot to apply a group later).
+    const family = parameterFamily(spec.version);
+    const parameterGroup = parameterGroupName(ctx.name, family);
+    await ensureParameterGroup(rds, parameterGroup, family, ctx);
     const password = spec.password.reveal();
     try {
       ctx.report(`creating RDS MySQL ${spec.version} ${instanceClass}`);
@@ -100,6 +125,7 @@ export class AwsDatastoreService implements DatastoreService {
               // Explicit: RDS defaults to public when no subnet group or the default one is used.
               PubliclyAccessible: false,
               DBSubnetGroupName: ctx.name,
+              DBParameterGroupName: parameterGroup,
               VpcSecurityGroupIds: [spec.network.groups.datastore],
               MultiAZ: this.#multiAz(spec),
               DeletionProtection: spec.deletionProtection,
@@ -127,16 +153,22 @@ export class AwsDatastoreService implements DatastoreService {
         );
       ctx.report(`adopting RDS instance ${ctx.name} (${existing.DBInstanceStatus})`);
     }
-    return this.#waitAvailable(rds, ctx.name, ctx, () => true);
+    const db = await this.#waitAvailable(rds, ctx.name, ctx, () => true);
+    // An adopted instance may be on another group (or another family than the spec's): put it on ours.
+    return this.#applyParameterGroup(rds, db, ctx, {
+      groupReady: parameterFamily(db.EngineVersion ?? "") === family,
+    });
   }
 
-  async read(state: DatastoreState, ctx: ResourceContext): Promise<DatastoreState | undefined> {
+  async read(state: DatastoreState, ctx: ResourceContext): Promise<AwsDatastoreState | undefined> {
+    // A state the sweep made for a parameter group alone is never recorded; nothing to read for it.
+    if (isParameterGroupState(state)) return undefined;
     const rds = await this.#clients.rds();
     const db = await this.#describe(rds, state.name, ctx);
-    return db && db.DBInstanceStatus !== "deleting" ? toState(db) : undefined;
+    return db && db.DBInstanceStatus !== "deleting" ? this.#withParameters(rds, db, ctx) : undefined;
   }
 
-  async update(state: DatastoreState, spec: DatastoreSpec, ctx: ResourceContext): Promise<DatastoreState> {
+  async update(state: DatastoreState, spec: DatastoreSpec, ctx: ResourceContext): Promise<AwsDatastoreState> {
     const rds = await this.#clients.rds();
     const db = await this.#describe(rds, state.name, ctx);
     if (!db)
@@ -181,7 +213,7 @@ export class AwsDatastoreService implements DatastoreService {
     }
     // Right after the call the instance may still say `available` with the change pending: wait until the
     // change shows, not just for the status.
-    return this.#waitAvailable(rds, state.name, ctx, (d) => {
+    const settled = await this.#waitAvailable(rds, state.name, ctx, (d) => {
       const pending = d.PendingModifiedValues ?? {};
       return (
         d.DeletionProtection === spec.deletionProtection &&
@@ -195,6 +227,9 @@ export class AwsDatastoreService implements DatastoreService {
         pending.BackupRetentionPeriod === undefined
       );
     });
+    // Repairs the parameter group: created again if deleted, the parameter set again if changed by hand, the
+    // instance put back on it if moved.
+    return this.#applyParameterGroup(rds, settled, ctx, { groupReady: false });
   }
 
   /**
@@ -205,6 +240,8 @@ export class AwsDatastoreService implements DatastoreService {
    */
   async delete(state: DatastoreState, ctx: ResourceContext): Promise<void> {
     const rds = await this.#clients.rds();
+    // A parameter group the sweep found without its instance.
+    if (isParameterGroupState(state)) return deleteParameterGroup(rds, state.name, ctx);
     const db = await this.#describe(rds, state.name, ctx);
     if (db) assertOwned(tagRecord(db.TagList), ctx, `RDS instance ${state.name}`);
     if (db && db.DBInstanceStatus !== "deleting") {
@@ -271,9 +308,14 @@ export class AwsDatastoreService implements DatastoreService {
       },
     );
     await deleteSubnetGroup(rds, state.name, ctx);
+    // After the instance: RDS refuses to delete a group any instance (even a deleting one) still uses.
+    await deleteParameterGroupsOf(rds, state.name, ctx);
   }
 
-  /** Tagged instances, and tagged DB subnet groups without an instance (a failed CreateDBInstance's leftover). */
+  /**
+   * Tagged instances, and tagged DB subnet groups and DB parameter groups without an instance (what a failed
+   * or interrupted create leaves).
+   */
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<DatastoreState[]> {
     const rds = await this.#clients.rds();
     // DescribeDBInstances cannot filter by tag (only db-cluster-id, db-instance-id, dbi-resource-id, domain,
@@ -291,7 +333,13 @@ export class AwsDatastoreService implements DatastoreService {
     const groups = (await findSubnetGroups(rds, tags, ctx)).filter(
       (g) => !instances.some((i) => i.name === g.name),
     );
-    return [...instances, ...groups];
+    const parameterGroups = await findParameterGroups(
+      rds,
+      tags,
+      instances.map((i) => i.name),
+      ctx,
+    );
+    return [...instances, ...groups, ...parameterGroups];
   }
 
   #instanceClass(spec: DatastoreSpec): string {
@@ -357,12 +405,82 @@ export class AwsDatastoreService implements DatastoreService {
     }
   }
 
+  /**
+   * Puts the instance on its parameter group with `require_secure_transport` on: ensures the group (unless
+   * `groupReady`: this call just made it), moves the instance onto it, and reboots it when RDS reports the
+   * group `pending-reboot` — parameters of a newly associated group apply only after a reboot, even dynamic
+   * ones ("The parameter group name itself is changed immediately, but the actual parameter changes are not
+   * applied until you reboot the instance without failover",
+   * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html). The reboot restarts
+   * MySQL (about a minute; K3s reconnects); it happens only to repair an instance found on another group.
+   */
+  async #applyParameterGroup(
+    rds: RDS,
+    db: DBInstance,
+    ctx: ResourceContext,
+    opts: { groupReady: boolean },
+  ): Promise<AwsDatastoreState> {
+    const id = db.DBInstanceIdentifier!;
+    // The running version's family: a group of another family cannot be associated.
+    const family = parameterFamily(db.EngineVersion ?? "");
+    const group = parameterGroupName(id, family);
+    if (!opts.groupReady) await ensureParameterGroup(rds, group, family, ctx);
+    let live = db;
+    if (groupOf(live).name !== group) {
+      ctx.report(`moving RDS instance ${id} to DB parameter group ${group}`);
+      await awsCall(`RDS ModifyDBInstance (${id})`, ctx, (o) =>
+        rds.modifyDBInstance(
+          { DBInstanceIdentifier: id, DBParameterGroupName: group, ApplyImmediately: true },
+          o,
+        ),
+      );
+      live = await this.#waitAvailable(rds, id, ctx, (d) => groupOf(d).name === group);
+    }
+    if (groupOf(live).status === "pending-reboot") {
+      ctx.report(`rebooting RDS instance ${id} to apply DB parameter group ${group}`);
+      await waitUntil(
+        async () => {
+          try {
+            await awsCall(`RDS RebootDBInstance (${id})`, ctx, (o) =>
+              rds.rebootDBInstance({ DBInstanceIdentifier: id }, o),
+            );
+            return { state: "SUCCESS", value: undefined };
+          } catch (error) {
+            if (hasAwsCode(error, "InvalidDBInstanceStateFault", "InvalidDBInstanceState"))
+              return { state: "RETRY", reason: "instance is busy" };
+            throw error;
+          }
+        },
+        {
+          description: `RDS instance ${id} to accept a reboot`,
+          maxWaitMs: RDS_WAIT_MS,
+          signal: ctx.signal,
+          ...ctx.poll,
+        },
+      );
+      live = await this.#waitAvailable(
+        rds,
+        id,
+        ctx,
+        (d) => groupOf(d).name === group && groupOf(d).status === "in-sync",
+      );
+    }
+    return this.#withParameters(rds, live, ctx);
+  }
+
+  /** The state of an instance, with its parameter group and whether TLS is required there now. */
+  async #withParameters(rds: RDS, db: DBInstance, ctx: ResourceContext): Promise<AwsDatastoreState> {
+    const { name, status } = groupOf(db);
+    const on = name ? await secureTransportOn(rds, name, ctx) : false;
+    return { ...toState(db), secureTransport: on === true && status !== "pending-reboot" };
+  }
+
   #waitAvailable(
     rds: RDS,
     name: string,
     ctx: ResourceContext,
     settled: (db: DBInstance) => boolean,
-  ): Promise<DatastoreState> {
+  ): Promise<DBInstance> {
     return waitUntil(
       async () => {
         const db = await this.#describe(rds, name, ctx);
@@ -371,7 +489,7 @@ export class AwsDatastoreService implements DatastoreService {
         if (status && FAILED.includes(status))
           return { state: "FAILURE", reason: `RDS instance ${name} is ${status}` };
         if (status === "available" && db.Endpoint?.Address && settled(db))
-          return { state: "SUCCESS", value: toState(db) };
+          return { state: "SUCCESS", value: db };
         return { state: "RETRY", reason: `RDS instance is ${status}` };
       },
       {
@@ -387,7 +505,7 @@ export class AwsDatastoreService implements DatastoreService {
   }
 }
 
-const toState = (db: DBInstance): DatastoreState => ({
+const toState = (db: DBInstance): AwsDatastoreState => ({
   id: db.DBInstanceArn ?? db.DBInstanceIdentifier!,
   name: db.DBInstanceIdentifier!,
   host: db.Endpoint?.Address ?? "",
@@ -395,6 +513,10 @@ const toState = (db: DBInstance): DatastoreState => ({
   engineVersion: db.EngineVersion ?? "",
   status: db.DBInstanceStatus ?? "unknown",
   deletionProtection: db.DeletionProtection ?? false,
-  // The default parameter group leaves require_secure_transport off; TLS works with the RDS CA bundle.
+  parameterGroup: groupOf(db).name,
+  // The server does refuse plaintext now (our parameter group, `secureTransport`), but core reads
+  // `tls.required` as "connect over TLS, verifying with `caBundle` or the system CAs": without the RDS CA
+  // bundle here, its readiness check would fail certificate verification. K3s itself always gets the RDS CA
+  // (the provider's `datastoreCaUrl`), whatever this says.
   tls: { required: false },
 });
