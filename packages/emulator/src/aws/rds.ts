@@ -4,6 +4,7 @@
  */
 import type { InventoryItem } from "../types.js";
 import { xlist } from "../xml.js";
+import { accountKey, hmac } from "./auth.js";
 import { ACCOUNT_ID, iso, LOWER_ALNUM, phase, type Tags, UPPER_ALNUM } from "./common.js";
 import type { Subnet } from "./ec2.js";
 import { AwsError } from "./errors.js";
@@ -28,7 +29,10 @@ export interface DbInstance {
   engine: string;
   engineVersion: string;
   masterUsername: string;
-  /** Kept only when a real MariaDB backs the instance (to create its user); otherwise undefined. */
+  /**
+   * Only when a real MariaDB backs the instance: an HMAC of the password under the account key (`masterDigest`),
+   * never the password itself, which goes to MariaDB and nowhere else (the state is persisted).
+   */
   masterPassword?: string;
   manageMasterUserPassword: boolean;
   secretArn?: string;
@@ -212,6 +216,11 @@ export class RdsService {
     checkTags: checkRdsTags,
     instanceOut: (region, db, now) => this.instanceOut(region, db as DbInstance, now),
   });
+
+  /** What the state keeps of a master password: a keyed digest, so the persisted file never holds it in clear. */
+  private masterDigest(password: string): string {
+    return `hmac-sha256:${hmac(accountKey(this.cloud.iam), `rds-master|${password}`).toString("base64")}`;
+  }
 
   constructor(private readonly cloud: AwsCloud) {
     const m = cloud.ctx.options.mysql;
@@ -938,7 +947,7 @@ export class RdsService {
       engine,
       engineVersion,
       masterUsername: username,
-      masterPassword: this.backing ? password : undefined,
+      masterPassword: this.backing && password !== undefined ? this.masterDigest(password) : undefined,
       manageMasterUserPassword: manage,
       secretArn: manage
         ? `arn:aws:secretsmanager:${call.region}:${ACCOUNT_ID}:secret:rds!db-${rng.uuid()}-${rng.chars(6, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`
@@ -1016,7 +1025,7 @@ export class RdsService {
     if (pw !== undefined) {
       checkMasterPassword(pw);
       if (this.backing) {
-        db.masterPassword = pw;
+        db.masterPassword = this.masterDigest(pw);
         try {
           await this.backing.ensureMasterUser(db.masterUsername, pw, db.dbName);
         } catch (err) {
