@@ -35,6 +35,14 @@ export interface DesiredResource {
 
 export const nodeId = (i: number) => `node-${i}`;
 
+/**
+ * Secrets kept only until another exists: the datastore admin password until server 0 stored its kubeconfig
+ * (K3s runs, so its datastore user exists and no node needs the admin password again).
+ */
+export const SECRET_LIFETIMES: Readonly<Partial<Record<SecretKey, SecretKey>>> = {
+  "datastore-admin-password": "kubeconfig",
+};
+
 /** Whether the cluster keeps its secrets in the compute provider's secret store (else in user data). */
 export const usesSecretStore = (r: ResolvedConfig): boolean => r.compute.roles.includes("secretStore");
 
@@ -104,7 +112,7 @@ export class SpecBuilder {
         "datastore-password": new Secret(s.datastoreK3sPassword),
         "datastore-admin-password": new Secret(s.datastorePassword),
       },
-      until: { "datastore-admin-password": "kubeconfig" },
+      until: SECRET_LIFETIMES,
     };
   }
 

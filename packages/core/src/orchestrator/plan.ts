@@ -1,7 +1,7 @@
 import type { ChangeAction, Plan, PlannedChange } from "../api/types.js";
 import { PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
-import type { DesiredResource, ResourceKind, SpecBuilder } from "./desired.js";
+import { type DesiredResource, type ResourceKind, SECRET_LIFETIMES, type SpecBuilder } from "./desired.js";
 import type { Observation } from "./refresh.js";
 
 /** Spec fields each kind can change in place; derived kinds are always updatable. */
@@ -33,6 +33,18 @@ export function describeChange(field: string, before: string | undefined, after:
   if ((before && HASHED.test(before)) || (after && HASHED.test(after))) return `${field} changed`;
   return `${field} (${before ?? "unset"} → ${after ?? "unset"})`;
 }
+
+/** Stored secrets whose lifetime ended (SECRET_LIFETIMES): the node-written secret they wait for exists. */
+const retirements = (kind: ResourceKind, live: Record<string, unknown>): string[] => {
+  if (kind !== "secrets") return [];
+  const versions = (live.versions ?? {}) as Record<string, string>;
+  const written = (live.nodeWritten ?? {}) as Record<string, string>;
+  return Object.entries(SECRET_LIFETIMES)
+    .filter(
+      ([key, until]) => versions[key] !== undefined && until !== undefined && written[until] !== undefined,
+    )
+    .map(([key]) => key);
+};
 
 /** Kinds whose only inputs are other resources: a changed dependency means update, never replace. */
 const DERIVED: ReadonlySet<ResourceKind> = new Set(["targets", "dns", "bootstrap"]);
@@ -105,6 +117,15 @@ export function computePlan(args: {
       .filter((k) => want[k] !== rec.inputs[k])
       .sort();
     const drifted = seen?.status === "drifted" ? seen : undefined;
+    const retiring = seen && "live" in seen ? retirements(d.kind, seen.live) : [];
+    if (fields.length === 0 && moving.length === 0 && !drifted && retiring.length > 0) {
+      byId.set(d.id, {
+        ...base,
+        action: "update",
+        reason: `retire ${retiring.join(", ")} from the secret store: the nodes wrote what it was kept for`,
+      });
+      continue;
+    }
     if (fields.length === 0 && moving.length === 0 && !drifted) {
       byId.set(d.id, { ...base, action: "no-op", reason: "up to date" });
       continue;

@@ -24,7 +24,7 @@ export type Observation =
  * Fields that change by themselves and that converging would not put back (a public IP after a restart,
  * target health), so they never count as drift. Node status does: a stopped server is repaired by `up`.
  */
-const VOLATILE: ReadonlySet<string> = new Set(["publicIp", "healthy", "updatedAt"]);
+const VOLATILE: ReadonlySet<string> = new Set(["publicIp", "healthy", "updatedAt", "nodeWritten"]);
 /** Kinds whose recorded `status` is a steady state that `update` restores; elsewhere it is transitional. */
 const STATUS_IS_DRIFT: ReadonlySet<ResourceKind> = new Set(["nodes"]);
 

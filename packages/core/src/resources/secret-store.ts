@@ -25,11 +25,13 @@ export interface SecretsSpec {
 export interface SecretsState extends ResourceState {
   /** The name each managed secret is stored under (what a node reads it by), by short name. */
   readonly names: Readonly<Partial<Record<SecretKey, string>>>;
-  /**
-   * The store's version of each value present, the node-written `kubeconfig` included: a value changed
-   * outside k3sinfra, or the kubeconfig appearing (which retires the admin password), shows as drift.
-   */
+  /** The store's version of each managed value present: a value changed outside k3sinfra shows as drift. */
   readonly versions: Readonly<Partial<Record<SecretKey, string>>>;
+  /**
+   * Versions of the secrets the nodes write (`kubeconfig`), when present. Expected to change, so never
+   * drift; its appearance is what retires the keys in `SecretsSpec.until`.
+   */
+  readonly nodeWritten?: Readonly<Partial<Record<SecretKey, string>>>;
 }
 
 /**

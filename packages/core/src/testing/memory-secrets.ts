@@ -86,10 +86,12 @@ export class MemorySecrets implements SecretStoreService {
   }
 
   #stateOf(cluster: string): SecretsState {
+    const { kubeconfig, ...versions } = this.#versions(cluster);
     return {
       id: `/k3sinfra/${cluster}/`,
       names: Object.fromEntries(KEYS.map((k) => [k, this.nameOf(cluster, k)])),
-      versions: this.#versions(cluster),
+      versions,
+      ...(kubeconfig ? { nodeWritten: { kubeconfig } } : {}),
     };
   }
 

@@ -26,6 +26,12 @@ const KEYS: readonly SecretKey[] = [
 /** Written by server 0, never by k3sinfra: not part of the managed set, but deleted with the cluster. */
 const NODE_WRITTEN: ReadonlySet<SecretKey> = new Set(["kubeconfig"]);
 
+/** The versions of the node-written parameters present, as `SecretsState.nodeWritten`. */
+const nodeWrittenOf = (present: Partial<Record<SecretKey, string>>) => {
+  const written = [...NODE_WRITTEN].filter((k) => present[k] !== undefined);
+  return written.length > 0 ? { nodeWritten: Object.fromEntries(written.map((k) => [k, present[k]])) } : {};
+};
+
 /**
  * The cluster's secrets as SSM Parameter Store `SecureString`s under `/k3sinfra/<cluster>/`, encrypted with
  * the account's AWS managed key `alias/aws/ssm`, whose key policy lets principals of the account use it
@@ -69,8 +75,7 @@ export class AwsSecretStore implements SecretStoreService {
     // A key no longer wanted leaves the store.
     for (const key of KEYS.filter((k) => !NODE_WRITTEN.has(k) && !(k in spec.values)))
       if (present[key] !== undefined) await this.#deleteOne(ssm, this.nameOf(ctx.cluster, key), ctx);
-    for (const key of NODE_WRITTEN) if (present[key] !== undefined) versions[key] = present[key];
-    return { id: parameterPrefix(ctx.cluster), names, versions };
+    return { id: parameterPrefix(ctx.cluster), names, versions, ...nodeWrittenOf(present) };
   }
 
   /** The versions of the cluster's parameters that exist, by short name (one call, no decryption). */
@@ -160,10 +165,11 @@ export class AwsSecretStore implements SecretStoreService {
 
   async read(state: SecretsState, ctx: ResourceContext): Promise<SecretsState | undefined> {
     const ssm = await this.#clients.ssm();
-    const versions = await this.#versions(ssm, ctx.cluster, KEYS, ctx);
-    const managed = (Object.keys(state.names) as SecretKey[]).filter((k) => !NODE_WRITTEN.has(k));
-    if (managed.every((k) => versions[k] === undefined)) return undefined;
-    return { id: state.id, names: state.names, versions };
+    const present = await this.#versions(ssm, ctx.cluster, KEYS, ctx);
+    const managed = KEYS.filter((k) => !NODE_WRITTEN.has(k));
+    if (managed.every((k) => present[k] === undefined)) return undefined;
+    const versions = Object.fromEntries(managed.filter((k) => present[k]).map((k) => [k, present[k]]));
+    return { id: state.id, names: state.names, versions, ...nodeWrittenOf(present) };
   }
 
   async reveal(key: SecretKey, ctx: ResourceContext): Promise<Secret | undefined> {
