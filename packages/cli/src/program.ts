@@ -127,6 +127,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
       boolean,
     )
     .option("--strict", STRICT_HELP)
+    .option("--no-wait", "do not wait for every server to be healthy behind the load balancer")
     .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
 
   program

@@ -97,6 +97,8 @@ interface DescriptorBase<Options> {
    * Manager port forwarding session), printed by `k3sinfra kubeconfig` when the API is closed to the outside.
    */
   apiTunnel?(node: { readonly id: string; readonly privateIp: string }, port: number, region: string): string;
+  /** The command that prints a node's boot log from the user's machine, named when a node is stuck. */
+  bootLogCommand?(node: { readonly id: string }, region: string): string;
   /** Validates `options.<name>`; returns typed options, or issues whose paths are relative to that block. */
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */

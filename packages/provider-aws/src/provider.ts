@@ -79,6 +79,9 @@ export const aws = defineProvider<AwsOptions, AwsServices>({
   // (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-sessions-start.html#sessions-start-port-forwarding).
   apiTunnel: (node, port, region) =>
     `aws ssm start-session --region ${region} --target ${node.id} --document-name AWS-StartPortForwardingSession --parameters portNumber=${port},localPortNumber=${port}`,
+  // The serial console shows the boot script's stage lines without logging in.
+  bootLogCommand: (node, region) =>
+    `aws ec2 get-console-output --region ${region} --instance-id ${node.id} --latest --output text`,
   parseOptions: parseAwsOptions,
   validate: validateAwsConfig,
   services,

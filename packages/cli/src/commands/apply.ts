@@ -44,6 +44,8 @@ export interface UpFlags {
   readonly refresh?: boolean;
   /** Risky choices in the config are errors (exit 2), not warnings. */
   readonly strict?: boolean;
+  /** `--no-wait` sets it false. */
+  readonly wait?: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export const upCommand = async (s: Session, flags: UpFlags): Promise<number> => 
         return true;
       },
       refresh: flags.refresh ?? true,
+      wait: flags.wait ?? true,
       ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
       ...(flags.strict ? { strict: true } : {}),
     });

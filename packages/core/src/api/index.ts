@@ -80,6 +80,7 @@ function orchestrator(session: Session, options: ApplyOptions): Orchestrator {
       env: options.env ?? process.env,
       datastoreAddress: options.datastoreAddress ?? ((e) => e),
       confirm: options.confirm,
+      wait: options.wait,
     },
   });
   return child.resolve(Orchestrator);

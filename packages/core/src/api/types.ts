@@ -102,6 +102,11 @@ export interface ApplyOptions extends CommandOptions {
   readonly timeouts?: Partial<Record<PlannedChange["kind"], number>>;
   /** Read every recorded resource from the cloud before planning, so drift is repaired. Default true. */
   readonly refresh?: boolean;
+  /**
+   * Wait, at the end of `up`, until every server is healthy behind the load balancer (K3s up, Traefik
+   * answering); a server that never is fails `up` with its boot stage. Default true; `--no-wait` turns it off.
+   */
+  readonly wait?: boolean;
 }
 
 /** Options for `plan`. */

@@ -6,6 +6,7 @@ import { removeResource } from "./destroy.js";
 import { canRepair, handlerFor, updatableFields } from "./handlers.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
 import { computePlan, deposedId } from "./plan.js";
+import { waitReady } from "./ready.js";
 import { type Observation, refreshForPlan } from "./refresh.js";
 import { retire, retireLoadBalancers, rollReplace, waitAllHealthy } from "./rolling.js";
 import type { AnyState, ClusterRun } from "./run.js";
@@ -267,6 +268,9 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
     if (run.signal.aborted)
       throw run.stopped("finished resources are recorded in state; run the same command again to resume.");
     if (failures.length > 0) throw new PartialFailureError(failures);
+    // Done means serving: every server healthy behind the load balancer, unless the caller said not to wait.
+    if (run.settings.wait !== false && run.resolved.compute.roles.includes("loadBalancer"))
+      await waitReady(run, run.signal);
     const k3sVersion = run.resolved.k3sVersion;
     const outputs = buildOutputs({
       config: run.config,

@@ -23,5 +23,7 @@ export interface RunSettings {
   /** Asked with the plan, under the lock, before any change; `false` cancels. */
   readonly confirm?: ((plan: Plan) => Promise<boolean>) | undefined;
   readonly datastoreAddress: (endpoint: { host: string; port: number }) => { host: string; port: number };
+  /** Whether `up` waits for every server to be healthy behind the load balancer (default true). */
+  readonly wait?: boolean | undefined;
 }
 export const RunSettingsToken = token<RunSettings>("RunSettings");

@@ -65,6 +65,12 @@ export interface NodeService extends ResourceService<NodeSpec, NodeState> {
    * forever for the datastore host, so core refuses, when it validates a config, a provider whose nodes lack
    * it. Idempotent: called again with the same values after a resumed run, and on every new node.
    */
+  /**
+   * The node's boot log as the cloud shows it without logging in (EC2's console output, a serial port), or
+   * `undefined` when there is none yet. Core reads the boot script's stage lines from it to say where a
+   * node that never became healthy is stuck.
+   */
+  bootLog?(state: NodeState, ctx: ResourceContext): Promise<string | undefined>;
   publish(state: NodeState, values: Readonly<Record<string, string>>, ctx: ResourceContext): Promise<void>;
 }
 

@@ -158,6 +158,13 @@ export class MemoryCloud {
     });
   }
 
+  /** Sets what a node's console shows (its boot script's stage lines), as a failing boot would leave it. */
+  setBootLog(nodeId: string, log: string): void {
+    this.#change(nodeId, "node", (o) => {
+      o.data = { ...o.data, bootLog: log };
+    });
+  }
+
   // Read-only back doors for the conformance suite: the cloud's own view of an object, not the provider's.
 
   /** Lifecycle status as the cloud would report it; objects other than nodes are ready once they exist. */

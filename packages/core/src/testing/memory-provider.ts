@@ -118,6 +118,10 @@ class MemoryNetwork extends MemoryResource<NetworkSpec, NetworkState> {
 class MemoryNodes extends MemoryResource<NodeSpec, NodeState> {
   readonly updatable = [] as const;
   protected readonly objectKind = "node" as const;
+  async bootLog(state: NodeState): Promise<string | undefined> {
+    this.cloud.read("bootLog", "node");
+    return this.cloud.objects.get(state.id)?.data.bootLog as string | undefined;
+  }
   protected build(spec: NodeSpec) {
     return {
       networkId: spec.network.id,

@@ -183,6 +183,19 @@ export class AwsNodeService implements NodeService {
     );
   }
 
+  /**
+   * The serial console output (the last 64 KB with `Latest`, Nitro instances), where the boot script's stage
+   * lines appear; `undefined` before the instance wrote any
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetConsoleOutput.html).
+   */
+  async bootLog(state: NodeState, ctx: ResourceContext): Promise<string | undefined> {
+    const ec2 = await this.#clients.ec2();
+    const out = await awsCall(`EC2 GetConsoleOutput (${state.name})`, ctx, (o) =>
+      ec2.getConsoleOutput({ InstanceId: state.id, Latest: true }, o),
+    );
+    return out.Output ? Buffer.from(out.Output, "base64").toString("utf8") : undefined;
+  }
+
   /** The live status and addresses; a terminated or shutting-down instance is gone (it cannot come back). */
   async read(state: NodeState, ctx: ResourceContext): Promise<NodeState | undefined> {
     const ec2 = await this.#clients.ec2();
