@@ -107,7 +107,7 @@ export const awsCapabilities: ProviderCapabilities = {
   // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/MySQL.Concepts.VersionMgmt.html#MySQL.Concepts.VersionMgmt.ReleaseCalendar
   datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"], endOfSupport: { "8.0": "2026-07-31" } }],
   // RDS MySQL accepts TLS but does not require it unless require_secure_transport is set in a parameter group.
-  datastoreTls: "optional",
+  datastoreTls: "required",
   zones: AWS_ZONES,
   names: AWS_NAME_RULES,
   credentialEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"],

@@ -16,7 +16,7 @@ describe("aws descriptor", () => {
       l7NeedsCertificate: true,
       dnsRecordTypes: ["A", "CNAME", "ALIAS"],
       datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],
-      datastoreTls: "optional",
+      datastoreTls: "required",
       credentialEnv: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"],
     });
     expect(aws.capabilities.zones?.["us-east-1"]).toEqual([

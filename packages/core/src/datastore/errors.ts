@@ -32,6 +32,9 @@ const NOT_PRIVILEGED = new Set([
 const TLS_CODES =
   /^(ERR_TLS_|ERR_SSL_|HANDSHAKE_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_)/;
 
+/** The server refused a plaintext connection: retry over TLS with the provider's CA bundle. */
+export class TlsRequiredError extends ProviderError {}
+
 const scrub = (text: string, secrets: readonly string[]): string =>
   secrets.reduce((t, s) => (s === "" ? t : t.split(s).join("********")), text);
 
@@ -77,6 +80,11 @@ export function datastoreError(error: unknown, ctx: ErrorContext): K3sinfraError
       {
         retryable: code === "EAI_AGAIN",
       },
+    );
+  // RDS with require_secure_transport (https://dev.mysql.com/doc/refman/8.4/en/server-system-variables.html#sysvar_require_secure_transport).
+  if (code === "ER_SECURE_TRANSPORT_REQUIRED" || e.errno === 3159)
+    return new TlsRequiredError(
+      `The datastore at ${where} accepts TLS connections only (require_secure_transport); connect with its CA bundle.`,
     );
   if (TLS_CODES.test(code))
     return new ProviderError(

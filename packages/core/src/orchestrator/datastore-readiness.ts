@@ -1,6 +1,7 @@
 import type { ClusterConfig } from "../config/schema.js";
+import { TlsRequiredError } from "../datastore/errors.js";
 import { checkDatastore } from "../datastore/index.js";
-import { K3sinfraError } from "../errors.js";
+import { K3sinfraError, ProviderError } from "../errors.js";
 import type { DatastoreState } from "../resources/datastore.js";
 import { Secret } from "../secret.js";
 import type { ClusterSecrets } from "../state/types.js";
@@ -37,12 +38,19 @@ export async function datastoreReadiness(args: {
   datastore: DatastoreState;
   address: { host: string; port: number };
   signal: AbortSignal;
+  /** Where the provider's datastore CA bundle is (AWS: the regional RDS bundle), for a server that requires TLS. */
+  caUrl?: string | undefined;
+  /** Downloads the CA bundle (default: fetch over HTTPS, 10 s); injectable for tests. */
+  fetchCa?: (url: string, signal: AbortSignal) => Promise<string>;
+  /** The check itself (default `checkDatastore`); injectable for tests. */
+  check?: typeof checkDatastore;
 }): Promise<ReadinessResult> {
   const { config, secrets, datastore } = args;
   const mode = config.datastore.check;
   if (mode === "off") return { status: "skipped", reason: "datastore.check is off" };
-  try {
-    const report = await checkDatastore({
+  const check = args.check ?? checkDatastore;
+  const attempt = (tls: { ca?: string } | undefined) =>
+    check({
       host: args.address.host,
       port: args.address.port,
       adminUser: config.datastore.username,
@@ -50,12 +58,28 @@ export async function datastoreReadiness(args: {
       database: config.datastore.databaseName,
       k3sUser: config.datastore.k3sUsername,
       k3sPassword: new Secret(secrets.datastoreK3sPassword),
-      ...(datastore.tls.required
-        ? { tls: datastore.tls.caBundle ? { ca: datastore.tls.caBundle } : {} }
-        : {}),
+      ...(tls ? { tls } : {}),
       connectTimeoutMs: mode === "required" ? 30_000 : 5_000,
       signal: args.signal,
     });
+  try {
+    let report: Awaited<ReturnType<typeof checkDatastore>>;
+    try {
+      report = await attempt(
+        datastore.tls.required ? (datastore.tls.caBundle ? { ca: datastore.tls.caBundle } : {}) : undefined,
+      );
+    } catch (error) {
+      // A server that refuses plaintext (RDS with require_secure_transport) is retried over TLS, verified with
+      // the provider's CA bundle, as the nodes connect.
+      if (!(error instanceof TlsRequiredError) || !args.caUrl) throw error;
+      const ca = await (args.fetchCa ?? downloadCa)(args.caUrl, args.signal).catch((cause: unknown) => {
+        throw new ProviderError(
+          `${error.message} Its CA bundle could not be downloaded from ${args.caUrl} (${cause instanceof Error ? cause.message : String(cause)}).`,
+          { retryable: true },
+        );
+      });
+      report = await attempt({ ca });
+    }
     return {
       status: "ready",
       serverVersion: report.serverVersion,
@@ -72,4 +96,13 @@ export async function datastoreReadiness(args: {
     }
     throw error;
   }
+}
+
+/** The CA bundle over HTTPS (a PEM file), within 10 s. */
+async function downloadCa(url: string, signal: AbortSignal): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const pem = await res.text();
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error("not a PEM certificate bundle");
+  return pem;
 }

@@ -93,6 +93,7 @@ async function publishAll(run: ClusterRun, ctx: ResourceContext): Promise<AnySta
     datastore,
     address: run.settings.datastoreAddress({ host: datastore.host, port: datastore.port }),
     signal: ctx.signal,
+    caUrl: run.resolved.compute.provider.datastoreCaUrl?.(run.config.region),
   });
   if (readiness.status === "ready") {
     const made = [readiness.created.database && "database", readiness.created.user && "user"].filter(Boolean);
