@@ -1,15 +1,16 @@
 import { z } from "zod";
+import { DEFAULT_K3S_VERSION, DEFAULT_RANCHER_VERSION, RANCHER_RELEASES } from "../bootstrap/versions.js";
 import type { CloudProvider } from "../provider.js";
 
-/** Rancher chart versions k3sinfra knows, with the Kubernetes minors each supports (SUSE support matrix). */
-export const RANCHER_K8S_RANGES: Readonly<Record<string, { min: string; max: string }>> = {
-  "2.11": { min: "1.30", max: "1.32" },
-  "2.12": { min: "1.31", max: "1.33" },
-  "2.13": { min: "1.32", max: "1.34" },
-};
-/** Defaults from ../shared/research/anchors-k3s.md §3.1: MySQL 8.4 needs K3s ≥ v1.33.12+k3s1 (k3s#14100). */
-export const DEFAULT_RANCHER_VERSION = "2.12.3";
-export const DEFAULT_K3S_VERSION = "v1.33.12+k3s1";
+/**
+ * Rancher minors k3sinfra knows, with the Kubernetes minors each supports: a view of the release table in
+ * bootstrap/versions.ts (RANCHER_RELEASES), which cites its sources.
+ */
+export const RANCHER_K8S_RANGES: Readonly<Record<string, { min: string; max: string }>> = Object.fromEntries(
+  RANCHER_RELEASES.map((r) => [r.minor, { ...r.kubernetes }]),
+);
+/** The newest stable Rancher and its default K3s (validated with MySQL 8.4, k3s-io/k3s#14100). */
+export { DEFAULT_K3S_VERSION, DEFAULT_RANCHER_VERSION };
 
 const cidr = z.string().refine(
   (s) => {
@@ -174,16 +175,18 @@ export const ClusterConfigSchema = z
         hostname: fqdn,
         version: z
           .string()
-          .regex(/^\d+\.\d+\.\d+$/, "must be a Rancher chart version such as 2.12.3")
+          .regex(/^\d+\.\d+\.\d+$/, `must be a Rancher chart version such as ${DEFAULT_RANCHER_VERSION}`)
           .default(DEFAULT_RANCHER_VERSION),
         replicas: z.number().int().min(-1).max(7).optional(),
+        // true: server 0 installs cert-manager (L4) and Rancher through K3s's Helm controller; false: outputs print the helm commands.
+        install: z.boolean().default(true),
       })
       .strict(),
     k3s: z
       .object({
         version: z
           .string()
-          .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "must be a K3s release such as v1.33.12+k3s1")
+          .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, `must be a K3s release such as ${DEFAULT_K3S_VERSION}`)
           .optional(),
       })
       .strict()
