@@ -16,7 +16,9 @@ import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
 import { Rng } from "./rng.js";
 import type {
+  BootFaultTarget,
   BootReport,
+  BootStage,
   Emulator,
   EmulatorOptions,
   FaultKind,
@@ -262,6 +264,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const reports = clouds.flatMap((c) => (c as { bootNodes?: () => BootReport[] }).bootNodes?.() ?? []);
       persist();
       return reports;
+    },
+    failBootstrap(target: BootFaultTarget, stage: BootStage, reason?: string): void {
+      // Only the AWS cloud boots instances (aws/boot-timeline.ts).
+      type Boots = { failBootstrap?: (t: BootFaultTarget, s: string, r?: string) => boolean };
+      if (!clouds.some((c) => (c as Boots).failBootstrap?.(target, stage, reason)))
+        throw new Error(`failBootstrap: no instance ${String(target)}`);
+      persist();
+    },
+    clearBootstrapFault(target: BootFaultTarget): void {
+      type Boots = { clearBootstrapFault?: (t: BootFaultTarget) => boolean };
+      if (!clouds.some((c) => (c as Boots).clearBootstrapFault?.(target)))
+        throw new Error(`clearBootstrapFault: no instance ${String(target)}`);
+      persist();
     },
     setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {
       if (!clouds.some((c) => c.setTargetHealth?.(instanceId, mode)))

@@ -12,7 +12,9 @@ export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
 export type {
   AcmCertificateFixture,
   AwsFixtures,
+  BootFaultTarget,
   BootReport,
+  BootStage,
   CertificateStatus,
   CloudflareFixtures,
   CloudflarePlan,

@@ -37,6 +37,18 @@ export interface EmulatorOptions {
    * (or at once with `Emulator.bootNodes()`). Off by default: tests that play server 0 themselves see no write.
    */
   simulateBoot?: { kubeconfigAfterMs: number };
+  /**
+   * How long a k3sinfra server (user data running `k3sinfra-bootstrap`) takes from `running` to its bootstrap's
+   * `done` stage, at time scale 1; its stages keep their proportions (K3s ready at 140/150 of it). Its load balancer
+   * checks pass only once K3s is ready. Default 150 000 (an estimate of a real boot, see docs/emulator.md).
+   */
+  bootTimeMs?: number;
+  /**
+   * Bootstrap failures from the start (the CLI's `K3SINFRA_EMULATE_FAIL_BOOT`): every instance carrying `tags`,
+   * existing or launched later, fails at `stage` as `Emulator.failBootstrap` makes it. Kept in the state; a later
+   * start without the entry clears it (the nodes then retry and complete).
+   */
+  bootFaults?: { tags: Record<string, string>; stage: BootStage; reason?: string }[];
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
   fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
@@ -151,6 +163,20 @@ export interface RequestLogEntry {
   at: number;
 }
 
+/** The stages of a k3sinfra server's bootstrap, in order: its console's `k3sinfra-bootstrap: stage=<name>` lines. */
+export type BootStage =
+  | "secrets"
+  | "metadata"
+  | "datastore"
+  | "k3s-install"
+  | "k3s-ready"
+  | "rancher-manifests"
+  | "kubeconfig"
+  | "done";
+
+/** One instance id, or every instance carrying these tags (existing ones and those launched later). */
+export type BootFaultTarget = string | { tags: Record<string, string> };
+
 /** One kubeconfig write the emulator played for a server 0 (`EmulatorOptions.simulateBoot`, `Emulator.bootNodes`). */
 export interface BootReport {
   instanceId: string;
@@ -197,5 +223,14 @@ export interface Emulator {
    * authorized as its role. Returns each attempt.
    */
   bootNodes(): BootReport[];
+  /**
+   * Test back door: the bootstrap of a k3sinfra server fails at `stage` from now on (its console shows
+   * `k3sinfra-bootstrap: stage=<stage> failed: <reason>`, systemd runs it again and it fails again; its load balancer
+   * checks fail when the stage is before K3s is ready). A boot already past `stage` is not affected. `target`: an
+   * instance id (throws for an unknown one), or `{ tags }` for every instance carrying them, now and later.
+   */
+  failBootstrap(target: BootFaultTarget, stage: BootStage, reason?: string): void;
+  /** Ends `failBootstrap`'s faults (same target): the node's next restart passes the stage and completes the boot. */
+  clearBootstrapFault(target: BootFaultTarget): void;
   stop(): Promise<void>;
 }

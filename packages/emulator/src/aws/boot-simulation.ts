@@ -102,6 +102,8 @@ export class BootSimulation {
         const done = this.state[i.id];
         if (done && done.outcome !== "refused") continue;
         if (this.cloud.ec2.instanceState(i, now) !== "running") continue;
+        // A bootstrap failing before it stores the kubeconfig (failBootstrap, boot-timeline.ts) stores nothing.
+        if (this.cloud.timeline.failedBefore(i, "kubeconfig", now)) continue;
         const parameter = kubeconfigParameter(i);
         if (parameter === undefined) continue;
         // K3s serves `after` past the end of `pending` (the instance's last start, instance-state.ts).

@@ -451,7 +451,8 @@ export class Elbv2Service {
       healthyThreshold: tg.hc.healthy,
       unhealthyThreshold: tg.hc.unhealthy,
     };
-    return checkedHealth(timing, inst?.health);
+    // A k3sinfra server answers only once its K3s is ready (boot-timeline.ts).
+    return checkedHealth(timing, inst?.health, inst && this.cloud.timeline.servingFrom(inst, now));
   }
 
   /** Drop targets whose deregistration delay has passed. */

@@ -6,11 +6,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import type { BootReport, InventoryItem } from "../types.js";
+import type { BootFaultTarget, BootReport, InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
 import { AcmService, type AcmState } from "./acm.js";
 import { guard } from "./auth.js";
 import { BootSimulation, type BootState } from "./boot-simulation.js";
+import { BootTimeline, type BootTimelineState, checkStage } from "./boot-timeline.js";
 import { DEFAULT_REGION } from "./common.js";
 import { type Ec2Region, Ec2Service } from "./ec2.js";
 import { instanceIamOps } from "./ec2-iam.js";
@@ -42,6 +43,8 @@ export interface AwsState {
   ssmParameters?: ParameterState;
   /** Kubeconfig writes played for server 0 instances (`simulateBoot`, boot-simulation.ts). */
   boot?: BootState;
+  /** Injected bootstrap failures (`failBootstrap`, `bootFaults`; boot-timeline.ts). */
+  bootTimeline?: BootTimelineState;
 }
 
 /** One request as a handler sees it. */
@@ -97,6 +100,7 @@ export class AwsCloud implements CloudHandler {
   readonly imds: ImdsService;
   readonly parameters: ParameterStore;
   readonly boot: BootSimulation;
+  readonly timeline: BootTimeline;
   /** SSM as routed: the account's parameter store over the public parameters, every call guarded. */
   private readonly ssmRouted: JsonService;
   private readonly specs: QuerySpec[];
@@ -112,6 +116,7 @@ export class AwsCloud implements CloudHandler {
     this.imds = new ImdsService(this);
     this.parameters = new ParameterStore(this, this.ssm);
     this.boot = new BootSimulation(this);
+    this.timeline = new BootTimeline(this);
     this.ssmRouted = {
       name: "ssm",
       targetPrefix: this.ssm.targetPrefix,
@@ -131,7 +136,7 @@ export class AwsCloud implements CloudHandler {
         model: "ec2",
         errorStyle: "ec2",
         // DescribeInstanceTypeOfferings lives in its own module.
-        ops: () => ({ ...this.ec2.ops, ...offerings, ...instanceIam }),
+        ops: () => ({ ...this.ec2.ops, ...offerings, ...instanceIam, ...this.timeline.ops }),
       },
       {
         name: "rds",
@@ -204,6 +209,7 @@ export class AwsCloud implements CloudHandler {
     this.ec2.region(DEFAULT_REGION);
     this.route53.seedFixtures(this.ctx.options.fixtures?.aws?.hostedZones ?? []);
     this.acm.seedFixtures(this.ctx.options.fixtures?.aws?.certificates ?? [], this.ctx.now());
+    this.timeline.init();
     await this.rds.init();
   }
 
@@ -220,6 +226,16 @@ export class AwsCloud implements CloudHandler {
       }
     }
     return false;
+  }
+
+  /** `Emulator.failBootstrap`: false for an unknown instance id. */
+  failBootstrap(target: BootFaultTarget, stage: string, reason?: string): boolean {
+    return this.timeline.fail(target, checkStage(stage), reason);
+  }
+
+  /** `Emulator.clearBootstrapFault`: false for an unknown instance id. */
+  clearBootstrapFault(target: BootFaultTarget): boolean {
+    return this.timeline.clear(target);
   }
 
   /** `Emulator.bootNodes()`: every pending kubeconfig write of a server 0, now. */

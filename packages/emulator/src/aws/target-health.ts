@@ -45,12 +45,23 @@ const UNHEALTHY: TargetHealthOut = {
   Description: "Health checks failed",
 };
 
+const INITIAL: TargetHealthOut = {
+  State: "initial",
+  Reason: "Elb.RegistrationInProgress",
+  Description: "Target registration is in progress",
+};
+
 /**
  * `initial` until `healthyThreshold` checks passed, then `healthy`. Failing checks turn the target
  * `unhealthy` after `unhealthyThreshold` of them; once they pass again it takes `healthyThreshold`
- * checks to be `healthy`.
+ * checks to be `healthy`. `servingFrom`: when the instance starts answering at all (a k3sinfra server once its
+ * K3s is ready, boot-timeline.ts; `Infinity` not yet); before, its checks fail like the back door's.
  */
-export function checkedHealth(t: CheckTiming, override?: HealthOverride): TargetHealthOut {
+export function checkedHealth(
+  t: CheckTiming,
+  override?: HealthOverride,
+  servingFrom = Number.NEGATIVE_INFINITY,
+): TargetHealthOut {
   const checks = (n: number): number => n * t.intervalSeconds * 1000 * t.scale;
   if (override) {
     const failedAt = Math.max(t.start, override.failingSince) + checks(t.unhealthyThreshold);
@@ -61,13 +72,13 @@ export function checkedHealth(t: CheckTiming, override?: HealthOverride): Target
       return UNHEALTHY;
     }
   }
-  if (t.now < t.start + checks(t.healthyThreshold)) {
-    return {
-      State: "initial",
-      Reason: "Elb.RegistrationInProgress",
-      Description: "Target registration is in progress",
-    };
+  if (servingFrom > t.start) {
+    // Checks fail from the start until it serves: `unhealthy` once `unhealthyThreshold` of them failed.
+    const failed = Math.min(t.now, servingFrom) >= t.start + checks(t.unhealthyThreshold);
+    if (t.now < servingFrom + checks(t.healthyThreshold)) return failed ? UNHEALTHY : INITIAL;
+    return { State: "healthy" };
   }
+  if (t.now < t.start + checks(t.healthyThreshold)) return INITIAL;
   return { State: "healthy" };
 }
 
