@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from "node:net";
+import * as tls from "node:tls";
 import { checkServerIdentity, type PeerCertificate, type TLSSocket, connect as tlsConnect } from "node:tls";
 import type { ConnectTarget } from "./types.js";
 
@@ -52,16 +53,38 @@ export interface TlsFacts {
   readonly identityError?: string | undefined;
 }
 
-/** Completes a TLS handshake with SNI = hostname and reports the certificate (verification is ours, not Node's). */
+// Node's bundled roots (and NODE_EXTRA_CA_CERTS) plus the operating system's store where this Node can read
+// it (tls.getCACertificates, Node ≥ 22.15); older Nodes judge by their bundled roots only.
+let machineStore: string[] | undefined;
+const machineTrustStore = (): string[] | undefined => {
+  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  if (!get) return undefined;
+  machineStore ??= [...new Set([...get("default"), ...get("system")])];
+  return machineStore;
+};
+
+/**
+ * Completes a TLS handshake with SNI = hostname and reports the certificate (verification is ours, not
+ * Node's): trusted means the chain verifies against `ca`, by default this machine's trust store.
+ */
 export async function tlsProbe(
   target: ConnectTarget,
   hostname: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  ca?: readonly string[],
 ): Promise<TlsFacts> {
   const t = target(443);
+  const roots = ca ? [...ca] : machineTrustStore();
   const socket: TLSSocket = await open(
-    () => tlsConnect({ host: t.host, port: t.port, servername: hostname, rejectUnauthorized: false }),
+    () =>
+      tlsConnect({
+        host: t.host,
+        port: t.port,
+        servername: hostname,
+        rejectUnauthorized: false,
+        ...(roots ? { ca: roots } : {}),
+      }),
     "secureConnect",
     timeoutMs,
     signal,

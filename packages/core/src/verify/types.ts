@@ -1,6 +1,6 @@
 /** One check's outcome. `skip` means "not applicable yet", with the reason in `detail`. */
 export interface VerifyCheck {
-  /** `dns`, `tcp:80`, `tcp:443`, `tls`, `ping`. */
+  /** `dns`, `tcp:80`, `tcp:443`, `redirect`, `tls`, `ping`, `server-url`. */
   readonly name: string;
   readonly status: "pass" | "fail" | "skip";
   /** What was seen, and for a failure what to check. */
@@ -24,8 +24,23 @@ export interface VerifyInput {
   readonly expectedTargets: { readonly ips?: readonly string[]; readonly hostnames?: readonly string[] };
   /** Ports the LB must accept. Default [80, 443]. */
   readonly ports?: readonly number[];
-  /** Check the certificate and `https://<hostname>/ping`. Default true. */
+  /** Check the 80 → 443 redirect, the certificate, `/ping` and Rancher's server-url. Default true. */
   readonly tls?: boolean;
+  /**
+   * Trust store the certificate is judged against (PEM certificates). Default: this machine's (Node's
+   * bundled roots, NODE_EXTRA_CA_CERTS and, where Node can read it, the operating system's store).
+   */
+  readonly ca?: readonly string[];
+  /**
+   * A Rancher API token (`token-xxxxx:secret`) to read `/v3/settings/server-url`, which Rancher serves only
+   * to a logged-in user; without one that check is skipped with the reason.
+   */
+  readonly rancherToken?: string;
+  /**
+   * Set when nothing can be reached from here (e.g. an emulated cloud): every check is skipped with this
+   * reason, and nothing is resolved or connected.
+   */
+  readonly offline?: string;
   readonly resolver?: VerifyResolver;
   readonly connect?: ConnectTarget;
   /** Per-check timeout. Default 10 s. */

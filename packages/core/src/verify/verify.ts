@@ -1,6 +1,7 @@
 import { Resolver } from "node:dns/promises";
 import { AbortedError } from "../errors.js";
 import { checkDns } from "./dns.js";
+import { httpGet } from "./http.js";
 import { tcpProbe, tlsProbe } from "./net.js";
 import { httpsPing } from "./ping.js";
 import type { ConnectTarget, VerifyCheck, VerifyInput, VerifyResolver } from "./types.js";
@@ -14,13 +15,19 @@ const reason = (e: unknown): string => {
 
 /**
  * Checks the cluster from this machine, as a Rancher user would reach it: the hostname resolves to the
- * LB, each port accepts TCP, the certificate covers the hostname, and `https://<hostname>/ping` answers
- * `pong` (anchors-k3s.md §3.5 readiness). Before Rancher is installed Traefik serves its self-signed
- * default certificate and 404 for /ping: both are reported as `skip` with that reason, because the
+ * LB, each port accepts TCP, `http://<hostname>/` redirects to `https://<hostname>/`, the certificate is
+ * valid and covers the hostname, `https://<hostname>/ping` answers `pong` (anchors-k3s.md §3.5 readiness),
+ * and Rancher's `server-url` setting is `https://<hostname>`. Before Rancher is installed Traefik serves its
+ * self-signed default certificate and 404: those are reported as `skip` with that reason, because the
  * infrastructure is right and only Rancher is missing. Never throws for a failed check; throws
  * `AbortedError` when the signal aborts.
  */
 export async function verifyCluster(input: VerifyInput): Promise<VerifyCheck[]> {
+  const ports = input.ports ?? [80, 443];
+  if (input.offline !== undefined) {
+    const names = ["dns", ...ports.map((p) => `tcp:${p}`), "redirect", "tls", "ping", "server-url"];
+    return names.map((name) => ({ name, status: "skip" as const, detail: input.offline! }));
+  }
   const timeoutMs = input.timeoutMs ?? 10_000;
   const resolver: VerifyResolver = input.resolver ?? new Resolver({ timeout: timeoutMs, tries: 2 });
   const target = input.connect ?? ((port: number) => ({ host: input.hostname, port }));
@@ -32,7 +39,7 @@ export async function verifyCluster(input: VerifyInput): Promise<VerifyCheck[]> 
   const checks: VerifyCheck[] = [await checkDns(input, resolver)];
 
   const reachable = new Map<number, boolean>();
-  for (const port of input.ports ?? [80, 443]) {
+  for (const port of ports) {
     guard();
     const name = `tcp:${port}`;
     try {
@@ -51,20 +58,89 @@ export async function verifyCluster(input: VerifyInput): Promise<VerifyCheck[]> 
   }
 
   guard();
+  const later = ["tls", "ping", "server-url"];
   if (input.tls === false) {
-    checks.push({ name: "tls", status: "skip", detail: "TLS not checked (tls: false)" });
-    checks.push({ name: "ping", status: "skip", detail: "https://<hostname>/ping not checked (tls: false)" });
+    for (const name of ["redirect", ...later])
+      checks.push({ name, status: "skip", detail: "not checked (tls: false)" });
     return checks;
   }
+  const ctx: CheckContext = { hostname: input.hostname, target, timeoutMs, signal, ca: input.ca };
+  if (reachable.get(80) === false)
+    checks.push({ name: "redirect", status: "skip", detail: "port 80 is not reachable" });
+  else checks.push(await redirectCheck(ctx).catch(rethrowIfAborted(signal)));
   if (reachable.get(443) === false) {
-    checks.push({ name: "tls", status: "skip", detail: "port 443 is not reachable" });
-    checks.push({ name: "ping", status: "skip", detail: "port 443 is not reachable" });
+    for (const name of later) checks.push({ name, status: "skip", detail: "port 443 is not reachable" });
     return checks;
   }
-  checks.push(await tlsCheck(input.hostname, target, timeoutMs, signal).catch(rethrowIfAborted(signal)));
+  guard();
+  checks.push(await tlsCheck(ctx).catch(rethrowIfAborted(signal)));
   guard();
   checks.push(await pingCheck(input.hostname, target, timeoutMs, signal).catch(rethrowIfAborted(signal)));
+  guard();
+  checks.push(await serverUrlCheck(ctx, input.rancherToken).catch(rethrowIfAborted(signal)));
   return checks;
+}
+
+interface CheckContext {
+  readonly hostname: string;
+  readonly target: ConnectTarget;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly ca?: readonly string[] | undefined;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * `http://<hostname>/` must send the browser to `https://<hostname>/`: Rancher redirects plain HTTP itself
+ * (rancher/dynamiclistener's HTTP redirect, skipped only for X-Forwarded-Proto https), and on L7 the LB's
+ * port 80 listener redirects before Rancher sees the request.
+ */
+async function redirectCheck(ctx: CheckContext): Promise<VerifyCheck> {
+  const name = "redirect";
+  const url = `http://${ctx.hostname}/`;
+  let res: Awaited<ReturnType<typeof httpGet>>;
+  try {
+    res = await httpGet(ctx.target, {
+      hostname: ctx.hostname,
+      path: "/",
+      https: false,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+    });
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    return { name, status: "fail", detail: `${url} failed (${reason(e)})` };
+  }
+  if (REDIRECTS.has(res.status)) {
+    let to: URL | undefined;
+    try {
+      to = new URL(res.location ?? "", url);
+    } catch {
+      to = undefined;
+    }
+    if (
+      to &&
+      to.protocol === "https:" &&
+      to.hostname.toLowerCase() === ctx.hostname.toLowerCase() &&
+      !to.port
+    )
+      return { name, status: "pass", detail: `${url} redirects (${res.status}) to ${to.href}` };
+    return {
+      name,
+      status: "fail",
+      detail: `${url} redirects (${res.status}) to ${res.location ?? "nowhere"}, not to https://${ctx.hostname}/`,
+    };
+  }
+  if (res.status === 404)
+    return { name, status: "skip", detail: `${url} answered 404: no Rancher ingress yet (install Rancher)` };
+  return {
+    name,
+    status: "fail",
+    detail:
+      `${url} answered HTTP ${res.status} instead of redirecting to https://${ctx.hostname}/; ` +
+      "plain HTTP must not serve Rancher (L7: the LB's port 80 listener redirects; L4: Rancher does)",
+  };
 }
 
 const rethrowIfAborted =
@@ -78,18 +154,14 @@ const rethrowIfAborted =
 const isTraefikDefault = (cn: unknown, san: string | undefined): boolean =>
   cn === "TRAEFIK DEFAULT CERT" || /\.traefik\.default\b/.test(san ?? "");
 
-async function tlsCheck(
-  hostname: string,
-  target: ConnectTarget,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<VerifyCheck> {
+async function tlsCheck(ctx: CheckContext): Promise<VerifyCheck> {
   const name = "tls";
+  const { hostname } = ctx;
   let facts: Awaited<ReturnType<typeof tlsProbe>>;
   try {
-    facts = await tlsProbe(target, hostname, timeoutMs, signal);
+    facts = await tlsProbe(ctx.target, hostname, ctx.timeoutMs, ctx.signal, ctx.ca);
   } catch (e) {
-    if (signal?.aborted) throw e;
+    if (ctx.signal?.aborted) throw e;
     return { name, status: "fail", detail: `TLS handshake with ${hostname}:443 failed (${reason(e)})` };
   }
   const { cert } = facts;
@@ -107,14 +179,66 @@ async function tlsCheck(
       status: "fail",
       detail: `the certificate (${cert.subjectaltname ?? `CN=${subject}`}) does not cover ${hostname}: ${facts.identityError}`,
     };
-  if (Date.parse(cert.valid_to) < Date.now())
+  const now = Date.now();
+  if (Date.parse(cert.valid_to) < now)
     return { name, status: "fail", detail: `the certificate for ${hostname} expired on ${cert.valid_to}` };
-  // Rancher's own CA (ingress.tls.source=rancher) is not publicly trusted: report it, do not fail on it.
-  const trust = facts.trusted
-    ? "trusted by this machine"
-    : `not trusted by this machine (${facts.trustError})`;
-  return { name, status: "pass", detail: `certificate covers ${hostname}; issuer ${issuer}; ${trust}` };
+  if (Date.parse(cert.valid_from) > now)
+    return {
+      name,
+      status: "fail",
+      detail: `the certificate for ${hostname} is not valid before ${cert.valid_from}`,
+    };
+  const covers = `certificate covers ${hostname}, valid until ${cert.valid_to}, issuer ${issuer}`;
+  if (facts.trusted) return { name, status: "pass", detail: `${covers}; trusted by this machine` };
+  // Rancher's own CA (ingress.tls.source=rancher, the default on L4) is trusted by no browser: it is right
+  // when the chain verifies against the CA Rancher publishes without login at /v3/settings/cacerts, which
+  // is what its agents check (rancher/rancher pkg/multiclustermanager/routes.go).
+  const rancherCa = await rancherCacerts(ctx);
+  if (rancherCa) {
+    const again = await tlsProbe(ctx.target, hostname, ctx.timeoutMs, ctx.signal, [rancherCa]).catch(
+      () => undefined,
+    );
+    if (again?.trusted)
+      return {
+        name,
+        status: "pass",
+        detail:
+          `${covers}; signed by Rancher's own CA (ingress.tls.source=rancher), which this machine does not ` +
+          "trust (browsers warn; agents verify it with /v3/settings/cacerts)",
+      };
+  }
+  return {
+    name,
+    status: "fail",
+    detail:
+      `${covers}; not trusted by this machine (${facts.trustError}): serve a certificate from a public CA ` +
+      "(letsEncrypt, an LB certificate) or, for a private CA, install with privateCA=true",
+  };
 }
+
+/** The CA Rancher publishes without login (`/v3/settings/cacerts`), or undefined. */
+async function rancherCacerts(ctx: CheckContext): Promise<string | undefined> {
+  const res = await httpGet(ctx.target, {
+    hostname: ctx.hostname,
+    path: "/v3/settings/cacerts",
+    https: true,
+    timeoutMs: ctx.timeoutMs,
+    signal: ctx.signal,
+  }).catch(() => undefined);
+  if (res?.status !== 200) return undefined;
+  const value = jsonValue(res.body);
+  return value?.includes("BEGIN CERTIFICATE") ? value : undefined;
+}
+
+/** The `value` of a Rancher setting's JSON, or undefined. */
+const jsonValue = (body: string): string | undefined => {
+  try {
+    const v = (JSON.parse(body) as { value?: unknown }).value;
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 async function pingCheck(
   hostname: string,
@@ -147,5 +271,69 @@ async function pingCheck(
     name,
     status: "fail",
     detail: `${url} answered HTTP ${res.status}: ${res.body.slice(0, 100).trim()}`,
+  };
+}
+
+/**
+ * Rancher's `server-url` setting must be `https://<hostname>`: agents, kubeconfigs and links use it. Rancher
+ * serves it only to a logged-in user (it is not among the settings its router leaves unauthenticated:
+ * cacerts, first-login, ui-* — rancher/rancher pkg/multiclustermanager/routes.go), so without a token the
+ * check is skipped with that reason.
+ */
+async function serverUrlCheck(ctx: CheckContext, token: string | undefined): Promise<VerifyCheck> {
+  const name = "server-url";
+  const want = `https://${ctx.hostname}`;
+  const url = `${want}/v3/settings/server-url`;
+  let res: Awaited<ReturnType<typeof httpGet>>;
+  try {
+    res = await httpGet(ctx.target, {
+      hostname: ctx.hostname,
+      path: "/v3/settings/server-url",
+      https: true,
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    return { name, status: "fail", detail: `${url} failed (${reason(e)})` };
+  }
+  if (res.status === 401 || res.status === 403)
+    return token
+      ? { name, status: "fail", detail: `${url} refused the token (HTTP ${res.status})` }
+      : {
+          name,
+          status: "skip",
+          detail:
+            `Rancher answers (HTTP ${res.status}) but shows server-url only to a logged-in user; ` +
+            "give an API token (K3SINFRA_RANCHER_TOKEN) to check it",
+        };
+  if (res.status === 404)
+    return { name, status: "skip", detail: `${url} answered 404: no Rancher ingress yet (install Rancher)` };
+  if (res.status !== 200)
+    return {
+      name,
+      status: "fail",
+      detail: `${url} answered HTTP ${res.status}: ${res.body.slice(0, 100).trim()}`,
+    };
+  const value = jsonValue(res.body);
+  if (value === undefined)
+    return {
+      name,
+      status: "fail",
+      detail: `${url} did not answer Rancher's setting JSON: ${res.body.slice(0, 100)}`,
+    };
+  if (value === "")
+    return {
+      name,
+      status: "fail",
+      detail: `Rancher's server-url is not set; set it to ${want} (Global Settings)`,
+    };
+  if (value.replace(/\/+$/, "").toLowerCase() === want.toLowerCase())
+    return { name, status: "pass", detail: `Rancher's server-url is ${value}` };
+  return {
+    name,
+    status: "fail",
+    detail: `Rancher's server-url is ${value}, not ${want}: agents and kubeconfigs would use it; change it in Global Settings`,
   };
 }
