@@ -44,6 +44,26 @@ describe("live view on a terminal", () => {
     expect(lines[2]).toMatch(/^ {2}- network\s+delete\s+\S+\s+kept until the failures are fixed$/);
   });
 
+  it("prints information as a note above the area, dimmed on a color terminal, never as a warning", () => {
+    const screen = new Screen();
+    const r = new LiveRenderer(screen.writer(), plain);
+    r.onEvent(ev("bootstrap", "create", "start"));
+    r.onEvent({ type: "info", message: "Datastore check skipped: not reachable from this machine." });
+    r.onEvent(ev("bootstrap", "create", "done", { elapsedMs: 100 }));
+    r.stop();
+    const lines = screen.text().split("\n");
+    expect(lines[0]).toBe("Note: Datastore check skipped: not reachable from this machine.");
+    expect(screen.text()).not.toContain("Warning");
+    let colored = "";
+    const c = new LiveRenderer(
+      { write: (s: string) => (colored += s), columns: 80, rows: 50 },
+      makeStyle(true),
+    );
+    c.onEvent({ type: "info", message: "expected" });
+    c.stop();
+    expect(colored).toBe(`${makeStyle(true).dim("Note: expected")}\n`);
+  });
+
   it("cuts a long message to the terminal's width, with an ellipsis", () => {
     const screen = new Screen();
     const r = new LiveRenderer(screen.writer(60), plain);

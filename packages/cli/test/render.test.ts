@@ -336,8 +336,13 @@ describe("progress", () => {
     });
     r.onEvent({ type: "resource", resource: "node-1", action: "create", phase: "done", elapsedMs: 12_300 });
     r.onEvent({ type: "warning", message: "careful" });
+    r.onEvent({ type: "info", message: "Datastore check skipped: not reachable from this machine." });
     const lines = out.trimEnd().split("\n");
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(5);
+    // Information is a note, not a warning.
+    expect(lines[4]).toMatch(
+      /^\[\d\d:\d\d:\d\d\] Note: Datastore check skipped: not reachable from this machine\.$/,
+    );
     expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] node-1 create start$/);
     expect(lines[1]).toMatch(/node-1 create progress: pending$/);
     expect(lines[2]).toMatch(/node-1 create done after 12\.3s$/);

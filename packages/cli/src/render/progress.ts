@@ -99,6 +99,10 @@ export class LiveRenderer implements ProgressRenderer {
       this.note(`${this.#style.yellow("Warning:")} ${event.message}`);
       return;
     }
+    if (event.type === "info") {
+      this.note(this.#style.dim(`Note: ${event.message}`));
+      return;
+    }
     // The plan itself is printed by the command; here it only gives the footer its total.
     if (event.type === "plan") {
       this.#total = event.plan.changes.filter((c) => c.action !== "no-op").length;
@@ -282,6 +286,10 @@ export class PlainRenderer implements ProgressRenderer {
   onEvent(event: ProgressEvent): void {
     if (event.type === "warning") {
       this.note(`${this.#style.yellow("Warning:")} ${event.message}`);
+      return;
+    }
+    if (event.type === "info") {
+      this.note(this.#style.dim(`Note: ${event.message}`));
       return;
     }
     if (event.type !== "resource") return;

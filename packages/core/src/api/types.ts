@@ -55,6 +55,11 @@ export type ProgressEvent =
       readonly elapsedMs?: number;
     }
   | { readonly type: "warning"; readonly message: string }
+  /**
+   * Something expected the user may want to know, not a problem: e.g. the datastore check skipped because a
+   * private datastore does not answer from this machine (node 0 prepares it at boot).
+   */
+  | { readonly type: "info"; readonly message: string }
   | { readonly type: "done"; readonly command: string; readonly durationMs: number };
 
 /** Options shared by every API call. */

@@ -101,8 +101,9 @@ async function publishAll(run: ClusterRun, ctx: ResourceContext): Promise<AnySta
       `datastore ready: ${readiness.flavor} ${readiness.serverVersion}${made.length > 0 ? `; created the K3s ${made.join(" and ")}` : ""}`,
     );
   }
+  // Expected, not a problem: a managed datastore is private (the nodes reach it, this machine does not).
   if (readiness.status === "skipped")
-    run.emit({ type: "warning", message: `Datastore check skipped: ${readiness.reason}.` });
+    run.emit({ type: "info", message: `Datastore check skipped: ${readiness.reason}.` });
   else for (const w of readiness.warnings) run.emit({ type: "warning", message: `Datastore: ${w}` });
   return {
     id: `${run.config.name}-bootstrap`,
