@@ -2,9 +2,12 @@ import { CommanderError } from "commander";
 import { ExitCode } from "./exit-codes.js";
 import { type CliIo, processIo } from "./io.js";
 import { buildProgram } from "./program.js";
-import { errorJson, exitCodeFor, renderError } from "./render/errors.js";
-import { colorsEnabled, makeStyle } from "./render/style.js";
-import { type GlobalFlags, Session } from "./session.js";
+import type { GlobalFlags } from "./session.js";
+
+// Core (through the session and the error renderer) is imported only once a command runs or fails, so help,
+// the version and usage errors load commander and the program alone.
+const loadSession = () => import("./session.js");
+const loadErrors = () => import("./render/errors.js");
 
 /**
  * Runs the CLI on `argv` (as `process.argv`: node, script, then arguments) and resolves to the exit code.
@@ -13,6 +16,10 @@ import { type GlobalFlags, Session } from "./session.js";
 export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, async (cmd, run) => {
+    const [{ Session }, { errorJson, exitCodeFor, renderError }] = await Promise.all([
+      loadSession(),
+      loadErrors(),
+    ]);
     const session = new Session(io, cmd.optsWithGlobals<GlobalFlags>());
     try {
       exitCode = await run(session);
@@ -33,9 +40,10 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is a usage error.
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
-        return ExitCode.Success;
+      // Help (`--help`, `help <command>`) and version are successes; everything else commander rejects is a
+      // usage error, help shown for want of a command (`k3sinfra` alone) included.
+      const shown = ["commander.helpDisplayed", "commander.help", "commander.version"];
+      if (shown.includes(error.code) && error.exitCode === 0) return ExitCode.Success;
       // commander already printed the message on stderr; --json callers also get it as the result.
       if (argv.includes("--json")) {
         const message = error.message.replace(/^error: /, "");
@@ -44,6 +52,10 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       }
       return ExitCode.Usage;
     }
+    const [{ renderError }, { colorsEnabled, makeStyle }] = await Promise.all([
+      loadErrors(),
+      import("./render/style.js"),
+    ]);
     const style = makeStyle(colorsEnabled(io.isTTY, !argv.includes("--no-color"), io.env));
     io.stderr.write(renderError(error, style, io.env.K3SINFRA_DEBUG === "1"));
     return ExitCode.Failure;

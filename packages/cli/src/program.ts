@@ -1,23 +1,22 @@
-import { createRequire } from "node:module";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { destroyCommand, planCommand, upCommand } from "./commands/apply.js";
 import { INIT_PROVIDERS } from "./commands/init-template.js";
-import { forceUnlockCommand, initCommand, schemaCommand } from "./commands/misc.js";
-import {
-  GRAPH_FORMATS,
-  graphCommand,
-  kubeconfigCommand,
-  outputsCommand,
-  statusCommand,
-  verifyCommand,
-} from "./commands/read.js";
 import { exitCodeHelp } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
-import { DEFAULT_CONFIG, type Session } from "./session.js";
+import type { Session } from "./session.js";
+import { version } from "./version.js";
 
-/** The package version (package.json is one level above both src/ and dist/). */
-export const version = (): string =>
-  (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+// The command bodies (and through them core, the providers, the SDKs and the emulator) are imported only when
+// a command runs, so `--help`, `--version` and a usage error load commander and this file alone.
+const apply = () => import("./commands/apply.js");
+const misc = () => import("./commands/misc.js");
+const read = () => import("./commands/read.js");
+
+// Kept here rather than imported, so building the program loads no command module; the types tie each to
+// the value its command module checks.
+const GRAPH_FORMATS = ["mermaid", "dot"] as const satisfies typeof import("./commands/read.js").GRAPH_FORMATS;
+const DEFAULT_CONFIG = "k3sinfra.yaml" satisfies typeof import("./session.js").DEFAULT_CONFIG;
+
+export { version } from "./version.js";
 
 const EPILOG = `
 Examples:
@@ -99,7 +98,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .option("--name <name>", "cluster name", "rancher")
     .option("--region <region>", "region (default: a common one for the provider)")
     .option("--hostname <fqdn>", "Rancher hostname; dns.zone is its parent domain", "rancher.example.com")
-    .action((opts, cmd: Command) => runner(cmd, (s) => initCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await misc()).initCommand(s, opts)));
 
   program
     .command("plan")
@@ -115,7 +114,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     )
     .option("--destroy", "show what destroy would delete, from the state alone (no cloud call)")
     .option("--strict", STRICT_HELP)
-    .action((opts, cmd: Command) => runner(cmd, (s) => planCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await apply()).planCommand(s, opts)));
 
   program
     .command("up")
@@ -128,18 +127,18 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     )
     .option("--strict", STRICT_HELP)
     .option("--no-wait", "do not wait for every server to be healthy behind the load balancer")
-    .action((opts, cmd: Command) => runner(cmd, (s) => upCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await apply()).upCommand(s, opts)));
 
   program
     .command("status")
     .description("read every resource and report drift (read-only)")
-    .action((_opts, cmd: Command) => runner(cmd, (s) => statusCommand(s)));
+    .action((_opts, cmd: Command) => runner(cmd, async (s) => (await read()).statusCommand(s)));
 
   program
     .command("outputs")
     .description("Rancher URL, nodes, load balancer, K3s server configs and Rancher install commands")
     .option("--show-secrets", "print the datastore password, K3s token and Rancher bootstrap password")
-    .action((opts, cmd: Command) => runner(cmd, (s) => outputsCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await read()).outputsCommand(s, opts)));
 
   program
     .command("kubeconfig")
@@ -148,37 +147,39 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
       "-o, --output <path>",
       "where to write it (default: .k3sinfra/<name>.kubeconfig beside the config)",
     )
-    .action((opts, cmd: Command) => runner(cmd, (s) => kubeconfigCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await read()).kubeconfigCommand(s, opts)));
 
   program
     .command("verify")
     .description("check from this machine: DNS → load balancer, ports 80/443, certificate, Rancher's /ping")
     .option("--timeout <seconds>", "per-check timeout (default 10)", positiveInt)
-    .action((opts, cmd: Command) => runner(cmd, (s) => verifyCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await read()).verifyCommand(s, opts)));
 
   program
     .command("destroy")
     .description("delete every resource of the cluster, then sweep leftovers by ownership tags (asks first)")
     .option("--allow-protected", "also delete a datastore that has deletion protection on (its data is lost)")
     .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
-    .action((opts, cmd: Command) => runner(cmd, (s) => destroyCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await apply()).destroyCommand(s, opts)));
 
   program
     .command("force-unlock")
     .description("release the state lock left by a crashed run (asks first)")
     .argument("<lock-id>", "the lock id printed by the command that found the lock, or by status")
-    .action((lockId: string, _opts, cmd: Command) => runner(cmd, (s) => forceUnlockCommand(s, lockId)));
+    .action((lockId: string, _opts, cmd: Command) =>
+      runner(cmd, async (s) => (await misc()).forceUnlockCommand(s, lockId)),
+    );
 
   program
     .command("graph")
     .description("print the resource dependency graph")
     .addOption(new Option("--format <format>", "output format").choices(GRAPH_FORMATS).default("mermaid"))
-    .action((opts, cmd: Command) => runner(cmd, (s) => graphCommand(s, opts)));
+    .action((opts, cmd: Command) => runner(cmd, async (s) => (await read()).graphCommand(s, opts)));
 
   program
     .command("schema")
     .description("print the config file's JSON Schema (for editors and CI)")
-    .action((_opts, cmd: Command) => runner(cmd, (s) => schemaCommand(s)));
+    .action((_opts, cmd: Command) => runner(cmd, async (s) => (await misc()).schemaCommand(s)));
 
   // After a usage error, say where the usage is (commander prints this line after its own message).
   program.showHelpAfterError("Run `k3sinfra --help` for the commands and global options.");

@@ -4,7 +4,6 @@
  * on that server. See docs/emulator.md ("RDS on a real MariaDB").
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { createConnection as createSqlConnection } from "mysql2/promise";
 
 export interface MysqlTarget {
   host: string;
@@ -75,6 +74,8 @@ export class MysqlBacking {
 
   /** Create (or re-password) the master user, with every privilege, and the initial database. */
   async ensureMasterUser(user: string, password: string, dbName?: string): Promise<void> {
+    // mysql2 is loaded only here: an emulator without a MariaDB behind RDS never loads it.
+    const { createConnection: createSqlConnection } = await import("mysql2/promise");
     const conn = await createSqlConnection({
       host: this.target.host,
       port: this.target.port,
