@@ -162,12 +162,19 @@ export interface VerifyOptions extends CommandOptions {
   readonly connect?: ConnectTarget;
   /** Per-check timeout in ms. Default 10 s. */
   readonly timeoutMs?: number;
+  /** A Rancher API token, to read Rancher's server-url (shown only to a logged-in user). */
+  readonly rancherToken?: string;
+  /** Trust store for the certificate check (PEM); default this machine's. */
+  readonly ca?: readonly string[];
+  /** Nothing is reachable from here (an emulated cloud): every check is skipped with this reason. */
+  readonly offline?: string;
 }
 
 /**
  * Checks from this machine what a Rancher user depends on: the hostname resolves to the load balancer,
- * its ports answer, the certificate covers the hostname, and `/ping` answers. Each check passes, fails or
- * is skipped with its reason; a failed check never throws.
+ * its ports answer, plain HTTP redirects to HTTPS, the certificate is valid for the hostname, `/ping`
+ * answers `pong`, and Rancher's server-url is the hostname's URL. Each check passes, fails or is skipped
+ * with its reason; a failed check never throws.
  */
 export async function verify(spec: ClusterSpec, options: VerifyOptions = {}): Promise<VerifyCheck[]> {
   const out = await outputs(spec, options);
@@ -181,6 +188,9 @@ export async function verify(spec: ClusterSpec, options: VerifyOptions = {}): Pr
     ...(options.connect ? { connect: options.connect } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.rancherToken ? { rancherToken: options.rancherToken } : {}),
+    ...(options.ca ? { ca: options.ca } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
   });
 }
 

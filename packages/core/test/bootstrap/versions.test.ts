@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import {
   CERT_MANAGER_RELEASES,
   certManagerVersionFor,
@@ -149,5 +152,27 @@ describe("K3s version parsing", () => {
     expect(a).toEqual({ major: 1, minor: 33, patch: 12, k3s: 1 });
     expect(compareK3sVersions(a, b)).toBeGreaterThan(0);
     expect(parseK3sVersion("v1.33.12")).toBeUndefined();
+  });
+});
+
+describe("the examples", () => {
+  it("show the current defaults and parse to them", () => {
+    const dir = join(import.meta.dirname, "../../../../examples");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), "utf8");
+      expect(text, f).toContain(`# version: ${DEFAULT_RANCHER_VERSION} `);
+      expect(text, f).toContain(`#   version: ${DEFAULT_K3S_VERSION} `);
+      const config = ClusterConfigSchema.parse(parse(text));
+      expect(config.rancher.version, f).toBe(DEFAULT_RANCHER_VERSION);
+      expect(
+        resolveK3sVersion(config.rancher.version, config.k3s.version, config.datastore.version),
+        f,
+      ).toEqual({
+        ok: true,
+        version: DEFAULT_K3S_VERSION,
+      });
+    }
   });
 });
