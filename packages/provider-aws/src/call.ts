@@ -14,6 +14,11 @@ export interface CallContext {
   /** Backoff bounds; the resource context's poll policy (small under the emulator). */
   readonly poll?: PollPolicy | undefined;
   report?(message: string): void;
+  /**
+   * Holds one of the command's API-call slots for one request (`ResourceContext.limit`): each attempt takes
+   * one, the backoff between attempts none.
+   */
+  readonly limit?: (<R>(request: () => Promise<R>) => Promise<R>) | undefined;
 }
 
 /**
@@ -37,7 +42,7 @@ export function awsCall<T>(
   return withRetry(
     async () => {
       try {
-        return await fn(options);
+        return await (ctx.limit ? ctx.limit(() => fn(options)) : fn(options));
       } catch (error) {
         throw mapAwsError(error, what, secrets);
       }

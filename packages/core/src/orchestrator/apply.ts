@@ -1,8 +1,9 @@
 import type { Plan, PlannedChange, UpResult } from "../api/types.js";
 import { AbortedError, PartialFailureError, PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
-import { type DesiredResource, desiredResources, usesSecretStore } from "./desired.js";
+import { type DesiredResource, desiredResources, type ResourceKind, usesSecretStore } from "./desired.js";
 import { removeResource } from "./destroy.js";
+import { expectedSeconds } from "./durations.js";
 import { canRepair, handlerFor, updatableFields } from "./handlers.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
 import { computePlan, deposedId } from "./plan.js";
@@ -10,7 +11,7 @@ import { waitReady } from "./ready.js";
 import { type Observation, refreshForPlan } from "./refresh.js";
 import { retire, retireLoadBalancers, rollReplace, waitAllHealthy } from "./rolling.js";
 import type { AnyState, ClusterRun } from "./run.js";
-import { runGraph, type Task } from "./scheduler.js";
+import { remainingPaths, runGraph, type Task } from "./scheduler.js";
 
 /** The non-trivial actions of a plan, to tell whether two plans would do the same. */
 const actionsOf = (plan: Plan): string =>
@@ -176,6 +177,7 @@ function tasksFor(
     tasks.push({
       id: d.id,
       dependsOn,
+      weight: expectedSeconds(d.kind, "create"),
       run:
         d.kind === "targets" && lbRolling
           ? async (signal) => {
@@ -191,6 +193,7 @@ function tasksFor(
     tasks.push({
       id,
       dependsOn,
+      weight: expectedSeconds("nodes", "delete"),
       run: async (signal) => {
         run.emit({
           type: "resource",
@@ -208,6 +211,7 @@ function tasksFor(
     tasks.push({
       id: "load-balancer.old",
       dependsOn: ["load-balancer", "lb-targets", "dns-record"],
+      weight: expectedSeconds("loadBalancer", "delete"),
       run: (signal) => retireLoadBalancers(run, signal),
     });
   return tasks;
@@ -235,8 +239,11 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
     }
     if (!plan.empty) await run.preflight("up");
     const desired = desiredResources(run.resolved);
-    const outcomes = await runGraph(tasksFor(run, desired, byId), {
-      parallelism: run.settings.parallelism,
+    // Every ready resource starts at once, the longest remaining path first; the API-call slots
+    // (`parallelism`) bound the calls in flight, so a resource that is only waiting holds none.
+    const tasks = tasksFor(run, desired, byId);
+    run.prioritize(remainingPaths(tasks));
+    const outcomes = await runGraph(tasks, {
       signal: run.signal,
       onSkip: (id, because) =>
         run.emit({
@@ -254,14 +261,16 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
     // Resources that left the config go last, once their replacements and the LB targets are settled.
     if (failures.length === 0) {
       const removals = plan.changes.filter((c) => c.action === "delete" && run.state?.resources[c.resource]);
-      const removalOutcomes = await runGraph(
-        removals.map((c) => ({
+      const removalTasks = removals.map(
+        (c): Task => ({
           id: c.resource,
           dependsOn: [],
+          weight: expectedSeconds(c.kind as ResourceKind, "delete"),
           run: (signal: AbortSignal) => removeResource(run, c.resource, signal),
-        })),
-        { parallelism: run.settings.parallelism, signal: run.signal },
+        }),
       );
+      run.prioritize(remainingPaths(removalTasks));
+      const removalOutcomes = await runGraph(removalTasks, { signal: run.signal });
       for (const [resource, o] of removalOutcomes)
         if (o.status === "failed") failures.push({ resource, error: o.error });
     }

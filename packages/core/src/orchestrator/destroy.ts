@@ -1,16 +1,18 @@
 import type { DestroyResult, Plan, PlannedChange } from "../api/types.js";
 import { K3sinfraError, PartialFailureError } from "../errors.js";
+import type { ResourceContext } from "../resources/common.js";
 import { DatastoreService, type DatastoreState } from "../resources/datastore.js";
 import type { NetworkState } from "../resources/network.js";
 import { emptyState } from "../state/state.js";
 import type { ClusterState, ResourceRecord } from "../state/types.js";
-import { type ResourceKind, usesSecretStore } from "./desired.js";
+import { desiredResources, type ResourceKind, usesSecretStore } from "./desired.js";
+import { expectedSeconds } from "./durations.js";
 import { handlerFor } from "./handlers.js";
 import { deposedId } from "./plan.js";
 import type { AnyState, ClusterRun } from "./run.js";
-import { runGraph } from "./scheduler.js";
+import { remainingPaths, runGraph, type Task } from "./scheduler.js";
 
-/** Deletion order: a resource goes after everything of a lower rank. */
+/** The order `plan --destroy` lists deletions in (destroy itself follows the reversed graph). */
 const DELETE_RANK: Readonly<Record<ResourceKind, number>> = {
   dns: 0,
   bootstrap: 0,
@@ -23,12 +25,15 @@ const DELETE_RANK: Readonly<Record<ResourceKind, number>> = {
   secrets: 1,
 };
 
-/** Kinds swept by ownership tags after each deletion rank (targets and bootstrap have no cloud object). */
-const SWEEP_KINDS: readonly (readonly ResourceKind[])[] = [
-  ["dns"],
-  ["loadBalancer", "nodes", "datastore", "secrets"],
-  ["network"],
-];
+/** Kinds swept by ownership tags once their records are deleted (targets and bootstrap have no cloud object). */
+const SWEEP_KINDS: ReadonlySet<ResourceKind> = new Set([
+  "dns",
+  "loadBalancer",
+  "nodes",
+  "datastore",
+  "secrets",
+  "network",
+]);
 
 const rankOf = (r: Pick<ResourceRecord, "kind">): number => DELETE_RANK[r.kind as ResourceKind] ?? 1;
 
@@ -78,6 +83,12 @@ async function unprotect(
   return (await svc.update(ds, spec, ctx)) as unknown as AnyState;
 }
 
+/**
+ * A deletion nothing waits on: once the cloud accepted it, what depends on it may go (a DNS record's deletion
+ * need not reach every name server before the load balancer it pointed at is deleted).
+ */
+const noSync = (ctx: ResourceContext): ResourceContext => ({ ...ctx, waitForSync: false });
+
 /** Deletes one recorded resource, journaled, and drops it from state. */
 export async function removeResource(
   run: ClusterRun,
@@ -100,7 +111,7 @@ export async function removeResource(
       async (ctx) => {
         let state = record.state as AnyState;
         if (kind === "datastore") state = await unprotect(run, state, ctx, options.allowProtected);
-        await handlerFor(run, kind, id).delete(state, ctx);
+        await handlerFor(run, kind, id).delete(state, noSync(ctx));
       },
       record.generation,
     );
@@ -143,7 +154,10 @@ async function removeDeposed(run: ClusterRun, key: string, signal: AbortSignal):
   run.emit({ type: "resource", resource: key, action: "delete", phase: "done" });
 }
 
-/** Deletes everything in state in reverse dependency order, then sweeps whatever still carries the cluster's tags. */
+/**
+ * Deletes everything in state along the reversed dependency graph, each kind swept by ownership tags as soon
+ * as its own records are gone, then removes the state.
+ */
 export async function destroyCluster(
   run: ClusterRun,
   options: { allowProtected?: boolean },
@@ -153,49 +167,39 @@ export async function destroyCluster(
     const stored = await run.readState();
     run.adopt(stored ?? emptyState(run.config.name));
     await run.preflight("destroy");
-    // Rank by rank: what state records, then whatever else carries the cluster's tags (an object a crash
-    // kept out of the state), so nothing left over blocks the network's deletion.
-    const deleted: string[] = [];
     const swept: { kind: string; id: string }[] = [];
-    for (const rank of [0, 1, 2]) {
-      const state = run.state!;
-      const records = Object.values(state.resources).filter((r) => rankOf(r) === rank);
-      const deposed = rank === 1 ? (state.deposed ?? []).map(deposedId) : [];
-      const outcomes = await runGraph(
-        [
-          ...records.map((r) => ({
-            id: r.resource,
-            dependsOn: [],
-            run: (signal: AbortSignal) => removeResource(run, r.resource, signal, options),
-          })),
-          ...deposed.map((key) => ({
-            id: key,
-            dependsOn: [],
-            run: (signal: AbortSignal) => removeDeposed(run, key, signal),
-          })),
-        ],
-        { parallelism: run.settings.parallelism, signal: run.signal },
-      );
-      const failures = [...outcomes]
-        .filter(([, o]) => o.status === "failed")
-        .map(([resource, o]) => ({ resource, error: (o as { error: unknown }).error }));
-      deleted.push(...[...outcomes].filter(([, o]) => o.status === "done").map(([id]) => id));
-      if (run.signal.aborted) throw run.stopped("what was deleted is recorded; run destroy again to finish.");
-      if (failures.length > 0) {
-        for (const r of Object.values(run.state!.resources).filter((x) => rankOf(x) > rank))
+    const { tasks, records } = teardownTasks(run, {
+      remove: (id, signal) => removeResource(run, id, signal, options),
+      removeDeposed: (key, signal) => removeDeposed(run, key, signal),
+      sweep: async (kind) => {
+        // Only the kinds this cluster's providers serve (no secret store: no secrets to sweep).
+        if (kind === "secrets" && !usesSecretStore(run.resolved)) return;
+        swept.push(...(await sweep(run, [kind], options)));
+      },
+    });
+    run.prioritize(remainingPaths(tasks));
+    const outcomes = await runGraph(tasks, {
+      signal: run.signal,
+      // A resource whose dependents could not all be deleted is kept, with the reason.
+      onSkip: (id, because) => {
+        if (records.has(id))
           run.emit({
             type: "resource",
-            resource: r.resource,
+            resource: id,
             action: "delete",
             phase: "skipped",
-            message: "kept until the failures above are fixed",
+            message: `kept until the failures are fixed (${because})`,
           });
-        throw new PartialFailureError(failures);
-      }
-      // Only the kinds this cluster's providers serve (no secret store: no secrets to sweep).
-      const kinds = (SWEEP_KINDS[rank] ?? []).filter((k) => k !== "secrets" || usesSecretStore(run.resolved));
-      swept.push(...(await sweep(run, kinds, options)));
-    }
+      },
+    });
+    const deleted = [...outcomes]
+      .filter(([id, o]) => records.has(id) && o.status === "done")
+      .map(([id]) => id);
+    const failures = [...outcomes]
+      .filter(([, o]) => o.status === "failed")
+      .map(([resource, o]) => ({ resource, error: (o as { error: unknown }).error }));
+    if (run.signal.aborted) throw run.stopped("what was deleted is recorded; run destroy again to finish.");
+    if (failures.length > 0) throw new PartialFailureError(failures);
     if (stored) {
       await run.settle();
       await run.store.remove();
@@ -206,6 +210,92 @@ export async function destroyCluster(
     await run.settle();
     await lock.release();
   }
+}
+
+/** Every kind, for the kind-level graph (nodes are interchangeable: they all depend on the same kinds). */
+const KINDS: readonly ResourceKind[] = [
+  "network",
+  "secrets",
+  "datastore",
+  "nodes",
+  "loadBalancer",
+  "targets",
+  "dns",
+  "bootstrap",
+];
+
+/** What each kind depends on, from the desired graph (`desired.ts`), for kinds it has; else as it is drawn. */
+function kindDependencies(run: ClusterRun): Map<ResourceKind, Set<ResourceKind>> {
+  const drawn: Readonly<Record<ResourceKind, readonly ResourceKind[]>> = {
+    network: [],
+    secrets: [],
+    datastore: ["network"],
+    nodes: ["network", "secrets"],
+    loadBalancer: ["network"],
+    targets: ["loadBalancer", "nodes"],
+    dns: ["loadBalancer"],
+    bootstrap: ["datastore", "nodes"],
+  };
+  const desired = desiredResources(run.resolved);
+  const kindOf = new Map(desired.map((d) => [d.id, d.kind]));
+  const deps = new Map<ResourceKind, Set<ResourceKind>>();
+  for (const kind of KINDS) {
+    const mine = desired.filter((d) => d.kind === kind);
+    deps.set(
+      kind,
+      new Set(
+        mine.length > 0 ? mine.flatMap((d) => d.dependsOn.flatMap((x) => kindOf.get(x) ?? [])) : drawn[kind],
+      ),
+    );
+  }
+  return deps;
+}
+
+/**
+ * The reversed dependency graph as tasks. A recorded (or deposed) resource is deleted once everything that
+ * depends on it is deleted and swept; `sweep-<kind>` runs once that kind's records are gone (what the state
+ * never recorded goes too, before what it depends on: nothing stray blocks the network). So the datastore,
+ * which only bootstrap depends on, starts deleting at once, and a failure keeps what it depends on.
+ */
+export function teardownTasks(
+  run: ClusterRun,
+  ops: {
+    remove: (id: string, signal: AbortSignal) => Promise<void>;
+    removeDeposed: (key: string, signal: AbortSignal) => Promise<void>;
+    sweep: (kind: ResourceKind) => Promise<void>;
+  },
+): { tasks: Task[]; records: Set<string> } {
+  const state = run.state!;
+  const deps = kindDependencies(run);
+  const dependents = (kind: ResourceKind) => KINDS.filter((k) => deps.get(k)?.has(kind));
+  const swept = (kind: ResourceKind) => `sweep-${kind}`;
+  const records = new Set<string>();
+  const tasks: Task[] = [];
+  for (const kind of KINDS) {
+    const after = dependents(kind).map(swept);
+    const weight = expectedSeconds(kind, "delete");
+    const mine = [
+      ...Object.values(state.resources)
+        .filter((r) => r.kind === kind)
+        .map(
+          (r): Task => ({ id: r.resource, dependsOn: after, weight, run: (s) => ops.remove(r.resource, s) }),
+        ),
+      ...(state.deposed ?? [])
+        .filter((d) => d.kind === kind)
+        .map(deposedId)
+        .map((key): Task => ({ id: key, dependsOn: after, weight, run: (s) => ops.removeDeposed(key, s) })),
+    ];
+    for (const t of mine) records.add(t.id);
+    tasks.push(...mine, {
+      id: swept(kind),
+      dependsOn: [...mine.map((t) => t.id), ...after],
+      weight: SWEEP_KINDS.has(kind) ? 1 : 0,
+      run: async () => {
+        if (SWEEP_KINDS.has(kind)) await ops.sweep(kind);
+      },
+    });
+  }
+  return { tasks, records };
 }
 
 /** Finds what still carries the cluster's ownership tags (a crash between create and record, say) and deletes it. */
@@ -242,7 +332,7 @@ async function sweep(
           run.signal,
           async (ctx) => {
             const s = kind === "datastore" ? await unprotect(run, state, ctx, options.allowProtected) : state;
-            await handlerFor(run, kind, "sweep").delete(s, ctx);
+            await handlerFor(run, kind, "sweep").delete(s, noSync(ctx));
           },
           0,
         );

@@ -71,8 +71,9 @@ export function compare(record: ResourceRecord, live: AnyState): Observation {
 }
 
 /**
- * Reads every recorded resource from the cloud (in parallel, bounded by the run's parallelism) and compares
- * it with the record. Never writes state; a failed read is `unknown`, never taken for gone.
+ * Reads every recorded resource from the cloud, all at once (the API-call slots, `parallelism`, bound the
+ * requests in flight), and compares each with its record. Never writes state; a failed read is `unknown`,
+ * never taken for gone.
  */
 export async function refresh(run: ClusterRun, state: ClusterState): Promise<Map<string, Observation>> {
   const observed = new Map<string, Observation>();
@@ -107,7 +108,7 @@ export async function refresh(run: ClusterRun, state: ClusterState): Promise<Map
         }
       },
     })),
-    { parallelism: run.settings.parallelism, signal: run.signal },
+    { signal: run.signal },
   );
   return observed;
 }

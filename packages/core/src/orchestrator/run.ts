@@ -20,6 +20,7 @@ import {
   usesSecretStore,
 } from "./desired.js";
 import { generateSecrets } from "./secrets.js";
+import { ApiSlots } from "./slots.js";
 import type { RunSettings } from "./tokens.js";
 
 /** A resource's state as the orchestrator handles it: an id and whatever the provider recorded. */
@@ -51,6 +52,10 @@ export class ClusterRun {
   readonly container: DependencyContainer;
   #state: ClusterState | undefined;
   #writes: Promise<void> = Promise.resolve();
+  /** At most `parallelism` cloud API calls in flight across the command (see `ResourceContext.limit`). */
+  readonly slots: ApiSlots;
+  /** Each resource's longest remaining path, from the graph being run: its calls' place in the slots' queue. */
+  readonly #priorities = new Map<string, number>();
   /** The running command's signal: the caller's, joined with the state lock's (lost lock = stop). */
   signal: AbortSignal;
 
@@ -65,6 +70,12 @@ export class ClusterRun {
     this.settings = settings;
     this.container = container;
     this.signal = settings.signal;
+    this.slots = new ApiSlots(settings.parallelism);
+  }
+
+  /** Sets the priority of resources' API calls (their longest remaining path; see `remainingPaths`). */
+  prioritize(paths: ReadonlyMap<string, number>): void {
+    for (const [id, path] of paths) this.#priorities.set(id, path);
   }
 
   get config() {
@@ -188,6 +199,7 @@ export class ClusterRun {
       signal,
       poll: this.settings.poll,
       report: (message) => this.emit({ type: "resource", resource: id, action, phase: "progress", message }),
+      limit: (request) => this.slots.run(request, this.#priorities.get(id) ?? 0, signal),
     };
   }
 

@@ -28,6 +28,18 @@ export interface ResourceContext {
   readonly poll: PollPolicy;
   /** Reports progress for this resource (shown live by the CLI, emitted as an event). Never pass secrets. */
   report(message: string): void;
+  /**
+   * Runs one cloud API request holding one of the command's API-call slots (`parallelism`: at most that many
+   * requests in flight across the whole command). Wrap each attempt of each request in it — never a wait
+   * between polls or a retry's backoff, so a resource that is only waiting holds no slot. Absent outside the
+   * orchestrator; a provider that does not use it is not bounded.
+   */
+  readonly limit?: <T>(request: () => Promise<T>) => Promise<T>;
+  /**
+   * Whether a change must have propagated before the call returns (Route 53 `INSYNC`). `false` when nothing
+   * waits on it (destroy's DNS deletion): the call may return once the cloud accepted the change. Default true.
+   */
+  readonly waitForSync?: boolean;
 }
 
 /** The state every resource returns: at least a provider id. */

@@ -46,6 +46,16 @@ export class MemoryCloud {
   throttleAt: number | undefined;
   /** Throw a non-retryable error instead of performing the k-th mutating call. */
   failAt: number | undefined;
+  /**
+   * Test back door: how long a create or delete of each kind stays in progress, counted in status polls — a
+   * logical clock, so tests of ordering need no wall-clock sleep. A service that waits as a real cloud's does
+   * polls `progress` until it answers done (each poll a recorded read); the in-memory provider's own services
+   * do not wait. Default: done at the first poll.
+   */
+  readonly delays: Partial<
+    Record<MemoryObject["kind"], { readonly create?: number; readonly delete?: number }>
+  > = {};
+  readonly #progress = new Map<string, number>();
   #mutations = 0;
   #counter = 0;
   readonly #persistPath: string | undefined;
@@ -86,6 +96,20 @@ export class MemoryCloud {
   /** Records a read. */
   read(op: string, kind: MemoryObject["kind"]): void {
     this.calls.push({ op, kind, mutating: false });
+  }
+
+  /**
+   * One status poll of the create or delete of `key` (a resource or object id): recorded as the read
+   * `poll-<op>`; true once it has been polled more than `delays[kind][op]` times.
+   */
+  progress(kind: MemoryObject["kind"], op: "create" | "delete", key: string): boolean {
+    this.read(`poll-${op}`, kind);
+    const k = `${kind}:${op}:${key}`;
+    const polls = (this.#progress.get(k) ?? 0) + 1;
+    const done = polls > (this.delays[kind]?.[op] ?? 0);
+    if (done) this.#progress.delete(k);
+    else this.#progress.set(k, polls);
+    return done;
   }
 
   /** Runs a mutating call with fault injection around it. */

@@ -245,7 +245,9 @@ export class AwsDnsRecordService implements DnsRecordService {
       ),
     );
     const changeId = out.ChangeInfo?.Id;
-    if (!changeId || out.ChangeInfo?.Status === "INSYNC") return;
+    // Accepted is enough when nothing waits on the change (destroy's deletion): Route 53 applies changes in
+    // order and the API already answers with the new records; only the name servers lag (about 60 s).
+    if (!changeId || out.ChangeInfo?.Status === "INSYNC" || ctx.waitForSync === false) return;
     await waitUntil(
       async () => {
         const c = await awsCall("Route 53 GetChange", ctx, (o) => r53.getChange({ Id: changeId }, o));
