@@ -1,6 +1,6 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { ClusterConfigInput, PollPolicy } from "@k3sinfra/core";
+import { type ClusterConfigInput, type PollPolicy, TAG_CLUSTER, TAG_RESOURCE } from "@k3sinfra/core";
 import { UsageError } from "./render/errors.js";
 
 /** A running emulated cloud for one command. */
@@ -114,6 +114,7 @@ export const startEmulatedCloud = async (
   const clouds = cloudsFor(input);
   const mysql = parseMysqlUrl(options.env.K3SINFRA_EMULATE_MYSQL_URL);
   const throttle = parseRate(options.env.K3SINFRA_EMULATE_THROTTLE);
+  const failBoot = parseFailBoot(options.env.K3SINFRA_EMULATE_FAIL_BOOT);
   const statePath = resolve(
     options.baseDir,
     input.state?.path ?? join(".k3sinfra", `${input.name}.state.json`),
@@ -145,6 +146,19 @@ export const startEmulatedCloud = async (
     // No VM boots here: the emulator plays server 0's kubeconfig write (as its role) once K3s would serve, so
     // that `k3sinfra kubeconfig --emulate` finds one. 90 s after `running` at time scale 1.
     simulateBoot: { kubeconfigAfterMs: 90_000 },
+    // One server's bootstrap failing at a stage (it holds until a command runs without the variable, then the
+    // server's unit runs again and completes): what `up` reports when a node cannot finish its boot.
+    ...(failBoot
+      ? {
+          bootFaults: [
+            {
+              tags: { [TAG_CLUSTER]: input.name, [TAG_RESOURCE]: failBoot.node },
+              stage: failBoot.stage,
+              ...(failBoot.reason ? { reason: failBoot.reason } : {}),
+            },
+          ],
+        }
+      : {}),
     // Throttling at a rate, reproducible: how a busy real account answers.
     ...(throttle ? { faults: [{ kind: "throttle" as const, rate: throttle }], seed: 42 } : {}),
     log: options.log,
@@ -183,6 +197,36 @@ export const startEmulatedCloud = async (
     },
     stop: () => emulator.stop(),
   };
+};
+
+/** The stages of a server's bootstrap (the emulator's `BootStage`). */
+const BOOT_STAGES = [
+  "secrets",
+  "metadata",
+  "datastore",
+  "k3s-install",
+  "k3s-ready",
+  "rancher-manifests",
+  "kubeconfig",
+  "done",
+] as const;
+type BootStage = (typeof BOOT_STAGES)[number];
+
+/**
+ * `node-<i>:<stage>[:<reason>]`, from `K3SINFRA_EMULATE_FAIL_BOOT`: that server's bootstrap fails at that stage
+ * in the emulated cloud, e.g. `node-1:datastore:cannot connect to the datastore`.
+ */
+export const parseFailBoot = (
+  value: string | undefined,
+): { node: string; stage: BootStage; reason?: string } | undefined => {
+  if (!value) return undefined;
+  const m = /^(node-\d+):([a-z0-9-]+)(?::(.+))?$/.exec(value.trim());
+  const stage = BOOT_STAGES.find((s) => s === m?.[2]);
+  if (!m?.[1] || !stage)
+    throw new UsageError(
+      `K3SINFRA_EMULATE_FAIL_BOOT must look like node-1:datastore[:reason], the stage one of ${BOOT_STAGES.join(", ")}`,
+    );
+  return { node: m[1], stage, ...(m[3] ? { reason: m[3].trim() } : {}) };
 };
 
 /** A probability in (0, 1], from `K3SINFRA_EMULATE_THROTTLE`: the share of emulated calls that are throttled. */
