@@ -178,7 +178,14 @@ export class Session {
         registry: createRegistry(),
         onEvent: (e) => renderer.onEvent(e),
         env: emulated?.env ?? this.io.env,
-        ...(emulated ? { poll: emulated.poll, datastoreAddress: (e) => emulated!.datastoreAddress(e) } : {}),
+        ...(emulated
+          ? {
+              poll: emulated.poll,
+              datastoreAddress: (e: { host: string; port: number }) => emulated!.datastoreAddress(e),
+              // Emulated servers boot in scaled time: so does the wait for them (at least 2 min on a busy machine).
+              timeouts: { nodes: Math.max(120_000, Math.round(30 * 60_000 * this.flags.timeScale)) },
+            }
+          : {}),
         ...(abortSignal ? { signal: abortSignal } : {}),
       };
       return await fn({ spec, options, renderer });

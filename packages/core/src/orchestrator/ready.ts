@@ -93,7 +93,7 @@ export async function waitReady(run: ClusterRun, signal: AbortSignal): Promise<v
       });
     throw new K3sinfraError(
       "Timeout",
-      `${pending.length} of ${nodes.length} servers did not become healthy behind the load balancer within ${Math.round(limit / 60_000)} min:\n${lines.join("\n")}\nThe infrastructure is in place; fix the cause and run up again (it only waits), or pass --no-wait.`,
+      `${pending.length} of ${nodes.length} servers did not become healthy behind the load balancer within ${limit >= 120_000 ? `${Math.round(limit / 60_000)} min` : `${Math.round(limit / 1000)} s`}:\n${lines.join("\n")}\nThe infrastructure is in place; fix the cause and run up again (it only waits), or pass --no-wait.`,
       { cause: error },
     );
   }
