@@ -31,9 +31,13 @@ describe("verify (API)", () => {
         ["dns", "pass"],
         ["tcp:80", "pass"],
         ["tcp:443", "fail"],
+        // Port 80 accepts and hangs up without an HTTP answer: no redirect to https.
+        ["redirect", "fail"],
         ["tls", "skip"],
         ["ping", "skip"],
+        ["server-url", "skip"],
       ]);
+      expect(good.find((c) => c.name === "redirect")?.detail).toContain("http://rancher.example.com/ failed");
       const wrong = await verify(config, {
         ...w.options,
         resolver: resolver(["192.0.2.99"]),
