@@ -37,7 +37,10 @@ describe("orchestrator on the in-memory provider", () => {
     expect(out.rancherUrl).toBe("https://rancher.example.com");
     expect(out.k3s.token).toBe("********");
     expect(out.k3s.servers).toHaveLength(2);
-    expect(out.rancher.installCommands.join("\n")).toContain(`hostname: "rancher.example.com"`);
+    // rancher.install (the default): the cluster installs Rancher; outputs say how to watch it.
+    expect(out.rancher.installCommands).toContain(
+      "kubectl -n cattle-system rollout status deploy/rancher --timeout=15m",
+    );
     expect(out.rancher.kubeconfigCommands[0]).toContain("nodes.adminCidrs is empty");
     const shown = await outputs(config, { ...w.options, showSecrets: true });
     expect(shown.k3s.token).toMatch(/^[A-Za-z0-9]{48}$/);

@@ -33,7 +33,12 @@ describeWith(["python3", "curl"])("server 0 and server 1 boot with secrets from 
   let ec2: EC2;
   let ssm: SSM;
   let iam: IAM;
-  let secrets: { k3sToken: string; datastorePassword: string; datastoreK3sPassword: string };
+  let secrets: {
+    k3sToken: string;
+    datastorePassword: string;
+    datastoreK3sPassword: string;
+    rancherBootstrapPassword: string;
+  };
   let nodes: { id: string; privateIp: string }[];
   let configs: string[];
 
@@ -91,7 +96,12 @@ describeWith(["python3", "curl"])("server 0 and server 1 boot with secrets from 
     });
   };
 
-  const values = () => [secrets.k3sToken, secrets.datastorePassword, secrets.datastoreK3sPassword];
+  const values = () => [
+    secrets.k3sToken,
+    secrets.datastorePassword,
+    secrets.datastoreK3sPassword,
+    secrets.rancherBootstrapPassword,
+  ];
   const expectNoValueLogged = (run: SandboxResult) => {
     for (const line of [...run.log, ...run.tools, ...run.env, ...run.stderr.split("\n")])
       for (const v of values()) expect(line).not.toContain(v);
@@ -128,14 +138,16 @@ describeWith(["python3", "curl"])("server 0 and server 1 boot with secrets from 
 
     const stored = await ssm.getParameter({ Name: KUBECONFIG, WithDecryption: true });
     expect(stored.Parameter).toMatchObject({ Type: "SecureString", Version: 1, Value: FAKE_KUBECONFIG });
-    expect(run.stderr).toContain(`kubeconfig stored as secret ${KUBECONFIG}`);
+    expect(run.stderr).toContain(`stage=kubeconfig ok: stored as secret ${KUBECONFIG}`);
     expectNoValueLogged(run);
   });
 
   it("server 1: waits for the first server it finds in the instance tags, reads the same secrets, stores nothing", async () => {
     const run = await boot(1);
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`waiting for the first server: https://${nodes[0]!.privateIp}:6443/ping`);
+    expect(run.stderr).toContain(
+      `stage=k3s-install waiting: the first server at https://${nodes[0]!.privateIp}:6443/ping`,
+    );
     expect(run.mode(K3S_CONFIG_PATH)).toBe(0o600);
     expect(run.read(K3S_CONFIG_PATH)).toBe(expectedConfig(1));
     expect(run.sql).toBe("");

@@ -12,11 +12,19 @@ import {
   validateSecretNames,
 } from "./node-secrets.js";
 import {
+  RANCHER_MANIFEST_PATH,
+  RANCHER_MANIFEST_TEMPLATE_PATH,
+  type RancherInstallInput,
+  renderRancherManifests,
+  validateRancherInstall,
+} from "./rancher-install.js";
+import {
   BOOTSTRAP_SCRIPT_PATH,
   CONFIG_TEMPLATE_PATH,
   PLACEHOLDERS,
   renderBootstrapScript,
 } from "./script.js";
+import { BOOTSTRAP_UNIT_NAME, BOOTSTRAP_UNIT_PATH, renderBootstrapUnit } from "./stages.js";
 import { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
 
 export type { NodeSecretReader } from "./node-secrets.js";
@@ -45,6 +53,8 @@ export interface InlineSecretsInput extends BootstrapCommonInput {
      */
     readonly admin?: { readonly user: string; readonly password: Secret } | undefined;
   };
+  /** Rancher's bootstrap password; required on server 0 with `rancher` (it goes into the 0600 manifest). */
+  readonly rancherBootstrapPassword?: Secret | undefined;
   readonly secretNames?: undefined;
 }
 
@@ -61,6 +71,7 @@ export interface StoreSecretsInput extends BootstrapCommonInput {
   };
   /** Where the values are; the store mode needs `secretReader` too. */
   readonly secretNames: NodeSecretNames;
+  readonly rancherBootstrapPassword?: undefined;
 }
 
 /** The datastore as both modes describe it. */
@@ -105,12 +116,20 @@ export interface BootstrapCommonInput {
    * `secretNames` (the store mode), which calls those functions.
    */
   readonly secretReader?: NodeSecretReader | undefined;
+  /**
+   * Server 0 installs cert-manager (L4) and Rancher through K3s's Helm controller (`rancher-install.ts`), with
+   * the bootstrap password from `secretNames.rancherBootstrapPassword` (store mode) or
+   * `rancherBootstrapPassword` (inline). Unset: nothing is installed. Ignored on other servers, whose user
+   * data does not change with it.
+   */
+  readonly rancher?: RancherInstallInput | undefined;
   /** Node 0's private IP when already known; unset: nodes > 0 wait for the published `first-server-ip`. */
   readonly firstServerIp?: string | undefined;
   /**
-   * Bounds of the boot-time waits. Defaults: metadata 60 min (managed databases are slow), /ping 30 min,
-   * the datastore accepting connections (server 0 with `datastore.admin`) 15 min, each secret read or the
-   * kubeconfig write (store mode; a new node identity is eventually consistent) 10 min.
+   * Bounds of the boot-time waits, per run of the script: a wait that runs out fails the run and systemd
+   * starts the next one, for as long as it takes. Defaults: metadata 60 min (managed databases are slow),
+   * /ping 30 min, the datastore accepting connections (server 0 with `datastore.admin`) 15 min, each secret
+   * read or the kubeconfig write (store mode; a new node identity is eventually consistent) 10 min.
    */
   readonly waits?:
     | {
@@ -168,6 +187,8 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
       add("datastore.password", "must not be given with secretNames (store mode)");
     if (loose.datastore.admin?.password !== undefined)
       add("datastore.admin.password", "must not be given with secretNames (store mode)");
+    if ((input as { rancherBootstrapPassword?: unknown }).rancherBootstrapPassword !== undefined)
+      add("rancher.bootstrapPassword", "must not be given with secretNames (store mode)");
     issues.push(...validateSecretNames(input.secretNames, input.secretReader));
     if (ds.admin !== undefined && input.secretNames.datastoreAdminPassword === undefined)
       add("secretNames.datastoreAdminPassword", "is required with datastore.admin (store mode)");
@@ -208,6 +229,9 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
       BOOTSTRAP_SCRIPT_PATH,
       DATASTORE_CA_PATH,
       TRAEFIK_CONFIG_PATH,
+      BOOTSTRAP_UNIT_PATH,
+      RANCHER_MANIFEST_TEMPLATE_PATH,
+      RANCHER_MANIFEST_PATH,
       ...Object.values(DATASTORE_PREP_PATHS),
     ]);
     for (const f of input.secretReader.files) {
@@ -217,6 +241,15 @@ export function validateBootstrapInput(input: BootstrapInput): ConfigIssue[] {
     }
     if (input.secretReader.functions.trim() === "")
       add("secretReader.functions", "must define the shell functions");
+  }
+  if (input.index === 0 && input.rancher !== undefined) {
+    issues.push(...validateRancherInstall(input.rancher, input.loadBalancer.mode, input.k3sVersion));
+    if (input.secretNames === undefined) {
+      const password = input.rancherBootstrapPassword?.reveal() ?? "";
+      if (password.length < 12)
+        add("rancher.bootstrapPassword", "is required to install Rancher: at least 12 characters");
+    } else if (input.secretNames.rancherBootstrapPassword === undefined)
+      add("secretNames.rancherBootstrapPassword", "is required to install Rancher (store mode)");
   }
   for (const [key, value] of Object.entries(input.waits ?? {}))
     if (value !== undefined && !(Number.isInteger(value) && value >= 0))
@@ -230,9 +263,11 @@ export const tlsSans = (input: Pick<BootstrapInput, "hostname" | "loadBalancer">
 ];
 
 /**
- * `#cloud-config` user data for one K3s server: the 0600 config template, the datastore CA, the L7
- * Traefik HelmChartConfig, on server 0 with `datastore.admin` the 0600 client option files and SQL that
- * prepare the datastore, and the bootstrap script, run once by `runcmd`. The same for every provider; the
+ * `#cloud-config` user data for one K3s server: the 0600 config template, the datastore CA, the Traefik
+ * HelmChartConfig, on server 0 with `datastore.admin` the 0600 client option files and SQL that prepare the
+ * datastore (and `mysql-client` from the packages module), on server 0 with `rancher` the manifest that
+ * installs Rancher, and the bootstrap script with the systemd unit that runs it until it succeeds, enabled
+ * and started by `runcmd`. The same for every provider; the
  * metadata reader is the only provider-specific part. Inline mode: contains secrets (token, datastore
  * passwords). Store mode (`secretNames`): no secret, only names; the config template and the preparation
  * files hold placeholders the script fills at boot, plus the provider's secret reader files.
@@ -281,9 +316,23 @@ export function renderCloudInit(input: BootstrapInput): string {
     file(DATASTORE_PREP_PATHS.k3sOptions, clientOptionFile(ds.user, k3sPassword));
     file(DATASTORE_PREP_PATHS.sql, prepareSql(ds.user, k3sPassword, ds.database));
   }
-  if (input.loadBalancer.mode === "l7") {
-    const content = renderTraefikConfig(input.loadBalancer.sourceCidrs ?? []);
-    files.push({ path: TRAEFIK_CONFIG_PATH, owner: "root:root", permissions: "0600", content });
+  const traefik = renderTraefikConfig({
+    mode: input.loadBalancer.mode,
+    trustedCidrs: input.loadBalancer.sourceCidrs,
+  });
+  files.push({ path: TRAEFIK_CONFIG_PATH, owner: "root:root", permissions: "0600", content: traefik });
+  const rancher = input.index === 0 ? input.rancher : undefined;
+  if (rancher !== undefined) {
+    const password = inline
+      ? (inline.rancherBootstrapPassword?.reveal() ?? "")
+      : SECRET_PLACEHOLDERS.rancherBootstrapPassword;
+    const content = renderRancherManifests({
+      hostname: input.hostname.toLowerCase(),
+      mode: input.loadBalancer.mode,
+      rancher,
+      password,
+    });
+    files.push({ path: RANCHER_MANIFEST_TEMPLATE_PATH, owner: "root:root", permissions: "0600", content });
   }
   const script = renderBootstrapScript({
     index: input.index,
@@ -316,11 +365,26 @@ export function renderCloudInit(input: BootstrapInput): string {
           waitSeconds: input.waits?.secretSeconds ?? 600,
         }
       : undefined,
+    rancher: rancher ? { passwordSecret: names?.rancherBootstrapPassword } : undefined,
   });
   for (const f of input.secretReader?.files ?? [])
     files.push({ path: f.path, owner: "root:root", permissions: f.permissions, content: f.content });
   files.push({ path: BOOTSTRAP_SCRIPT_PATH, owner: "root:root", permissions: "0700", content: script });
-  // runcmd as an argv list: no shell parses it, and it carries no secret.
-  const doc = { write_files: files, runcmd: [[BOOTSTRAP_SCRIPT_PATH]] };
+  files.push({
+    path: BOOTSTRAP_UNIT_PATH,
+    owner: "root:root",
+    permissions: "0644",
+    content: renderBootstrapUnit(input.index),
+  });
+  // The MySQL client from the packages module, before runcmd and not late in the script, when
+  // unattended-upgrades often holds the dpkg lock (https://docs.cloud-init.io/en/latest/reference/modules.html#package-update-upgrade-install).
+  const packages = prepare ? { package_update: true, packages: ["mysql-client"] } : {};
+  // runcmd as argv lists: no shell parses them, and they carry no secret. `--no-block`: the unit runs for as
+  // long as the bootstrap takes, and cloud-init finishes meanwhile.
+  const runcmd = [
+    ["systemctl", "daemon-reload"],
+    ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT_NAME],
+  ];
+  const doc = { ...packages, write_files: files, runcmd };
   return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
 }

@@ -59,8 +59,8 @@ export interface PrepareScriptOptions {
 /**
  * The shell section, for server 0 only, that runs once the datastore address is known and before K3s
  * starts. It logs in as the K3s user first and stops there when that works; otherwise it runs the SQL as
- * the admin and checks the K3s login again. The client comes from the OS packages (`mysql-client` on
- * Ubuntu, `mariadb-client` on Debian). Connection errors (DNS, refused, lost) are retried with bounded
+ * the admin and checks the K3s login again. The client comes from cloud-init's `packages:` (`mysql-client`);
+ * where that did not install one, the script tries apt (`mysql-client` on Ubuntu, `mariadb-client` on Debian). Connection errors (DNS, refused, lost) are retried with bounded
  * backoff; any other error stops the boot with the client's first error line, cut before any echoed SQL.
  * TLS: MySQL's client takes `--ssl-mode=VERIFY_IDENTITY`, MariaDB's `--ssl-verify-server-cert`
  * (https://dev.mysql.com/doc/refman/8.4/en/connection-options.html,
@@ -78,7 +78,8 @@ ADMIN_CNF=${p.adminOptions}
 K3S_CNF=${p.k3sOptions}
 DB_SQL=${p.sql}
 ${o.store ? storeFiles(o.database, o.store) : ""}
-# Ubuntu packages mysql-client, Debian only mariadb-client.
+# cloud-init installs mysql-client (its packages module); this is the fallback where it could not (Debian
+# packages only mariadb-client; a reboot before that module ran).
 apt_client() {
   apt-get -q update >/dev/null || return 1
   pkg=mysql-client
@@ -98,14 +99,14 @@ db() {
 why() { printf '%s\\n' "$1" | sed -n '1{s/ near .*//;p;}' | cut -c1-200; }
 # True (and logged) when the server does not accept connections yet: DNS, refused, gone, too many.
 down() {
-  case "$1" in *'ERROR 200'[2356]* | *'ERROR 2013'* | *'ERROR 1040'*) log "datastore not ready: $(why "$1")" ;; *) return 1 ;; esac
+  case "$1" in *'ERROR 200'[2356]* | *'ERROR 2013'* | *'ERROR 1040'*) waiting "datastore not ready: $(why "$1")" ;; *) return 1 ;; esac
 }
 # One attempt: 0 once the K3s user can use its database, 1 to retry; exits on any other error.
 db_prepare() {
   err=$(db "$K3S_CNF" -D "$DB_NAME" -e 'SELECT 1') && return 0
   down "$err" && return 1
   log "the K3s user cannot use database $DB_NAME yet ($(why "$err")); preparing it as the admin user"
-${o.store ? "  admin_files || exit 1\n" : ""}  if ! err=$(db "$ADMIN_CNF" <"$DB_SQL"); then
+${o.store ? "  admin_files || { FAILED=1; exit 1; }\n" : ""}  if ! err=$(db "$ADMIN_CNF" <"$DB_SQL"); then
     down "$err" && return 1
     die "preparing the datastore as the admin user failed: $(why "$err")"
   fi
@@ -126,7 +127,9 @@ if ${o.store ? ":" : '[ -f "$ADMIN_CNF" ]'}; then
   esac
   retry "$DB_WAIT" db_prepare || die "the datastore at $ADDRESS did not accept connections within $DB_WAIT s"
   rm -f "$ADMIN_CNF" "$K3S_CNF" "$DB_SQL"
-  log "database $DB_NAME and its user are ready"
+  stage datastore ok "database $DB_NAME and its user are ready"
+else
+  stage datastore ok "prepared before (no preparation files left)"
 fi
 `;
 }
@@ -144,7 +147,7 @@ const heredoc = (target: string, template: string): string =>
 function storeFiles(database: string, s: NonNullable<PrepareScriptOptions["store"]>): string {
   const ph = SECRET_PLACEHOLDERS;
   return `ADMIN_SECRET='${s.adminSecret}'
-trap 'rm -f "$ADMIN_CNF" "$ADMIN_CNF.tmp" "$K3S_CNF" "$DB_SQL"' EXIT
+CLEANUP_FILES="$CLEANUP_FILES $ADMIN_CNF $ADMIN_CNF.tmp $K3S_CNF $DB_SQL"
 ${heredoc("$K3S_CNF", clientOptionFile(s.k3sUser, ph.datastorePassword)).trimStart()}
 # The admin's option file and the SQL, read from the store only when the K3s user cannot log in, so a server
 # 0 booting after the admin password was retired never asks for it.

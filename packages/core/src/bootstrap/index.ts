@@ -1,4 +1,5 @@
-// K3s server bootstrap: cloud-init user data, the K3s config, version choice and the Rancher install commands.
+// K3s server bootstrap: cloud-init user data, the systemd unit and its stages, the K3s config, version choice,
+// the Rancher install (by the cluster, or the commands to run).
 export {
   type BootstrapCommonInput,
   type BootstrapDatastoreInput,
@@ -15,6 +16,7 @@ export {
   DATASTORE_CA_PATH,
   type DatastoreEndpointParts,
   datastoreEndpoint,
+  K3S_CLUSTER_CIDR,
   K3S_CONFIG_PATH,
   type K3sConfigInput,
   renderK3sConfig,
@@ -38,11 +40,35 @@ export {
   type KubeconfigInput,
   kubeconfigCommands,
   type RancherCommandsInput,
+  type RancherWatchInput,
   renderRancherCommands,
+  renderRancherWatchCommands,
 } from "./rancher.js";
+export {
+  CERT_MANAGER_CHART_REPO,
+  RANCHER_BOOTSTRAP_VALUES_SECRET,
+  RANCHER_CHART_REPO,
+  RANCHER_DEFAULT_REPLICAS,
+  RANCHER_MANIFEST_PATH,
+  RANCHER_MANIFEST_TEMPLATE_PATH,
+  type RancherInstallInput,
+  renderRancherManifests,
+} from "./rancher-install.js";
 export { awsRdsCaUrl } from "./rds-ca.js";
 export { BOOTSTRAP_SCRIPT_PATH, CONFIG_TEMPLATE_PATH } from "./script.js";
-export { renderTraefikConfig, TRAEFIK_CONFIG_PATH } from "./traefik.js";
+export {
+  BOOT_STAGE_PATTERN,
+  BOOT_STAGES,
+  BOOTSTRAP_STATE_DIR,
+  BOOTSTRAP_UNIT_NAME,
+  BOOTSTRAP_UNIT_PATH,
+  type BootStage,
+  type BootStageEvent,
+  type BootStageLine,
+  parseBootStages,
+  renderBootstrapUnit,
+} from "./stages.js";
+export { renderTraefikConfig, TRAEFIK_CONFIG_PATH, TRAEFIK_REPLICAS } from "./traefik.js";
 export {
   CERT_MANAGER_RELEASES,
   CERT_MANAGER_VERSIONS,

@@ -3,6 +3,11 @@ import type { Secret } from "../secret.js";
 /** Where the bootstrap puts the K3s config and the datastore CA on every server. */
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
 export const DATASTORE_CA_PATH = "/etc/rancher/k3s/datastore-ca.pem";
+/**
+ * The pod network: K3s's default `cluster-cidr` (https://docs.k3s.io/cli/server), which k3sinfra does not
+ * change (the config file sets no `cluster-cidr`). Traefik trusts it on L7 (`renderTraefikConfig`).
+ */
+export const K3S_CLUSTER_CIDR = "10.42.0.0/16";
 
 const MASK = "********";
 

@@ -41,6 +41,11 @@ export interface NodeSecretNames {
   readonly datastoreAdminPassword?: string | undefined;
   /** Where server 0 stores its kubeconfig (`k3sinfra_secret_put`) once K3s serves. */
   readonly kubeconfig?: string | undefined;
+  /**
+   * Rancher's bootstrap password (`ClusterSecrets.rancherBootstrapPassword`), which server 0 puts into the
+   * manifest that installs Rancher; required when the cluster installs Rancher (`BootstrapInput.rancher`).
+   */
+  readonly rancherBootstrapPassword?: string | undefined;
 }
 
 /**
@@ -60,6 +65,7 @@ export const SECRET_PLACEHOLDERS = {
   token: "@K3SINFRA_TOKEN@",
   datastorePassword: "@K3SINFRA_DATASTORE_PASSWORD@",
   datastoreAdminPassword: "@K3SINFRA_DATASTORE_ADMIN_PASSWORD@",
+  rancherBootstrapPassword: "@K3SINFRA_RANCHER_BOOTSTRAP_PASSWORD@",
 } as const;
 
 // Secret names go into the script single-quoted: AWS SSM's name characters, plus nothing a shell reads.
@@ -102,7 +108,7 @@ const P = SECRET_PLACEHOLDERS;
 export const renderSecretVariables = (s: ScriptSecretStore): string => `SECRET_WAIT=${s.waitSeconds}
 TOKEN_SECRET='${s.tokenName}'
 DB_PASSWORD_SECRET='${s.passwordName}'
-SECRET='' SECRET_TOKEN='' SECRET_DB_PASSWORD='' SECRET_ADMIN_PASSWORD=''
+SECRET='' SECRET_TOKEN='' SECRET_DB_PASSWORD='' SECRET_ADMIN_PASSWORD='' SECRET_RANCHER_PASSWORD=''
 `;
 
 /**
@@ -118,7 +124,7 @@ token_chars() { case "$SECRET" in '' | *[!A-Za-z0-9._~+=:-]*) return 1 ;; esac; 
 # One attempt at secret $1 into SECRET; 1 (to retry) while the store or the node identity does not answer.
 fetch_secret() {
   SECRET=$(k3sinfra_secret "$1") && [ -n "$SECRET" ] && return 0
-  log "waiting for secret $1 (a new node identity takes a moment to work)"
+  waiting "secret $1 is not readable yet (a new node identity takes a moment to work)"
   return 1
 }
 
@@ -136,6 +142,7 @@ fill_secrets() {
         *${P.token}*) line=\${line%%${P.token}*}$SECRET_TOKEN\${line#*${P.token}} ;;
         *${P.datastorePassword}*) line=\${line%%${P.datastorePassword}*}$SECRET_DB_PASSWORD\${line#*${P.datastorePassword}} ;;
         *${P.datastoreAdminPassword}*) line=\${line%%${P.datastoreAdminPassword}*}$SECRET_ADMIN_PASSWORD\${line#*${P.datastoreAdminPassword}} ;;
+        *${P.rancherBootstrapPassword}*) line=\${line%%${P.rancherBootstrapPassword}*}$SECRET_RANCHER_PASSWORD\${line#*${P.rancherBootstrapPassword}} ;;
         *) break ;;
       esac
     done
@@ -152,7 +159,6 @@ SECRET_TOKEN=$SECRET
 read_secret "$DB_PASSWORD_SECRET" password_chars
 SECRET_DB_PASSWORD=$SECRET
 SECRET=''
-log "secrets read from the secret store"
 `;
 
 /** Fills the rendered config (\`$CONFIG.tmp\`) with the secrets. */
@@ -165,20 +171,27 @@ export const renderForgetSecrets = (): string => `SECRET_TOKEN='' SECRET_DB_PASS
 `;
 
 /**
- * Server 0 stores its kubeconfig once the API serves (`k3s kubectl get --raw /readyz`), through stdin.
- * Failing to store it is logged, not fatal: K3s runs, only `k3sinfra kubeconfig` will not find it.
+ * The `kubeconfig` stage: server 0 stores its kubeconfig once the API serves (`k3s kubectl get --raw /readyz`),
+ * through stdin, retrying. It is done when the file is the one last stored (its size and time, kept in the
+ * state directory: no copy of the key); K3s rewrites it when it starts, so after a reboot it is stored again.
+ * A failure fails the run, so systemd retries: `k3sinfra kubeconfig` needs it, and its appearance retires
+ * the admin password.
  */
 export const renderStoreKubeconfig = (name: string): string => `
-# The kubeconfig for \`k3sinfra kubeconfig\`: stored once the API serves; a failure here does not fail the boot.
+stage kubeconfig start
 KUBECONFIG_SECRET='${name}'
 KUBECONFIG_FILE=/etc/rancher/k3s/k3s.yaml
+KUBECONFIG_MARK=$STATE_DIR/kubeconfig-stored
 api_ready() { [ -s "$KUBECONFIG_FILE" ] && /usr/local/bin/k3s kubectl get --raw /readyz >/dev/null 2>&1; }
 put_kubeconfig() { k3sinfra_secret_put "$KUBECONFIG_SECRET" <"$KUBECONFIG_FILE" >/dev/null; }
-if ! retry "$PING_WAIT" api_ready; then
-  log "WARNING: the Kubernetes API was not ready within $PING_WAIT s; kubeconfig not stored"
-elif retry "$SECRET_WAIT" put_kubeconfig; then
-  log "kubeconfig stored as secret $KUBECONFIG_SECRET"
+file_id() { stat -c '%s %Y' "$KUBECONFIG_FILE" 2>/dev/null; }
+if [ -f "$KUBECONFIG_MARK" ] && [ "$(cat "$KUBECONFIG_MARK")" = "$(file_id)" ]; then
+  stage kubeconfig ok "already stored as secret $KUBECONFIG_SECRET"
 else
-  log "WARNING: could not store the kubeconfig as secret $KUBECONFIG_SECRET; k3sinfra kubeconfig will not find it"
+  retry "$PING_WAIT" api_ready || die "the Kubernetes API was not ready within $PING_WAIT s; kubeconfig not stored"
+  retry "$SECRET_WAIT" put_kubeconfig ||
+    die "could not store the kubeconfig as secret $KUBECONFIG_SECRET within $SECRET_WAIT s"
+  file_id >"$KUBECONFIG_MARK"
+  stage kubeconfig ok "stored as secret $KUBECONFIG_SECRET"
 fi
 `;

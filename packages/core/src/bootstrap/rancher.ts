@@ -54,6 +54,35 @@ export function renderRancherCommands(input: RancherCommandsInput): string[] {
   return commands;
 }
 
+/** What the cluster installs itself (`rancher.install`, the default). */
+export interface RancherWatchInput {
+  readonly version: string;
+  readonly mode: LoadBalancerMode;
+  /** L4: the cert-manager chart version installed first. */
+  readonly certManagerVersion?: string | undefined;
+}
+
+/**
+ * With `rancher.install` the cluster installs Rancher itself: server 0 hands K3s's Helm controller a manifest
+ * (`rancher-install.ts`), so there is nothing to run, only progress to watch (KUBECONFIG from
+ * `kubeconfigCommands`): the HelmCharts, the controller's install jobs, then Rancher's rollout
+ * (https://docs.k3s.io/helm, anchors-k3s.md §3.5).
+ */
+export function renderRancherWatchCommands(input: RancherWatchInput): string[] {
+  const what =
+    input.mode === "l4" && input.certManagerVersion
+      ? `cert-manager ${input.certManagerVersion} and Rancher ${input.version}`
+      : `Rancher ${input.version}`;
+  return [
+    `# Nothing to run: once K3s serves, server 0 hands ${what} to K3s's Helm controller, which installs and retries on its own. To watch it:`,
+    "kubectl get helmcharts -A",
+    ...(input.mode === "l4" ? ["kubectl -n kube-system logs -f job/helm-install-cert-manager"] : []),
+    "kubectl -n kube-system logs -f job/helm-install-rancher",
+    "kubectl -n cattle-system rollout status deploy/rancher --timeout=15m",
+    "# Then log in at the Rancher URL as admin with the bootstrap password (outputs --show-secrets); Rancher asks for a new one.",
+  ];
+}
+
 /** Where the kubeconfig comes from and which address reaches the K3s API. */
 export interface KubeconfigInput {
   /** The first server: an address this machine reaches on 22 and 6443 (public IP, or private over VPN). */

@@ -178,6 +178,8 @@ export const ClusterConfigSchema = z
           .regex(/^\d+\.\d+\.\d+$/, `must be a Rancher chart version such as ${DEFAULT_RANCHER_VERSION}`)
           .default(DEFAULT_RANCHER_VERSION),
         replicas: z.number().int().min(-1).max(7).optional(),
+        // true: server 0 installs cert-manager (L4) and Rancher through K3s's Helm controller; false: outputs print the helm commands.
+        install: z.boolean().default(true),
       })
       .strict(),
     k3s: z

@@ -111,6 +111,10 @@ export class SpecBuilder {
         "k3s-token": new Secret(s.k3sToken),
         "datastore-password": new Secret(s.datastoreK3sPassword),
         "datastore-admin-password": new Secret(s.datastorePassword),
+        // Read by server 0 only when it installs Rancher (rancher.install).
+        ...(this.config.rancher.install
+          ? { "rancher-bootstrap-password": new Secret(s.rancherBootstrapPassword) }
+          : {}),
       },
       until: SECRET_LIFETIMES,
     };
@@ -151,6 +155,9 @@ export class SpecBuilder {
                 datastorePassword: store.nameOf("datastore-password"),
                 datastoreAdminPassword: store.nameOf("datastore-admin-password"),
                 kubeconfig: store.nameOf("kubeconfig"),
+                ...(this.config.rancher.install
+                  ? { rancherBootstrapPassword: store.nameOf("rancher-bootstrap-password") }
+                  : {}),
               },
               reader: store.reader,
             },
@@ -338,6 +345,9 @@ export class SpecBuilder {
               "k3s-token": hash(s.k3sToken),
               "datastore-password": hash(s.datastoreK3sPassword),
               "datastore-admin-password": hash(s.datastorePassword),
+              ...(c.rancher.install
+                ? { "rancher-bootstrap-password": hash(s.rancherBootstrapPassword) }
+                : {}),
             }
           : { values: after };
       }

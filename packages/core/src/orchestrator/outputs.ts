@@ -1,9 +1,11 @@
 import type { ClusterOutputs } from "../api/types.js";
 import {
+  certManagerVersionFor,
   datastoreEndpoint,
   kubeconfigCommands,
   renderK3sConfig,
   renderRancherCommands,
+  renderRancherWatchCommands,
 } from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
 import type { DatastoreState } from "../resources/datastore.js";
@@ -91,14 +93,23 @@ export function buildOutputs(args: {
     rancher: {
       version: config.rancher.version,
       bootstrapPassword: mask(state.secrets?.rancherBootstrapPassword),
-      installCommands: renderRancherCommands({
-        hostname,
-        version: config.rancher.version,
-        replicas: config.rancher.replicas ?? config.nodes.count,
-        mode: config.loadBalancer.mode,
-        bootstrapPassword: secret(state.secrets?.rancherBootstrapPassword),
-        showSecrets,
-      }),
+      // With rancher.install (the default) the cluster installs it: what, and how to watch. States applied
+      // before the field existed have no `install`, and their servers installed nothing.
+      installCommands:
+        config.rancher.install === true
+          ? renderRancherWatchCommands({
+              version: config.rancher.version,
+              mode: config.loadBalancer.mode,
+              certManagerVersion: certManagerVersionFor(config.rancher.version, args.k3sVersion),
+            })
+          : renderRancherCommands({
+              hostname,
+              version: config.rancher.version,
+              replicas: config.rancher.replicas ?? config.nodes.count,
+              mode: config.loadBalancer.mode,
+              bootstrapPassword: secret(state.secrets?.rancherBootstrapPassword),
+              showSecrets,
+            }),
       kubeconfigCommands: args.kubeconfigFromStore
         ? [
             "# The first server stores its kubeconfig in the cluster's secret store once K3s serves; this fetches it (0600) and points it at an address you can reach:",

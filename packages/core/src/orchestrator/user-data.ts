@@ -1,8 +1,11 @@
 import {
   type BootstrapCommonInput,
   type BootstrapInput,
+  certManagerVersionFor,
   METADATA_READERS,
   type NodeSecretStore,
+  RANCHER_DEFAULT_REPLICAS,
+  type RancherInstallInput,
   renderCloudInit,
   tlsSans,
 } from "../bootstrap/index.js";
@@ -22,8 +25,10 @@ export interface UserDataInput {
    * The cluster's secret store: where the orchestrator stored the secrets (`names`) and the compute
    * provider's node-side reader. When set, the user data carries the names only, never a value: the node
    * reads the token and the K3s datastore password at boot, server 0 the admin password only if it must
-   * still create the K3s user, and stores its kubeconfig under `names.kubeconfig` when given. Pass the same
-   * names on every run (the admin one too, after retiring the secret): they are part of the user data.
+   * still create the K3s user, and stores its kubeconfig under `names.kubeconfig` when given; with
+   * `rancher.install` it reads Rancher's bootstrap password (`names.rancherBootstrapPassword`, required then).
+   * Pass the same names on every run (the admin one too, after retiring the secret): they are part of the
+   * user data.
    */
   readonly secretStore?: NodeSecretStore | undefined;
   /** The compute provider's name and metadata reader (a shell function body printing a published value). */
@@ -43,6 +48,26 @@ export function userDataLoadBalancer(
 ): BootstrapInput["loadBalancer"] {
   const sourceCidrs = (network?.subnets ?? []).map((s) => s.cidr).filter((c): c is string => c !== undefined);
   return { mode: config.loadBalancer.mode, ...(config.loadBalancer.mode === "l7" ? { sourceCidrs } : {}) };
+}
+
+/**
+ * What server 0 installs with `rancher.install` (the default): the Rancher chart pinned to `rancher.version`,
+ * `rancher.replicas` pods when set to a count (0–7), else `RANCHER_DEFAULT_REPLICAS` (`-1` counts the nodes
+ * when the chart installs, before the other servers joined), and on L4 the cert-manager release the versions
+ * table pins for this Rancher and K3s. Not the node count, so scaling never replaces server 0.
+ */
+export function rancherInstall(config: ClusterConfig, k3sVersion: string): RancherInstallInput | undefined {
+  if (config.rancher.install !== true) return undefined;
+  const replicas = config.rancher.replicas;
+  const certManagerVersion =
+    config.loadBalancer.mode === "l4" ? certManagerVersionFor(config.rancher.version, k3sVersion) : undefined;
+  if (config.loadBalancer.mode === "l4" && certManagerVersion === undefined)
+    throw new Error(`no cert-manager release is known for Rancher ${config.rancher.version}`);
+  return {
+    version: config.rancher.version,
+    replicas: replicas !== undefined && replicas >= 0 ? replicas : RANCHER_DEFAULT_REPLICAS,
+    certManagerVersion,
+  };
 }
 
 /** The `tls-san` list written on every server: one function for the user data and the outputs. */
@@ -70,6 +95,8 @@ export function renderUserData(input: UserDataInput): string {
     hostname: config.rancher.hostname,
     loadBalancer: userDataLoadBalancer(config, input.network),
     metadataReader: reader,
+    // Server 0 only: other servers' user data does not change with Rancher's settings.
+    ...(index === 0 ? { rancher: rancherInstall(config, input.k3sVersion) } : {}),
   };
   // K3s logs in as the least-privilege user. Server 0 creates it with the admin user when the readiness
   // check could not (the datastore is private, so usually only the nodes reach it).
@@ -98,6 +125,7 @@ export function renderUserData(input: UserDataInput): string {
         password: new Secret(secrets.datastoreK3sPassword),
         admin: { user: admin, password: new Secret(secrets.datastorePassword) },
       },
+      ...(common.rancher ? { rancherBootstrapPassword: new Secret(secrets.rancherBootstrapPassword) } : {}),
     };
   }
   return renderCloudInit(bootstrap);

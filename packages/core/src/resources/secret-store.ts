@@ -3,11 +3,17 @@ import { token } from "../tokens.js";
 import type { ResourceContext, ResourceService, ResourceState } from "./common.js";
 
 /**
- * Short names of the secrets a cluster keeps. The orchestrator stores the first three (the admin password
- * only while a node may still need it to create the K3s user); server 0 writes `kubeconfig` itself once
- * K3s serves, and `k3sinfra kubeconfig` reads it back.
+ * Short names of the secrets a cluster keeps. The orchestrator stores the token and the passwords (the admin
+ * password only while a node may still need it to create the K3s user; Rancher's bootstrap password only when
+ * the cluster installs Rancher, for server 0's manifest); server 0 writes `kubeconfig` itself once K3s
+ * serves, and `k3sinfra kubeconfig` reads it back.
  */
-export type SecretKey = "k3s-token" | "datastore-password" | "datastore-admin-password" | "kubeconfig";
+export type SecretKey =
+  | "k3s-token"
+  | "datastore-password"
+  | "datastore-admin-password"
+  | "rancher-bootstrap-password"
+  | "kubeconfig";
 
 /** The secrets one cluster keeps in the store, by short name. */
 export interface SecretsSpec {

@@ -8,6 +8,7 @@ const KEYS: readonly SecretKey[] = [
   "k3s-token",
   "datastore-password",
   "datastore-admin-password",
+  "rancher-bootstrap-password",
   "kubeconfig",
 ];
 

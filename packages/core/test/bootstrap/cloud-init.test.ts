@@ -7,6 +7,7 @@ import {
   AWS_METADATA_READER,
   awsRdsCaUrl,
   BOOTSTRAP_SCRIPT_PATH,
+  BOOTSTRAP_UNIT_NAME,
   CONFIG_TEMPLATE_PATH,
   DATASTORE_CA_PATH,
   DATASTORE_PREP_PATHS,
@@ -64,15 +65,20 @@ describe("renderCloudInit", () => {
     expect(template.content).toContain('tls-san:\n  - "rancher.example.com"\n');
     expect(template.content).toContain('write-kubeconfig-mode: "0600"');
     expect(fileAt(doc, BOOTSTRAP_SCRIPT_PATH)!.permissions).toBe("0700");
-    expect(doc.runcmd).toEqual([[BOOTSTRAP_SCRIPT_PATH]]);
-    const traefik = fileAt(doc, TRAEFIK_CONFIG_PATH);
+    // The script runs as a systemd unit (restarted until it succeeds, again after a reboot), not from runcmd.
+    expect(doc.runcmd).toEqual([
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "--no-block", BOOTSTRAP_UNIT_NAME],
+    ]);
+    const traefik = fileAt(doc, TRAEFIK_CONFIG_PATH)!;
+    expect(traefik.content).toContain("kind: HelmChartConfig");
+    expect(traefik.content).toContain("deployment:\n      replicas: 2\n");
     if (c.mode === "l7") {
-      expect(traefik!.content).toContain("kind: HelmChartConfig");
-      expect(traefik!.content).toMatch(
-        /forwardedHeaders:\n\s+trustedIPs:\n\s+- "10.0.0.0\/16"\n\s+- "10.1.0.0\/16"/,
+      expect(traefik.content).toMatch(
+        /forwardedHeaders:\n\s+trustedIPs:\n\s+- "10.0.0.0\/16"\n\s+- "10.1.0.0\/16"\n\s+- "10.42.0.0\/16"/,
       );
     } else {
-      expect(traefik).toBeUndefined();
+      expect(traefik.content).not.toContain("forwardedHeaders");
     }
     const script = fileAt(doc, BOOTSTRAP_SCRIPT_PATH)!.content;
     expect(script).toContain(`NODE_INDEX=${c.index}\n`);

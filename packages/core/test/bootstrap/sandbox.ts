@@ -178,7 +178,10 @@ esac`,
   ),
   ip: fake("echo '1.1.1.1 via 10.0.1.1 dev eth0 src 10.0.1.23 uid 0'"),
   systemctl: fake(
-    `case "$*" in *start*' k3s') echo "$*" >>"$SANDBOX/k3s-started"; cp "$SANDBOX/fakes/k3s.yaml" "$SANDBOX/etc/rancher/k3s/k3s.yaml" ;; esac`,
+    `case "$*" in
+  is-active*' k3s') [ -f "$SANDBOX/k3s-started" ] ;;
+  *start*' k3s') echo "$*" >>"$SANDBOX/k3s-started"; cp "$SANDBOX/fakes/k3s.yaml" "$SANDBOX/etc/rancher/k3s/k3s.yaml" ;;
+esac`,
   ),
   sleep: fake(
     `n=$(($(cat "$SANDBOX/sleeps" 2>/dev/null || echo 0) + 1)); echo "$n" >"$SANDBOX/sleeps"
@@ -229,6 +232,48 @@ export function runBootstrapAsync(
   });
 }
 
+/** What `runBootstrapUnit` saw: every run of the unit's script, and the sandbox after the last one. */
+export interface UnitRunResult extends SandboxResult {
+  /** Exit status of each run, in order (`null`: killed). */
+  readonly runs: readonly (number | null)[];
+  /** What the script wrote to the console (`/dev/console`), every run. */
+  readonly console: string;
+}
+
+/**
+ * Runs the systemd unit of the user data (`[Service] ExecStart=`) as systemd does with `Restart=on-failure`:
+ * again in the same sandbox after every failed or killed run, up to `maxRuns`. `killOn` kills the script
+ * (SIGKILL, as a crash or a power cut would) the first time a faked command whose `name args` matches the
+ * shell pattern is called, before that command does anything. `again`: runs after the first success, as a
+ * reboot or a manual restart would start it.
+ */
+export function runBootstrapUnit(
+  cloudConfig: string,
+  options: SandboxOptions = {},
+  run: { readonly maxRuns?: number; readonly killOn?: string; readonly again?: number } = {},
+): UnitRunResult {
+  const box = prepareSandbox(cloudConfig, options);
+  const unit = parseCloudConfig(cloudConfig).write_files.find((f) => f.path.endsWith(".service"));
+  const exec = /^ExecStart=(\S+)$/m.exec(unit?.content ?? "")?.[1];
+  if (exec === undefined) throw new Error("no systemd unit with an ExecStart= in the user data");
+  const script = join(box.env.SANDBOX!, exec);
+  if (run.killOn !== undefined) writeFileSync(join(box.env.SANDBOX!, "kill-on"), run.killOn);
+  const runs: (number | null)[] = [];
+  let stderr = "";
+  for (let i = 0; i < (run.maxRuns ?? 10); i++) {
+    // $$ of the script, for the kill: the shell execs it, so the pid is the script's.
+    const r = spawnSync("sh", ["-c", 'echo "$$" >"$SANDBOX/script.pid"; exec sh "$0"', script], {
+      env: box.env,
+      timeout: 30_000,
+    });
+    runs.push(r.status);
+    stderr += r.stderr.toString();
+    if (r.status === 0 && runs.filter((x) => x === 0).length > (run.again ?? 0)) break;
+  }
+  const result = box.result(runs.at(-1) ?? null, stderr);
+  return { ...result, runs, console: result.read("/dev/console") ?? "" };
+}
+
 interface PreparedSandbox {
   readonly script: string;
   readonly env: Record<string, string>;
@@ -239,7 +284,7 @@ function prepareSandbox(cloudConfig: string, options: SandboxOptions): PreparedS
   const root = mkdtempSync(join(tmpdir(), "k3sinfra-boot-"));
   roots.push(root);
   const at = (p: string) => join(root, p);
-  for (const dir of ["bin", "fakes", "meta", "late", "run", "etc/rancher/k3s"])
+  for (const dir of ["bin", "fakes", "meta", "late", "run", "etc/rancher/k3s", "dev"])
     mkdirSync(at(dir), { recursive: true });
   for (const dir of ["users", "dbs", "grants"]) mkdirSync(at(`db/${dir}`), { recursive: true });
   const executable = (path: string, body: string) => {
@@ -298,8 +343,9 @@ function prepareSandbox(cloudConfig: string, options: SandboxOptions): PreparedS
   if (options.firstServerUpAfterSleeps !== undefined)
     writeFileSync(at("up-after"), String(options.firstServerUpAfterSleeps));
   // The node's absolute paths, moved under the sandbox root; refuse to run if one escaped (we may be root).
+  // /dev/console too: the stage lines the script writes there land in the sandbox's dev/console.
   const nodePaths =
-    /(^|[\s='"])\/(etc\/rancher|run\/k3sinfra|usr\/local\/bin\/k3s|usr\/local\/lib\/k3sinfra|var\/lib\/rancher)/gm;
+    /(^|[\s='"])\/(etc\/rancher|run\/k3sinfra|usr\/local\/bin\/k3s|usr\/local\/lib\/k3sinfra|var\/lib\/rancher|dev\/console)/gm;
   const relocate = (text: string) => {
     const moved = text.replace(nodePaths, `$1${root}/$2`);
     if (new RegExp(nodePaths.source, "m").test(moved)) throw new Error("a node path escaped the sandbox");

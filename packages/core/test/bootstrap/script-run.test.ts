@@ -21,7 +21,7 @@ describe("bootstrap script, run under sh with a faked node", () => {
         values: { "datastore-host": "db.internal.example", "datastore-port": "3307" },
       },
     });
-    expect(run.stderr).toContain("waiting for metadata key datastore-host");
+    expect(run.stderr).toContain("stage=metadata waiting: metadata key datastore-host is not published yet");
     expect(run.status).toBe(0);
     expect(run.mode(K3S_CONFIG_PATH)).toBe(0o600);
     const expected = renderK3sConfig({

@@ -9,13 +9,18 @@ export const NAMES = {
   datastorePassword: "/k3sinfra/test/datastore-password",
   datastoreAdminPassword: "/k3sinfra/test/datastore-admin-password",
   kubeconfig: "/k3sinfra/test/kubeconfig",
+  rancherBootstrapPassword: "/k3sinfra/test/rancher-bootstrap-password",
 } as const satisfies NodeSecretNames;
+
+/** Rancher's bootstrap password in the fake store (read by server 0 only when it installs Rancher). */
+export const RANCHER_PASSWORD = "RancherBootstrapSecret0123";
 
 /** The fake store's content: every secret under its name. */
 export const STORE_VALUES: Readonly<Record<string, string>> = {
   [NAMES.k3sToken]: TOKEN,
   [NAMES.datastorePassword]: DB_PASSWORD,
   [NAMES.datastoreAdminPassword]: ADMIN_PASSWORD,
+  [NAMES.rancherBootstrapPassword]: RANCHER_PASSWORD,
 };
 
 export const FAKE_READER_PATH = "/usr/local/lib/k3sinfra/secret-store.sh";

@@ -58,7 +58,7 @@ describe("store mode, server 0 (sandbox: secrets from a fake store through the p
 
   it("retries the store while the node identity does not work, then reads the token and the password", () => {
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain(`waiting for secret ${NAMES.k3sToken}`);
+    expect(run.stderr).toContain(`stage=secrets waiting: secret ${NAMES.k3sToken} is not readable yet`);
     expect(run.stderr).toContain("AccessDeniedException");
     expect(storeCalls(run, "get")).toEqual([
       ...Array(4).fill(NAMES.k3sToken),
@@ -96,7 +96,7 @@ describe("store mode, server 0 (sandbox: secrets from a fake store through the p
     const ready = run.log.indexOf("k3s kubectl get --raw /readyz");
     expect(ready).toBeGreaterThan(run.log.indexOf(k3sStarts(run)[0]!));
     expect(run.log.findIndex((l) => l.startsWith("secret-store.sh put"))).toBeGreaterThan(ready);
-    expect(run.stderr).toContain(`kubeconfig stored as secret ${NAMES.kubeconfig}`);
+    expect(run.stderr).toContain(`stage=kubeconfig ok: stored as secret ${NAMES.kubeconfig}`);
   });
 
   it("never puts a secret or the kubeconfig in an argv, an environment or a message", () => {
@@ -196,7 +196,7 @@ describe("store mode: other servers, later boots and failures", () => {
     expectNoSecrets(run);
   });
 
-  it("a kubeconfig that cannot be stored is logged, not fatal", () => {
+  it("a kubeconfig that cannot be stored fails the run (systemd runs it again), after K3s started", () => {
     const run = runBootstrap(renderCloudInit(storeInput(0, 2, { waits: { secretSeconds: 10 } })), {
       metadata: HOST,
       caPem: CA_PEM,
@@ -204,9 +204,12 @@ describe("store mode: other servers, later boots and failures", () => {
       datastore: prepared(),
       secretStore: { values: STORE_VALUES, putFailures: 1000 },
     });
-    expect(run.status).toBe(0);
+    expect(run.status).not.toBe(0);
+    expect(k3sStarts(run)).toHaveLength(1);
     expect(storeCalls(run, "put").length).toBeGreaterThan(1);
-    expect(run.stderr).toContain(`WARNING: could not store the kubeconfig as secret ${NAMES.kubeconfig}`);
+    expect(run.stderr).toContain(
+      `stage=kubeconfig failed: could not store the kubeconfig as secret ${NAMES.kubeconfig} within 10 s`,
+    );
     expect(run.stored(NAMES.kubeconfig)).toBeUndefined();
   });
 

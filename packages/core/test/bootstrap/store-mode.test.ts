@@ -10,6 +10,7 @@ import {
   CONFIG_TEMPLATE_PATH,
   DATASTORE_PREP_PATHS,
   METADATA_READERS,
+  RANCHER_MANIFEST_TEMPLATE_PATH,
   renderCloudInit,
   SECRET_PLACEHOLDERS,
   validateBootstrapInput,
@@ -19,14 +20,22 @@ import { renderUserData } from "../../src/orchestrator/user-data.js";
 import { Secret } from "../../src/secret.js";
 import { memoryConfig } from "../helpers.js";
 import { ADMIN_PASSWORD, DB_PASSWORD, fileAt, L7, parseCloudConfig, TOKEN, withAdmin } from "./fixtures.js";
-import { FAKE_READER_PATH, FAKE_SECRET_READER, NAMES, storeInput } from "./store-fixtures.js";
+import {
+  FAKE_READER_PATH,
+  FAKE_SECRET_READER,
+  NAMES,
+  RANCHER_PASSWORD,
+  storeInput,
+} from "./store-fixtures.js";
 import { describeWithTools, requireTools } from "./tools.js";
 
-const SECRETS = [TOKEN, DB_PASSWORD, ADMIN_PASSWORD];
+const SECRETS = [TOKEN, DB_PASSWORD, ADMIN_PASSWORD, RANCHER_PASSWORD];
 const LB = { l4: { mode: "l4", addresses: ["203.0.113.10"] } as const, l7: L7 };
 const cases = (["l4", "l7"] as const).flatMap((mode) => [0, 1, 2].map((index) => ({ mode, index })));
+// Server 0 installs Rancher (its manifest holds a placeholder for the bootstrap password).
+const RANCHER = { version: "2.12.3", replicas: 3, certManagerVersion: "v1.18.2" } as const;
 const render = (c: { mode: "l4" | "l7"; index: number }) =>
-  renderCloudInit(storeInput(c.index, 3, { loadBalancer: LB[c.mode] }));
+  renderCloudInit(storeInput(c.index, 3, { loadBalancer: LB[c.mode], rancher: RANCHER }));
 
 /** Every string in the parsed document, so an encoding of the YAML (quoting, folding) cannot hide a value. */
 const strings = (v: unknown): string[] =>
@@ -42,7 +51,7 @@ const clusterSecrets = {
   k3sToken: TOKEN,
   datastorePassword: ADMIN_PASSWORD,
   datastoreK3sPassword: DB_PASSWORD,
-  rancherBootstrapPassword: "RancherBootstrapSecret0123",
+  rancherBootstrapPassword: RANCHER_PASSWORD,
 };
 
 describe("store mode: the user data", () => {
@@ -64,6 +73,9 @@ describe("store mode: the user data", () => {
     expect(script).toContain('k3sinfra_secret() { sh /usr/local/lib/k3sinfra/secret-store.sh get "$1"; }');
     expect(script.includes(NAMES.kubeconfig)).toBe(c.index === 0);
     expect(script.includes(NAMES.datastoreAdminPassword)).toBe(c.index === 0);
+    expect(script.includes(`RANCHER_PASSWORD_SECRET='${NAMES.rancherBootstrapPassword}'`)).toBe(
+      c.index === 0,
+    );
   });
 
   it("renderUserData with a secret store passes no value, even when the cluster secrets are at hand", () => {
@@ -81,8 +93,12 @@ describe("store mode: the user data", () => {
         secrets: clusterSecrets,
         secretStore: { names: NAMES, reader: FAKE_SECRET_READER },
       });
-      for (const secret of [...SECRETS, clusterSecrets.rancherBootstrapPassword])
-        expect(stored).not.toContain(secret);
+      for (const secret of SECRETS) expect(stored).not.toContain(secret);
+      // Server 0 installs Rancher (rancher.install defaults to true), reading its password at boot.
+      const manifest = fileAt(parseCloudConfig(stored), RANCHER_MANIFEST_TEMPLATE_PATH);
+      expect(manifest?.content.includes(SECRET_PLACEHOLDERS.rancherBootstrapPassword) ?? false).toBe(
+        index === 0,
+      );
       expect(stored).toBe(
         renderUserData({ ...base, secretStore: { names: NAMES, reader: FAKE_SECRET_READER } }),
       );
@@ -105,10 +121,10 @@ describe("store mode: the user data", () => {
     }
   });
 
-  it("servers after the first do not change with the admin or kubeconfig names (no replacement)", () => {
-    const { datastoreAdminPassword: _a, kubeconfig: _k, ...names } = NAMES;
+  it("servers after the first do not change with the admin, kubeconfig or Rancher names, nor Rancher (no replacement)", () => {
+    const { datastoreAdminPassword: _a, kubeconfig: _k, rancherBootstrapPassword: _r, ...names } = NAMES;
     for (const index of [1, 2]) {
-      const full = storeInput(index, 3);
+      const full = storeInput(index, 3, { rancher: RANCHER });
       const bare = storeInput(index, 3, {
         secretNames: names,
         datastore: { ...full.datastore, admin: undefined },

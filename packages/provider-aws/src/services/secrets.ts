@@ -21,6 +21,7 @@ const KEYS: readonly SecretKey[] = [
   "k3s-token",
   "datastore-password",
   "datastore-admin-password",
+  "rancher-bootstrap-password",
   "kubeconfig",
 ];
 /** Written by server 0, never by k3sinfra: not part of the managed set, but deleted with the cluster. */
