@@ -124,3 +124,13 @@ describe("usage", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ provider: "memory" });
   });
 });
+
+describe("the starter config", () => {
+  it("names the current default versions in its comments", async () => {
+    const { DEFAULT_K3S_VERSION, DEFAULT_RANCHER_VERSION } = await import("@k3sinfra/core");
+    const { initTemplate } = await import("../src/commands/init-template.js");
+    const text = initTemplate("aws", { name: "demo", region: "us-east-1", hostname: "rancher.example.com" });
+    expect(text).toContain(`# version: ${DEFAULT_RANCHER_VERSION}`);
+    expect(text).toContain(`#   version: ${DEFAULT_K3S_VERSION}`);
+  });
+});

@@ -94,10 +94,10 @@ dns:
 
 rancher:
   hostname: ${v.hostname}   # the Rancher URL; it can never change after \`up\`
-  # version: 2.12.3
+  # version: 2.14.2      # the default: the newest stable Rancher k3sinfra knows
 
 # k3s:
-#   version: v1.33.12+k3s1
+#   version: v1.35.5+k3s1   # the default for that Rancher
 
 ${providerOptions(provider)}
 # state:
