@@ -143,7 +143,7 @@ describe("destroy on the reversed graph", () => {
     expect(skipped).toEqual([
       expect.objectContaining({
         resource: "network",
-        message: "kept until the failures are fixed (sweep-datastore did not complete)",
+        message: "kept until the failures are fixed (it needs the datastore deleted first)",
       }),
     ]);
   });

@@ -182,13 +182,13 @@ export async function destroyCluster(
       signal: run.signal,
       // A resource whose dependents could not all be deleted is kept, with the reason.
       onSkip: (id, because) => {
-        if (records.has(id))
+        if (records.has(id) && !run.signal.aborted)
           run.emit({
             type: "resource",
             resource: id,
             action: "delete",
             phase: "skipped",
-            message: `kept until the failures are fixed (${because})`,
+            message: `kept until the failures are fixed (${keptBecause(because)})`,
           });
       },
     });
@@ -211,6 +211,23 @@ export async function destroyCluster(
     await lock.release();
   }
 }
+
+const LABELS: Readonly<Record<ResourceKind, string>> = {
+  network: "the network",
+  secrets: "the secrets",
+  datastore: "the datastore",
+  nodes: "the servers",
+  loadBalancer: "the load balancer",
+  targets: "the load balancer's targets",
+  dns: "the DNS record",
+  bootstrap: "bootstrap",
+};
+
+/** Why a resource is kept, in words: `sweep-datastore did not complete` → what it waits for. */
+const keptBecause = (because: string): string => {
+  const kind = /^sweep-(\w+) did not complete$/.exec(because)?.[1] as ResourceKind | undefined;
+  return kind && LABELS[kind] ? `it needs ${LABELS[kind]} deleted first` : because;
+};
 
 /** Every kind, for the kind-level graph (nodes are interchangeable: they all depend on the same kinds). */
 const KINDS: readonly ResourceKind[] = [
