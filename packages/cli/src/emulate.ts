@@ -1,6 +1,13 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { type ClusterConfigInput, type PollPolicy, TAG_CLUSTER, TAG_RESOURCE } from "@k3sinfra/core";
+import {
+  describeFaults,
+  type EmulateFaultFlags,
+  faultSpecs,
+  hasFaults,
+  summarizeFaults,
+} from "./emulate-faults.js";
 import { UsageError } from "./render/errors.js";
 
 /** A running emulated cloud for one command. */
@@ -19,6 +26,10 @@ export interface EmulatedCloud {
   readonly clouds: readonly ("aws" | "cloudflare")[];
   /** Where the readiness check reaches an emulated datastore (its local proxy to a real MariaDB). */
   datastoreAddress(endpoint: { host: string; port: number }): { host: string; port: number };
+  /** The faults injected into this run, for the banner (`Injected faults (seed 7): …`); none: undefined. */
+  readonly faultsNote: string | undefined;
+  /** How many calls so far got an injected fault, by kind, for the end of the run; no faults: undefined. */
+  faultSummary(): string | undefined;
   /** Stops the emulator; its state stays in `persistPath`. */
   stop(): Promise<void>;
 }
@@ -33,6 +44,8 @@ export interface EmulateOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Emulator diagnostics. */
   readonly log: (line: string) => void;
+  /** Faults from the command line (`--emulate-seed`, `--emulate-throttle`, …); see emulate-faults.ts. */
+  readonly faults?: EmulateFaultFlags;
 }
 
 const ALIASES: Record<string, string> = { route53: "aws" };
@@ -113,7 +126,10 @@ export const startEmulatedCloud = async (
 ): Promise<EmulatedCloud> => {
   const clouds = cloudsFor(input);
   const mysql = parseMysqlUrl(options.env.K3SINFRA_EMULATE_MYSQL_URL);
-  const throttle = parseRate(options.env.K3SINFRA_EMULATE_THROTTLE);
+  const throttle = options.faults?.emulateThrottle ?? parseRate(options.env.K3SINFRA_EMULATE_THROTTLE);
+  const faults: EmulateFaultFlags = { ...options.faults, ...(throttle ? { emulateThrottle: throttle } : {}) };
+  // Faults are reproducible: seeded 42 unless the command line says otherwise.
+  const seed = options.faults?.emulateSeed ?? (hasFaults(faults) ? 42 : undefined);
   const failBoot = parseFailBoot(options.env.K3SINFRA_EMULATE_FAIL_BOOT);
   const statePath = resolve(
     options.baseDir,
@@ -159,8 +175,9 @@ export const startEmulatedCloud = async (
           ],
         }
       : {}),
-    // Throttling at a rate, reproducible: how a busy real account answers.
-    ...(throttle ? { faults: [{ kind: "throttle" as const, rate: throttle }], seed: 42 } : {}),
+    // Throttling, 5xx and latency at a rate, and named operations that always fail, reproducibly: a bad day.
+    faults: faultSpecs(faults),
+    ...(seed !== undefined ? { seed } : {}),
     log: options.log,
   });
 
@@ -195,6 +212,8 @@ export const startEmulatedCloud = async (
         .find((i) => i.service === "rds" && i.type === "db-instance" && i.id === id);
       return item?.connect ?? endpoint;
     },
+    faultsNote: seed !== undefined ? describeFaults(faults, seed) : undefined,
+    faultSummary: () => summarizeFaults(faults, emulator.requestLog()),
     stop: () => emulator.stop(),
   };
 };

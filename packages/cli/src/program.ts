@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { INIT_PROVIDERS } from "./commands/init-template.js";
+import { parseFail, parseLatency, parseRate, parseSeed, requireEmulateForFaults } from "./emulate-faults.js";
 import { exitCodeHelp } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
 import type { Session } from "./session.js";
@@ -75,6 +76,16 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .option("-y, --yes", "do not ask for confirmation (required for up/destroy when stdin is not a terminal)")
     .option("--emulate", "run against a local emulated cloud (AWS, Cloudflare): nothing real is created")
     .option("--time-scale <factor>", "with --emulate: cloud durations × factor", positiveNumber, 0.02)
+    .option("--emulate-seed <n>", "with --emulate: seed of injected faults and generated ids", parseSeed)
+    .option("--emulate-throttle <rate>", "with --emulate: throttle this share of calls (0-1)", parseRate)
+    .option("--emulate-5xx <rate>", "with --emulate: answer this share of calls 500/503 (0-1)", parseRate)
+    .option("--emulate-latency <ms[:rate]>", "with --emulate: delay calls (all, or a share)", parseLatency)
+    .option(
+      "--emulate-fail <service:Operation[=kind]>",
+      "with --emulate: every call of it fails (default error500; repeatable)",
+      parseFail,
+    )
+    .hook("preAction", requireEmulateForFaults)
     .option("--no-color", "no colours (also: NO_COLOR)")
     .addHelpText("after", EPILOG)
     .showSuggestionAfterError()

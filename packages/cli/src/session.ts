@@ -5,6 +5,7 @@ import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
 import { type ConfirmOptions, confirm } from "./confirm.js";
 import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
+import type { EmulateFaultFlags } from "./emulate-faults.js";
 import type { CliIo } from "./io.js";
 import { createRegistry } from "./registry.js";
 import { UsageError, withStateFlags } from "./render/errors.js";
@@ -12,8 +13,8 @@ import { JsonLinesRenderer, LiveRenderer, PlainRenderer, type ProgressRenderer }
 import { colorsEnabled, makeStyle, type Style } from "./render/style.js";
 import { interruptNotice } from "./signals.js";
 
-/** Flags every command accepts. */
-export interface GlobalFlags {
+/** Flags every command accepts (the fault flags only with `--emulate`). */
+export interface GlobalFlags extends EmulateFaultFlags {
   readonly config?: string;
   readonly json: boolean;
   readonly yes: boolean;
@@ -156,6 +157,7 @@ export class Session {
           timeScale: this.flags.timeScale,
           env: this.io.env,
           log: (line) => renderer.note(this.style.dim(`[emulator] ${line}`)),
+          faults: this.flags,
         });
         spec = emulated.spec;
         renderer.note(
@@ -167,6 +169,7 @@ export class Session {
                 : ""),
           ),
         );
+        if (emulated.faultsNote) renderer.note(this.style.yellow(emulated.faultsNote));
         if (emulated.ignored.length > 0) {
           renderer.note(
             `Ignored in the emulated run (they name real resources): ${emulated.ignored.join(", ")}.`,
@@ -191,6 +194,9 @@ export class Session {
       return await fn({ spec, options, renderer });
     } finally {
       this.io.signal?.removeEventListener("abort", onAbort);
+      // What the injected faults did to this run (how many calls, of which kind).
+      const faulted = emulated?.faultSummary();
+      if (faulted) renderer.note(this.style.yellow(faulted));
       renderer.stop();
       this.#renderer = undefined;
       await emulated?.stop();
