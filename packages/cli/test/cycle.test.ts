@@ -64,7 +64,8 @@ describe("up → status → outputs → destroy on the in-memory cloud", () => {
       "node-1",
       "Datastore",
       "/etc/rancher/k3s/config.yaml on node-0",
-      "$ helm upgrade --install rancher",
+      // rancher.install (the default): the cluster installs Rancher, outputs say how to watch it.
+      "$ kubectl -n cattle-system rollout status deploy/rancher",
       "Kubeconfig:",
     ]) {
       expect(masked.stdout).toContain(section);
