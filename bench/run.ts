@@ -15,6 +15,7 @@ import {
   up,
 } from "@k3sinfra/core";
 import { createMemoryProvider, MemoryCloud } from "@k3sinfra/core/testing";
+import { measureCriticalPath } from "./critical-path.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const time = async (runs: number, fn: () => Promise<unknown> | unknown) => {
@@ -141,4 +142,25 @@ const record = (name: string, value: string, note: string) => {
     `${(after / before).toFixed(2)}x`,
     `${(before / 1e6).toFixed(1)} MB → ${(after / 1e6).toFixed(1)} MB`,
   );
+}
+
+// 6. Scheduling: `up` and `destroy` on the emulator against the longest chain of its durations, at 2 and 7
+// servers. Time scale 0.02 (the datastore's 9 minutes take 11 s): small enough to be quick, large enough that
+// the process's own work is noise. A first run warms the SDK clients up and is not counted.
+{
+  const scale = 0.02;
+  await measureCriticalPath(2, scale);
+  for (const n of [2, 7]) {
+    const r = await measureCriticalPath(n, scale);
+    record(
+      `up critical-path ratio (${n} nodes)`,
+      `${r.up.ratio.toFixed(3)}x`,
+      `${r.up.seconds.toFixed(0)} s vs ${r.up.bound} s emulated, ${r.up.calls} calls`,
+    );
+    record(
+      `destroy critical-path ratio (${n} nodes)`,
+      `${r.destroy.ratio.toFixed(3)}x`,
+      `${r.destroy.seconds.toFixed(0)} s vs ${r.destroy.bound} s emulated, ${r.destroy.calls} calls`,
+    );
+  }
 }

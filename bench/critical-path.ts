@@ -1,0 +1,147 @@
+// The critical-path ratio of `up` and `destroy` on the emulator: the time from the first to the last API call,
+// in emulated seconds, divided by the longest chain of the emulator's own durations (what no scheduler can
+// beat). 1.00 means every step on the longest chain started the moment its dependencies were done.
+import { type ClusterConfigInput, destroy, MemoryStateStore, ProviderRegistry, up } from "@k3sinfra/core";
+import { type Emulator, startEmulator } from "../packages/emulator/src/index.js";
+import { aws } from "../packages/provider-aws/src/index.js";
+
+/**
+ * The emulator's lifecycle durations at time scale 1, in seconds (packages/emulator/src/aws: `RDS_DURATIONS`
+ * in rds.ts, `ELB_DURATIONS` in elbv2.ts, `POWER_DURATIONS` in instance-state.ts, `ROUTE53_DURATIONS` in
+ * route53.ts, the target group's health check settings from core's desired.ts). Everything else (VPC,
+ * subnets, security groups, SSM, tags) is ready as soon as the call returns.
+ */
+export const EMULATED = {
+  rdsCreate: 420 + 120, // creating, then backing-up, then available
+  rdsDelete: 300,
+  elbProvisioning: 150,
+  ec2Pending: 30,
+  ec2ShuttingDown: 30,
+  route53Pending: 60,
+  healthChecks: 3 * 10, // healthyThreshold × intervalSeconds after registration (and the LB active)
+} as const;
+
+/** One step of the longest-chain model: its own duration and the steps it waits for. */
+type Step = { readonly seconds: number; readonly after: readonly string[] };
+
+const longest = (steps: Readonly<Record<string, Step>>): number => {
+  const memo = new Map<string, number>();
+  const end = (id: string): number => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const s = steps[id]!;
+    const t = s.seconds + Math.max(0, ...s.after.map(end));
+    memo.set(id, t);
+    return t;
+  };
+  return Math.max(...Object.keys(steps).map(end));
+};
+
+/**
+ * `up`'s graph with the emulator's durations: the datastore's chain (network → datastore → bootstrap) against
+ * the load balancer's (network → LB → DNS in sync; targets healthy) and the nodes'.
+ */
+export const upBound = (): number =>
+  longest({
+    network: { seconds: 0, after: [] },
+    datastore: { seconds: EMULATED.rdsCreate, after: ["network"] },
+    nodes: { seconds: EMULATED.ec2Pending, after: ["network"] },
+    lb: { seconds: EMULATED.elbProvisioning, after: ["network"] },
+    targets: { seconds: EMULATED.healthChecks, after: ["lb", "nodes"] },
+    dns: { seconds: EMULATED.route53Pending, after: ["lb"] },
+    bootstrap: { seconds: 0, after: ["datastore", "nodes"] },
+    ready: { seconds: 0, after: ["bootstrap", "targets"] },
+  });
+
+/**
+ * `destroy`'s reversed graph: DNS and targets first (a DNS deletion needs no sync: nothing waits on it), then
+ * the LB, the servers (shutting down) and the datastore (deleting), then the network.
+ */
+export const destroyBound = (): number =>
+  longest({
+    dns: { seconds: 0, after: [] },
+    targets: { seconds: 0, after: [] },
+    bootstrap: { seconds: 0, after: [] },
+    lb: { seconds: 0, after: ["dns", "targets"] },
+    nodes: { seconds: EMULATED.ec2ShuttingDown, after: ["targets", "bootstrap"] },
+    datastore: { seconds: EMULATED.rdsDelete, after: ["bootstrap"] },
+    network: { seconds: 0, after: ["lb", "nodes", "datastore"] },
+  });
+
+export interface CriticalPath {
+  readonly nodes: number;
+  readonly up: { readonly seconds: number; readonly bound: number; readonly ratio: number; calls: number };
+  readonly destroy: {
+    readonly seconds: number;
+    readonly bound: number;
+    readonly ratio: number;
+    calls: number;
+  };
+}
+
+const config = (name: string, count: number): ClusterConfigInput => ({
+  name,
+  provider: "aws",
+  region: "us-east-1",
+  zones: ["us-east-1a", "us-east-1b"],
+  nodes: { count },
+  dns: { zone: "example.com" },
+  rancher: { hostname: `rancher.${name}.example.com` },
+  // The emulated RDS endpoint has no database behind it.
+  datastore: { deletionProtection: false, check: "off" },
+});
+
+/** Emulated seconds from the first to the last call the emulator logged after `mark`. */
+const span = (emulator: Emulator, mark: number, timeScale: number) => {
+  const log = emulator.requestLog().slice(mark);
+  const first = log[0]?.at ?? 0;
+  const last = log.at(-1)?.at ?? first;
+  return { seconds: (last - first) / 1000 / timeScale, calls: log.length };
+};
+
+/**
+ * Runs `up` then `destroy` of one cluster of `count` servers on a fresh emulator at `timeScale` (small enough to
+ * be quick, large enough that the process's own work is noise next to the emulated waits).
+ */
+export async function measureCriticalPath(
+  count: number,
+  timeScale: number,
+  parallelism?: number,
+): Promise<CriticalPath> {
+  const emulator = await startEmulator({
+    timeScale,
+    seed: 12,
+    fixtures: { aws: { hostedZones: ["example.com"] } },
+    log: () => undefined,
+  });
+  try {
+    const state = new MemoryStateStore();
+    const options = {
+      registry: new ProviderRegistry().register(aws),
+      state,
+      env: {
+        AWS_ENDPOINT_URL: emulator.endpoints.aws!,
+        AWS_ACCESS_KEY_ID: emulator.credentials.aws.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: emulator.credentials.aws.secretAccessKey,
+      },
+      // The CLI's --emulate polls at most every 50 ms too (a poll is 5 emulated seconds at scale 0.01).
+      poll: { minDelayMs: 5, maxDelayMs: 50 },
+      ...(parallelism ? { parallelism } : {}),
+    };
+    const name = `cp${count}`;
+    await up(config(name, count), options);
+    const upSpan = span(emulator, 0, timeScale);
+    const mark = emulator.requestLog().length;
+    await destroy(config(name, count), options);
+    const destroySpan = span(emulator, mark, timeScale);
+    const ub = upBound();
+    const db = destroyBound();
+    return {
+      nodes: count,
+      up: { ...upSpan, bound: ub, ratio: upSpan.seconds / ub },
+      destroy: { ...destroySpan, bound: db, ratio: destroySpan.seconds / db },
+    };
+  } finally {
+    await emulator.stop();
+  }
+}
