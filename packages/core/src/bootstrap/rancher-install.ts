@@ -31,6 +31,11 @@ export const RANCHER_BOOTSTRAP_VALUES_SECRET = "k3sinfra-rancher-bootstrap";
 export interface RancherInstallInput {
   /** Rancher chart version, e.g. `2.12.3`. */
   readonly version: string;
+  /**
+   * The Helm repository serving that version (the versions table's `chartRepository.url`: `stable`, or
+   * `latest` for a minor not yet declared stable). Default `RANCHER_CHART_REPO`.
+   */
+  readonly chartRepository?: string | undefined;
   /** Rancher pods (`RANCHER_DEFAULT_REPLICAS` unless the config says otherwise). */
   readonly replicas: number;
   /** cert-manager chart version (`certManagerVersionFor`); required on L4, unused on L7 (TLS ends at the LB). */
@@ -54,6 +59,8 @@ export function validateRancherInstall(
   const add = (path: string, message: string) => issues.push({ path, message });
   if (!/^\d+\.\d+\.\d+$/.test(rancher.version))
     add("rancher.version", "must be a Rancher chart version such as 2.12.3");
+  if (rancher.chartRepository !== undefined && !/^https:\/\/[A-Za-z0-9./_-]+$/.test(rancher.chartRepository))
+    add("rancher.chartRepository", "must be an https:// URL");
   if (!Number.isInteger(rancher.replicas) || rancher.replicas < 0 || rancher.replicas > 7)
     add("rancher.replicas", "must be a whole number from 0 to 7 when the cluster installs Rancher");
   const cm = rancher.certManagerVersion;
@@ -148,7 +155,7 @@ export function renderRancherManifests(o: {
   const rancher = helmChart(
     "rancher",
     [
-      `repo: ${RANCHER_CHART_REPO}`,
+      `repo: ${o.rancher.chartRepository ?? RANCHER_CHART_REPO}`,
       "chart: rancher",
       `version: ${q(o.rancher.version)}`,
       "targetNamespace: cattle-system",

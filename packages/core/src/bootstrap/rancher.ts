@@ -15,6 +15,8 @@ export interface RancherCommandsInput {
   readonly showSecrets: boolean;
   /** Rancher chart repository channel. Default `stable`. */
   readonly channel?: "stable" | "latest";
+  /** L4: the cert-manager chart version to pin (`certManagerVersionFor`); unset: the newest. */
+  readonly certManagerVersion?: string | undefined;
 }
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -22,7 +24,7 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * Helm commands, in order, to install Rancher on the new cluster (KUBECONFIG from `kubeconfigCommands`).
  * L4: cert-manager (with its CRDs, waited for) because Rancher's default `ingress.tls.source=rancher` needs
- * it. L7: `tls=external` and no cert-manager, since TLS ends at the LB
+ * it. L7: `tls=external`, `agentTLSMode=system-store` and no cert-manager, since TLS ends at the LB
  * (https://ranchermanager.docs.rancher.com/getting-started/installation-and-upgrade/installation-references/helm-chart-options).
  * The bootstrap password goes through a values document on stdin (`-f -`), so it is never an argument.
  */
@@ -37,6 +39,7 @@ export function renderRancherCommands(input: RancherCommandsInput): string[] {
   if (input.mode === "l4") {
     commands.push(
       "helm upgrade --install cert-manager jetstack/cert-manager --namespace cert-manager --create-namespace " +
+        `${input.certManagerVersion ? `--version ${sq(input.certManagerVersion)} ` : ""}` +
         "--set crds.enabled=true --wait --timeout 10m",
     );
   }
@@ -44,7 +47,9 @@ export function renderRancherCommands(input: RancherCommandsInput): string[] {
     `hostname: ${JSON.stringify(input.hostname)}`,
     `replicas: ${input.replicas}`,
     `bootstrapPassword: ${JSON.stringify(password)}`,
-    ...(input.mode === "l7" ? ['tls: "external"'] : []),
+    // L7: TLS ends at the LB, whose certificate Rancher ≥ 2.9's default strict agent TLS would not trust
+    // (https://ranchermanager.docs.rancher.com/getting-started/installation-and-upgrade/installation-references/tls-settings#agent-tls-enforcement).
+    ...(input.mode === "l7" ? ['tls: "external"', 'agentTLSMode: "system-store"'] : []),
   ];
   commands.push(
     `helm upgrade --install rancher rancher-${channel}/rancher --namespace cattle-system --create-namespace ` +

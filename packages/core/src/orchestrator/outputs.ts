@@ -3,6 +3,7 @@ import {
   certManagerVersionFor,
   datastoreEndpoint,
   kubeconfigCommands,
+  rancherRelease,
   renderK3sConfig,
   renderRancherCommands,
   renderRancherWatchCommands,
@@ -109,6 +110,11 @@ export function buildOutputs(args: {
               mode: config.loadBalancer.mode,
               bootstrapPassword: secret(state.secrets?.rancherBootstrapPassword),
               showSecrets,
+              channel:
+                rancherRelease(config.rancher.version)?.chartRepository.name === "rancher-latest"
+                  ? "latest"
+                  : "stable",
+              certManagerVersion: certManagerVersionFor(config.rancher.version, args.k3sVersion),
             }),
       kubeconfigCommands: args.kubeconfigFromStore
         ? [

@@ -6,6 +6,7 @@ import {
   type NodeSecretStore,
   RANCHER_DEFAULT_REPLICAS,
   type RancherInstallInput,
+  rancherRelease,
   renderCloudInit,
   tlsSans,
 } from "../bootstrap/index.js";
@@ -65,6 +66,7 @@ export function rancherInstall(config: ClusterConfig, k3sVersion: string): Ranch
     throw new Error(`no cert-manager release is known for Rancher ${config.rancher.version}`);
   return {
     version: config.rancher.version,
+    chartRepository: rancherRelease(config.rancher.version)?.chartRepository.url,
     replicas: replicas !== undefined && replicas >= 0 ? replicas : RANCHER_DEFAULT_REPLICAS,
     certManagerVersion,
   };

@@ -10,8 +10,10 @@ import {
   type BootstrapInput,
   certManagerVersionFor,
   K3S_CLUSTER_CIDR,
+  knownRancherVersions,
   parseBootStages,
   RANCHER_MANIFEST_TEMPLATE_PATH,
+  rancherRelease,
   renderCloudInit,
   renderRancherWatchCommands,
   TRAEFIK_CONFIG_PATH,
@@ -168,15 +170,15 @@ describe("from the config (rancher.install, rancher.replicas)", () => {
     parseConfig(
       memoryConfig({ rancher: { hostname: "rancher.example.com", ...over }, nodes: { count: nodes } }),
     );
-  const userData = (c: ReturnType<typeof config>, index = 0) =>
-    renderUserData({
-      config: c,
-      index,
-      k3sVersion: "v1.33.12+k3s1",
-      provider: { name: "aws" },
-      network: undefined,
-      secretStore: { names: NAMES, reader: FAKE_SECRET_READER },
-    });
+  const userDataBase = (c: ReturnType<typeof config>, index = 0) => ({
+    config: c,
+    index,
+    k3sVersion: "v1.33.12+k3s1",
+    provider: { name: "aws" },
+    network: undefined,
+    secretStore: { names: NAMES, reader: FAKE_SECRET_READER },
+  });
+  const userData = (c: ReturnType<typeof config>, index = 0) => renderUserData(userDataBase(c, index));
 
   it("installs by default, cert-manager pinned by the versions table, 3 replicas whatever the node count", () => {
     const c = config();
@@ -184,6 +186,7 @@ describe("from the config (rancher.install, rancher.replicas)", () => {
     const expected = certManagerVersionFor(c.rancher.version, "v1.33.12+k3s1");
     expect(rancherInstall(c, "v1.33.12+k3s1")).toEqual({
       version: c.rancher.version,
+      chartRepository: "https://releases.rancher.com/server-charts/stable",
       replicas: 3,
       certManagerVersion: expected,
     });
@@ -191,6 +194,18 @@ describe("from the config (rancher.install, rancher.replicas)", () => {
     // Scaling never replaces server 0: its user data does not depend on the node count.
     expect(userData(config({}, 3))).toBe(userData(c));
     expect(userData(config({}, 5))).toBe(userData(c));
+  });
+
+  it("takes the chart from the repository the versions table names (latest for a minor not yet stable)", () => {
+    const latest = knownRancherVersions().find(
+      (v) => rancherRelease(v)?.chartRepository.name === "rancher-latest",
+    );
+    if (latest === undefined) return; // every listed minor is stable: nothing to check
+    const c = config({ version: latest });
+    const k3s = rancherRelease(latest)!.defaultK3s;
+    const rancher = chart(manifestOf(renderUserData({ ...userDataBase(c), k3sVersion: k3s })), "rancher")!;
+    expect(rancher.spec!.repo).toBe("https://releases.rancher.com/server-charts/latest");
+    expect(rancher.spec!.version).toBe(latest);
   });
 
   it("replicas as set (0–7); -1, which counts the nodes when the chart installs (server 0 alone), means 3", () => {

@@ -42,7 +42,7 @@ describe("renderRancherCommands", () => {
     });
     expect(cmds.join("\n")).not.toContain("cert-manager");
     const rancher = cmds.find((c) => c.includes("install rancher"))!;
-    expect(rancher).toContain('tls: "external"');
+    expect(rancher).toContain('tls: "external"\nagentTLSMode: "system-store"');
     const [commandLine, ...stdin] = rancher.split("\n");
     expect(commandLine).not.toContain(PASSWORD);
     expect(stdin.join("\n")).toContain(`bootstrapPassword: "${PASSWORD}"`);
