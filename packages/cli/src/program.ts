@@ -130,7 +130,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
   program
     .command("up")
     .description("create or update the cluster's infrastructure (shows the plan and asks first)")
-    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
+    .option("--parallelism <n>", "cloud API calls in flight at once (default 4)", positiveInt)
     .option(
       "--refresh <bool>",
       "read every resource from the cloud first and repair drift (default true)",
@@ -170,7 +170,7 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .command("destroy")
     .description("delete every resource of the cluster, then sweep leftovers by ownership tags (asks first)")
     .option("--allow-protected", "also delete a datastore that has deletion protection on (its data is lost)")
-    .option("--parallelism <n>", "resources worked on at once (default 4)", positiveInt)
+    .option("--parallelism <n>", "cloud API calls in flight at once (default 4)", positiveInt)
     .action((opts, cmd: Command) => runner(cmd, async (s) => (await apply()).destroyCommand(s, opts)));
 
   program

@@ -98,7 +98,7 @@ export interface ApplyOptions extends CommandOptions {
    * empty). Resolve `false`, or throw, to stop with nothing changed — as `terraform apply` asks.
    */
   readonly confirm?: (plan: Plan) => Promise<boolean>;
-  /** Resources worked on at once. Default 4. */
+  /** Cloud API calls in flight at once (waits between polls hold none; every ready resource proceeds). Default 4. */
   readonly parallelism?: number;
   /**
    * Per-resource timeout in ms, by kind; defaults fit each cloud's real durations (datastore 60 min).
