@@ -87,7 +87,9 @@ export const renderOutputs = (o: ClusterOutputs, style: Style): string => {
     heading(style, `Rancher ${o.rancher.version}`),
     table([["bootstrap password", o.rancher.bootstrapPassword]], "  "),
     "",
-    "  Install (with kubectl and helm pointed at the cluster):",
+    o.rancher.installedByCluster
+      ? "  Installed by the cluster (the first server applies the charts); watch it with the kubeconfig below:"
+      : "  Install (with kubectl and helm pointed at the cluster):",
     ...o.rancher.installCommands.map((c) => command(c, "    ")),
     "",
     "  Kubeconfig:",

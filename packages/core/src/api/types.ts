@@ -169,8 +169,13 @@ export interface ClusterOutputs {
     readonly version: string;
     /** Masked unless showSecrets. */
     readonly bootstrapPassword: string;
-    /** Shell commands, in order: repos, cert-manager, Rancher. */
+    /**
+     * With `installedByCluster`: what the first server installs and the commands to watch it; otherwise the
+     * shell commands to install it yourself, in order: repos, cert-manager, Rancher.
+     */
     readonly installCommands: readonly string[];
+    /** Whether the cluster installs Rancher itself (`rancher.install`). */
+    readonly installedByCluster?: boolean;
     /** How to fetch a kubeconfig that points at the hostname. */
     readonly kubeconfigCommands: readonly string[];
   };

@@ -96,6 +96,7 @@ export function buildOutputs(args: {
       bootstrapPassword: mask(state.secrets?.rancherBootstrapPassword),
       // With rancher.install (the default) the cluster installs it: what, and how to watch. States applied
       // before the field existed have no `install`, and their servers installed nothing.
+      installedByCluster: config.rancher.install === true,
       installCommands:
         config.rancher.install === true
           ? renderRancherWatchCommands({
