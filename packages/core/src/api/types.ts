@@ -1,6 +1,6 @@
 import type { ClusterConfigInput } from "../config/schema.js";
 import type { ProviderRegistry } from "../registry.js";
-import type { StateStore } from "../state/types.js";
+import type { ResourceKind, StateStore } from "../state/types.js";
 import type { PollPolicy } from "../wait.js";
 
 /** What a plan intends for one resource. */
@@ -11,15 +11,7 @@ export interface PlannedChange {
   /** Graph id, e.g. `node-1`. */
   readonly resource: string;
   /** Service kind. */
-  readonly kind:
-    | "network"
-    | "nodes"
-    | "datastore"
-    | "loadBalancer"
-    | "targets"
-    | "dns"
-    | "bootstrap"
-    | "secrets";
+  readonly kind: ResourceKind;
   readonly action: ChangeAction;
   /** Why, e.g. `not in state`, `diskGiB changed (50 → 80): replace`, `up to date`. */
   readonly reason: string;

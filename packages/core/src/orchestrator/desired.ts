@@ -10,19 +10,10 @@ import type { NetworkSpec, NetworkState } from "../resources/network.js";
 import type { NodeSpec, NodeState } from "../resources/node.js";
 import type { SecretKey, SecretsSpec } from "../resources/secret-store.js";
 import { Secret } from "../secret.js";
-import type { ClusterSecrets } from "../state/types.js";
+import type { ClusterSecrets, ResourceKind } from "../state/types.js";
 import { renderUserData } from "./user-data.js";
 
-/** Kinds of graph nodes; `targets` and `bootstrap` are derived from the others. */
-export type ResourceKind =
-  | "network"
-  | "nodes"
-  | "datastore"
-  | "loadBalancer"
-  | "targets"
-  | "dns"
-  | "bootstrap"
-  | "secrets";
+export type { ResourceKind };
 
 /** One resource the config asks for. */
 export interface DesiredResource {

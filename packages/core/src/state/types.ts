@@ -1,20 +1,26 @@
 /** Version of the state file format; bumped with a migration when the shape changes. */
 export const STATE_VERSION = 1;
 
+/**
+ * Kinds of resources in the graph (and in state); `targets` and `bootstrap` are derived from the others,
+ * `secrets` is the cluster's secret store.
+ */
+export type ResourceKind =
+  | "network"
+  | "nodes"
+  | "datastore"
+  | "loadBalancer"
+  | "targets"
+  | "dns"
+  | "bootstrap"
+  | "secrets";
+
 /** One resource as recorded after a successful create or update. */
 export interface ResourceRecord {
   /** Graph id, e.g. `node-1`. */
   readonly resource: string;
   /** Which service kind manages it. */
-  readonly kind:
-    | "network"
-    | "nodes"
-    | "datastore"
-    | "loadBalancer"
-    | "targets"
-    | "dns"
-    | "bootstrap"
-    | "secrets";
+  readonly kind: ResourceKind;
   /** Provider name that created it. */
   readonly provider: string;
   /** Increments when the resource is replaced; part of its idempotency token. */

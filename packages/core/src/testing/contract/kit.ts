@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import type { InjectionToken } from "tsyringe";
 import { clusterTags, resourceTags } from "../../naming.js";
+import { serviceTokens } from "../../provider.js";
 import type { ResourceContext, ResourceService, ResourceState } from "../../resources/common.js";
 import { DatastoreService, type DatastoreState } from "../../resources/datastore.js";
 import { DnsRecordService } from "../../resources/dns-record.js";
@@ -19,14 +20,8 @@ import type {
   ServiceKind,
 } from "./types.js";
 
-const tokens = {
-  network: NetworkService,
-  nodes: NodeService,
-  datastore: DatastoreService,
-  loadBalancer: LoadBalancerService,
-  dns: DnsRecordService,
-  secretStore: SecretStoreService,
-} as const;
+/** One injection token per kind, for harnesses that give a container. */
+const tokens = serviceTokens;
 
 type Service<K extends ServiceKind> = NonNullable<ContractServices[K]>;
 

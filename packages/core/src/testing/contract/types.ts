@@ -1,5 +1,6 @@
 import type { DependencyContainer } from "tsyringe";
 import type { ServiceKind } from "../../capabilities.js";
+import type { ProviderServices } from "../../provider.js";
 import type { Tags } from "../../resources/common.js";
 import type { DatastoreService } from "../../resources/datastore.js";
 import type { DnsRecordService, DnsRecordState, DnsTarget } from "../../resources/dns-record.js";
@@ -14,14 +15,7 @@ export type SuiteFn = (name: string, fn: () => void) => void;
 export type HookFn = (fn: () => Promise<void>, timeout?: number) => void;
 
 /** The provider's services as plain objects, one per kind it implements (the `services(ctx)` form). */
-export interface ContractServices {
-  readonly network?: NetworkService | undefined;
-  readonly nodes?: NodeService | undefined;
-  readonly datastore?: DatastoreService | undefined;
-  readonly loadBalancer?: LoadBalancerService | undefined;
-  readonly dns?: DnsRecordService | undefined;
-  readonly secretStore?: SecretStoreService | undefined;
-}
+export type ContractServices = ProviderServices;
 
 /** A DNS record as the DNS service itself stores it, read through the back door. */
 export interface BackDoorRecord {
