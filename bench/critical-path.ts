@@ -1,9 +1,17 @@
 // The critical-path ratio of `up` and `destroy` on the emulator: the time from the first to the last API call,
 // in emulated seconds, divided by the longest chain of the emulator's own durations (what no scheduler can
 // beat). 1.00 means every step on the longest chain started the moment its dependencies were done.
-import { type ClusterConfigInput, destroy, MemoryStateStore, ProviderRegistry, up } from "@k3sinfra/core";
-import { type Emulator, startEmulator } from "../packages/emulator/src/index.js";
+import {
+  type ClusterConfigInput,
+  destroy,
+  MemoryStateStore,
+  type PollPolicy,
+  ProviderRegistry,
+  up,
+} from "@k3sinfra/core";
+import { type RequestLogEntry, startEmulator } from "../packages/emulator/src/index.js";
 import { aws } from "../packages/provider-aws/src/index.js";
+import { emulatedSpan } from "./stats.js";
 
 /**
  * The emulator's lifecycle durations at time scale 1, in seconds (packages/emulator/src/aws: `RDS_DURATIONS`
@@ -68,18 +76,25 @@ export const destroyBound = (): number =>
     network: { seconds: 0, after: ["lb", "nodes", "datastore"] },
   });
 
-export interface CriticalPath {
-  readonly nodes: number;
-  readonly up: { readonly seconds: number; readonly bound: number; readonly ratio: number; calls: number };
-  readonly destroy: {
-    readonly seconds: number;
-    readonly bound: number;
-    readonly ratio: number;
-    calls: number;
-  };
+/** One command's calls: emulated seconds from the first to the last, against the bound. */
+export interface Phase {
+  readonly seconds: number;
+  readonly bound: number;
+  readonly ratio: number;
+  readonly calls: number;
+  /** The emulator's request log of this command alone. */
+  readonly log: readonly RequestLogEntry[];
 }
 
-const config = (name: string, count: number): ClusterConfigInput => ({
+export interface CriticalPath {
+  readonly nodes: number;
+  /** The cluster's resources (the plan's changes: network, secrets, datastore, each node, LB, targets, DNS, bootstrap). */
+  readonly resources: number;
+  readonly up: Phase;
+  readonly destroy: Phase;
+}
+
+export const benchConfig = (name: string, count: number): ClusterConfigInput => ({
   name,
   provider: "aws",
   region: "us-east-1",
@@ -91,12 +106,16 @@ const config = (name: string, count: number): ClusterConfigInput => ({
   datastore: { deletionProtection: false, check: "off" },
 });
 
-/** Emulated seconds from the first to the last call the emulator logged after `mark`. */
-const span = (emulator: Emulator, mark: number, timeScale: number) => {
-  const log = emulator.requestLog().slice(mark);
-  const first = log[0]?.at ?? 0;
-  const last = log.at(-1)?.at ?? first;
-  return { seconds: (last - first) / 1000 / timeScale, calls: log.length };
+export interface RunOptions {
+  /** Cloud API calls in flight at once; default core's (4). */
+  readonly parallelism?: number;
+  /** Default 5–50 ms: fine enough that polling adds next to nothing to the ratio (it measures the scheduler). */
+  readonly poll?: PollPolicy;
+}
+
+const phase = (log: readonly RequestLogEntry[], timeScale: number, bound: number): Phase => {
+  const seconds = emulatedSpan(log, timeScale);
+  return { seconds, bound, ratio: seconds / bound, calls: log.length, log };
 };
 
 /**
@@ -106,7 +125,7 @@ const span = (emulator: Emulator, mark: number, timeScale: number) => {
 export async function measureCriticalPath(
   count: number,
   timeScale: number,
-  parallelism?: number,
+  options: RunOptions = {},
 ): Promise<CriticalPath> {
   const emulator = await startEmulator({
     timeScale,
@@ -116,7 +135,7 @@ export async function measureCriticalPath(
   });
   try {
     const state = new MemoryStateStore();
-    const options = {
+    const run = {
       registry: new ProviderRegistry().register(aws),
       state,
       env: {
@@ -124,22 +143,19 @@ export async function measureCriticalPath(
         AWS_ACCESS_KEY_ID: emulator.credentials.aws.accessKeyId,
         AWS_SECRET_ACCESS_KEY: emulator.credentials.aws.secretAccessKey,
       },
-      // The CLI's --emulate polls at most every 50 ms too (a poll is 5 emulated seconds at scale 0.01).
-      poll: { minDelayMs: 5, maxDelayMs: 50 },
-      ...(parallelism ? { parallelism } : {}),
+      poll: options.poll ?? { minDelayMs: 5, maxDelayMs: 50 },
+      ...(options.parallelism ? { parallelism: options.parallelism } : {}),
     };
     const name = `cp${count}`;
-    await up(config(name, count), options);
-    const upSpan = span(emulator, 0, timeScale);
-    const mark = emulator.requestLog().length;
-    await destroy(config(name, count), options);
-    const destroySpan = span(emulator, mark, timeScale);
-    const ub = upBound();
-    const db = destroyBound();
+    const result = await up(benchConfig(name, count), run);
+    const upLog = emulator.requestLog();
+    await destroy(benchConfig(name, count), run);
+    const destroyLog = emulator.requestLog().slice(upLog.length);
     return {
       nodes: count,
-      up: { ...upSpan, bound: ub, ratio: upSpan.seconds / ub },
-      destroy: { ...destroySpan, bound: db, ratio: destroySpan.seconds / db },
+      resources: result.plan.changes.length,
+      up: phase(upLog, timeScale, upBound()),
+      destroy: phase(destroyLog, timeScale, destroyBound()),
     };
   } finally {
     await emulator.stop();
