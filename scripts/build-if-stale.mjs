@@ -56,6 +56,11 @@ export const buildIfStale = (bin) => {
     // tsc still emits what it can: run that, as the sources say, after its report.
     process.stderr.write("k3sinfra: `tsc -b` reported errors (above); running what it built.\n");
   }
+  // What `pnpm build` does after tsc: the help texts `k3sinfra --help` prints without loading commander.
+  spawnSync(process.execPath, [join(packages, "cli", "dist", "write-help-snapshot.js")], {
+    cwd: root,
+    stdio: ["ignore", 2, 2],
+  });
   if (!existsSync(join(packages, bin))) {
     process.stderr.write(`k3sinfra: packages/${bin} is not built; run \`pnpm build\`.\n`);
     process.exit(1);

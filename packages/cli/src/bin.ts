@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Start-up is part of the interface: `k3sinfra --version` loads this file and node:fs alone, `--help` (and a
-// command's help, and a usage error) commander and the program; core, the providers, the SDKs and the emulator
-// are imported only by the command that runs (core brings the Reflect metadata polyfill tsyringe needs).
+// Start-up is part of the interface: `k3sinfra --version` and `--help` (and a command's help) load this file,
+// its two fast paths and node:fs alone; other help and usage errors load commander and the program; core, the
+// providers, the SDKs and the emulator are imported only by the command that runs (core brings the Reflect
+// metadata polyfill tsyringe needs).
+import { fastHelp } from "./help-fast.js";
 import { fastVersion } from "./version.js";
 
-const versionText = fastVersion(process.argv.slice(2));
-if (versionText !== undefined) {
-  process.stdout.write(versionText);
+const args = process.argv.slice(2);
+// `--version`, then help from the build's snapshot of what commander prints (help-fast.ts); else the program.
+const answer = fastVersion(args) ?? fastHelp(args, process.stdout.columns);
+if (answer !== undefined) {
+  process.stdout.write(answer);
 } else {
   await run();
 }

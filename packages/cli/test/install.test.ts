@@ -174,6 +174,20 @@ describe("packed and installed with npm, outside the repository", () => {
     const version = await run([bin("k3sinfra"), "--version"], dir, env);
     expect(version.stdout).toBe("0.1.0\n");
 
+    // Help from the packed snapshot: what commander prints (asked through it with --json), without commander.
+    for (const ask of [["--help"], ["up", "--help"]]) {
+      const helpRecord = join(work, "help-modules.json");
+      const fast = await run([bin("k3sinfra"), ...ask], dir, {
+        ...env,
+        NODE_OPTIONS: `--import=${hook}`,
+        K3SINFRA_RECORD_MODULES: helpRecord,
+      });
+      const viaCommander = await run([bin("k3sinfra"), "--json", ...ask], dir, env);
+      expect(fast.stdout).toBe(viaCommander.stdout);
+      const helpModules = JSON.parse(await readFile(helpRecord, "utf8")) as string[];
+      expect(helpModules.filter((u) => /\/commander\/|\/@k3sinfra\/core\//.test(u))).toEqual([]);
+    }
+
     await run([bin("k3sinfra"), "init", "--provider", "aws"], dir, env);
     expect(await readFile(join(dir, "k3sinfra.yaml"), "utf8")).toContain("provider: aws");
 
