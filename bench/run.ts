@@ -2,7 +2,7 @@
 // writes bench/results.json (the latest run; docs/performance.md says how to read it). Ratios are against a
 // baseline measured in the same run, so they compare across machines. Targets are reported, never asserted.
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { measureApiCalls } from "./api-calls.js";
@@ -19,6 +19,8 @@ const COLD_START_RUNS = 21;
 const FLEET = 20;
 
 const started = performance.now();
+// Other processes on the machine stretch what is CPU-bound here (the fleet, cold start): the load says how quiet it was.
+const loadAtStart = loadavg()[0]!;
 const step = (what: string) =>
   console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${what}`);
 
@@ -46,7 +48,9 @@ const extras = {
 };
 const peak = peakRssMb();
 const seconds = (performance.now() - started) / 1000;
-step(`done in ${seconds.toFixed(0)} s`);
+step(
+  `done in ${seconds.toFixed(0)} s (load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} now)`,
+);
 
 const s = (n: number) => `${n.toFixed(0)} s`;
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -188,6 +192,8 @@ const results = {
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     platform: `${process.platform}-${process.arch}`,
     node: process.version,
+    /** 1-minute load average when the run started and ended (2 cores: above ~0.5 something else was running). */
+    loadAverage: { atStart: round(loadAtStart, 2), atEnd: round(loadavg()[0]!, 2) },
   },
   benchSeconds: round(seconds, 0),
   timeScale: TIME_SCALE,
