@@ -79,6 +79,8 @@ const NOT_FOR_AWS = [
   /\/@azure\//,
 ];
 const MYSQL = [/\/mysql2\//];
+// Node built-ins only `verify` needs (core's verify/ fetches them when it probes).
+const NOT_FOR_PLAN_BUILTINS = [/^node:https$/, /^node:tls$/, /^node:dns/];
 
 describe("start-up loads what the command needs", () => {
   it("k3sinfra --version loads neither core nor commander: the version alone", async () => {
@@ -119,6 +121,9 @@ describe("start-up loads what the command needs", () => {
     expect(matching(modules, [...NOT_FOR_AWS, ...MYSQL])).toEqual([]);
     // Planning from the state alone makes no cloud call, so no client is loaded.
     expect(matching(modules, [/\/@aws-sdk\/client-/])).toEqual([]);
+    // Only `verify` connects: core fetches node:https, node:tls and node:dns when a probe runs, so planning
+    // loads neither TLS nor (through node:https's exports) Node's fetch implementation.
+    expect(matching(modules, NOT_FOR_PLAN_BUILTINS)).toEqual([]);
   });
 
   it("a refreshing plan on an existing AWS cluster loads only the AWS clients of the services it reads, no mysql2", async () => {

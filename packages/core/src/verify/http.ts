@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
 import type { ConnectTarget } from "./types.js";
 
 /** An HTTP answer: status, the first 4 KiB of the body, and the headers. */
@@ -26,7 +25,11 @@ export function httpGet(
   },
 ): Promise<HttpAnswer> {
   const t = target(options.https ? 443 : 80);
-  const request = options.https ? httpsRequest : httpRequest;
+  // Fetched at call time, not imported: an ESM import of node:http/https builds their export namespace, which
+  // loads Node's fetch/WebSocket implementation (undici) and TLS; every command that loads core paid for it.
+  const request = options.https
+    ? process.getBuiltinModule("node:https").request
+    : process.getBuiltinModule("node:http").request;
   return new Promise((resolve, reject) => {
     const req = request(
       {

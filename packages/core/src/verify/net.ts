@@ -1,7 +1,11 @@
-import { connect as netConnect, type Socket } from "node:net";
-import * as tls from "node:tls";
-import { checkServerIdentity, type PeerCertificate, type TLSSocket, connect as tlsConnect } from "node:tls";
+import type { Socket } from "node:net";
+import type { PeerCertificate, TLSSocket } from "node:tls";
 import type { ConnectTarget } from "./types.js";
+
+// node:net and node:tls are fetched when a probe runs, not imported: importing node:tls (as ESM) costs every
+// command that loads core several milliseconds, and only `verify` connects.
+const net = () => process.getBuiltinModule("node:net");
+const tls = () => process.getBuiltinModule("node:tls");
 
 /** Runs `start` with a socket-level timeout and abort; resolves with the socket once `event` fires. */
 function open<S extends Socket>(
@@ -39,7 +43,12 @@ export async function tcpProbe(
   signal?: AbortSignal,
 ): Promise<void> {
   const t = target(port);
-  const socket = await open(() => netConnect({ host: t.host, port: t.port }), "connect", timeoutMs, signal);
+  const socket = await open(
+    () => net().connect({ host: t.host, port: t.port }),
+    "connect",
+    timeoutMs,
+    signal,
+  );
   socket.destroy();
 }
 
@@ -57,7 +66,7 @@ export interface TlsFacts {
 // it (tls.getCACertificates, Node ≥ 22.15); older Nodes judge by their bundled roots only.
 let machineStore: string[] | undefined;
 const machineTrustStore = (): string[] | undefined => {
-  const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  const get = (tls() as { getCACertificates?: (type: string) => string[] }).getCACertificates;
   if (!get) return undefined;
   machineStore ??= [...new Set([...get("default"), ...get("system")])];
   return machineStore;
@@ -78,7 +87,7 @@ export async function tlsProbe(
   const roots = ca ? [...ca] : machineTrustStore();
   const socket: TLSSocket = await open(
     () =>
-      tlsConnect({
+      tls().connect({
         host: t.host,
         port: t.port,
         servername: hostname,
@@ -96,6 +105,6 @@ export async function tlsProbe(
     cert,
     trusted: socket.authorized,
     trustError,
-    identityError: checkServerIdentity(hostname, cert)?.message,
+    identityError: tls().checkServerIdentity(hostname, cert)?.message,
   };
 }

@@ -1,4 +1,3 @@
-import { Resolver } from "node:dns/promises";
 import { AbortedError } from "../errors.js";
 import { checkDns } from "./dns.js";
 import { httpGet } from "./http.js";
@@ -29,7 +28,9 @@ export async function verifyCluster(input: VerifyInput): Promise<VerifyCheck[]> 
     return names.map((name) => ({ name, status: "skip" as const, detail: input.offline! }));
   }
   const timeoutMs = input.timeoutMs ?? 10_000;
-  const resolver: VerifyResolver = input.resolver ?? new Resolver({ timeout: timeoutMs, tries: 2 });
+  const resolver: VerifyResolver =
+    input.resolver ??
+    new (process.getBuiltinModule("node:dns/promises").Resolver)({ timeout: timeoutMs, tries: 2 });
   const target = input.connect ?? ((port: number) => ({ host: input.hostname, port }));
   const signal = input.signal;
   const guard = () => {
