@@ -51,6 +51,11 @@ export interface CloudHandler {
   /** JSON-serialisable state; `restore` receives what `snapshot` returned (possibly from another process). */
   snapshot(): unknown;
   restore(data: unknown): void;
+  /**
+   * Call `onChange` whenever the state changes (persistence writes only then; `persistence.ts` `watchState`).
+   * A cloud without it is serialised and compared after every request instead.
+   */
+  watch?(onChange: () => void): void;
   /** Called after `restore` (or on a fresh start): seed defaults and fixtures idempotently. */
   init(): Promise<void> | void;
   close?(): Promise<void>;

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
@@ -14,6 +14,7 @@ import {
 } from "./cloud.js";
 import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
+import { StateFile } from "./persistence.js";
 import { Rng } from "./rng.js";
 import type {
   BootFaultTarget,
@@ -80,34 +81,65 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   }
 
   // Persistence: restore first, then let each cloud seed its defaults/fixtures idempotently.
-  let lastSaved = "";
+  let file: StateFile | undefined;
+  // Clouds that cannot say when their state changes are serialised and compared after every request.
+  let untracked = false;
+  let lastText = "";
   if (opts.persistPath) {
     // The state holds sealed secrets and key material: only the owner may read it. A directory we create is
     // 0700; an existing one is the caller's to choose (the file itself is always 0600).
     const dir = dirname(opts.persistPath);
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
-  if (opts.persistPath && existsSync(opts.persistPath)) {
+  const existed = opts.persistPath !== undefined && existsSync(opts.persistPath);
+  if (opts.persistPath && existed) {
     const data = JSON.parse(readFileSync(opts.persistPath, "utf8")) as PersistFile;
     if (data.version === 1) {
       rng.setState(data.rng);
       for (const c of clouds) if (data.clouds[c.name] !== undefined) c.restore(data.clouds[c.name]);
     }
   }
+  if (opts.persistPath) {
+    // The clouds' states are serialised as they are, without copies; the RNG's with them, so ids generated
+    // after a restart don't collide.
+    const serialise = (): string => {
+      const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
+      for (const c of clouds) data.clouds[c.name] = c.snapshot();
+      const text = JSON.stringify(data);
+      if (untracked) lastText = text;
+      return text;
+    };
+    const stateFile = new StateFile(opts.persistPath, serialise, opts.onPersist);
+    for (const c of clouds) {
+      if (c.watch) c.watch(() => stateFile.changed());
+      else untracked = true;
+    }
+    file = stateFile;
+  }
   for (const c of clouds) await c.init();
-  const persist = (): void => {
-    if (!opts.persistPath) return;
-    const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
-    for (const c of clouds) data.clouds[c.name] = c.snapshot();
-    const text = JSON.stringify(data, null, 1);
-    if (text === lastSaved) return;
-    const tmp = `${opts.persistPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    chmodSync(tmp, 0o600); // a stale temporary file keeps its old mode through writeFileSync
-    renameSync(tmp, opts.persistPath); // atomic on POSIX
-    lastSaved = text;
+  // A new file, or seeds and fixtures the restored state lacked, are written before anyone can call.
+  if (file && (!existed || !file.clean)) file.writeSync();
+
+  /** Write what changed (if anything) and wait until it is on disk; a failed write is logged, not thrown. */
+  const flush = async (): Promise<void> => {
+    if (!file) return;
+    if (untracked) {
+      // Compare the whole state with what was last written: a change is whatever serialises differently.
+      const before = lastText;
+      const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
+      for (const c of clouds) data.clouds[c.name] = c.snapshot();
+      if (JSON.stringify(data) !== before) file.changed();
+    }
+    try {
+      await file.flush();
+    } catch (err) {
+      log(`could not persist state to ${opts.persistPath}: ${(err as Error).message}`);
+    }
   };
-  persist();
+  /** After a back door's change: written in the background (and before `stop()` resolves). */
+  const persistSoon = (): void => {
+    void flush();
+  };
 
   const faults: FaultState[] = (opts.faults ?? []).map((spec) => ({ spec, matches: 0, fired: 0 }));
   const requestLog: RequestLogEntry[] = [];
@@ -157,6 +189,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
     const key = `${call.service}:${call.operation}`;
     counts[key] = (counts[key] ?? 0) + 1;
+    const generation = file?.generation ?? 0;
     const fired = pickFaults(cloud.name, call);
     let faultKind: string | undefined;
     for (const f of fired) {
@@ -187,11 +220,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     };
     if (faultKind) entry.fault = faultKind;
     requestLog.push(entry);
-    try {
-      persist();
-    } catch (err) {
-      log(`could not persist state to ${opts.persistPath}: ${(err as Error).message}`);
-    }
+    // A request that changed the state is answered once its change is on disk (as a real cloud's would be
+    // durable): a client killed after the answer finds the resource after a restart. Reads write nothing.
+    if (file && (untracked || file.generation !== generation)) await flush();
     return res;
   };
 
@@ -262,7 +293,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     bootNodes(): BootReport[] {
       // Only the AWS cloud boots instances (aws/boot-simulation.ts).
       const reports = clouds.flatMap((c) => (c as { bootNodes?: () => BootReport[] }).bootNodes?.() ?? []);
-      persist();
+      persistSoon();
       return reports;
     },
     failBootstrap(target: BootFaultTarget, stage: BootStage, reason?: string): void {
@@ -270,28 +301,30 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       type Boots = { failBootstrap?: (t: BootFaultTarget, s: string, r?: string) => boolean };
       if (!clouds.some((c) => (c as Boots).failBootstrap?.(target, stage, reason)))
         throw new Error(`failBootstrap: no instance ${String(target)}`);
-      persist();
+      persistSoon();
     },
     clearBootstrapFault(target: BootFaultTarget): void {
       type Boots = { clearBootstrapFault?: (t: BootFaultTarget) => boolean };
       if (!clouds.some((c) => (c as Boots).clearBootstrapFault?.(target)))
         throw new Error(`clearBootstrapFault: no instance ${String(target)}`);
-      persist();
+      persistSoon();
     },
     setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {
       if (!clouds.some((c) => c.setTargetHealth?.(instanceId, mode)))
         throw new Error(`setTargetHealth: no instance ${instanceId}`);
-      persist();
+      persistSoon();
     },
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
-      persist();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Every change is on disk before stop() resolves: the last request's, a back door's, the clouds' own.
+      await flush();
       for (const c of clouds) await c.close?.();
+      await flush();
     },
   };
 }

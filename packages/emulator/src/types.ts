@@ -17,8 +17,12 @@ export interface EmulatorOptions {
   /**
    * Load state from this JSON file at start and save it after each mutation (atomic write). The file is
    * written 0600; a missing directory is created 0700 (the state holds sealed SecureStrings and key material).
+   * A request that changes nothing writes nothing; changes made while a write is in flight share the next
+   * one; a request that changed the state is answered once a write holding its change is on disk.
    */
   persistPath?: string;
+  /** Test and diagnostics hook: called after each write of `persistPath`, with the text's length. */
+  onPersist?: (bytes: number) => void;
   /**
    * How long a new IAM instance profile (or a role just added to one) stays invisible to RunInstances, as
    * IAM's eventual consistency makes it; default 8 s × `timeScale`.

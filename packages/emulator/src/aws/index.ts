@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import { watchState } from "../persistence.js";
 import type { BootFaultTarget, BootReport, InventoryItem } from "../types.js";
 import { children, esc } from "../xml.js";
 import { AcmService, type AcmState } from "./acm.js";
@@ -89,7 +90,10 @@ export function parseAuthScope(auth: string | undefined): {
 
 export class AwsCloud implements CloudHandler {
   readonly name = "aws";
-  state: AwsState = AwsCloud.emptyState();
+  /** The state as stored (what is persisted); `state` is a watched view of it once `watch` is called. */
+  #raw: AwsState = AwsCloud.emptyState();
+  #view: AwsState = this.#raw;
+  #onChange: (() => void) | undefined;
   readonly ec2: Ec2Service;
   readonly rds: RdsService;
   readonly elbv2: Elbv2Service;
@@ -196,13 +200,28 @@ export class AwsCloud implements CloudHandler {
     return baseUrl;
   }
 
+  get state(): AwsState {
+    return this.#view;
+  }
+
+  set state(s: AwsState) {
+    this.#raw = s;
+    this.#view = this.#onChange ? watchState(s, this.#onChange) : s;
+    this.#onChange?.();
+  }
+
   snapshot(): unknown {
-    return this.state;
+    return this.#raw;
   }
 
   restore(data: unknown): void {
     const s = data as AwsState;
     if (s && s.version === 1) this.state = s;
+  }
+
+  watch(onChange: () => void): void {
+    this.#onChange = onChange;
+    this.#view = watchState(this.#raw, onChange);
   }
 
   async init(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import { watchState } from "../persistence.js";
 import type { FaultKind, InventoryItem } from "../types.js";
 import { CfError, cfErrors, errorResponse, jsonHeaders, okBody, type ResultInfo } from "./envelope.js";
 import { RateLimiter } from "./limits.js";
@@ -61,7 +62,10 @@ const FAULTS: Record<Exclude<FaultKind, "slow">, () => CfError> = {
 
 export class CloudflareCloud implements CloudHandler {
   readonly name = "cloudflare";
-  state: CloudflareState = { version: 1, accountId: "", zones: {}, records: {} };
+  /** The state as stored (what is persisted); `state` is a watched view of it once `watch` is called. */
+  #raw: CloudflareState = { version: 1, accountId: "", zones: {}, records: {} };
+  #view: CloudflareState = this.#raw;
+  #onChange: (() => void) | undefined;
   readonly #ctx: CloudContext;
   readonly #tokens: ReadonlySet<string>;
   readonly #limiter: RateLimiter;
@@ -81,13 +85,28 @@ export class CloudflareCloud implements CloudHandler {
     return `${baseUrl}${PREFIX}`;
   }
 
+  get state(): CloudflareState {
+    return this.#view;
+  }
+
+  set state(s: CloudflareState) {
+    this.#raw = s;
+    this.#view = this.#onChange ? watchState(s, this.#onChange) : s;
+    this.#onChange?.();
+  }
+
   snapshot(): unknown {
-    return this.state;
+    return this.#raw;
   }
 
   restore(data: unknown): void {
     const s = data as CloudflareState | undefined;
     if (s && s.version === 1) this.state = s;
+  }
+
+  watch(onChange: () => void): void {
+    this.#onChange = onChange;
+    this.#view = watchState(this.#raw, onChange);
   }
 
   /** Seeds the account and the fixture zones (default `example.com` on the Free plan), keeping restored ones. */
