@@ -14,7 +14,7 @@ import {
 } from "./cloud.js";
 import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
-import { StateFile } from "./persistence.js";
+import { type Emit, emitJson, StateFile } from "./persistence.js";
 import { Rng } from "./rng.js";
 import type {
   BootFaultTarget,
@@ -102,12 +102,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   if (opts.persistPath) {
     // The clouds' states are serialised as they are, without copies; the RNG's with them, so ids generated
     // after a restart don't collide.
-    const serialise = (): string => {
+    const serialise = (emit: Emit): void => {
       const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
       for (const c of clouds) data.clouds[c.name] = c.snapshot();
-      const text = JSON.stringify(data);
-      if (untracked) lastText = text;
-      return text;
+      emitJson(data, emit);
     };
     const stateFile = new StateFile(opts.persistPath, serialise, opts.onPersist);
     for (const c of clouds) {
@@ -124,11 +122,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const flush = async (): Promise<void> => {
     if (!file) return;
     if (untracked) {
-      // Compare the whole state with what was last written: a change is whatever serialises differently.
-      const before = lastText;
+      // Compare the whole state with what was last seen: a change is whatever serialises differently.
       const data: PersistFile = { version: 1, rng: rng.getState(), clouds: {} };
       for (const c of clouds) data.clouds[c.name] = c.snapshot();
-      if (JSON.stringify(data) !== before) file.changed();
+      const text = JSON.stringify(data);
+      if (text !== lastText) file.changed();
+      lastText = text;
     }
     try {
       await file.flush();

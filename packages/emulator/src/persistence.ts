@@ -1,10 +1,10 @@
 /**
  * Persistence without rewriting the cloud after every request: a cloud's state is watched (every write to it,
  * from any code path, counts as a change) and the state file is written only when something changed, at most
- * one write at a time, a burst of changes sharing the next write.
+ * one write at a time, a burst of changes sharing the next write, serialised in pieces rather than as one string.
  */
-import { chmodSync, renameSync, writeFileSync } from "node:fs";
-import { chmod, rename, writeFile } from "node:fs/promises";
+import { closeSync, fchmodSync, openSync, renameSync, writeSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
 
 /** Plain objects and arrays: what a JSON-serialisable state is made of (other objects are left alone). */
 const isPlain = (v: unknown): v is object => {
@@ -58,26 +58,98 @@ export function watchState<T extends object>(root: T, onChange: () => void): T {
   return wrap(root) as T;
 }
 
-/** Write `text` to `path` atomically (a temporary file renamed over it), readable by the owner only. */
-export function writeAtomicSync(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  chmodSync(tmp, 0o600); // a stale temporary file keeps its old mode through writeFileSync
-  renameSync(tmp, path); // atomic on POSIX
+/** Receives the serialised state a piece at a time. */
+export type Emit = (chunk: string) => void;
+
+const skipped = (v: unknown): boolean => v === undefined || typeof v === "function" || typeof v === "symbol";
+
+/**
+ * `JSON.stringify(value)`, emitted in pieces: containers down to `depth` levels are walked here and what lies
+ * below is stringified whole, so no string of the whole state is ever built (a large one would be a large
+ * allocation per write).
+ */
+export function emitJson(value: unknown, emit: Emit, depth = 8): void {
+  if (
+    depth > 0 &&
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { toJSON?: unknown }).toJSON !== "function"
+  ) {
+    if (Array.isArray(value)) {
+      emit("[");
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) emit(",");
+        const v: unknown = value[i];
+        if (skipped(v)) emit("null");
+        else emitJson(v, emit, depth - 1);
+      }
+      emit("]");
+      return;
+    }
+    emit("{");
+    let first = true;
+    for (const key of Object.keys(value)) {
+      const v: unknown = (value as Record<string, unknown>)[key];
+      if (skipped(v)) continue;
+      emit(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+      first = false;
+      emitJson(v, emit, depth - 1);
+    }
+    emit("}");
+    return;
+  }
+  emit(JSON.stringify(value) ?? "null");
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
+/** What `serialise` emits, in pieces of about 64 KiB: the whole state at one instant, never one large string. */
+function collect(serialise: (emit: Emit) => void): string[] {
+  const pieces: string[] = [];
+  let pending = "";
+  serialise((chunk) => {
+    pending += chunk;
+    if (pending.length >= 65_536) {
+      pieces.push(pending);
+      pending = "";
+    }
+  });
+  if (pending) pieces.push(pending);
+  return pieces;
+}
+
+/** Write `pieces` to `path` atomically (a temporary file renamed over it), readable by the owner only. */
+export function writeAtomicSync(path: string, pieces: readonly string[]): number {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await chmod(tmp, 0o600);
+  const fd = openSync(tmp, "w", 0o600);
+  let bytes = 0;
+  try {
+    fchmodSync(fd, 0o600); // a stale temporary file keeps its old mode through open
+    for (const piece of pieces) bytes += writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path); // atomic on POSIX
+  return bytes;
+}
+
+async function writeAtomic(path: string, pieces: readonly string[]): Promise<number> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const file = await open(tmp, "w", 0o600);
+  let bytes = 0;
+  try {
+    await file.chmod(0o600);
+    for (const piece of pieces) bytes += (await file.write(piece)).bytesWritten;
+  } finally {
+    await file.close();
+  }
   await rename(tmp, path);
+  return bytes;
 }
 
 /**
  * The state file: counts changes (`changed()`), and `flush()` resolves once a write holding every change made
  * before the call is on disk. One write is in flight at a time; changes made meanwhile wait for the next one,
- * which every caller waiting on them shares. The text is serialised when a write starts, so each file written
- * is the whole state at one instant; a crash leaves the last file renamed into place.
+ * which every caller waiting on them shares. The state is serialised when a write starts, so each file is the
+ * whole state at one instant; a crash leaves the last file renamed into place.
  */
 export class StateFile {
   #generation = 0;
@@ -88,7 +160,7 @@ export class StateFile {
 
   constructor(
     private readonly path: string,
-    private readonly serialise: () => string,
+    private readonly serialise: (emit: Emit) => void,
     private readonly onWrite?: (bytes: number) => void,
   ) {}
 
@@ -102,7 +174,7 @@ export class StateFile {
     return this.#generation;
   }
 
-  /** Nothing changed since the last write (or none is needed). */
+  /** Nothing changed since the last write, and none is in flight. */
   get clean(): boolean {
     return this.#generation === this.#saved && !this.#writing;
   }
@@ -110,10 +182,9 @@ export class StateFile {
   /** Write now, synchronously (at start, before anyone can call). */
   writeSync(): void {
     const generation = this.#generation;
-    const text = this.serialise();
-    writeAtomicSync(this.path, text);
+    const bytes = writeAtomicSync(this.path, collect(this.serialise));
     this.#saved = generation;
-    this.onWrite?.(text.length);
+    this.onWrite?.(bytes);
   }
 
   flush(): Promise<void> {
@@ -129,16 +200,16 @@ export class StateFile {
     if (this.#generation === this.#saved) return Promise.resolve();
     const generation = this.#generation;
     this.#writingGeneration = generation;
-    let text: string;
+    let pieces: string[];
     try {
-      text = this.serialise();
+      pieces = collect(this.serialise);
     } catch (err) {
       return Promise.reject(err);
     }
-    this.#writing = writeAtomic(this.path, text)
-      .then(() => {
+    this.#writing = writeAtomic(this.path, pieces)
+      .then((bytes) => {
         this.#saved = Math.max(this.#saved, generation);
-        this.onWrite?.(text.length);
+        this.onWrite?.(bytes);
       })
       .finally(() => {
         this.#writing = undefined;

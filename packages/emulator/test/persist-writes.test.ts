@@ -17,6 +17,7 @@ import {
 import { ListHostedZonesCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { afterEach, describe, expect, it } from "vitest";
 import { CLOUDFLARE_TEST_TOKEN, type Emulator, type EmulatorOptions, startEmulator } from "../src/index.js";
+import { emitJson } from "../src/persistence.js";
 import { clientConfig, errorOf, UBUNTU_SSM } from "./helpers.js";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -184,5 +185,20 @@ describe("persisting only what changed", () => {
     const two = await restart();
     await two.emu.stop();
     expect(writes.count).toBe(before + 1);
+  });
+
+  it("streams the state in pieces, exactly as JSON.stringify writes it", () => {
+    const value = {
+      a: [1, "x", null, undefined, { b: { c: { d: { e: { f: { g: { h: [1, { i: 2 }] } } } } } } }],
+      u: undefined,
+      fn: () => 1,
+      'k"ey': { n: -0.5, t: true, empty: {}, list: [] },
+      nested: { deep: { deeper: { deepest: { bottom: { z: ["q"] } } } } },
+    };
+    for (const depth of [0, 1, 3, 8, 20]) {
+      const pieces: string[] = [];
+      emitJson(value, (c) => pieces.push(c), depth);
+      expect(pieces.join("")).toBe(JSON.stringify(value));
+    }
   });
 });
