@@ -1,4 +1,4 @@
-import type { DBInstance, RDS } from "@aws-sdk/client-rds";
+import type { RDS } from "@aws-sdk/client-rds";
 import {
   type DatastoreService,
   type DatastoreSpec,
@@ -16,37 +16,18 @@ import type { AwsOptions } from "../options.js";
 import { assertOwned } from "../ownership.js";
 import { datastoreInstanceClass } from "../sizing.js";
 import { hasTags, tagList, tagRecord } from "../tags.js";
+import { applyParameterGroup, ensureSubnetGroup, toState, withParameters } from "./datastore-instance.js";
 import {
   deleteParameterGroup,
   deleteParameterGroupsOf,
   ensureParameterGroup,
   findParameterGroups,
-  groupOf,
   isParameterGroupState,
   parameterFamily,
   parameterGroupName,
-  secureTransportOn,
 } from "./datastore-params.js";
 import { deleteSubnetGroup, findSubnetGroups } from "./datastore-sweep.js";
-
-// Statuses from which an instance never becomes available by waiting.
-// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status
-const FAILED = [
-  "failed",
-  "incompatible-restore",
-  "incompatible-parameters",
-  "incompatible-network",
-  "incompatible-option-group",
-  "inaccessible-encryption-credentials",
-  "inaccessible-encryption-credentials-recoverable",
-  "insufficient-capacity",
-  "restore-error",
-  "storage-full",
-  "deleting",
-  "deleted",
-];
-/** RDS needs hours at worst (Multi-AZ, large storage); the orchestrator's signal is the real bound. */
-const RDS_WAIT_MS = 4 * 60 * 60_000;
+import { describeInstance, RDS_WAIT_MS, waitAvailable } from "./datastore-wait.js";
 
 /** UTC timestamp for final snapshot ids, `20260131-120000` (RDS identifiers allow letters, digits, single hyphens). */
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(/\..*$/, "");
@@ -97,7 +78,7 @@ export class AwsDatastoreService implements DatastoreService {
   async create(spec: DatastoreSpec, ctx: ResourceContext): Promise<DatastoreState> {
     const rds = await this.#clients.rds();
     const instanceClass = this.#instanceClass(spec);
-    await this.#ensureSubnetGroup(rds, spec, ctx);
+    await ensureSubnetGroup(rds, spec, ctx);
     // Before the instance, so that it starts with TLS required (no reboot to apply a group later).
     const family = parameterFamily(spec.version);
     const parameterGroup = parameterGroupName(ctx.name, family);
@@ -144,7 +125,7 @@ export class AwsDatastoreService implements DatastoreService {
     } catch (error) {
       // RDS has no idempotency token: an instance of this name is the one an earlier run made, if it is ours.
       if (!hasAwsCode(error, "DBInstanceAlreadyExistsFault", "DBInstanceAlreadyExists")) throw error;
-      const existing = await this.#describe(rds, ctx.name, ctx);
+      const existing = await describeInstance(rds, ctx.name, ctx);
       if (!existing) throw error;
       if (!hasTags(tagRecord(existing.TagList), ctx.tags))
         throw new ProviderError(
@@ -153,9 +134,9 @@ export class AwsDatastoreService implements DatastoreService {
         );
       ctx.report(`adopting RDS instance ${ctx.name} (${existing.DBInstanceStatus})`);
     }
-    const db = await this.#waitAvailable(rds, ctx.name, ctx, () => true);
+    const db = await waitAvailable(rds, ctx.name, ctx, () => true);
     // An adopted instance may be on another group (or another family than the spec's): put it on ours.
-    return this.#applyParameterGroup(rds, db, ctx, {
+    return applyParameterGroup(rds, db, ctx, {
       groupReady: parameterFamily(db.EngineVersion ?? "") === family,
     });
   }
@@ -164,13 +145,13 @@ export class AwsDatastoreService implements DatastoreService {
     // A state the sweep made for a parameter group alone is never recorded; nothing to read for it.
     if (isParameterGroupState(state)) return undefined;
     const rds = await this.#clients.rds();
-    const db = await this.#describe(rds, state.name, ctx);
-    return db && db.DBInstanceStatus !== "deleting" ? this.#withParameters(rds, db, ctx) : undefined;
+    const db = await describeInstance(rds, state.name, ctx);
+    return db && db.DBInstanceStatus !== "deleting" ? withParameters(rds, db, ctx) : undefined;
   }
 
   async update(state: DatastoreState, spec: DatastoreSpec, ctx: ResourceContext): Promise<AwsDatastoreState> {
     const rds = await this.#clients.rds();
-    const db = await this.#describe(rds, state.name, ctx);
+    const db = await describeInstance(rds, state.name, ctx);
     if (!db)
       throw new ProviderError(`RDS instance ${state.name} no longer exists; run apply to create it again.`);
     const instanceClass = this.#instanceClass(spec);
@@ -213,7 +194,7 @@ export class AwsDatastoreService implements DatastoreService {
     }
     // Right after the call the instance may still say `available` with the change pending: wait until the
     // change shows, not just for the status.
-    const settled = await this.#waitAvailable(rds, state.name, ctx, (d) => {
+    const settled = await waitAvailable(rds, state.name, ctx, (d) => {
       const pending = d.PendingModifiedValues ?? {};
       return (
         d.DeletionProtection === spec.deletionProtection &&
@@ -229,7 +210,7 @@ export class AwsDatastoreService implements DatastoreService {
     });
     // Repairs the parameter group: created again if deleted, the parameter set again if changed by hand, the
     // instance put back on it if moved.
-    return this.#applyParameterGroup(rds, settled, ctx, { groupReady: false });
+    return applyParameterGroup(rds, settled, ctx, { groupReady: false });
   }
 
   /**
@@ -242,7 +223,7 @@ export class AwsDatastoreService implements DatastoreService {
     const rds = await this.#clients.rds();
     // A parameter group the sweep found without its instance.
     if (isParameterGroupState(state)) return deleteParameterGroup(rds, state.name, ctx);
-    const db = await this.#describe(rds, state.name, ctx);
+    const db = await describeInstance(rds, state.name, ctx);
     if (db) assertOwned(tagRecord(db.TagList), ctx, `RDS instance ${state.name}`);
     if (db && db.DBInstanceStatus !== "deleting") {
       if (db.DeletionProtection)
@@ -295,7 +276,7 @@ export class AwsDatastoreService implements DatastoreService {
     }
     await waitUntil(
       async () => {
-        const d = await this.#describe(rds, state.name, ctx);
+        const d = await describeInstance(rds, state.name, ctx);
         return d
           ? { state: "RETRY", reason: `instance is ${d.DBInstanceStatus}` }
           : { state: "SUCCESS", value: undefined };
@@ -355,168 +336,4 @@ export class AwsDatastoreService implements DatastoreService {
   #multiAz(spec: DatastoreSpec): boolean {
     return this.#options.multiAz ?? spec.highAvailability;
   }
-
-  async #ensureSubnetGroup(rds: RDS, spec: DatastoreSpec, ctx: ResourceContext): Promise<void> {
-    const subnetIds = spec.network.subnets.map((s) => s.id);
-    if (new Set(spec.network.subnets.map((s) => s.zone)).size < 2)
-      throw new InvalidConfigError([
-        {
-          path: "zones",
-          message: "RDS needs subnets in at least 2 zones for its DB subnet group; list 2 zones",
-        },
-      ]);
-    try {
-      await awsCall(`RDS CreateDBSubnetGroup (${ctx.name})`, ctx, (o) =>
-        rds.createDBSubnetGroup(
-          {
-            DBSubnetGroupName: ctx.name,
-            DBSubnetGroupDescription: `k3sinfra ${ctx.cluster}: datastore subnets`,
-            SubnetIds: subnetIds,
-            Tags: tagList(ctx.tags, { Name: ctx.name }),
-          },
-          o,
-        ),
-      );
-    } catch (error) {
-      if (!hasAwsCode(error, "DBSubnetGroupAlreadyExistsFault", "DBSubnetGroupAlreadyExists")) throw error;
-      const out = await awsCall(`RDS DescribeDBSubnetGroups (${ctx.name})`, ctx, (o) =>
-        rds.describeDBSubnetGroups({ DBSubnetGroupName: ctx.name }, o),
-      );
-      const group = out.DBSubnetGroups?.[0];
-      const have = new Set((group?.Subnets ?? []).map((s) => s.SubnetIdentifier));
-      if (group && (have.size !== subnetIds.length || subnetIds.some((id) => !have.has(id)))) {
-        ctx.report(`updating the subnets of DB subnet group ${ctx.name}`);
-        await awsCall(`RDS ModifyDBSubnetGroup (${ctx.name})`, ctx, (o) =>
-          rds.modifyDBSubnetGroup({ DBSubnetGroupName: ctx.name, SubnetIds: subnetIds }, o),
-        );
-      }
-    }
-  }
-
-  async #describe(rds: RDS, name: string, ctx: ResourceContext): Promise<DBInstance | undefined> {
-    try {
-      const out = await awsCall(`RDS DescribeDBInstances (${name})`, ctx, (o) =>
-        rds.describeDBInstances({ DBInstanceIdentifier: name }, o),
-      );
-      return out.DBInstances?.[0];
-    } catch (error) {
-      if (hasAwsCode(error, "DBInstanceNotFoundFault", "DBInstanceNotFound")) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Puts the instance on its parameter group with `require_secure_transport` on: ensures the group (unless
-   * `groupReady`: this call just made it), moves the instance onto it, and reboots it when RDS reports the
-   * group `pending-reboot` — parameters of a newly associated group apply only after a reboot, even dynamic
-   * ones ("The parameter group name itself is changed immediately, but the actual parameter changes are not
-   * applied until you reboot the instance without failover",
-   * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html). The reboot restarts
-   * MySQL (about a minute; K3s reconnects); it happens only to repair an instance found on another group.
-   */
-  async #applyParameterGroup(
-    rds: RDS,
-    db: DBInstance,
-    ctx: ResourceContext,
-    opts: { groupReady: boolean },
-  ): Promise<AwsDatastoreState> {
-    const id = db.DBInstanceIdentifier!;
-    // The running version's family: a group of another family cannot be associated.
-    const family = parameterFamily(db.EngineVersion ?? "");
-    const group = parameterGroupName(id, family);
-    if (!opts.groupReady) await ensureParameterGroup(rds, group, family, ctx);
-    let live = db;
-    if (groupOf(live).name !== group) {
-      ctx.report(`moving RDS instance ${id} to DB parameter group ${group}`);
-      await awsCall(`RDS ModifyDBInstance (${id})`, ctx, (o) =>
-        rds.modifyDBInstance(
-          { DBInstanceIdentifier: id, DBParameterGroupName: group, ApplyImmediately: true },
-          o,
-        ),
-      );
-      live = await this.#waitAvailable(rds, id, ctx, (d) => groupOf(d).name === group);
-    }
-    if (groupOf(live).status === "pending-reboot") {
-      ctx.report(`rebooting RDS instance ${id} to apply DB parameter group ${group}`);
-      await waitUntil(
-        async () => {
-          try {
-            await awsCall(`RDS RebootDBInstance (${id})`, ctx, (o) =>
-              rds.rebootDBInstance({ DBInstanceIdentifier: id }, o),
-            );
-            return { state: "SUCCESS", value: undefined };
-          } catch (error) {
-            if (hasAwsCode(error, "InvalidDBInstanceStateFault", "InvalidDBInstanceState"))
-              return { state: "RETRY", reason: "instance is busy" };
-            throw error;
-          }
-        },
-        {
-          description: `RDS instance ${id} to accept a reboot`,
-          maxWaitMs: RDS_WAIT_MS,
-          signal: ctx.signal,
-          ...ctx.poll,
-        },
-      );
-      live = await this.#waitAvailable(
-        rds,
-        id,
-        ctx,
-        (d) => groupOf(d).name === group && groupOf(d).status === "in-sync",
-      );
-    }
-    return this.#withParameters(rds, live, ctx);
-  }
-
-  /** The state of an instance, with its parameter group and whether TLS is required there now. */
-  async #withParameters(rds: RDS, db: DBInstance, ctx: ResourceContext): Promise<AwsDatastoreState> {
-    const { name, status } = groupOf(db);
-    const on = name ? await secureTransportOn(rds, name, ctx) : false;
-    return { ...toState(db), secureTransport: on === true && status !== "pending-reboot" };
-  }
-
-  #waitAvailable(
-    rds: RDS,
-    name: string,
-    ctx: ResourceContext,
-    settled: (db: DBInstance) => boolean,
-  ): Promise<DBInstance> {
-    return waitUntil(
-      async () => {
-        const db = await this.#describe(rds, name, ctx);
-        const status = db?.DBInstanceStatus;
-        if (!db) return { state: "RETRY", reason: "instance not visible yet" };
-        if (status && FAILED.includes(status))
-          return { state: "FAILURE", reason: `RDS instance ${name} is ${status}` };
-        if (status === "available" && db.Endpoint?.Address && settled(db))
-          return { state: "SUCCESS", value: db };
-        return { state: "RETRY", reason: `RDS instance is ${status}` };
-      },
-      {
-        description: `RDS instance ${name} to be available`,
-        maxWaitMs: RDS_WAIT_MS,
-        signal: ctx.signal,
-        ...ctx.poll,
-        onRetry: (n, reason) => {
-          if (n % 10 === 1) ctx.report(`waiting: ${reason}`);
-        },
-      },
-    );
-  }
 }
-
-const toState = (db: DBInstance): AwsDatastoreState => ({
-  id: db.DBInstanceArn ?? db.DBInstanceIdentifier!,
-  name: db.DBInstanceIdentifier!,
-  host: db.Endpoint?.Address ?? "",
-  port: db.Endpoint?.Port ?? 3306,
-  engineVersion: db.EngineVersion ?? "",
-  status: db.DBInstanceStatus ?? "unknown",
-  deletionProtection: db.DeletionProtection ?? false,
-  parameterGroup: groupOf(db).name,
-  // The server does refuse plaintext now (our parameter group, `secureTransport`), but core reads
-  // `tls.required` as "connect over TLS, verifying with `caBundle` or the system CAs": without the RDS CA
-  // bundle here, its readiness check would fail certificate verification. K3s itself always gets the RDS CA
-  // (the provider's `datastoreCaUrl`), whatever this says.
-  tls: { required: false },
-});

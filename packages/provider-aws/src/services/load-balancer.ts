@@ -1,11 +1,5 @@
-import type {
-  Action,
-  ElasticLoadBalancingV2,
-  LoadBalancer,
-  TargetGroup,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { ElasticLoadBalancingV2, LoadBalancer } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
-  type HealthCheck,
   InvalidConfigError,
   type LoadBalancerService,
   type LoadBalancerSpec,
@@ -17,45 +11,17 @@ import {
   type TargetsState,
   waitUntil,
 } from "@k3sinfra/core";
-import { awsCall, collectPages } from "../call.js";
+import { awsCall } from "../call.js";
 import type { AwsClients } from "../clients.js";
 import { describeElbTags } from "../elbv2-tags.js";
 import { hasAwsCode } from "../errors.js";
-import { type AwsOptions, DEFAULT_SSL_POLICY } from "../options.js";
+import type { AwsOptions } from "../options.js";
 import { hasTags, tagList } from "../tags.js";
+import { describeListeners, ensureListeners, LB_NOT_FOUND } from "./load-balancer-listeners.js";
 import { assertElbOwned, deleteTargetGroups, findLoadBalancers } from "./load-balancer-sweep.js";
+import { ensureTargetGroup, syncTargets, targetPorts, targetsOf } from "./load-balancer-targets.js";
 
-const LB_NOT_FOUND = ["LoadBalancerNotFoundException", "LoadBalancerNotFound"];
-const TG_NOT_FOUND = ["TargetGroupNotFoundException", "TargetGroupNotFound"];
 const LB_WAIT_MS = 20 * 60_000;
-
-/** Target group ports per mode: L4 passes 80 and 443 through; L7 speaks HTTP to Traefik's :80 only. */
-const targetPorts = (mode: LoadBalancerSpec["mode"]): number[] => (mode === "l4" ? [80, 443] : [80]);
-const targetGroupName = (lbName: string, port: number) => `${lbName}-${port}`;
-
-/**
- * L7 health check (anchors-k3s.md §4, open question 1). An ALB cannot send the Rancher Host header, so
- * Traefik answers a host-less request with 404 (no router matches). We accept 200-404: 404 proves Traefik is
- * serving on the node, 200 is what a host-less /healthz route would answer should one be added, and 5xx or
- * no answer marks the node unhealthy. It checks ingress liveness, not Rancher itself, which is also what the
- * L4 TCP check proves.
- */
-const L7_MATCHER = "200-404";
-
-const healthCheckSettings = (mode: LoadBalancerSpec["mode"], hc: HealthCheck) => {
-  // An ALB only checks over HTTP(S); an NLB check over HTTP without a Host header would get Traefik's 404.
-  const http = mode === "l7";
-  return {
-    HealthCheckEnabled: true,
-    HealthCheckProtocol: http ? ("HTTP" as const) : ("TCP" as const),
-    HealthCheckPort: String(hc.port),
-    ...(http ? { HealthCheckPath: hc.path ?? "/healthz", Matcher: { HttpCode: L7_MATCHER } } : {}),
-    HealthCheckIntervalSeconds: hc.intervalSeconds,
-    HealthCheckTimeoutSeconds: Math.min(hc.timeoutSeconds, hc.intervalSeconds - 1),
-    HealthyThresholdCount: hc.healthyThreshold,
-    UnhealthyThresholdCount: hc.unhealthyThreshold,
-  };
-};
 
 /** ELBv2: an internet-facing NLB (L4, TCP passthrough) or ALB (L7, TLS with an ACM certificate). */
 export class AwsLoadBalancerService implements LoadBalancerService {
@@ -151,9 +117,9 @@ export class AwsLoadBalancerService implements LoadBalancerService {
 
     const groups = new Map<number, string>();
     for (const port of targetPorts(spec.mode)) {
-      groups.set(port, await this.#ensureTargetGroup(elb, lb.VpcId!, ctx.name, port, spec, ctx));
+      groups.set(port, await ensureTargetGroup(elb, lb.VpcId!, ctx.name, port, spec, this.#scheme(), ctx));
     }
-    await this.#ensureListeners(elb, lbArn, spec, groups, ctx);
+    await ensureListeners(elb, lbArn, spec, groups, this.#options.sslPolicy, ctx);
     return this.#toState(lb, spec.mode, spec);
   }
 
@@ -182,7 +148,7 @@ export class AwsLoadBalancerService implements LoadBalancerService {
       const lb = await this.#findByArn(elb, state.id, ctx);
       if (lb) {
         await assertElbOwned(elb, state.id, ctx, `load balancer ${state.name}`);
-        const listeners = await this.#listeners(elb, state.id, ctx);
+        const listeners = await describeListeners(elb, state.id, ctx);
         for (const l of listeners) {
           try {
             await awsCall("ELBv2 DeleteListener", ctx, (o) =>
@@ -228,49 +194,13 @@ export class AwsLoadBalancerService implements LoadBalancerService {
     nodes: readonly NodeState[],
     ctx: ResourceContext,
   ): Promise<TargetsState> {
-    const elb = await this.#clients.elbv2();
-    const wanted = [...new Set(nodes.map((n) => n.id))].sort();
-    for (const port of targetPorts(lb.mode)) {
-      const name = targetGroupName(lb.name, port);
-      const tg = await this.#targetGroupByName(elb, name, ctx);
-      if (!tg?.TargetGroupArn)
-        throw new ProviderError(`Target group ${name} does not exist; run apply to create it.`);
-      // Found by name: never register into or deregister from another cluster's group.
-      await assertElbOwned(elb, tg.TargetGroupArn, ctx, `target group ${name}`);
-      const current = (await this.#registered(elb, tg.TargetGroupArn, ctx)).map((t) => t.id);
-      const add = wanted.filter((id) => !current.includes(id));
-      const remove = current.filter((id) => !wanted.includes(id));
-      if (add.length > 0)
-        await awsCall(`ELBv2 RegisterTargets (${name})`, ctx, (o) =>
-          elb.registerTargets({ TargetGroupArn: tg.TargetGroupArn, Targets: add.map((Id) => ({ Id })) }, o),
-        );
-      if (remove.length > 0)
-        await awsCall(`ELBv2 DeregisterTargets (${name})`, ctx, (o) =>
-          elb.deregisterTargets(
-            { TargetGroupArn: tg.TargetGroupArn, Targets: remove.map((Id) => ({ Id })) },
-            o,
-          ),
-        );
-    }
-    return { id: lb.id, nodeIds: wanted };
+    return syncTargets(await this.#clients.elbv2(), lb, nodes, ctx);
   }
 
   async getTargets(lb: LoadBalancerState, ctx: ResourceContext): Promise<TargetsState | undefined> {
     const elb = await this.#clients.elbv2();
     if (!(await this.#findByArn(elb, lb.id, ctx))) return undefined;
-    let common: string[] | undefined;
-    let healthy: string[] | undefined;
-    for (const port of targetPorts(lb.mode)) {
-      const tg = await this.#targetGroupByName(elb, targetGroupName(lb.name, port), ctx);
-      const targets = tg?.TargetGroupArn ? await this.#registered(elb, tg.TargetGroupArn, ctx) : [];
-      const ids = targets.map((t) => t.id);
-      const up = targets.filter((t) => t.state === "healthy").map((t) => t.id);
-      // A node missing from any group is not fully registered, and one unhealthy in any group does not
-      // serve every port: report only those registered (healthy) in every group.
-      common = common === undefined ? ids : common.filter((id) => ids.includes(id));
-      healthy = healthy === undefined ? up : healthy.filter((id) => up.includes(id));
-    }
-    return { id: lb.id, nodeIds: (common ?? []).sort(), healthy: (healthy ?? []).sort() };
+    return targetsOf(elb, lb, ctx);
   }
 
   #toState(lb: LoadBalancer, mode: LoadBalancerSpec["mode"], spec?: LoadBalancerSpec): LoadBalancerState {
@@ -346,176 +276,5 @@ export class AwsLoadBalancerService implements LoadBalancerService {
         },
       },
     );
-  }
-
-  async #targetGroupByName(elb: ElasticLoadBalancingV2, name: string, ctx: ResourceContext) {
-    try {
-      const out = await awsCall(`ELBv2 DescribeTargetGroups (${name})`, ctx, (o) =>
-        elb.describeTargetGroups({ Names: [name] }, o),
-      );
-      return out.TargetGroups?.[0];
-    } catch (error) {
-      if (hasAwsCode(error, ...TG_NOT_FOUND)) return undefined;
-      throw error;
-    }
-  }
-
-  async #ensureTargetGroup(
-    elb: ElasticLoadBalancingV2,
-    vpcId: string,
-    lbName: string,
-    port: number,
-    spec: LoadBalancerSpec,
-    ctx: ResourceContext,
-  ): Promise<string> {
-    const name = targetGroupName(lbName, port);
-    const health = healthCheckSettings(spec.mode, spec.healthCheck);
-    let tg: TargetGroup | undefined = await this.#targetGroupByName(elb, name, ctx);
-    if (tg) {
-      await awsCall(`ELBv2 ModifyTargetGroup (${name})`, ctx, (o) =>
-        elb.modifyTargetGroup({ TargetGroupArn: tg!.TargetGroupArn, ...health }, o),
-      );
-    } else {
-      const out = await awsCall(`ELBv2 CreateTargetGroup (${name})`, ctx, (o) =>
-        elb.createTargetGroup(
-          {
-            Name: name,
-            Protocol: spec.mode === "l4" ? "TCP" : "HTTP",
-            Port: port,
-            VpcId: vpcId,
-            TargetType: "instance",
-            ...health,
-            Tags: tagList(ctx.tags, { Name: name }),
-          },
-          o,
-        ),
-      );
-      tg = out.TargetGroups?.[0];
-    }
-    if (!tg?.TargetGroupArn) throw new ProviderError(`ELBv2 returned no target group for ${name}.`);
-    await awsCall(`ELBv2 ModifyTargetGroupAttributes (${name})`, ctx, (o) =>
-      elb.modifyTargetGroupAttributes(
-        {
-          TargetGroupArn: tg!.TargetGroupArn,
-          Attributes: [
-            // Default 300 s: a replaced node would hold up every change for five minutes.
-            { Key: "deregistration_delay.timeout_seconds", Value: "30" },
-            // Traefik in K3s does not expect the PROXY header; turning it on breaks every request (anchors B.4).
-            ...(spec.mode === "l4"
-              ? [
-                  { Key: "proxy_protocol_v2.enabled", Value: "false" },
-                  // An internal NLB cannot hairpin with client IPs preserved: a node reaching Rancher through
-                  // it (cattle-cluster-agent does) times out whenever it is sent to itself. The nodes' group
-                  // admits the NLB's group, so the NLB's own address as source is let in.
-                  // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-troubleshooting.html#loopback-timeout
-                  { Key: "preserve_client_ip.enabled", Value: String(this.#scheme() !== "internal") },
-                ]
-              : []),
-          ],
-        },
-        o,
-      ),
-    );
-    return tg.TargetGroupArn;
-  }
-
-  async #listeners(elb: ElasticLoadBalancingV2, lbArn: string, ctx: ResourceContext) {
-    try {
-      return await collectPages(
-        (Marker) =>
-          awsCall("ELBv2 DescribeListeners", ctx, (o) =>
-            elb.describeListeners({ LoadBalancerArn: lbArn, Marker }, o),
-          ),
-        (p) => p.Listeners,
-        (p) => p.NextMarker,
-      );
-    } catch (error) {
-      if (hasAwsCode(error, ...LB_NOT_FOUND)) return [];
-      throw error;
-    }
-  }
-
-  async #ensureListeners(
-    elb: ElasticLoadBalancingV2,
-    lbArn: string,
-    spec: LoadBalancerSpec,
-    groups: ReadonlyMap<number, string>,
-    ctx: ResourceContext,
-  ): Promise<void> {
-    const forward = (port: number): Action[] => [{ Type: "forward", TargetGroupArn: groups.get(port)! }];
-    const wanted =
-      spec.mode === "l4"
-        ? [80, 443].map((port) => ({ Port: port, Protocol: "TCP" as const, DefaultActions: forward(port) }))
-        : [
-            {
-              Port: 443,
-              Protocol: "HTTPS" as const,
-              Certificates: [{ CertificateArn: spec.certificate! }],
-              SslPolicy: this.#options.sslPolicy ?? DEFAULT_SSL_POLICY,
-              DefaultActions: forward(80),
-            },
-            {
-              Port: 80,
-              Protocol: "HTTP" as const,
-              DefaultActions: [
-                {
-                  Type: "redirect" as const,
-                  RedirectConfig: { Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301" as const },
-                },
-              ],
-            },
-          ];
-    const existing = await this.#listeners(elb, lbArn, ctx);
-    for (const listener of wanted) {
-      const found = existing.find((l) => l.Port === listener.Port);
-      let arn = found?.ListenerArn;
-      if (arn) {
-        await awsCall(`ELBv2 ModifyListener (:${listener.Port})`, ctx, (o) =>
-          elb.modifyListener({ ListenerArn: arn, ...listener }, o),
-        );
-      } else {
-        const out = await awsCall(`ELBv2 CreateListener (:${listener.Port})`, ctx, (o) =>
-          elb.createListener({ LoadBalancerArn: lbArn, ...listener, Tags: tagList(ctx.tags) }, o),
-        );
-        arn = out.Listeners?.[0]?.ListenerArn;
-      }
-      if (spec.mode === "l4" && arn) {
-        // NLB TCP idle timeout (default 350 s, 60-6000 s) is a listener attribute.
-        // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
-        try {
-          await awsCall(`ELBv2 ModifyListenerAttributes (:${listener.Port})`, ctx, (o) =>
-            elb.modifyListenerAttributes(
-              {
-                ListenerArn: arn,
-                Attributes: [{ Key: "tcp.idle_timeout.seconds", Value: String(spec.idleTimeoutSeconds) }],
-              },
-              o,
-            ),
-          );
-        } catch (error) {
-          // An AWS-compatible endpoint without this (2024) API keeps the 350 s default: say so, carry on.
-          if (!hasAwsCode(error, "InvalidAction", "UnknownOperationException")) throw error;
-          ctx.report("this endpoint cannot set the NLB idle timeout; it stays at the 350 s default");
-        }
-      }
-    }
-  }
-
-  /**
-   * Registered targets and their health, leaving out `draining` ones (deregistered, on their way out).
-   * States: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html
-   */
-  async #registered(
-    elb: ElasticLoadBalancingV2,
-    tgArn: string,
-    ctx: ResourceContext,
-  ): Promise<{ id: string; state: string }[]> {
-    const out = await awsCall("ELBv2 DescribeTargetHealth", ctx, (o) =>
-      elb.describeTargetHealth({ TargetGroupArn: tgArn }, o),
-    );
-    return (out.TargetHealthDescriptions ?? [])
-      .filter((d) => d.TargetHealth?.State !== "draining" && d.Target?.Id)
-      .map((d) => ({ id: d.Target!.Id!, state: d.TargetHealth?.State ?? "unavailable" }))
-      .sort((a, b) => a.id.localeCompare(b.id));
   }
 }
