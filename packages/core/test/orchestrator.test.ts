@@ -233,7 +233,7 @@ describe("orchestrator on the in-memory provider", () => {
 
 describe("losing the state lock", () => {
   it("stops the run, before further changes, when another process takes the lock", async () => {
-    const { MemoryStateStore, NetworkService, ProviderRegistry } = await import("../src/index.js");
+    const { MemoryStateStore, ProviderRegistry } = await import("../src/index.js");
     const { createMemoryProvider, MemoryCloud } = await import("../src/testing/index.js");
     const cloud = new MemoryCloud();
     const inner = createMemoryProvider(cloud);

@@ -63,7 +63,7 @@ export function rewriteServer(kubeconfig: string, server: string, tlsServerName:
 export async function fetchKubeconfig(run: ClusterRun, path: string): Promise<KubeconfigResult> {
   const state = await run.readState({ secrets: false });
   const name = run.config.name;
-  if (!state || !state.resources["node-0"])
+  if (!state?.resources["node-0"])
     throw new NotFoundError(`Cluster ${name} has no servers yet: run \`k3sinfra up\` first.`);
   if (!usesSecretStore(run.resolved))
     throw new InvalidConfigError([

@@ -4,12 +4,10 @@ import type { InjectionToken } from "tsyringe";
 import { clusterTags, resourceTags } from "../../naming.js";
 import { serviceTokens } from "../../provider.js";
 import type { ResourceContext, ResourceService, ResourceState } from "../../resources/common.js";
-import { DatastoreService, type DatastoreState } from "../../resources/datastore.js";
-import { DnsRecordService } from "../../resources/dns-record.js";
-import { LoadBalancerService, type LoadBalancerState } from "../../resources/load-balancer.js";
-import { NetworkService, type NetworkState } from "../../resources/network.js";
-import { NodeService, type NodeSpec, type NodeState } from "../../resources/node.js";
-import { SecretStoreService } from "../../resources/secret-store.js";
+import type { DatastoreState } from "../../resources/datastore.js";
+import type { LoadBalancerState } from "../../resources/load-balancer.js";
+import type { NetworkState } from "../../resources/network.js";
+import type { NodeSpec, NodeState } from "../../resources/node.js";
 import { makeContext } from "../context.js";
 import type {
   ContractHarness,

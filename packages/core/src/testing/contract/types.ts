@@ -2,12 +2,10 @@ import type { DependencyContainer } from "tsyringe";
 import type { ServiceKind } from "../../capabilities.js";
 import type { ProviderServices } from "../../provider.js";
 import type { Tags } from "../../resources/common.js";
-import type { DatastoreService } from "../../resources/datastore.js";
-import type { DnsRecordService, DnsRecordState, DnsTarget } from "../../resources/dns-record.js";
-import type { LoadBalancerService, LoadBalancerState } from "../../resources/load-balancer.js";
-import type { NetworkService, NetworkState } from "../../resources/network.js";
-import type { NodeService, NodeState } from "../../resources/node.js";
-import type { SecretStoreService } from "../../resources/secret-store.js";
+import type { DnsRecordState, DnsTarget } from "../../resources/dns-record.js";
+import type { LoadBalancerState } from "../../resources/load-balancer.js";
+import type { NetworkState } from "../../resources/network.js";
+import type { NodeState } from "../../resources/node.js";
 import type { PollPolicy } from "../../wait.js";
 
 export type TestFn = (name: string, fn: () => Promise<void>, timeout?: number) => void;
