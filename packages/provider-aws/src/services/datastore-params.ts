@@ -9,8 +9,11 @@ import {
 import { awsCall, collectPages } from "../call.js";
 import { hasAwsCode } from "../errors.js";
 import { assertOwned } from "../ownership.js";
-import { hasTags, tagList, tagRecord } from "../tags.js";
-import { ORPHANED } from "./datastore-sweep.js";
+import { hasTags, tagList } from "../tags.js";
+import { orphanedState, rdsTags } from "./datastore-sweep.js";
+
+/** The tags of a parameter group by ARN, or `undefined` when it no longer exists. */
+const rdsTagsOf = (rds: RDS, arn: string, ctx: ResourceContext) => rdsTags(rds, arn, NOT_FOUND, ctx);
 
 /**
  * The datastore's DB parameter group: RDS's default group leaves `require_secure_transport` off, so a client
@@ -58,19 +61,6 @@ export const groupOf = (db: DBInstance): { name?: string; status?: string } => {
   const g = db.DBParameterGroups?.[0];
   return { name: g?.DBParameterGroupName, status: g?.ParameterApplyStatus };
 };
-
-/** The tags of a group by ARN, or `undefined` when it no longer exists. */
-async function groupTags(rds: RDS, arn: string, ctx: ResourceContext): Promise<Tags | undefined> {
-  try {
-    const out = await awsCall(`RDS ListTagsForResource (${arn})`, ctx, (o) =>
-      rds.listTagsForResource({ ResourceName: arn }, o),
-    );
-    return tagRecord(out.TagList);
-  } catch (error) {
-    if (hasAwsCode(error, ...NOT_FOUND)) return undefined;
-    throw error;
-  }
-}
 
 async function describeGroup(rds: RDS, name: string, ctx: ResourceContext) {
   try {
@@ -137,7 +127,7 @@ export async function ensureParameterGroup(
       throw error;
     const group = await describeGroup(rds, name, ctx);
     if (!group?.DBParameterGroupArn) throw error;
-    const tags = await groupTags(rds, group.DBParameterGroupArn, ctx);
+    const tags = await rdsTagsOf(rds, group.DBParameterGroupArn, ctx);
     if (!tags) throw error;
     assertOwned(tags, ctx, `DB parameter group ${name}`);
     if (!hasTags(tags, ctx.tags))
@@ -170,7 +160,7 @@ export async function deleteParameterGroup(rds: RDS, name: string, ctx: Resource
   const group = await describeGroup(rds, name, ctx);
   if (!group) return;
   if (group.DBParameterGroupArn) {
-    const tags = await groupTags(rds, group.DBParameterGroupArn, ctx);
+    const tags = await rdsTagsOf(rds, group.DBParameterGroupArn, ctx);
     if (!tags) return;
     assertOwned(tags, ctx, `DB parameter group ${name}`);
   }
@@ -235,18 +225,9 @@ export async function findParameterGroups(
   for (const g of groups) {
     const name = g.DBParameterGroupName;
     if (!name || !g.DBParameterGroupArn || name.startsWith("default.") || owned.has(name)) continue;
-    const t = await groupTags(rds, g.DBParameterGroupArn, ctx);
+    const t = await rdsTagsOf(rds, g.DBParameterGroupArn, ctx);
     if (!t || !hasTags(t, tags)) continue;
-    found.push({
-      id: g.DBParameterGroupArn,
-      name,
-      host: "",
-      port: 3306,
-      engineVersion: "",
-      status: ORPHANED,
-      deletionProtection: false,
-      tls: { required: false },
-    });
+    found.push(orphanedState(g.DBParameterGroupArn, name));
   }
   return found;
 }

@@ -10,10 +10,14 @@ const GROUP_NOT_FOUND = ["DBSubnetGroupNotFoundFault", "DBSubnetGroupNotFound"];
 /** Status of a state standing for a DB subnet group without its instance. */
 export const ORPHANED = "orphaned";
 
-/** The tags of a DB subnet group, or `undefined` when it no longer exists. */
-async function subnetGroupTags(
+/**
+ * The tags of an RDS resource by ARN (RDS lists return none for groups), or `undefined` when it no longer
+ * exists (`notFound`: the codes RDS answers for that kind).
+ */
+export async function rdsTags(
   rds: RDS,
   arn: string,
+  notFound: readonly string[],
   ctx: ResourceContext,
 ): Promise<Record<string, string> | undefined> {
   try {
@@ -22,10 +26,22 @@ async function subnetGroupTags(
     );
     return tagRecord(out.TagList);
   } catch (error) {
-    if (hasAwsCode(error, ...GROUP_NOT_FOUND)) return undefined;
+    if (hasAwsCode(error, ...notFound)) return undefined;
     throw error;
   }
 }
+
+/** A datastore state standing for a group the sweep found without its instance (its ARN as id). */
+export const orphanedState = (arn: string, name: string): DatastoreState => ({
+  id: arn,
+  name,
+  host: "",
+  port: 3306,
+  engineVersion: "",
+  status: ORPHANED,
+  deletionProtection: false,
+  tls: { required: false },
+});
 
 /**
  * Tagged DB subnet groups, as datastore states (status `orphaned`): what a failed CreateDBInstance leaves
@@ -46,19 +62,10 @@ export async function findSubnetGroups(
   const found: DBSubnetGroup[] = [];
   for (const g of groups) {
     if (!g.DBSubnetGroupArn || g.DBSubnetGroupName === "default") continue;
-    const t = await subnetGroupTags(rds, g.DBSubnetGroupArn, ctx);
+    const t = await rdsTags(rds, g.DBSubnetGroupArn, GROUP_NOT_FOUND, ctx);
     if (t && hasTags(t, tags)) found.push(g);
   }
-  return found.map((g) => ({
-    id: g.DBSubnetGroupArn!,
-    name: g.DBSubnetGroupName!,
-    host: "",
-    port: 3306,
-    engineVersion: "",
-    status: ORPHANED,
-    deletionProtection: false,
-    tls: { required: false },
-  }));
+  return found.map((g) => orphanedState(g.DBSubnetGroupArn!, g.DBSubnetGroupName!));
 }
 
 /** Deletes the DB subnet group of this name once no instance uses it, after checking whose it is. */
@@ -74,7 +81,7 @@ export async function deleteSubnetGroup(rds: RDS, name: string, ctx: ResourceCon
     throw error;
   }
   if (arn) {
-    const t = await subnetGroupTags(rds, arn, ctx);
+    const t = await rdsTags(rds, arn, GROUP_NOT_FOUND, ctx);
     if (!t) return;
     assertOwned(t, ctx, `DB subnet group ${name}`);
   }
