@@ -1,6 +1,7 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { type ClusterConfigInput, type PollPolicy, TAG_CLUSTER, TAG_RESOURCE } from "@k3sinfra/core";
+import { EMULATED_CLOUDS, type EmulatedCloudModule, type Fixtures } from "./emulate/index.js";
 import {
   describeFaults,
   type EmulateFaultFlags,
@@ -23,7 +24,7 @@ export interface EmulatedCloud {
   /** Config options naming real resources, left out of the emulated run (e.g. `options.aws.vpcId`). */
   readonly ignored: readonly string[];
   /** Clouds being emulated. */
-  readonly clouds: readonly ("aws" | "cloudflare")[];
+  readonly clouds: readonly string[];
   /** Where the readiness check reaches an emulated datastore (its local proxy to a real MariaDB). */
   datastoreAddress(endpoint: { host: string; port: number }): { host: string; port: number };
   /** The faults injected into this run, for the banner (`Injected faults (seed 7): …`); none: undefined. */
@@ -48,71 +49,62 @@ export interface EmulateOptions {
   readonly faults?: EmulateFaultFlags;
 }
 
-const ALIASES: Record<string, string> = { route53: "aws" };
-
-// An ACM certificate ARN (what validation accepts); anything else is left for validation to refuse.
-const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-zA-Z-]+$/;
-
-// Variables through which a real account could leak into an emulated run; they are removed.
-const REAL_CLOUD_VARS = [
-  "AWS_PROFILE",
-  "AWS_DEFAULT_PROFILE",
-  "AWS_SESSION_TOKEN",
-  "AWS_ROLE_ARN",
-  "AWS_WEB_IDENTITY_TOKEN_FILE",
-  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-  "CLOUDFLARE_API_KEY",
-  "CLOUDFLARE_EMAIL",
-];
-
-// Option keys that name real resources, endpoints or credentials; the emulator has its own, found by default.
-const REAL_OPTIONS: Record<string, readonly string[]> = {
-  aws: ["endpoint", "vpcId", "subnetIds", "hostedZoneId", "amiId"],
-  cloudflare: ["apiToken", "baseUrl", "zoneId"],
-};
-
-/** The config for an emulated run: state in its own file, and no options that point at real AWS resources. */
+/** The config for an emulated run: state in its own file, and no options that point at real resources. */
 const emulatedSpec = (
   input: ClusterConfigInput,
   statePath: string,
+  modules: readonly EmulatedCloudModule[],
 ): { spec: ClusterConfigInput; ignored: string[] } => {
   const options = { ...input.options };
   const ignored: string[] = [];
-  for (const [provider, keys] of Object.entries(REAL_OPTIONS)) {
-    const block = options[provider];
-    if (!block || typeof block !== "object") continue;
-    const kept: Record<string, unknown> = { ...(block as Record<string, unknown>) };
-    for (const key of keys) {
-      if (key in kept) {
-        delete kept[key];
-        ignored.push(`options.${provider}.${key}`);
+  for (const module of modules) {
+    for (const provider of module.providers) {
+      const block = options[provider];
+      if (!block || typeof block !== "object") continue;
+      const kept: Record<string, unknown> = { ...(block as Record<string, unknown>) };
+      for (const key of module.realOptions) {
+        if (key in kept) {
+          delete kept[key];
+          ignored.push(`options.${provider}.${key}`);
+        }
       }
+      options[provider] = kept;
     }
-    options[provider] = kept;
   }
   return { spec: { ...input, options, state: { ...input.state, path: statePath } }, ignored };
 };
 
-/** The clouds a config needs emulated; a UsageError when it uses one the emulator does not have. */
-export const cloudsFor = (input: ClusterConfigInput): ("aws" | "cloudflare")[] => {
-  // A spec object may hold a provider descriptor instead of a name; the emulator knows providers by name.
-  const nameOf = (ref: ClusterConfigInput["provider"] | undefined) =>
-    typeof ref === "object" ? ref.name : ref;
-  const compute = ALIASES[nameOf(input.provider) ?? ""] ?? nameOf(input.provider);
-  const dns = ALIASES[nameOf(input.dns?.provider) ?? ""] ?? nameOf(input.dns?.provider) ?? compute;
-  if (compute !== "aws") {
+// A spec object may hold a provider descriptor instead of a name; the emulator knows providers by name.
+const nameOf = (ref: ClusterConfigInput["provider"] | undefined) =>
+  typeof ref === "object" ? ref.name : ref;
+
+const serving = (name: string, role: "compute" | "dns") =>
+  EMULATED_CLOUDS.find((m) => m[role] && m.providers.includes(name));
+
+const names = (role: "compute" | "dns") =>
+  EMULATED_CLOUDS.filter((m) => m[role])
+    .map((m) => m.providers[0])
+    .join(", ");
+
+/** The cloud modules a config needs emulated (compute first); a UsageError when it uses one `--emulate` lacks. */
+export const emulatedModules = (input: ClusterConfigInput): EmulatedCloudModule[] => {
+  const computeName = nameOf(input.provider) ?? "";
+  const compute = serving(computeName, "compute");
+  if (!compute)
     throw new UsageError(
-      `--emulate emulates AWS (with Route 53 or Cloudflare DNS); this config uses provider '${compute}'.`,
+      `--emulate emulates ${names("compute")} (with their DNS or Cloudflare); this config uses provider '${computeName}'.`,
     );
-  }
-  if (dns !== "aws" && dns !== "cloudflare") {
+  const dnsName = nameOf(input.dns?.provider);
+  const dns = dnsName === undefined ? compute : serving(dnsName, "dns");
+  if (!dns)
     throw new UsageError(
-      `--emulate emulates Route 53 and Cloudflare DNS; this config uses dns.provider '${dns}'.`,
+      `--emulate emulates DNS on ${names("dns")}; this config uses dns.provider '${dnsName}'.`,
     );
-  }
-  return dns === "cloudflare" ? ["aws", "cloudflare"] : ["aws"];
+  return dns === compute ? [compute] : [compute, dns];
 };
+
+/** The emulator's names of the clouds a config needs (see `emulatedModules`). */
+export const cloudsFor = (input: ClusterConfigInput): string[] => emulatedModules(input).map((m) => m.cloud);
 
 /**
  * Starts `@k3sinfra/emulator` (imported only here, so other commands never load it) with the cloud kept in
@@ -124,7 +116,8 @@ export const startEmulatedCloud = async (
   input: ClusterConfigInput,
   options: EmulateOptions,
 ): Promise<EmulatedCloud> => {
-  const clouds = cloudsFor(input);
+  const modules = emulatedModules(input);
+  const clouds = modules.map((m) => m.cloud);
   const mysql = parseMysqlUrl(options.env.K3SINFRA_EMULATE_MYSQL_URL);
   const throttle = options.faults?.emulateThrottle ?? parseRate(options.env.K3SINFRA_EMULATE_THROTTLE);
   const faults: EmulateFaultFlags = { ...options.faults, ...(throttle ? { emulateThrottle: throttle } : {}) };
@@ -141,23 +134,24 @@ export const startEmulatedCloud = async (
   await chmod(dir, 0o700);
   const persistPath = join(dir, `${input.name}.json`);
   const zone = input.dns?.zone?.toLowerCase().replace(/\.$/, "");
-  const cloudflare = clouds.includes("cloudflare");
-  // The L7 certificate is issued for the Rancher hostname, as the preflight demands of a real account.
-  const certificate = input.loadBalancer?.certificate;
-  const hostname = input.rancher?.hostname?.toLowerCase();
-  const certificates =
-    certificate && hostname && ACM_ARN.test(certificate) ? [{ arn: certificate, domainName: hostname }] : [];
+  const fixtureInput = {
+    hostname: input.rancher?.hostname?.toLowerCase(),
+    certificate: input.loadBalancer?.certificate,
+  };
+  // The zone is a fixture of the cloud serving the config's DNS only: the last module (compute when alone).
+  const dnsModule = modules[modules.length - 1];
+  const fixtures: Partial<Fixtures> = Object.assign(
+    {},
+    ...modules.map((m) => m.fixtures({ ...fixtureInput, zone: m === dnsModule ? zone : undefined })),
+  );
 
   const { startEmulator } = await import("@k3sinfra/emulator");
   const emulator = await startEmulator({
     clouds,
     timeScale: options.timeScale,
     persistPath,
-    // The config's zone already exists, as it must in a real account.
-    fixtures: {
-      aws: { hostedZones: zone && !cloudflare ? [zone] : [], certificates },
-      ...(zone && cloudflare ? { cloudflare: { zones: [zone] } } : {}),
-    },
+    // The config's zone and certificate already exist, as they must in a real account.
+    fixtures,
     ...(mysql ? { mysql } : {}),
     // No VM boots here: the emulator plays server 0's kubeconfig write (as its role) once K3s would serve, so
     // that `k3sinfra kubeconfig --emulate` finds one. 90 s after `running` at time scale 1.
@@ -182,16 +176,10 @@ export const startEmulatedCloud = async (
   });
 
   const env: Record<string, string | undefined> = { ...options.env };
-  for (const name of REAL_CLOUD_VARS) delete env[name];
-  env.AWS_ENDPOINT_URL = emulator.endpoints.aws;
-  env.AWS_ACCESS_KEY_ID = emulator.credentials.aws.accessKeyId;
-  env.AWS_SECRET_ACCESS_KEY = emulator.credentials.aws.secretAccessKey;
-  if (emulator.endpoints.cloudflare) {
-    env.CLOUDFLARE_API_TOKEN = emulator.credentials.cloudflare.apiToken;
-    env.CLOUDFLARE_BASE_URL = emulator.endpoints.cloudflare;
-  }
+  for (const m of EMULATED_CLOUDS) for (const name of m.realVars) delete env[name];
+  for (const m of modules) Object.assign(env, m.env(emulator));
 
-  const { spec, ignored } = emulatedSpec(input, join(dir, `${input.name}.state.json`));
+  const { spec, ignored } = emulatedSpec(input, join(dir, `${input.name}.state.json`), modules);
   const scaled = Math.max(0.001, options.timeScale);
   return {
     env,
@@ -203,14 +191,12 @@ export const startEmulatedCloud = async (
     ignored,
     persistPath,
     clouds,
-    // An emulated RDS endpoint is a made-up host name; with a real MariaDB behind it, the emulator proxies
-    // it on a local port, which is where the readiness check connects (as through a tunnel).
     datastoreAddress: (endpoint) => {
-      const id = endpoint.host.split(".")[0];
-      const item = emulator
-        .inventory({ cloud: "aws" })
-        .find((i) => i.service === "rds" && i.type === "db-instance" && i.id === id);
-      return item?.connect ?? endpoint;
+      for (const m of modules) {
+        const address = m.datastoreAddress?.(emulator, endpoint);
+        if (address) return address;
+      }
+      return endpoint;
     },
     faultsNote: seed !== undefined ? describeFaults(faults, seed) : undefined,
     faultSummary: () => summarizeFaults(faults, emulator.requestLog()),

@@ -15,9 +15,11 @@ describe("--emulate cloud selection", () => {
     ).toEqual(["aws", "cloudflare"]);
   });
   it("refuses clouds the emulator does not have, as a usage error", () => {
-    expect(() => cloudsFor({ ...base, provider: "gcp", dns: { zone: "example.com" } })).toThrow(UsageError);
+    expect(() => cloudsFor({ ...base, provider: "hetzner", dns: { zone: "example.com" } })).toThrow(
+      UsageError,
+    );
     expect(() =>
-      cloudsFor({ ...base, provider: "aws", dns: { zone: "example.com", provider: "azure" } }),
-    ).toThrow(/dns.provider 'azure'/);
+      cloudsFor({ ...base, provider: "aws", dns: { zone: "example.com", provider: "digitalocean" } }),
+    ).toThrow(/dns.provider 'digitalocean'/);
   });
 });
