@@ -2,10 +2,29 @@ import { fileURLToPath } from "node:url";
 import { ProviderRegistry } from "@k3sinfra/core";
 
 /**
- * The built-in providers, each imported only when a config names it, so `--help`, `init` and `schema` load
- * no provider and no cloud SDK. gcp and azure resolve through core's hint to install their packages. A
- * provider package a config names is looked up from the config's directory, the working directory, then
- * this CLI's own install, so a globally installed CLI finds one installed in the project, and the reverse.
+ * The one table of built-in providers: each name a config can use without a module specifier, and the
+ * package that holds it. Core knows none of these names; it takes this table from here. A name whose
+ * package is not installed gets core's hint to install it (gcp and azure until their packages ship).
+ */
+export const builtinProviders: Readonly<Record<string, string>> = {
+  aws: "@k3sinfra/provider-aws",
+  gcp: "@k3sinfra/provider-gcp",
+  azure: "@k3sinfra/provider-azure",
+  cloudflare: "@k3sinfra/provider-cloudflare",
+};
+
+/** DNS service names users know, mapped to the built-in provider that serves them. */
+export const providerAliases: Readonly<Record<string, string>> = {
+  route53: "aws",
+  clouddns: "gcp",
+  azuredns: "azure",
+};
+
+/**
+ * The registry the CLI resolves providers with. The providers this CLI depends on are imported only when a
+ * config names them, so `--help`, `init` and `schema` load no provider and no cloud SDK. A provider package
+ * a config names is looked up from the config's directory, the working directory, then this CLI's own
+ * install, so a globally installed CLI finds one installed in the project, and the reverse.
  */
 export const createRegistry = (): ProviderRegistry =>
   new ProviderRegistry(
@@ -18,5 +37,9 @@ export const createRegistry = (): ProviderRegistry =>
         return testing.memoryProvider ?? testing;
       },
     },
-    { searchDirs: [fileURLToPath(new URL("..", import.meta.url))] },
+    {
+      searchDirs: [fileURLToPath(new URL("..", import.meta.url))],
+      packages: builtinProviders,
+      aliases: providerAliases,
+    },
   );

@@ -10,7 +10,7 @@ export type ServiceKind = "network" | "nodes" | "datastore" | "loadBalancer" | "
  */
 export interface ProviderCapabilities {
   /**
-   * Contracts implemented. A DNS-only provider (Cloudflare) lists just `dns`. A compute provider that lists
+   * Contracts implemented. A DNS-only provider lists just `dns`. A compute provider that lists
    * `secretStore` keeps the cluster's secrets there and its nodes read them with their own identity (with a
    * `secretReader` on the descriptor); without it, secrets go in user data, with a warning at plan time.
    */
@@ -21,8 +21,8 @@ export interface ProviderCapabilities {
   readonly loadBalancerAddress?: "ip" | "hostname";
   /**
    * How client traffic reaches the nodes through an L4 balancer that preserves client IPs. `group`: the LB has
-   * its own firewall group, and a node rule naming that group admits the clients (AWS NLB with security
-   * groups), so the nodes never open 80/443 to client ranges. `passthrough` (default): packets arrive from the
+   * its own firewall group, and a node rule naming that group admits the clients (a network load balancer
+   * with security groups), so the nodes never open 80/443 to client ranges. `passthrough` (default): packets arrive from the
    * clients' addresses, which the nodes must admit.
    */
   readonly loadBalancerFirewall?: "group" | "passthrough";
@@ -30,7 +30,7 @@ export interface ProviderCapabilities {
   readonly l7NeedsCertificate?: boolean;
   /** Record types the DNS service writes. `ALIAS` works only with an LB of the same provider. */
   readonly dnsRecordTypes?: readonly ("A" | "CNAME" | "ALIAS")[];
-  /** Whether the DNS service can proxy traffic (Cloudflare). */
+  /** Whether the DNS service can proxy traffic (a CDN in front of the record). */
   readonly dnsProxy?: boolean;
   /** Datastore engines with the major versions offered. */
   readonly datastoreEngines?: readonly {
@@ -62,7 +62,7 @@ export interface ProviderCapabilities {
  * the generation suffix a rolling replacement adds), e.g. `{load-balancer}-443` for a target group.
  */
 export interface NameRule {
-  /** What the cloud calls it, for messages: "RDS DB instance identifier". */
+  /** What the cloud calls it, for messages: "DB instance identifier". */
   readonly object: string;
   readonly template: string;
   /** Only checked when the provider plays this role for the cluster. */

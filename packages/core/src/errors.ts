@@ -28,7 +28,7 @@ export interface K3sinfraErrorOptions {
   retryAfterSeconds?: number;
   /** The HTTP status the service answered, when it answered. */
   httpStatus?: number;
-  /** The service's id for the failed request (AWS request id, Cloudflare cf-ray), for a support case. */
+  /** The service's id for the failed request (a request id or ray id header), for a support case. */
   requestId?: string;
 }
 

@@ -49,10 +49,10 @@ export function firewallRules(input: FirewallInputs): FirewallRule[] {
     },
   ];
   if (input.mode === "l4") {
-    // An L4 balancer that preserves client IPs delivers packets from the clients themselves, so without a
-    // balancer group the nodes must admit the client ranges (aws-load-balancer-controller#3521). Where the
-    // balancer has a group, a rule naming it admits those clients and nodes stay closed to direct access
-    // (https://repost.aws/knowledge-center/security-group-load-balancer).
+    // An L4 balancer that preserves client IPs delivers packets from the clients themselves
+    // (https://kubernetes.io/docs/tasks/access-application-cluster/create-external-load-balancer/#preserving-the-client-source-ip),
+    // so without a balancer group the nodes must admit the client ranges. Where the balancer has a group, a
+    // rule naming it admits those clients and nodes stay closed to direct access (the provider cites its cloud's rule).
     for (const port of [80, 443]) {
       rules.push(
         {

@@ -1,5 +1,4 @@
 import { type DependencyContainer, type InjectionToken, container as rootContainer } from "tsyringe";
-import { METADATA_READERS } from "./bootstrap/index.js";
 import type { ServiceKind } from "./capabilities.js";
 import type { BoundProvider } from "./config/resolve.js";
 import type { ConfigIssue } from "./errors.js";
@@ -97,7 +96,7 @@ export function serviceIssues(
 
 /** A provider with nodes must say how they read what was published to them, and secrets from its store. */
 function readerIssues(provider: CloudProvider, roles: readonly ServiceKind[], path: string): ConfigIssue[] {
-  const hasReader = provider.metadataReader !== undefined || provider.name in METADATA_READERS;
+  const hasReader = provider.metadataReader !== undefined;
   if (roles.includes("secretStore") && roles.includes("nodes") && !provider.secretReader)
     return [
       {

@@ -71,14 +71,14 @@ export interface ProviderContext<Options> {
 
 /** The parts every descriptor has, whatever its contract version. */
 interface DescriptorBase<Options> {
-  /** Name used in configs, e.g. `aws`. */
+  /** Name used in configs, e.g. `my-cloud`. */
   readonly name: string;
   /** What it can do. */
   readonly capabilities: ProviderCapabilities;
   /**
    * Body of a POSIX shell function `k3sinfra_meta KEY` that prints a value published with
-   * `NodeService.publish` (e.g. IMDS instance tags on AWS). Core ships readers for aws, gcp and azure; any
-   * other provider with the `nodes` service must give one.
+   * `NodeService.publish` (e.g. instance tags read from the cloud's metadata service). Every provider with
+   * the `nodes` service must give one: core ships none.
    */
   readonly metadataReader?: string;
   /**
@@ -88,13 +88,13 @@ interface DescriptorBase<Options> {
    */
   readonly secretReader?: NodeSecretReader;
   /**
-   * HTTPS URL of the CA bundle that verifies the datastore's TLS certificate in `region` (e.g. the RDS
-   * regional bundle). Nodes download it at boot, and K3s then connects with `datastore-cafile`.
+   * HTTPS URL of the CA bundle that verifies the datastore's TLS certificate in `region` (e.g. a managed
+   * database service's regional bundle). Nodes download it at boot, and K3s then connects with `datastore-cafile`.
    */
   datastoreCaUrl?(region: string): string | undefined;
   /**
-   * The command that opens a tunnel from this machine's 127.0.0.1:`port` to a server's port (AWS: a Session
-   * Manager port forwarding session), printed by `k3sinfra kubeconfig` when the API is closed to the outside.
+   * The command that opens a tunnel from this machine's 127.0.0.1:`port` to a server's port (e.g. the cloud
+   * CLI's port forwarding session), printed by `k3sinfra kubeconfig` when the API is closed to the outside.
    */
   apiTunnel?(node: { readonly id: string; readonly privateIp: string }, port: number, region: string): string;
   /** The command that prints a node's boot log from the user's machine, named when a node is stuck. */

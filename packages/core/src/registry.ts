@@ -8,21 +8,6 @@ import { type CloudProvider, SUPPORTED_CONTRACT_VERSIONS } from "./provider.js";
 /** Loads a provider module; the module exports the descriptor as `default` or as `provider`. */
 export type ProviderLoader = () => Promise<unknown>;
 
-/** Built-in provider names and the packages that hold them. Core never imports these packages itself. */
-export const builtinProviders: Readonly<Record<string, string>> = {
-  aws: "@k3sinfra/provider-aws",
-  gcp: "@k3sinfra/provider-gcp",
-  azure: "@k3sinfra/provider-azure",
-  cloudflare: "@k3sinfra/provider-cloudflare",
-};
-
-/** DNS service names users know, mapped to the provider that serves them. */
-export const providerAliases: Readonly<Record<string, string>> = {
-  route53: "aws",
-  clouddns: "gcp",
-  azuredns: "azure",
-};
-
 /** Options of a registry. */
 export interface ProviderRegistryOptions {
   /**
@@ -30,6 +15,14 @@ export interface ProviderRegistryOptions {
    * directory, in order: the CLI passes its own install, so a provider installed beside it is found.
    */
   readonly searchDirs?: readonly string[];
+  /**
+   * Provider names the host application knows, mapped to the package that holds each (the CLI's table of
+   * built-in providers). A config naming one loads that package; a name whose package is not installed
+   * gets "npm install <package>". Core itself knows no provider names.
+   */
+  readonly packages?: Readonly<Record<string, string>>;
+  /** Other names users know for a provider (a DNS service's name), mapped to the provider's name. */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 /** Where a module came from, for messages. */
@@ -122,20 +115,34 @@ const isNotFound = (error: unknown, specifier: string): boolean => {
 };
 
 /**
- * Name → provider. Built-ins are imported lazily, on first use, through loaders the host application
- * supplies (the CLI passes `() => import("@k3sinfra/provider-aws")`), so that core depends on no provider
- * and `--help` loads none. A name that is a path or a package specifier is imported as a custom provider;
- * a descriptor object in a spec is used as it is.
+ * Name → provider. Known providers are imported lazily, on first use, through loaders and a table of
+ * package names the host application supplies (the CLI passes its built-in providers), so that core
+ * depends on no provider and `--help` loads none. A name that is a path or a package specifier is imported
+ * as a custom provider; a descriptor object in a spec is used as it is.
  */
 export class ProviderRegistry {
   readonly #loaders = new Map<string, ProviderLoader>();
   readonly #loaded = new Map<string, CloudProvider>();
   readonly #checked = new WeakSet<object>();
   readonly #searchDirs: readonly string[];
+  readonly #packages: Readonly<Record<string, string>>;
+  readonly #aliases: Readonly<Record<string, string>>;
 
   constructor(loaders: Readonly<Record<string, ProviderLoader>> = {}, options: ProviderRegistryOptions = {}) {
     for (const [name, load] of Object.entries(loaders)) this.#loaders.set(name, load);
     this.#searchDirs = options.searchDirs ?? [];
+    this.#packages = options.packages ?? {};
+    this.#aliases = options.aliases ?? {};
+  }
+
+  /** The provider name a reference stands for: an alias's provider, else the reference itself. */
+  nameOf(ref: string): string {
+    return Object.hasOwn(this.#aliases, ref) ? (this.#aliases[ref] as string) : ref;
+  }
+
+  /** The package the host application named for a provider name, if any. */
+  #packageOf(name: string): string | undefined {
+    return Object.hasOwn(this.#packages, name) ? this.#packages[name] : undefined;
   }
 
   /** Adds a provider object, or a loader for one, under its name. */
@@ -147,24 +154,26 @@ export class ProviderRegistry {
 
   /** Names that can be resolved without a module specifier. */
   names(): string[] {
-    return [...new Set([...this.#loaded.keys(), ...this.#loaders.keys()])].sort();
+    return [
+      ...new Set([...this.#loaded.keys(), ...this.#loaders.keys(), ...Object.keys(this.#packages)]),
+    ].sort();
   }
 
   /**
-   * Resolves a config's provider reference: a descriptor object, a registered name, an alias (`route53`), a
+   * Resolves a config's provider reference: a descriptor object, a registered name, an alias, a
    * relative or absolute path (resolved from `baseDir`), or a package name (resolved from `baseDir`, then
    * the working directory, then the registry's `searchDirs`, then core's own install).
    * @param path the config path, named in errors.
    */
   async resolve(ref: string | CloudProvider, baseDir: string, path = "provider"): Promise<CloudProvider> {
     if (typeof ref !== "string") return this.#check(ref, "the descriptor given in the spec", path);
-    const name = providerAliases[ref] ?? ref;
+    const name = this.nameOf(ref);
     const cached = this.#loaded.get(name);
     if (cached) return this.#check(cached, `registered as '${name}'`, path);
     const loader = this.#loaders.get(name);
     const { mod, origin } = loader
       ? await this.#fromLoader(ref, name, loader, path)
-      : await this.#fromModule(builtinProviders[name] ?? ref, ref, baseDir, path);
+      : await this.#fromModule(this.#packageOf(name) ?? ref, ref, baseDir, path);
     const provider = this.#check(mod, origin.file ?? origin.label, path);
     this.#loaded.set(name, provider);
     return provider;
@@ -179,7 +188,7 @@ export class ProviderRegistry {
   }
 
   async #fromLoader(ref: string, name: string, load: ProviderLoader, path: string) {
-    const pkg = builtinProviders[name];
+    const pkg = this.#packageOf(name);
     try {
       const origin: Origin = { label: pkg ?? `the loader registered for '${name}'` };
       return { mod: await load(), origin };

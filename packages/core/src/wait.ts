@@ -17,7 +17,7 @@ export interface PollPolicy {
 export const defaultPollPolicy: PollPolicy = { minDelayMs: 2_000, maxDelayMs: 30_000 };
 
 export interface WaitOptions extends Partial<PollPolicy> {
-  /** What is awaited, for the timeout message, e.g. `RDS instance k3s-prod-db to be available`. */
+  /** What is awaited, for the timeout message, e.g. `DB instance k3s-prod-db to be available`. */
   readonly description: string;
   /** Give up after this long with a `TimeoutError`: a wait never reports success on timeout. */
   readonly maxWaitMs: number;

@@ -2,6 +2,7 @@
 export { AWS_ZONES, awsCapabilities } from "./capabilities.js";
 export { type AwsClientSettings, AwsClients, LazyAwsClients } from "./clients.js";
 export { awsCodes, hasAwsCode, mapAwsError } from "./errors.js";
+export { AWS_METADATA_READER } from "./metadata-reader.js";
 export {
   awsSecretReader,
   SSM_CLIENT_PATH,
@@ -10,6 +11,7 @@ export {
 } from "./node-reader/index.js";
 export { type AwsOptions, parseAwsOptions } from "./options.js";
 export { type AwsServices, aws, aws as default } from "./provider.js";
+export { awsRdsCaUrl } from "./rds-ca.js";
 export { AwsDatastoreService } from "./services/datastore.js";
 export { AwsDnsRecordService, HERITAGE_PREFIX } from "./services/dns.js";
 export { AwsLoadBalancerService } from "./services/load-balancer.js";

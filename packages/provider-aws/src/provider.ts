@@ -1,6 +1,4 @@
 import {
-  AWS_METADATA_READER,
-  awsRdsCaUrl,
   defineProvider,
   type ProviderContext,
   type ProviderServices,
@@ -8,9 +6,11 @@ import {
 } from "@k3sinfra/core";
 import { awsCapabilities } from "./capabilities.js";
 import { type AwsClients, clientSettings, LazyAwsClients } from "./clients.js";
+import { AWS_METADATA_READER } from "./metadata-reader.js";
 import { awsSecretReader } from "./node-reader/index.js";
 import { type AwsOptions, parseAwsOptions } from "./options.js";
 import { awsPreflight } from "./preflight/index.js";
+import { awsRdsCaUrl } from "./rds-ca.js";
 import { AwsDatastoreService } from "./services/datastore.js";
 import { AwsDnsRecordService } from "./services/dns.js";
 import { AwsLoadBalancerService } from "./services/load-balancer.js";

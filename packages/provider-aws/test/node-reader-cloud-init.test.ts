@@ -4,8 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import {
-  AWS_METADATA_READER,
-  awsRdsCaUrl,
   BOOTSTRAP_SCRIPT_PATH,
   type BootstrapInput,
   type InlineSecretsInput,
@@ -14,7 +12,9 @@ import {
   validateBootstrapInput,
 } from "@k3sinfra/core";
 import { expect, it } from "vitest";
+import { AWS_METADATA_READER } from "../src/metadata-reader.js";
 import { awsSecretReader, SSM_CLIENT_PATH, SSM_CLIENT_PROGRAM } from "../src/node-reader/index.js";
+import { awsRdsCaUrl } from "../src/rds-ca.js";
 import { describeWith } from "./node-reader-run.js";
 
 const TOKEN = "K3sTokenSecretValue0123456789abcdef";

@@ -85,7 +85,7 @@ export interface BootstrapDatastoreInput {
   readonly host?: string | undefined;
   /**
    * TLS to the datastore, verified against the CA: the bundle inline (PEM), or an HTTPS URL the node
-   * downloads it from at boot (e.g. `awsRdsCaUrl(region)`; keeps big bundles out of the 16 KB user data).
+   * downloads it from at boot (the provider's `datastoreCaUrl(region)`; keeps big bundles out of user data, which clouds cap at about 16 KB).
    */
   readonly tls?: { readonly caBundle?: string | undefined; readonly caUrl?: string | undefined } | undefined;
 }
@@ -107,10 +107,10 @@ export interface BootstrapCommonInput {
     /** L7: the ranges the LB connects from, trusted for `X-Forwarded-*` by Traefik. Required on L7. */
     readonly sourceCidrs?: readonly string[] | undefined;
   };
-  /** Body of the provider's `k3sinfra_meta` shell function (see `METADATA_READERS`). */
+  /** Body of the provider's `k3sinfra_meta` shell function (its descriptor's `metadataReader`). */
   readonly metadataReader: MetadataReader;
   /**
-   * The provider's node-side secret reader (e.g. provider-aws's `awsSecretReader`): files cloud-init writes
+   * The provider's node-side secret reader (its descriptor's `secretReader`): files cloud-init writes
    * before the boot script runs, and shell functions the script defines next to `k3sinfra_meta`
    * (`k3sinfra_secret <name>`, `k3sinfra_secret_put <name>`). Unset: nothing added. Required with
    * `secretNames` (the store mode), which calls those functions.
@@ -271,9 +271,9 @@ export const tlsSans = (input: Pick<BootstrapInput, "hostname" | "loadBalancer">
  * metadata reader is the only provider-specific part. Inline mode: contains secrets (token, datastore
  * passwords). Store mode (`secretNames`): no secret, only names; the config template and the preparation
  * files hold placeholders the script fills at boot, plus the provider's secret reader files.
- * About 7 KB (10 KB on server 0 with an admin) plus an inline CA bundle and the secret reader; EC2 caps
- * user data at 16 KB, so prefer `caUrl` for big bundles
- * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). Throws `InvalidConfigError`.
+ * About 7 KB (10 KB on server 0 with an admin) plus an inline CA bundle and the secret reader; clouds cap
+ * user data (16 KB is common; each provider cites its own limit), so prefer `caUrl` for big bundles.
+ * Throws `InvalidConfigError`.
  */
 export function renderCloudInit(input: BootstrapInput): string {
   const issues = validateBootstrapInput(input);

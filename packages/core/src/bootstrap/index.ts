@@ -21,15 +21,7 @@ export {
   type K3sConfigInput,
   renderK3sConfig,
 } from "./k3s-config.js";
-export {
-  AWS_METADATA_READER,
-  AZURE_METADATA_READER,
-  GCP_METADATA_READER,
-  METADATA_KEYS,
-  METADATA_READERS,
-  type MetadataKey,
-  type MetadataReader,
-} from "./metadata.js";
+export { METADATA_KEYS, type MetadataKey, type MetadataReader } from "./metadata.js";
 export {
   type NodeSecretNames,
   type NodeSecretReaderFile,
@@ -54,7 +46,6 @@ export {
   type RancherInstallInput,
   renderRancherManifests,
 } from "./rancher-install.js";
-export { awsRdsCaUrl } from "./rds-ca.js";
 export { BOOTSTRAP_SCRIPT_PATH, CONFIG_TEMPLATE_PATH } from "./script.js";
 export {
   BOOT_STAGE_PATTERN,

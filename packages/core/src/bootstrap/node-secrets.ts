@@ -10,7 +10,7 @@ import type { ConfigIssue } from "../errors.js";
  *   prints a value on stderr, and never puts one on a command line (argv is visible in `ps`).
  * - `k3sinfra_secret_put <name>` stores its stdin as secret `<name>` (overwriting), non-zero on failure.
  * Both run as root during boot with the reader's `files` already written; the boot script retries them with
- * bounded backoff, since a fresh node identity is eventually consistent (IAM, workload identity…).
+ * bounded backoff, since a fresh node identity is eventually consistent (cloud identity services are).
  */
 export interface NodeSecretReader {
   /** Files cloud-init writes before the script runs (a client, a helper). Never a secret: it is user data. */
@@ -68,7 +68,7 @@ export const SECRET_PLACEHOLDERS = {
   rancherBootstrapPassword: "@K3SINFRA_RANCHER_BOOTSTRAP_PASSWORD@",
 } as const;
 
-// Secret names go into the script single-quoted: AWS SSM's name characters, plus nothing a shell reads.
+// Secret names go into the script single-quoted: the characters parameter stores allow, nothing a shell reads.
 const NAME = /^[A-Za-z0-9_./-]{1,1011}$/;
 
 /**

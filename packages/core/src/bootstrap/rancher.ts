@@ -115,7 +115,7 @@ export function kubeconfigCommands(input: KubeconfigInput): string[] {
     ? `--server=https://${input.hostname}:6443`
     : `--server=https://${host}:6443 --tls-server-name=${input.hostname}`;
   return [
-    "# Without SSH, read the file with your cloud's run-command (SSM, gcloud compute ssh, az vm run-command).",
+    "# Without SSH, read the file with your cloud's run-command or serial console access.",
     `ssh ${sq(`${user}@${address}`)} sudo cat /etc/rancher/k3s/k3s.yaml > ${sq(file)}`,
     `chmod 600 ${sq(file)}`,
     `kubectl --kubeconfig ${sq(file)} config set-cluster default ${setCluster}`,

@@ -32,7 +32,7 @@ export type BootStageEvent = "start" | "waiting" | "ok" | "failed";
 
 /**
  * One stage line, as the boot script writes it to the journal (unit `k3sinfra-bootstrap.service`) and to
- * `/dev/console` (the serial console, which the cloud's console output shows, e.g. EC2 GetConsoleOutput):
+ * `/dev/console` (the serial console, which the cloud's console output shows):
  *
  *     2026-01-02T03:04:05Z k3sinfra-bootstrap: stage=<stage> <event>[: <detail>]
  *

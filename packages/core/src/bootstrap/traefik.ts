@@ -19,11 +19,11 @@ export const TRAEFIK_REPLICAS = 2;
  *   Traefik through K3s's ServiceLB (klipper-lb), which masquerades the source to a pod address, so the pod
  *   CIDR (`podCidr`, K3s's `cluster-cidr`, default 10.42.0.0/16: https://docs.k3s.io/cli/server) is trusted
  *   too. That is safe: node port 80 accepts only the load balancer's security group, so whatever a pod
- *   address forwards came from the LB. No `proxyProtocol`: an ALB does not send it.
+ *   address forwards came from the LB. No `proxyProtocol`: an L7 load balancer does not send it.
  */
 export function renderTraefikConfig(o: {
   readonly mode: LoadBalancerMode;
-  /** L7: the ranges the load balancer connects from (the VPC subnets). */
+  /** L7: the ranges the load balancer connects from (the network's subnets). */
   readonly trustedCidrs?: readonly string[] | undefined;
   readonly podCidr?: string | undefined;
 }): string {

@@ -12,8 +12,8 @@ import type { ConfigIssue } from "../errors.js";
  *   ("Availability in Community"). Later patches of a minor are Prime-only (rancher/rancher#46614), and the
  *   `.0` of a minor is published to the `latest` Helm repository only until the minor is declared stable
  *   (rancher/rancher#43780), so neither is listed for a stable minor.
- * - K3s: k3s-io/k3s#14100 validated MySQL 8.4.8 (RDS) on v1.33.12+k3s1, v1.34.8+k3s1, v1.35.5+k3s1 and
- *   v1.36.1+k3s1 (also Aurora MySQL 8.0, #14103, and MariaDB 11.4, #14102).
+ * - K3s: k3s-io/k3s#14100 validated MySQL 8.4.8 (a managed service) on v1.33.12+k3s1, v1.34.8+k3s1, v1.35.5+k3s1 and
+ *   v1.36.1+k3s1 (also a MySQL 8.0-compatible managed engine, #14103, and MariaDB 11.4, #14102).
  * - cert-manager: its supported-releases table (cert-manager/website#2007: 1.19 supports Kubernetes 1.31–1.35,
  *   1.20 supports 1.32–1.35; 1.21 supports 1.33–1.36), latest patches from endoflife.date's cert-manager data.
  *   The SUSE support matrix pages (suse.com/suse-rancher/support-matrix/all-supported-versions/rancher-v2-1x-y)
@@ -198,7 +198,7 @@ const unknownRancherMessage = (version: string): string =>
 
 /**
  * K3s releases k3sinfra pins per Kubernetes minor. 1.33–1.36 are the releases K3s QA validated with
- * MySQL 8.4.8, Aurora MySQL 8.0 and MariaDB 11.4 (k3s-io/k3s#14100, #14103, #14102).
+ * MySQL 8.4.8, a MySQL 8.0-compatible managed engine and MariaDB 11.4 (k3s-io/k3s#14100, #14103, #14102).
  */
 export const K3S_PINNED_VERSIONS: Readonly<Record<string, string>> = {
   "1.32": "v1.32.11+k3s1",

@@ -141,7 +141,7 @@ function crossFieldIssues(c: ClusterConfig): ConfigIssue[] {
     });
   }
   if (c.dns.proxied && c.loadBalancer.mode === "l4") {
-    // Cloudflare's proxy terminates TLS, so Rancher agents see Cloudflare's certificate and strict agent TLS fails.
+    // A DNS proxy terminates TLS, so Rancher agents see the proxy's certificate and strict agent TLS fails.
     issues.push({
       path: "dns.proxied",
       message:

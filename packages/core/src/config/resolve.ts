@@ -3,7 +3,7 @@ import type { ServiceKind } from "../capabilities.js";
 import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import type { CloudProvider } from "../provider.js";
 import { providerContractChecks } from "../provider-services.js";
-import { type ProviderRegistry, providerAliases } from "../registry.js";
+import type { ProviderRegistry } from "../registry.js";
 import { isMoot, restsOn } from "./load.js";
 import { derivedNameIssues } from "./names.js";
 import { riskyChoices } from "./risky.js";
@@ -43,8 +43,8 @@ export interface ResolveOptions {
 }
 
 /** The name a provider reference resolves to, for comparing compute and DNS providers. */
-const refName = (ref: string | CloudProvider): string =>
-  typeof ref === "string" ? (providerAliases[ref] ?? ref) : ref.name;
+const refName = (ref: string | CloudProvider, registry: ProviderRegistry): string =>
+  typeof ref === "string" ? registry.nameOf(ref) : ref.name;
 
 const COMPUTE_ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer"];
 
@@ -92,7 +92,7 @@ export async function resolveConfig(
     });
   const computeProvider = await load(config.provider, "provider");
   const dnsRef = (broken.includes("dns.provider") ? undefined : config.dns.provider) ?? config.provider;
-  const sameDns = refName(dnsRef) === computeProvider.name || dnsRef === config.provider;
+  const sameDns = refName(dnsRef, registry) === computeProvider.name || dnsRef === config.provider;
   const dnsProvider = sameDns ? computeProvider : await load(dnsRef, "dns.provider");
 
   const caps = computeProvider.capabilities;
@@ -100,14 +100,14 @@ export async function resolveConfig(
     if (!caps.services.includes(role)) {
       report({
         path: "provider",
-        message: `'${computeProvider.name}' does not provide ${role}; choose a provider that does (aws, gcp, azure)`,
+        message: `'${computeProvider.name}' does not provide ${role}; choose a compute provider that does (its capabilities.services lists ${role})`,
       });
     }
   }
   if (!dnsProvider.capabilities.services.includes("dns")) {
     report({
       path: sameDns ? "dns.provider" : "dns.provider",
-      message: `'${dnsProvider.name}' does not provide DNS; set dns.provider to one that does (e.g. cloudflare)`,
+      message: `'${dnsProvider.name}' does not provide DNS; set dns.provider to one that does (its capabilities.services lists dns)`,
     });
   }
   const mode = config.loadBalancer.mode;

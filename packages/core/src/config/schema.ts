@@ -56,7 +56,7 @@ const providerRef = (missing: string) =>
         error: (issue) =>
           issue.input === undefined
             ? missing
-            : "must be a provider name (aws), a module specifier (./my-provider.js, a package name) or, in a spec passed as an object, a provider descriptor",
+            : "must be a provider name, a module specifier (./my-provider.js, a package name) or, in a spec passed as an object, a provider descriptor",
       },
     )
     .meta({ type: "string", minLength: 1 });
@@ -77,7 +77,9 @@ export const ClusterConfigSchema = z
         /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/,
         "must be 3-20 lowercase letters, digits or hyphens, starting with a letter (it goes into every resource name, and load balancer names are capped at 32 characters)",
       ),
-    provider: providerRef("is required: aws, gcp, azure, or a module specifier of your own provider"),
+    provider: providerRef(
+      "is required: a provider name (`k3sinfra init` lists the built-in ones) or a module specifier of your own provider",
+    ),
     region: z.string({ error: required("e.g. us-east-1") }).min(1),
     zones: z.array(z.string().min(1)).min(1).optional(),
     nodes: z

@@ -81,7 +81,7 @@ export function datastoreError(error: unknown, ctx: ErrorContext): K3sinfraError
         retryable: code === "EAI_AGAIN",
       },
     );
-  // RDS with require_secure_transport (https://dev.mysql.com/doc/refman/8.4/en/server-system-variables.html#sysvar_require_secure_transport).
+  // A managed server with require_secure_transport (https://dev.mysql.com/doc/refman/8.4/en/server-system-variables.html#sysvar_require_secure_transport).
   if (code === "ER_SECURE_TRANSPORT_REQUIRED" || e.errno === 3159)
     return new TlsRequiredError(
       `The datastore at ${where} accepts TLS connections only (require_secure_transport); connect with its CA bundle.`,

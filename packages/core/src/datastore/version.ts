@@ -12,7 +12,7 @@ export interface ServerVersion {
 }
 
 /**
- * Parses `VERSION()`: `8.4.3`, `8.0.31-google`, `5.7.44-log`, `10.11.6-MariaDB-0+deb12u1`, and the
+ * Parses `VERSION()`: `8.4.3`, `8.0.31-<vendor suffix>`, `5.7.44-log`, `10.11.6-MariaDB-0+deb12u1`, and the
  * `5.5.5-` prefix old MariaDB handshakes add. `undefined` when it is not a version string.
  */
 export function parseServerVersion(raw: string): ServerVersion | undefined {

@@ -2,7 +2,6 @@ import {
   type BootstrapCommonInput,
   type BootstrapInput,
   certManagerVersionFor,
-  METADATA_READERS,
   type NodeSecretStore,
   RANCHER_DEFAULT_REPLICAS,
   type RancherInstallInput,
@@ -84,8 +83,7 @@ export const serverTlsSans = (config: ClusterConfig, network: NetworkState | und
  */
 export function renderUserData(input: UserDataInput): string {
   const { config, index, secrets, secretStore } = input;
-  const reader =
-    input.provider.metadataReader ?? METADATA_READERS[input.provider.name as keyof typeof METADATA_READERS];
+  const reader = input.provider.metadataReader;
   if (!reader)
     throw new Error(
       `provider ${input.provider.name} declares no metadataReader, so its nodes cannot learn the datastore endpoint at boot`,

@@ -36,7 +36,7 @@ export interface ResourceContext {
    */
   readonly limit?: <T>(request: () => Promise<T>) => Promise<T>;
   /**
-   * Whether a change must have propagated before the call returns (Route 53 `INSYNC`). `false` when nothing
+   * Whether a change must have propagated before the call returns (the DNS service reports it in sync). `false` when nothing
    * waits on it (destroy's DNS deletion): the call may return once the cloud accepted the change. Default true.
    */
   readonly waitForSync?: boolean;
@@ -44,7 +44,7 @@ export interface ResourceContext {
 
 /** The state every resource returns: at least a provider id. */
 export interface ResourceState {
-  /** The provider's id for the resource (ARN, self link, resource id). */
+  /** The provider's id for the resource (its cloud's resource name, link or id). */
   readonly id: string;
 }
 

@@ -1,7 +1,7 @@
 import { token } from "../tokens.js";
 import type { ResourceService, ResourceState } from "./common.js";
 
-/** What the record points at. `ALIAS` is a provider-side alias (Route 53 alias A, Azure alias record). */
+/** What the record points at. `ALIAS` is a provider-side alias record to a load balancer of the same cloud. */
 export type DnsTarget =
   | { readonly type: "A"; readonly addresses: readonly string[] }
   | { readonly type: "CNAME"; readonly hostname: string }
@@ -17,7 +17,7 @@ export interface DnsRecordSpec {
   readonly target: DnsTarget;
   /** TTL in seconds (ignored for alias records). */
   readonly ttl: number;
-  /** Cloudflare's proxy; off by default because it breaks Rancher's strict agent TLS. */
+  /** The DNS service's proxy (`capabilities.dnsProxy`); off by default because it breaks Rancher's strict agent TLS. */
   readonly proxied: boolean;
 }
 

@@ -24,7 +24,7 @@ export interface LoadBalancerSpec {
   readonly mode: LoadBalancerMode;
   /** Zones to serve from. */
   readonly zones: readonly string[];
-  /** Certificate reference for L7 (ACM ARN, certificate name, Key Vault secret id). */
+  /** Certificate reference for L7 in the provider's terms (a certificate id, name or secret id). */
   readonly certificate?: string | undefined;
   /** Health check for the targets. */
   readonly healthCheck: HealthCheck;

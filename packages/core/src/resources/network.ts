@@ -25,7 +25,7 @@ export interface FirewallRule {
 export interface NetworkSpec {
   /** Zones the cluster spans, one subnet per zone. */
   readonly zones: readonly string[];
-  /** An existing network (VPC/VNet id) to use; unset: the cloud's default network, or one the provider creates. */
+  /** An existing network (the cloud's virtual network id) to use; unset: the cloud's default network, or one the provider creates. */
   readonly networkId?: string | undefined;
   /** Existing subnets to use, by zone; unset: the provider picks or creates one per zone. */
   readonly subnetIds?: Readonly<Record<string, string>> | undefined;
@@ -35,7 +35,7 @@ export interface NetworkSpec {
 
 /** The network as built. */
 export interface NetworkState extends ResourceState {
-  /** The VPC/VNet id. */
+  /** The virtual network's id. */
   readonly networkId: string;
   /** One subnet per zone. */
   readonly subnets: readonly {
@@ -46,7 +46,7 @@ export interface NetworkState extends ResourceState {
   /** Provider ids of the three firewall groups. */
   readonly groups: Readonly<Record<FirewallGroup, string>>;
   /**
-   * The identity nodes run as, where the cloud needs one for them to read their secrets (AWS: the instance
+   * The identity nodes run as, where the cloud needs one for them to read their secrets (e.g. an instance
    * profile name); `""` when it went missing, which is drift the network's `update` repairs.
    */
   readonly nodeIdentity?: string | undefined;

@@ -66,7 +66,7 @@ export interface NodeService extends ResourceService<NodeSpec, NodeState> {
    * it. Idempotent: called again with the same values after a resumed run, and on every new node.
    */
   /**
-   * The node's boot log as the cloud shows it without logging in (EC2's console output, a serial port), or
+   * The node's boot log as the cloud shows it without logging in (console output, a serial port), or
    * `undefined` when there is none yet. Core reads the boot script's stage lines from it to say where a
    * node that never became healthy is stuck.
    */

@@ -41,8 +41,8 @@ export interface SecretsState extends ResourceState {
 }
 
 /**
- * Named secrets owned by the cluster, readable by its nodes with their own identity (AWS: SSM Parameter
- * Store SecureString under `/k3sinfra/<cluster>/`, read with the instance role). User data then carries
+ * Named secrets owned by the cluster, readable by its nodes with their own identity (e.g. a cloud's
+ * parameter or secret store under `/k3sinfra/<cluster>/`, read with the node's role). User data then carries
  * only the names; the provider's `secretReader` (on the descriptor) prints one value on the node.
  */
 export interface SecretStoreService extends ResourceService<SecretsSpec, SecretsState> {

@@ -142,7 +142,7 @@ export interface Lock {
 }
 
 /**
- * Where cluster state lives. The default is a local file; a team can plug in any store (S3, a database)
+ * Where cluster state lives. The default is a local file; a team can plug in any store (an object store, a database)
  * with the same guarantees: atomic writes, secrets encrypted at rest, one writer at a time.
  */
 export interface StateStore {

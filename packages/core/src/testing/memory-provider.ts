@@ -93,7 +93,7 @@ class MemoryNetwork extends MemoryResource<NetworkSpec, NetworkState> {
     const rules = Array.isArray(o.data.rules) ? (o.data.rules as string[]) : [];
     return {
       id: o.id,
-      networkId: `vnet-${o.id}`,
+      networkId: `net-${o.id}`,
       subnets: zones.map((zone, i) => ({ zone, id: `${o.id}-subnet-${i}`, cidr: `10.0.${i}.0/24` })),
       groups: { nodes: `${o.id}-nodes`, loadBalancer: `${o.id}-lb`, datastore: `${o.id}-db` },
       ruleCount: rules.length,

@@ -4,14 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  AWS_METADATA_READER,
-  awsRdsCaUrl,
   BOOTSTRAP_SCRIPT_PATH,
   BOOTSTRAP_UNIT_NAME,
   CONFIG_TEMPLATE_PATH,
   DATASTORE_CA_PATH,
   DATASTORE_PREP_PATHS,
-  METADATA_READERS,
   renderCloudInit,
   TRAEFIK_CONFIG_PATH,
   validateBootstrapInput,
@@ -21,12 +18,13 @@ import { Secret } from "../../src/secret.js";
 import {
   ADMIN,
   ADMIN_PASSWORD,
-  CA_URL,
   DB_PASSWORD,
   fileAt,
   input,
   L7,
   parseCloudConfig,
+  TEST_METADATA_READER,
+  TEST_METADATA_READERS,
   TOKEN,
   withAdmin,
 } from "./fixtures.js";
@@ -43,7 +41,7 @@ interface Case {
   /** With datastore admin credentials and the CA by URL. */
   admin?: boolean;
 }
-const render = (c: Case, reader = METADATA_READERS.aws) => {
+const render = (c: Case, reader = TEST_METADATA_READER) => {
   const over = {
     loadBalancer: c.mode === "l7" ? L7 : ({ mode: "l4", addresses: ["203.0.113.10"] } as const),
     metadataReader: reader,
@@ -146,7 +144,7 @@ describe("renderCloudInit", () => {
         token: secret(48),
         hostname: `rancher.${"a".repeat(40)}.example.com`,
         loadBalancer: { mode: "l7", sourceCidrs: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"] },
-        metadataReader: AWS_METADATA_READER,
+        metadataReader: TEST_METADATA_READER,
       });
       const datastore = {
         ...node.datastore,
@@ -154,7 +152,7 @@ describe("renderCloudInit", () => {
         password: secret(32),
         database: "k3s_database",
         admin: { user: "k3sadmin_sixteen", password: secret(32) },
-        tls: { caUrl: awsRdsCaUrl("ap-southeast-3") },
+        tls: { caUrl: "https://truststore.pki.rds.amazonaws.com/ap-southeast-3/ap-southeast-3-bundle.pem" },
       };
       return Buffer.byteLength(renderCloudInit({ ...node, datastore }), "utf8");
     });
@@ -206,31 +204,10 @@ describe("renderCloudInit", () => {
   });
 });
 
-describe("awsRdsCaUrl", () => {
-  it("is the official regional bundle, with GovCloud and China on their own hosts", () => {
-    expect(awsRdsCaUrl("us-east-1")).toBe(CA_URL);
-    expect(awsRdsCaUrl("ap-southeast-3")).toBe(
-      "https://truststore.pki.rds.amazonaws.com/ap-southeast-3/ap-southeast-3-bundle.pem",
-    );
-    expect(awsRdsCaUrl("us-gov-west-1")).toBe(
-      "https://truststore.pki.us-gov-west-1.rds.amazonaws.com/us-gov-west-1/us-gov-west-1-bundle.pem",
-    );
-    expect(awsRdsCaUrl("cn-northwest-1")).toBe(
-      "https://rds-truststore.s3.cn-north-1.amazonaws.com.cn/cn-northwest-1/cn-northwest-1-bundle.pem",
-    );
-    expect(validateBootstrapInput(withAdmin(0, 2, {}, { caUrl: awsRdsCaUrl("eu-west-1") }))).toEqual([]);
-  });
-
-  it("refuses what is not a region name (it goes into a URL)", () => {
-    for (const bad of ["", "us-east-1/../x", "US-EAST-1", "us-east", "us east 1"])
-      expect(() => awsRdsCaUrl(bad)).toThrow(InvalidConfigError);
-  });
-});
-
 const script = (text: string) => fileAt(parseCloudConfig(text), BOOTSTRAP_SCRIPT_PATH)!.content;
 
 describeWithTools(["shellcheck"])("shellcheck", () => {
-  const readers = Object.entries(METADATA_READERS);
+  const readers = Object.entries(TEST_METADATA_READERS);
   it.each(allCases.flatMap((c) => readers.map(([provider, reader]) => ({ ...c, provider, reader }))))(
     "$mode, server $index of $count, admin $admin, $provider reader: the bootstrap script is clean",
     ({ reader, ...c }) => {

@@ -25,7 +25,7 @@ import { rancherInstall, renderUserData } from "../../src/orchestrator/user-data
 import { Secret } from "../../src/secret.js";
 import type { ClusterState } from "../../src/state/types.js";
 import { memoryConfig } from "../helpers.js";
-import { fileAt, L7, parseCloudConfig, withAdmin } from "./fixtures.js";
+import { fileAt, L7, parseCloudConfig, TEST_METADATA_READER, withAdmin } from "./fixtures.js";
 import { FAKE_SECRET_READER, NAMES, RANCHER_PASSWORD, storeInput } from "./store-fixtures.js";
 import { describeWithTools, requireTools } from "./tools.js";
 
@@ -174,7 +174,7 @@ describe("from the config (rancher.install, rancher.replicas)", () => {
     config: c,
     index,
     k3sVersion: "v1.33.12+k3s1",
-    provider: { name: "aws" },
+    provider: { name: "aws", metadataReader: TEST_METADATA_READER },
     network: undefined,
     secretStore: { names: NAMES, reader: FAKE_SECRET_READER },
   });
@@ -223,7 +223,7 @@ describe("from the config (rancher.install, rancher.replicas)", () => {
       config: off,
       index: 0,
       k3sVersion: "v1.33.12+k3s1",
-      provider: { name: "aws" },
+      provider: { name: "aws", metadataReader: TEST_METADATA_READER },
       network: undefined,
       secretStore: { names, reader: FAKE_SECRET_READER },
     });

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { NodeSecretNames, NodeSecretReader, StoreSecretsInput } from "../../src/bootstrap/index.js";
-import { AWS_METADATA_READER } from "../../src/bootstrap/index.js";
-import { ADMIN, ADMIN_PASSWORD, CA_URL, DB_PASSWORD, TOKEN } from "./fixtures.js";
+import { ADMIN, ADMIN_PASSWORD, CA_URL, DB_PASSWORD, TEST_METADATA_READER, TOKEN } from "./fixtures.js";
 
 /** Where the orchestrator would have stored the secrets (AWS-style parameter names). */
 export const NAMES = {
@@ -56,7 +55,7 @@ export function storeInput(
     datastore: { user: "k3s", database: "k3s", admin: { user: ADMIN.user }, tls: { caUrl: CA_URL } },
     hostname: "rancher.example.com",
     loadBalancer: { mode: "l4", addresses: ["203.0.113.10"] },
-    metadataReader: AWS_METADATA_READER,
+    metadataReader: TEST_METADATA_READER,
     secretReader: FAKE_SECRET_READER,
     secretNames: NAMES,
     ...over,

@@ -9,7 +9,6 @@ import {
   type BootstrapInput,
   CONFIG_TEMPLATE_PATH,
   DATASTORE_PREP_PATHS,
-  METADATA_READERS,
   RANCHER_MANIFEST_TEMPLATE_PATH,
   renderCloudInit,
   SECRET_PLACEHOLDERS,
@@ -19,7 +18,17 @@ import { parseConfig } from "../../src/config/load.js";
 import { renderUserData } from "../../src/orchestrator/user-data.js";
 import { Secret } from "../../src/secret.js";
 import { memoryConfig } from "../helpers.js";
-import { ADMIN_PASSWORD, DB_PASSWORD, fileAt, L7, parseCloudConfig, TOKEN, withAdmin } from "./fixtures.js";
+import {
+  ADMIN_PASSWORD,
+  DB_PASSWORD,
+  fileAt,
+  L7,
+  parseCloudConfig,
+  TEST_METADATA_READER,
+  TEST_METADATA_READERS,
+  TOKEN,
+  withAdmin,
+} from "./fixtures.js";
 import {
   FAKE_READER_PATH,
   FAKE_SECRET_READER,
@@ -85,7 +94,7 @@ describe("store mode: the user data", () => {
         config,
         index,
         k3sVersion: "v1.33.12+k3s1",
-        provider: { name: "aws" },
+        provider: { name: "aws", metadataReader: TEST_METADATA_READER },
         network: undefined,
       };
       const stored = renderUserData({
@@ -195,7 +204,7 @@ const scriptOf = (text: string) => fileAt(parseCloudConfig(text), BOOTSTRAP_SCRI
 describeWithTools(["shellcheck"])("store mode: shellcheck", () => {
   it.each(
     cases.flatMap((c) =>
-      Object.entries(METADATA_READERS).map(([provider, reader]) => ({ ...c, provider, reader })),
+      Object.entries(TEST_METADATA_READERS).map(([provider, reader]) => ({ ...c, provider, reader })),
     ),
   )(
     "$mode, server $index, $provider metadata reader: the bootstrap script is clean",

@@ -21,7 +21,7 @@ export interface BackDoorRecord {
   readonly type: string;
   /** Addresses, the target host name, or the alias DNS name (without a trailing dot). */
   readonly values: readonly string[];
-  /** Whether the change has propagated (Route 53 `INSYNC`); `true` where the DNS service has no such notion. */
+  /** Whether the change has propagated (the DNS service reports it in sync); `true` where the DNS service has no such notion. */
   readonly inSync: boolean;
 }
 

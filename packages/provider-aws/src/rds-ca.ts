@@ -1,4 +1,4 @@
-import { InvalidConfigError } from "../errors.js";
+import { InvalidConfigError } from "@k3sinfra/core";
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
