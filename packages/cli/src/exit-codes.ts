@@ -6,7 +6,7 @@ export const ExitCode = {
   Failure: 1,
   /** Invalid usage or an invalid config: fix the command line or the file. */
   Usage: 2,
-  /** Another run holds the state lock. */
+  /** Another run holds the state lock, or changed the state under this one (`StateConflict`). */
   Locked: 3,
   /** Some resources were done, others failed: state keeps what finished, re-run to resume. */
   Partial: 4,

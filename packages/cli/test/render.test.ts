@@ -1,6 +1,7 @@
 import type { ClusterOutputs, Plan, StatusReport } from "@k3sinfra/core";
 import {
   AbortedError,
+  DeletionProtectedError,
   InvalidConfigError,
   K3sinfraError,
   LockHeldError,
@@ -252,7 +253,7 @@ describe("errors", () => {
     const error = new PartialFailureError([
       {
         resource: "datastore",
-        error: new K3sinfraError("DependencyViolation", "the datastore db has deletion protection on."),
+        error: new DeletionProtectedError("the datastore db has deletion protection on."),
       },
     ]);
     const text = renderError(error, plain, false, { stateFlags: " --emulate" });
@@ -262,6 +263,14 @@ describe("errors", () => {
     expect(exitCodeFor(error)).toBe(ExitCode.Partial);
     const other = new PartialFailureError([{ resource: "node-0", error: new Error("quota") }]);
     expect(renderError(other, plain, false)).toContain("Error [PartialFailure]");
+    // By code only: the same words under another code are an ordinary failure.
+    const worded = new PartialFailureError([
+      {
+        resource: "datastore",
+        error: new K3sinfraError("DependencyViolation", "it has deletion protection on"),
+      },
+    ]);
+    expect(renderError(worded, plain, false)).toContain("Error [PartialFailure]");
   });
 
   it("turn core's lock id into a force-unlock command that reaches the same state, once", () => {

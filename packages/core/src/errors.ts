@@ -8,6 +8,7 @@ export type ErrorCode =
   | "NotFound"
   | "AlreadyExists"
   | "DependencyViolation"
+  | "DeletionProtected"
   | "Throttled"
   | "QuotaExceeded"
   | "AuthFailed"
@@ -17,6 +18,10 @@ export type ErrorCode =
   | "LockHeld"
   | "PlanRefused"
   | "Aborted"
+  | "StateConflict"
+  | "StateCorrupt"
+  | "StateKey"
+  | "TlsRequired"
   | "ProviderError";
 
 export interface K3sinfraErrorOptions {
@@ -79,6 +84,15 @@ export class AlreadyExistsError extends K3sinfraError {
 export class DependencyViolationError extends K3sinfraError {
   constructor(message: string, options?: K3sinfraErrorOptions) {
     super("DependencyViolation", message, { retryable: true, ...options });
+  }
+}
+/**
+ * The cloud refused to delete an object because its deletion protection is on. Not retryable: only turning
+ * the protection off (`datastore.deletionProtection: false`, or `destroy --allow-protected`) lets it go.
+ */
+export class DeletionProtectedError extends K3sinfraError {
+  constructor(message: string, options?: K3sinfraErrorOptions) {
+    super("DeletionProtected", message, { ...options, retryable: false });
   }
 }
 export class ThrottledError extends K3sinfraError {

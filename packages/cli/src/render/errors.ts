@@ -33,8 +33,8 @@ export class PromptInterruptedError extends AbortedError {
 }
 
 /**
- * The exit code for an error, as documented in docs/cli.md; an interruption takes the code of the signal that
- * aborted `signal` (SIGTERM 143, SIGHUP 129), else 130.
+ * The exit code for an error, as documented in docs/cli.md, from its code alone (never its message); an
+ * interruption takes the code of the signal that aborted `signal` (SIGTERM 143, SIGHUP 129), else 130.
  */
 export const exitCodeFor = (error: unknown, signal?: AbortSignal): ExitCodeValue => {
   if (error instanceof UsageError) return ExitCode.Usage;
@@ -43,6 +43,7 @@ export const exitCodeFor = (error: unknown, signal?: AbortSignal): ExitCodeValue
     case "InvalidConfig":
       return ExitCode.Usage;
     case "LockHeld":
+    case "StateConflict":
       return ExitCode.Locked;
     case "PartialFailure":
       return ExitCode.Partial;
@@ -145,12 +146,7 @@ export const withStateFlags = (message: string, stateFlags: string | undefined):
 /** A destroy whose only failure is the datastore refusing deletion because of its deletion protection. */
 const stoppedByProtection = (error: PartialFailureError): boolean =>
   error.failures.length > 0 &&
-  error.failures.every(
-    (f) =>
-      f.resource === "datastore" &&
-      K3sinfraError.is(f.error, "DependencyViolation") &&
-      /deletion protection/.test(f.error.message),
-  );
+  error.failures.every((f) => f.resource === "datastore" && K3sinfraError.is(f.error, "DeletionProtected"));
 
 /** The lock id `force-unlock` takes, as core reports it with the error. */
 const lockIdOf = (error: LockHeldError): string | undefined => error.lock?.id;

@@ -1,4 +1,10 @@
-import { AuthFailedError, K3sinfraError, ProviderError, TimeoutError } from "../errors.js";
+import {
+  AuthFailedError,
+  K3sinfraError,
+  type K3sinfraErrorOptions,
+  ProviderError,
+  TimeoutError,
+} from "../errors.js";
 
 /** The driver error fields we read (mysql2 and Node's net/tls errors). */
 interface DriverError {
@@ -33,7 +39,11 @@ const TLS_CODES =
   /^(ERR_TLS_|ERR_SSL_|HANDSHAKE_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|CERT_)/;
 
 /** The server refused a plaintext connection: retry over TLS with the provider's CA bundle. */
-export class TlsRequiredError extends ProviderError {}
+export class TlsRequiredError extends K3sinfraError {
+  constructor(message: string, options?: K3sinfraErrorOptions) {
+    super("TlsRequired", message, options);
+  }
+}
 
 const scrub = (text: string, secrets: readonly string[]): string =>
   secrets.reduce((t, s) => (s === "" ? t : t.split(s).join("********")), text);

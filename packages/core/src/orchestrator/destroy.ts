@@ -1,5 +1,5 @@
 import type { DestroyResult, Plan, PlannedChange } from "../api/types.js";
-import { K3sinfraError, PartialFailureError } from "../errors.js";
+import { DeletionProtectedError, PartialFailureError } from "../errors.js";
 import type { ResourceContext } from "../resources/common.js";
 import { DatastoreService, type DatastoreState } from "../resources/datastore.js";
 import type { NetworkState } from "../resources/network.js";
@@ -71,8 +71,7 @@ async function unprotect(
   const ds = state as unknown as DatastoreState;
   if (!ds.deletionProtection) return state;
   if (!allowProtected)
-    throw new K3sinfraError(
-      "DependencyViolation",
+    throw new DeletionProtectedError(
       `the datastore ${ds.name ?? ds.id} has deletion protection on. To delete it and the cluster's data, run destroy with --allow-protected (or set datastore.deletionProtection: false and run up first).`,
     );
   const svc = run.container.resolve(DatastoreService);

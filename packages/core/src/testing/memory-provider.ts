@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { ProviderCapabilities, ServiceKind } from "../capabilities.js";
-import { DependencyViolationError } from "../errors.js";
+import { DeletionProtectedError, DependencyViolationError } from "../errors.js";
 import { defineProvider, type ProviderDescriptor } from "../provider.js";
 import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
 import type { DatastoreSpec, DatastoreState } from "../resources/datastore.js";
@@ -193,9 +193,7 @@ class MemoryDatastore extends MemoryResource<DatastoreSpec, DatastoreState> {
   }
   protected override checkDelete(state: DatastoreState): void {
     if (this.cloud.objects.get(state.id)?.data.deletionProtection)
-      throw new DependencyViolationError(`datastore ${state.id} has deletion protection on`, {
-        retryable: false,
-      });
+      throw new DeletionProtectedError(`datastore ${state.id} has deletion protection on`);
   }
 }
 

@@ -142,7 +142,7 @@ describe("FileStateStore: secrets at rest", () => {
     await (await store(dir)).write(sampleState());
     const error = await (await store(dir, "wrong passphrase")).read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateKeyError);
-    expect(K3sinfraError.is(error, "AuthFailed")).toBe(true);
+    expect(K3sinfraError.is(error, "StateKey")).toBe(true);
     const message = (error as Error).message;
     expect(message).toContain(STATE_PASSPHRASE_ENV);
     expect(message).toMatch(/state\.key/);

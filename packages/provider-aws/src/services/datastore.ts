@@ -3,6 +3,7 @@ import {
   type DatastoreService,
   type DatastoreSpec,
   type DatastoreState,
+  DeletionProtectedError,
   InvalidConfigError,
   ProviderError,
   type ResourceContext,
@@ -52,6 +53,10 @@ export interface DatastoreSettings {
  * RDS for MySQL, private (no public address, reachable only through the datastore security group),
  * encrypted, with automated backups, in a DB subnet group over the cluster's zones.
  */
+/** What to do about an instance whose deletion protection refuses the delete. */
+const protectedMessage = (name: string): string =>
+  `RDS instance ${name} has deletion protection on. Set datastore.deletionProtection: false and run apply, then destroy again.`;
+
 export class AwsDatastoreService implements DatastoreService {
   readonly updatable = [
     "deletionProtection",
@@ -226,10 +231,7 @@ export class AwsDatastoreService implements DatastoreService {
     const db = await describeInstance(rds, state.name, ctx);
     if (db) assertOwned(tagRecord(db.TagList), ctx, `RDS instance ${state.name}`);
     if (db && db.DBInstanceStatus !== "deleting") {
-      if (db.DeletionProtection)
-        throw new ProviderError(
-          `RDS instance ${state.name} has deletion protection on. Set datastore.deletionProtection: false and run apply, then destroy again.`,
-        );
+      if (db.DeletionProtection) throw new DeletionProtectedError(protectedMessage(state.name));
       const finalSnapshot = this.#options.finalSnapshot !== false;
       const snapshotId = `${state.name}-final-${stamp(new Date())}`;
       await waitUntil(
@@ -260,6 +262,13 @@ export class AwsDatastoreService implements DatastoreService {
             // Still creating or modifying: it can be deleted once that finishes.
             if (hasAwsCode(error, "InvalidDBInstanceStateFault", "InvalidDBInstanceState"))
               return { state: "RETRY", reason: "instance is busy" };
+            // Protection turned on since the describe above: RDS refuses with InvalidParameterCombination
+            // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html#USER_DeletionProtection).
+            if (
+              hasAwsCode(error, "InvalidParameterCombination") &&
+              /deletion protection/i.test(String((error as Error).message))
+            )
+              throw new DeletionProtectedError(protectedMessage(state.name), { cause: error });
             throw error;
           }
         },

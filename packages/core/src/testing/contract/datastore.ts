@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { K3sinfraError } from "../../errors.js";
 import type { DatastoreSpec } from "../../resources/datastore.js";
 import { Secret } from "../../secret.js";
 import {
@@ -36,7 +37,11 @@ export function datastoreCases(k: Kit): void {
       await assertAdopted(k, "datastore", spec, "datastore", a.id);
       assert.deepEqual(await ownedIds(k, "datastore"), before, "no duplicate objects");
       await assertFindByTags(k, svc, "datastore", [a.id]);
-      await assert.rejects(svc.delete(a, k.ctx("datastore")), "deletion protection must refuse delete");
+      await assert.rejects(
+        svc.delete(a, k.ctx("datastore")),
+        (e: unknown) => K3sinfraError.is(e, "DeletionProtected"),
+        "deletion protection must refuse delete with a DeletionProtectedError",
+      );
       assert.ok(svc.update, "datastore update (deletion protection off) is required");
       const off = await svc.update(a, { ...spec, deletionProtection: false }, k.ctx("datastore"));
       assert.equal(off.deletionProtection, false, "update turned deletion protection off");
