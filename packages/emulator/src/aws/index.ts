@@ -2,34 +2,44 @@
  * The AWS cloud: one endpoint for EC2, RDS, ELBv2, STS, IAM (form-encoded Query protocols, told apart by the
  * `Version` field or the SigV4 credential scope), Route 53 (REST-XML under /2013-04-01/) and SSM, ACM
  * (awsJson1.1, told apart by `X-Amz-Target`), plus each instance's metadata service under /imds/<id>/.
- * Calls signed with an instance role's credentials are verified and authorized (auth.ts).
+ * Calls signed with an instance role's credentials are verified and authorized (iam/auth.ts).
+ *
+ * The composition root: each service lives in its own folder and depends only on the kernel (kernel/); this
+ * module builds them, gives each its slice of the state, and wires the cross-service lookups
+ * (kernel/lookups.ts) from them, so that no service imports another.
  */
-import { randomUUID } from "node:crypto";
-import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import type { CloudContext, CloudHandler, CloudRequest, RoutedCall } from "../cloud.js";
 import { watchState } from "../persistence.js";
 import type { BootFaultTarget, BootReport, InventoryItem } from "../types.js";
-import { children, esc } from "../xml.js";
-import { AcmService, type AcmState } from "./acm.js";
-import { guard } from "./auth.js";
-import { BootSimulation, type BootState } from "./boot-simulation.js";
-import { BootTimeline, type BootTimelineState, checkStage } from "./boot-timeline.js";
-import { DEFAULT_REGION } from "./common.js";
-import { type Ec2Region, Ec2Service } from "./ec2.js";
-import { instanceIamOps } from "./ec2-iam.js";
-import { offeringOps } from "./ec2-offerings.js";
-import { type ElbRegion, Elbv2Service } from "./elbv2.js";
-import { AwsError, FAULTS } from "./errors.js";
-import { IamService, type IamState } from "./iam.js";
-import { ImdsService } from "./imds.js";
-import { type JsonService, routeJson } from "./json-protocol.js";
-import { type Dialect, loadModel, type ModelName, problemToError, validateInput } from "./model.js";
-import { parseQueryTree, type Tree } from "./query.js";
-import { type RdsRegion, RdsService } from "./rds.js";
-import { Route53Service, type Route53State } from "./route53.js";
-import { SsmService } from "./ssm.js";
-import { type ParameterState, ParameterStore } from "./ssm-parameters.js";
-import { stsOps } from "./sts.js";
-import { type HealthMode, setHealthOverride } from "./target-health.js";
+import { AcmService, type AcmState } from "./acm/service.js";
+import { BootSimulation, type BootState } from "./boot/simulation.js";
+import { BootTimeline, type BootTimelineState, checkStage } from "./boot/timeline.js";
+import { Ec2Service, ec2Inventory, ec2Ops } from "./ec2/index.js";
+import {
+  Elbv2Service,
+  elbv2Inventory,
+  elbv2Ops,
+  type HealthMode,
+  loadBalancerLookup,
+  setHealthOverride,
+} from "./elbv2/index.js";
+import type { ElbRegion } from "./elbv2/model.js";
+import { guard, IamService, type IamState, iamLookup } from "./iam/index.js";
+import { ImdsService } from "./imds/service.js";
+import { type Call, type LazySlice, parseAuthScope, type ServiceKernel } from "./kernel/call.js";
+import { DEFAULT_REGION } from "./kernel/common.js";
+import { type JsonService, routeJson } from "./kernel/json-protocol.js";
+import type { AwsLookups } from "./kernel/lookups.js";
+import { type Guard, type QuerySpec, routeQuery } from "./kernel/query-protocol.js";
+import type { Ec2Region } from "./kernel/shapes.js";
+import { RdsService, rdsInventory, rdsOps } from "./rds/index.js";
+import type { RdsRegion } from "./rds/model.js";
+import type { Route53State } from "./route53/model.js";
+import { route as routeRoute53 } from "./route53/protocol.js";
+import { Route53Service } from "./route53/service.js";
+import { type ParameterState, ParameterStore } from "./ssm/parameters.js";
+import { SsmService } from "./ssm/public.js";
+import { stsOps } from "./sts/service.js";
 
 export interface AwsState {
   version: 1;
@@ -42,50 +52,10 @@ export interface AwsState {
   /** IAM (global) and the account's SSM parameters; optional for the same reason. */
   iam?: IamState;
   ssmParameters?: ParameterState;
-  /** Kubeconfig writes played for server 0 instances (`simulateBoot`, boot-simulation.ts). */
+  /** Kubeconfig writes played for server 0 instances (`simulateBoot`, boot/simulation.ts). */
   boot?: BootState;
-  /** Injected bootstrap failures (`failBootstrap`, `bootFaults`; boot-timeline.ts). */
+  /** Injected bootstrap failures (`failBootstrap`, `bootFaults`; boot/timeline.ts). */
   bootTimeline?: BootTimelineState;
-}
-
-/** One request as a handler sees it. */
-export interface Call {
-  region: string;
-  now: number;
-  requestId: string;
-  operation: string;
-  /** The access key id of the SigV4 credential scope (only STS checks it). */
-  accessKeyId?: string | undefined;
-  /** The HTTP request, for the signature check of session credentials. */
-  request?: CloudRequest;
-}
-
-export type QueryOp = (input: Tree, call: Call) => object | undefined | Promise<object | undefined>;
-
-interface QuerySpec {
-  /** Public service name (request log, call counts, fault filters). */
-  name: "ec2" | "rds" | "elbv2" | "sts" | "iam";
-  signingName: string;
-  version: string;
-  dialect: Exclude<Dialect, "rest-xml">;
-  xmlns: string;
-  model: ModelName;
-  errorStyle: "ec2" | "rds" | "validation-error";
-  ops: () => Record<string, QueryOp>;
-}
-
-export function xmlHeaders(requestId: string): Record<string, string> {
-  return { "content-type": "text/xml", "x-amzn-RequestId": requestId, date: new Date().toUTCString() };
-}
-
-/** Key, region and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/<region>/<service>/aws4_request, …`. */
-export function parseAuthScope(auth: string | undefined): {
-  accessKeyId?: string;
-  region?: string;
-  service?: string;
-} {
-  const m = /Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(auth ?? "");
-  return m ? { accessKeyId: m[1], region: m[2], service: m[3] } : {};
 }
 
 export class AwsCloud implements CloudHandler {
@@ -105,84 +75,59 @@ export class AwsCloud implements CloudHandler {
   readonly parameters: ParameterStore;
   readonly boot: BootSimulation;
   readonly timeline: BootTimeline;
+  /** What the services ask of each other, wired below once they all exist. */
+  readonly lookups: AwsLookups;
   /** SSM as routed: the account's parameter store over the public parameters, every call guarded. */
   private readonly ssmRouted: JsonService;
   private readonly specs: QuerySpec[];
+  private readonly guard: Guard = (request, call, input, protocol) =>
+    guard(this.iam, request, call, input, protocol);
 
   constructor(readonly ctx: CloudContext) {
-    this.ec2 = new Ec2Service(this);
-    this.rds = new RdsService(this);
-    this.elbv2 = new Elbv2Service(this);
-    this.route53 = new Route53Service(this);
+    // Filled in below: services read their lookups when they answer a call, never while being built.
+    const lookups = {} as AwsLookups;
+    this.lookups = lookups;
+    const kernel = <S>(state: () => S): ServiceKernel<S> => ({ ctx, lookups, state });
+    this.ec2 = new Ec2Service(kernel(() => this.state.ec2));
+    this.rds = new RdsService(kernel(() => this.state.rds));
+    this.elbv2 = new Elbv2Service(kernel(() => this.state.elbv2));
+    this.route53 = new Route53Service(kernel(() => this.state.route53));
     this.ssm = new SsmService();
     this.acm = new AcmService(() => (this.state.acm ??= {}));
-    this.iam = new IamService(this);
-    this.imds = new ImdsService(this);
-    this.parameters = new ParameterStore(this, this.ssm);
-    this.boot = new BootSimulation(this);
-    this.timeline = new BootTimeline(this);
+    this.iam = new IamService(kernel(() => (this.state.iam ??= { roles: {}, profiles: {} })));
+    this.imds = new ImdsService(ctx, lookups);
+    const parameters: LazySlice<ParameterState> = {
+      peek: () => this.state.ssmParameters,
+      get: () => (this.state.ssmParameters ??= {}),
+    };
+    this.parameters = new ParameterStore(
+      kernel(() => parameters),
+      this.ssm,
+    );
+    this.boot = new BootSimulation(kernel(() => (this.state.boot ??= {})));
+    this.timeline = new BootTimeline(kernel(() => (this.state.bootTimeline ??= { faults: {}, rules: [] })));
+    Object.assign(lookups, {
+      ec2: this.ec2,
+      iam: iamLookup(this.iam),
+      network: {
+        // A subnet used by a DB subnet group or a load balancer; a security group attached to a DB instance
+        // or a load balancer (their network interfaces).
+        subnetInUse: (region, subnetId, now) =>
+          this.rds.subnetInUse(region, subnetId) || this.elbv2.subnetInUse(region, subnetId, now),
+        groupInUse: (region, groupId, now) =>
+          this.rds.groupInUse(region, groupId, now) || this.elbv2.groupInUse(region, groupId, now),
+      },
+      loadBalancers: loadBalancerLookup(this.elbv2),
+      boot: this.timeline,
+      parameters: { putParameter: (input, call) => this.parameters.ops.PutParameter!(input, call) },
+    } satisfies AwsLookups);
     this.ssmRouted = {
       name: "ssm",
       targetPrefix: this.ssm.targetPrefix,
       model: this.ssm.model,
       ops: this.guarded("ssm", { ...this.ssm.ops, ...this.parameters.ops }),
     };
-    const instanceIam = instanceIamOps(this);
-    const offerings = offeringOps();
-    const sts = stsOps();
-    this.specs = [
-      {
-        name: "ec2",
-        signingName: "ec2",
-        version: "2016-11-15",
-        dialect: "ec2",
-        xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/",
-        model: "ec2",
-        errorStyle: "ec2",
-        // DescribeInstanceTypeOfferings lives in its own module.
-        ops: () => ({ ...this.ec2.ops, ...offerings, ...instanceIam, ...this.timeline.ops }),
-      },
-      {
-        name: "rds",
-        signingName: "rds",
-        version: "2014-10-31",
-        dialect: "query",
-        xmlns: "http://rds.amazonaws.com/doc/2014-10-31/",
-        model: "rds",
-        errorStyle: "rds",
-        ops: () => this.rds.ops,
-      },
-      {
-        name: "elbv2",
-        signingName: "elasticloadbalancing",
-        version: "2015-12-01",
-        dialect: "query",
-        xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
-        model: "elbv2",
-        errorStyle: "validation-error",
-        ops: () => this.elbv2.ops,
-      },
-      {
-        name: "sts",
-        signingName: "sts",
-        version: "2011-06-15",
-        dialect: "query",
-        xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
-        model: "sts",
-        errorStyle: "validation-error",
-        ops: () => sts,
-      },
-      {
-        name: "iam",
-        signingName: "iam",
-        version: "2010-05-08",
-        dialect: "query",
-        xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
-        model: "iam",
-        errorStyle: "validation-error",
-        ops: () => this.iam.ops,
-      },
-    ];
+    this.specs = querySpecs(this);
   }
 
   static emptyState(): AwsState {
@@ -265,9 +210,9 @@ export class AwsCloud implements CloudHandler {
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
     const now = this.ctx.now();
     return [
-      ...this.ec2Inventory(opts.includeDefaults, now),
-      ...this.rds.inventory(now),
-      ...this.elbv2.inventory(now),
+      ...ec2Inventory(this.ec2, opts.includeDefaults, now),
+      ...rdsInventory(this.rds, now),
+      ...elbv2Inventory(this.elbv2, now),
       ...this.route53.inventory(opts.includeDefaults, now),
       ...this.iam.inventory(),
       ...this.parameters.inventory(),
@@ -276,69 +221,12 @@ export class AwsCloud implements CloudHandler {
     ];
   }
 
-  private ec2Inventory(includeDefaults: boolean, now: number): InventoryItem[] {
-    const out: InventoryItem[] = [];
-    for (const [region, r] of Object.entries(this.state.ec2)) {
-      const base = { cloud: "aws", service: "ec2", region };
-      for (const v of Object.values(r.vpcs)) {
-        if (includeDefaults || !v.seeded)
-          out.push({
-            ...base,
-            type: "vpc",
-            id: v.id,
-            name: v.tags.Name,
-            state: "available",
-            tags: { ...v.tags },
-          });
-      }
-      for (const s of Object.values(r.subnets)) {
-        if (includeDefaults || !s.seeded)
-          out.push({
-            ...base,
-            type: "subnet",
-            id: s.id,
-            name: s.tags.Name,
-            state: "available",
-            tags: { ...s.tags },
-          });
-      }
-      for (const g of Object.values(r.groups)) {
-        if (includeDefaults || g.name !== "default") {
-          out.push({
-            ...base,
-            type: "security-group",
-            id: g.id,
-            name: g.name,
-            state: "available",
-            tags: { ...g.tags },
-          });
-        }
-      }
-      for (const i of Object.values(r.instances)) {
-        const state = this.ec2.instanceState(i, now);
-        if (state === "terminated") continue;
-        out.push({ ...base, type: "instance", id: i.id, name: i.tags.Name, state, tags: { ...i.tags } });
-      }
-    }
-    return out;
-  }
-
-  /** Is a subnet used by a DB subnet group or a load balancer? */
-  subnetInUse(region: string, subnetId: string, now: number): boolean {
-    return this.rds.subnetInUse(region, subnetId) || this.elbv2.subnetInUse(region, subnetId, now);
-  }
-
-  /** Is a security group attached to a DB instance or a load balancer (their network interfaces)? */
-  groupInUse(region: string, groupId: string, now: number): boolean {
-    return this.rds.groupInUse(region, groupId, now) || this.elbv2.groupInUse(region, groupId, now);
-  }
-
   route(req: CloudRequest): RoutedCall | undefined {
-    const scope = parseAuthScope(req.headers.authorization);
-    const region = scope.region ?? DEFAULT_REGION;
-    if (req.path.startsWith("/2013-04-01/")) return this.route53.route(req);
+    if (req.path.startsWith("/2013-04-01/")) return routeRoute53(this.route53, req);
     if (req.path.startsWith("/imds/")) return this.imds.route(req);
     if (req.headers["x-amz-target"] !== undefined) {
+      const scope = parseAuthScope(req.headers.authorization);
+      const region = scope.region ?? DEFAULT_REGION;
       // Nodes' writes that time has led to land before anyone reads SSM (simulateBoot).
       if (String(req.headers["x-amz-target"]).startsWith("AmazonSSM.")) this.boot.run();
       const acm = { name: this.acm.name, targetPrefix: this.acm.targetPrefix, model: this.acm.model };
@@ -349,100 +237,7 @@ export class AwsCloud implements CloudHandler {
         this.ctx,
       );
     }
-
-    const ctype = String(req.headers["content-type"] ?? "");
-    const isForm = ctype.includes("x-www-form-urlencoded") || /(^|&)Action=/.test(req.body);
-    if (!isForm && !req.query.has("Action")) return undefined;
-    const params = new URLSearchParams(req.body);
-    for (const [k, v] of req.query) if (!params.has(k)) params.append(k, v);
-    const action = params.get("Action");
-    const version = params.get("Version");
-    const spec =
-      this.specs.find((s) => s.version === version) ??
-      this.specs.find((s) => s.signingName === scope.service);
-    if (!spec || !action) return undefined;
-    return {
-      service: spec.name,
-      operation: action,
-      run: () => this.runQuery(spec, action, params, region, scope.accessKeyId, req),
-      fault: (kind) => {
-        const [code, status, message] = FAULTS[spec.name]![kind];
-        return this.queryError(spec, action, new AwsError(code, message, status), randomUUID());
-      },
-    };
-  }
-
-  private async runQuery(
-    spec: QuerySpec,
-    action: string,
-    params: URLSearchParams,
-    region: string,
-    accessKeyId: string | undefined,
-    request: CloudRequest,
-  ): Promise<HttpResponse> {
-    const requestId = randomUUID();
-    try {
-      const handler = spec.ops()[action];
-      const model = loadModel(spec.model, this.ctx.log);
-      if (!handler || (model && !model.operations[action])) {
-        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html (InvalidAction)
-        const known = model?.operations[action] !== undefined;
-        throw new AwsError(
-          "InvalidAction",
-          known
-            ? `The action ${action} is not implemented by the k3sinfra emulator.`
-            : `The action ${action} is not valid for this web service.`,
-        );
-      }
-      const input = parseQueryTree(params);
-      delete input.Action;
-      delete input.Version;
-      if (model) {
-        const problems = validateInput(model, action, input, spec.dialect);
-        if (problems[0]) throw problemToError(problems[0], spec.errorStyle);
-      }
-      // DryRun: check the request, then answer DryRunOperation (412) instead of acting
-      // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html).
-      if (spec.dialect === "ec2" && input.DryRun === "true") {
-        throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
-      }
-      const call: Call = { region, now: this.ctx.now(), requestId, operation: action, accessKeyId, request };
-      guard(
-        this.iam,
-        request,
-        { ...call, service: spec.name },
-        input,
-        spec.dialect === "ec2" ? "ec2" : "query",
-      );
-      const result = (await handler(input, call)) ?? {};
-      return {
-        status: 200,
-        headers: xmlHeaders(requestId),
-        body: this.querySuccess(spec, action, result, requestId),
-      };
-    } catch (err) {
-      if (err instanceof AwsError) return this.queryError(spec, action, err, requestId);
-      throw err;
-    }
-  }
-
-  private querySuccess(spec: QuerySpec, action: string, result: object, requestId: string): string {
-    const head = `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${spec.xmlns}">`;
-    if (spec.dialect === "ec2") {
-      return `${head}<requestId>${requestId}</requestId>${children(result as Record<string, unknown>, "item")}</${action}Response>`;
-    }
-    return `${head}<${action}Result>${children(result as Record<string, unknown>, "member")}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
-  }
-
-  private queryError(spec: QuerySpec, _action: string, err: AwsError, requestId: string): HttpResponse {
-    let body: string;
-    if (spec.dialect === "ec2") {
-      // EC2 error envelope: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-      body = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
-    } else {
-      body = `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${spec.xmlns}"><Error><Type>${err.type}</Type><Code>${esc(err.code)}</Code><Message>${esc(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-    }
-    return { status: err.status, headers: xmlHeaders(requestId), body };
+    return routeQuery(this.specs, req, this.ctx, this.guard);
   }
 
   /** Each JSON op first authenticates and authorizes its caller (role sessions; the static key passes). */
@@ -450,11 +245,72 @@ export class AwsCloud implements CloudHandler {
     const wrap =
       (op: JsonService["ops"][string]) =>
       (input: Record<string, unknown>, call: Call): ReturnType<typeof op> => {
-        if (call.request) guard(this.iam, call.request, { ...call, service }, input, "json");
+        if (call.request) this.guard(call.request, { ...call, service }, input, "json");
         return op(input, call);
       };
     return Object.fromEntries(Object.entries(ops).map(([name, op]) => [name, wrap(op)]));
   }
+}
+
+/** The Query-protocol services: how each is recognised, validated and answered (kernel/query-protocol.ts). */
+function querySpecs(cloud: AwsCloud): QuerySpec[] {
+  const ec2 = { ...ec2Ops(cloud.ec2), ...cloud.timeline.ops };
+  const rds = rdsOps(cloud.rds);
+  const elbv2 = elbv2Ops(cloud.elbv2);
+  const sts = stsOps();
+  return [
+    {
+      name: "ec2",
+      signingName: "ec2",
+      version: "2016-11-15",
+      dialect: "ec2",
+      xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/",
+      model: "ec2",
+      errorStyle: "ec2",
+      // GetConsoleOutput comes from the boot timeline (boot/timeline.ts).
+      ops: () => ec2,
+    },
+    {
+      name: "rds",
+      signingName: "rds",
+      version: "2014-10-31",
+      dialect: "query",
+      xmlns: "http://rds.amazonaws.com/doc/2014-10-31/",
+      model: "rds",
+      errorStyle: "rds",
+      ops: () => rds,
+    },
+    {
+      name: "elbv2",
+      signingName: "elasticloadbalancing",
+      version: "2015-12-01",
+      dialect: "query",
+      xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+      model: "elbv2",
+      errorStyle: "validation-error",
+      ops: () => elbv2,
+    },
+    {
+      name: "sts",
+      signingName: "sts",
+      version: "2011-06-15",
+      dialect: "query",
+      xmlns: "https://sts.amazonaws.com/doc/2011-06-15/",
+      model: "sts",
+      errorStyle: "validation-error",
+      ops: () => sts,
+    },
+    {
+      name: "iam",
+      signingName: "iam",
+      version: "2010-05-08",
+      dialect: "query",
+      xmlns: "https://iam.amazonaws.com/doc/2010-05-08/",
+      model: "iam",
+      errorStyle: "validation-error",
+      ops: () => cloud.iam.ops,
+    },
+  ];
 }
 
 export function createAwsCloud(ctx: CloudContext): CloudHandler {
