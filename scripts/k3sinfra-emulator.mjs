@@ -3,5 +3,5 @@
 // built first when stale (see build-if-stale.mjs).
 import { buildIfStale } from "./build-if-stale.mjs";
 
-buildIfStale("emulator/dist/bin.js");
+await buildIfStale("emulator/dist/bin.js");
 await import("../packages/emulator/bin/k3sinfra-emulator.js");

@@ -3,7 +3,7 @@
 // `k3sinfra-emulator` run from an empty directory under the repository's Node 24. The slowest test file: packing
 // and `npm install` take 15-40 s (npm's cache makes later runs the faster end), once for every test here.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,10 @@ import { tempDir } from "./helpers.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../../..");
 const hook = join(root, "packages/cli/test/fixtures/record-modules.mjs");
-const PACKAGES = ["core", "provider-aws", "provider-cloudflare", "emulator", "cli"];
+// Every package of the workspace is published, so every one must pack and install (a new provider too).
+const PACKAGES = readdirSync(join(root, "packages")).filter((p) =>
+  existsSync(join(root, "packages", p, "package.json")),
+);
 
 /**
  * The environment of a process outside the repository: pnpm's and npm's own variables (npm_config_*, the
