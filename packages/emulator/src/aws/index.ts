@@ -26,10 +26,10 @@ import {
 import type { ElbRegion } from "./elbv2/model.js";
 import { guard, IamService, type IamState, iamLookup } from "./iam/index.js";
 import { ImdsService } from "./imds/service.js";
-import { type Call, type LazySlice, parseAuthScope, type ServiceKernel } from "./kernel/call.js";
+import { type Call, parseAuthScope } from "./kernel/call.js";
 import { DEFAULT_REGION } from "./kernel/common.js";
 import { type JsonService, routeJson } from "./kernel/json-protocol.js";
-import type { AwsLookups } from "./kernel/lookups.js";
+import type { AwsLookups, LazySlice, ServiceKernel } from "./kernel/lookups.js";
 import { type Guard, type QuerySpec, routeQuery } from "./kernel/query-protocol.js";
 import type { Ec2Region } from "./kernel/shapes.js";
 import { RdsService, rdsInventory, rdsOps } from "./rds/index.js";

@@ -11,9 +11,9 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import type { BootReport } from "../../types.js";
-import type { ServiceKernel } from "../kernel/call.js";
 import { parameterArn } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
+import type { ServiceKernel } from "../kernel/lookups.js";
 import { lastStart, POWER_DURATIONS } from "../kernel/power.js";
 import type { Instance } from "../kernel/shapes.js";
 

@@ -22,8 +22,9 @@
  */
 import { Buffer } from "node:buffer";
 import type { BootStage } from "../../types.js";
-import type { Call, ServiceKernel } from "../kernel/call.js";
+import type { Call } from "../kernel/call.js";
 import { AwsError } from "../kernel/errors.js";
+import type { ServiceKernel } from "../kernel/lookups.js";
 import { lastStart, POWER_DURATIONS } from "../kernel/power.js";
 import { str, type Tree } from "../kernel/query.js";
 import type { Instance } from "../kernel/shapes.js";

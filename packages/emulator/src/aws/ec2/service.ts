@@ -1,5 +1,4 @@
 import type { CloudContext } from "../../cloud.js";
-import type { ServiceKernel } from "../kernel/call.js";
 import {
   type Az,
   cidrContains,
@@ -12,7 +11,7 @@ import {
 } from "../kernel/common.js";
 import { AWS_DURATIONS } from "../kernel/durations.js";
 import { AwsError } from "../kernel/errors.js";
-import type { AwsLookups } from "../kernel/lookups.js";
+import type { AwsLookups, ServiceKernel } from "../kernel/lookups.js";
 import { powerState } from "../kernel/power.js";
 import type { Ec2Region, Instance, SecurityGroup, Subnet, Vpc } from "../kernel/shapes.js";
 

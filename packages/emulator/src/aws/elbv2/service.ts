@@ -5,9 +5,8 @@
  */
 
 import type { CloudContext } from "../../cloud.js";
-import type { ServiceKernel } from "../kernel/call.js";
 import { phase, type Tags } from "../kernel/common.js";
-import type { AwsLookups } from "../kernel/lookups.js";
+import type { AwsLookups, ServiceKernel } from "../kernel/lookups.js";
 import { int, str, type Tree } from "../kernel/query.js";
 import {
   ELB_DURATIONS,

@@ -6,10 +6,11 @@
  * API reference: https://docs.aws.amazon.com/IAM/latest/APIReference/welcome.html
  */
 import type { InventoryItem } from "../../types.js";
-import type { QueryOp, ServiceKernel } from "../kernel/call.js";
+import type { QueryOp } from "../kernel/call.js";
 import { ACCOUNT_ID, iso, type Tags, UPPER_ALNUM } from "../kernel/common.js";
 import { AWS_DURATIONS } from "../kernel/durations.js";
 import { AwsError } from "../kernel/errors.js";
+import type { ServiceKernel } from "../kernel/lookups.js";
 import { int, str, strList } from "../kernel/query.js";
 import { managedPolicy, type PolicyDocument, parsePolicy } from "./policy.js";
 import { checkPattern, mergeTags, NAME, PATH, page, readTags, tagsOut } from "./shapes.js";

@@ -1,9 +1,8 @@
 /**
- * What every AWS service handler is given: the request as a `Call`, and its `ServiceKernel` (the cloud's
- * context, its own slice of the state, and the cross-service lookups index.ts wires at construction).
+ * What every AWS service handler is given: the request as a `Call` (a service itself is given a `ServiceKernel`,
+ * lookups.ts), and the helpers of the signed request it came in.
  */
-import type { CloudContext, CloudRequest } from "../../cloud.js";
-import type { AwsLookups } from "./lookups.js";
+import type { CloudRequest } from "../../cloud.js";
 import type { Tree } from "./query.js";
 
 /** One request as a handler sees it. */
@@ -20,20 +19,6 @@ export interface Call {
 
 /** A Query-protocol operation (EC2, RDS, ELBv2, STS, IAM): the parsed form tree in, the result object out. */
 export type QueryOp = (input: Tree, call: Call) => object | undefined | Promise<object | undefined>;
-
-/** A service's view of the cloud: context (clock, ids, options, log), its state slice, the other services. */
-export interface ServiceKernel<S> {
-  readonly ctx: CloudContext;
-  /** The service's own part of the (watched, persisted) state; read it anew on each use, restore replaces it. */
-  state(): S;
-  readonly lookups: AwsLookups;
-}
-
-/** A state slice that may not exist yet: `peek` reads it (undefined while absent, so reads change nothing), `get` creates it. */
-export interface LazySlice<S> {
-  peek(): S | undefined;
-  get(): S;
-}
 
 export function xmlHeaders(requestId: string): Record<string, string> {
   return { "content-type": "text/xml", "x-amzn-RequestId": requestId, date: new Date().toUTCString() };

@@ -3,6 +3,7 @@
  * the AWS cloud (aws/index.ts) builds the object from the services at construction (dependency inversion),
  * so no service imports another and there is no import cycle.
  */
+import type { CloudContext } from "../../cloud.js";
 import type { BootStage } from "../../types.js";
 import type { Call } from "./call.js";
 import type { Ec2Region, Instance, Vpc } from "./shapes.js";
@@ -71,4 +72,18 @@ export interface AwsLookups {
   readonly loadBalancers: LoadBalancerLookup;
   readonly boot: BootLookup;
   readonly parameters: ParameterLookup;
+}
+
+/** A service's view of the cloud: context (clock, ids, options, log), its state slice, the other services. */
+export interface ServiceKernel<S> {
+  readonly ctx: CloudContext;
+  /** The service's own part of the (watched, persisted) state; read it anew on each use, restore replaces it. */
+  state(): S;
+  readonly lookups: AwsLookups;
+}
+
+/** A state slice that may not exist yet: `peek` reads it (undefined while absent, so reads change nothing), `get` creates it. */
+export interface LazySlice<S> {
+  peek(): S | undefined;
+  get(): S;
 }

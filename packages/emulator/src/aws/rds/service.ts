@@ -7,10 +7,9 @@
 
 import type { CloudContext } from "../../cloud.js";
 import { xlist } from "../../xml.js";
-import type { ServiceKernel } from "../kernel/call.js";
 import { ACCOUNT_ID, hmac, iso, LOWER_ALNUM, phase } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
-import type { AwsLookups } from "../kernel/lookups.js";
+import type { AwsLookups, ServiceKernel } from "../kernel/lookups.js";
 import { int, str, type Tree } from "../kernel/query.js";
 import {
   checkRdsTags,

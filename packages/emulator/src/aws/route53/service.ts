@@ -1,10 +1,9 @@
 import type { CloudContext } from "../../cloud.js";
 import type { InventoryItem } from "../../types.js";
 import { xlist } from "../../xml.js";
-import type { ServiceKernel } from "../kernel/call.js";
 import { iso, phase, stableHex, type Tags, UPPER_ALNUM } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
-import type { AwsLookups } from "../kernel/lookups.js";
+import type { AwsLookups, ServiceKernel } from "../kernel/lookups.js";
 import {
   type Change,
   fqdn,

@@ -8,10 +8,11 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { InventoryItem } from "../../types.js";
-import type { Call, LazySlice, ServiceKernel } from "../kernel/call.js";
+import type { Call } from "../kernel/call.js";
 import { ACCOUNT_ID, hmac, parameterArn } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
 import type { JsonOp } from "../kernel/json-protocol.js";
+import type { LazySlice, ServiceKernel } from "../kernel/lookups.js";
 import type { ParameterState, ParamType, ParamVersion, StoredParameter } from "./model.js";
 import { checkName, filterParameters, pageOf } from "./parameter-query.js";
 import type { SsmService } from "./public.js";
