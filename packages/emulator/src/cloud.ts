@@ -43,6 +43,8 @@ export interface CloudContext {
 
 export interface CloudHandler {
   readonly name: string;
+  /** Served over HTTPS (a CA made at start, `Emulator.caPem`): `endpoint` then receives the HTTPS base URL. */
+  readonly tls?: boolean;
   /** The endpoint clients of this cloud are pointed at, given the server's base URL. */
   endpoint(baseUrl: string): string;
   /** Recognise a request, or return undefined when it is not for this cloud. */

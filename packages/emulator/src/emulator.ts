@@ -1,9 +1,11 @@
 import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AZURE_TEST_CREDENTIALS } from "./azure/credentials.js";
 import {
   type CloudContext,
   type CloudHandler,
@@ -14,8 +16,10 @@ import {
 } from "./cloud.js";
 import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
+import { http, https } from "./node-http.js";
 import { type Emit, emitJson, StateFile } from "./persistence.js";
 import { Rng } from "./rng.js";
+import { makeTlsMaterial } from "./tls.js";
 import type {
   BootFaultTarget,
   BootReport,
@@ -225,7 +229,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     return res;
   };
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -249,7 +253,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         },
       );
     });
-  });
+  };
+  const server = http.createServer(handle);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -258,15 +263,30 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  // Clouds whose clients speak only HTTPS (Azure) get a second listener, with a CA made now that tests trust.
+  let tls: { server: HttpsServer; url: string; caPem: string } | undefined;
+  if (clouds.some((c) => c.tls)) {
+    const material = makeTlsMaterial(addr.address);
+    const httpsServer = https.createServer({ key: material.key, cert: material.cert }, handle);
+    await new Promise<void>((resolve, reject) => {
+      httpsServer.once("error", reject);
+      httpsServer.listen(opts.tlsPort ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+    });
+    const port = (httpsServer.address() as AddressInfo).port;
+    tls = { server: httpsServer, url: `https://${host}:${port}`, caPem: material.caPem };
+  }
   const endpoints: Emulator["endpoints"] = {};
-  for (const c of clouds) (endpoints as Record<string, string>)[c.name] = c.endpoint(url);
+  for (const c of clouds)
+    (endpoints as Record<string, string>)[c.name] = c.endpoint(c.tls && tls ? tls.url : url);
 
   let stopped = false;
   return {
     url,
+    ...(tls ? { httpsUrl: tls.url, caPem: tls.caPem } : {}),
     endpoints,
     credentials: {
       aws: { ...AWS_TEST_CREDENTIALS },
+      azure: { ...AZURE_TEST_CREDENTIALS },
       cloudflare: { apiToken: opts.fixtures?.cloudflare?.tokens?.[0] ?? CLOUDFLARE_TEST_TOKEN },
     },
     inventory(filter: InventoryFilter = {}): InventoryItem[] {
@@ -320,6 +340,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (tls) {
+        const secure = tls.server;
+        await new Promise<void>((resolve) => {
+          secure.close(() => resolve());
+          secure.closeAllConnections();
+        });
+      }
       // Every change is on disk before stop() resolves: the last request's, a back door's, the clouds' own.
       await flush();
       for (const c of clouds) await c.close?.();

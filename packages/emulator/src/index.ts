@@ -7,11 +7,13 @@ export type {
   RoutedCall,
 } from "./cloud.js";
 export { registerCloud, registeredClouds } from "./cloud.js";
+export { AZURE_TEST_CREDENTIALS } from "./azure/credentials.js";
 export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
 export type {
   AcmCertificateFixture,
   AwsFixtures,
+  AzureFixtures,
   BootFaultTarget,
   BootReport,
   BootStage,

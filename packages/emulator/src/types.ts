@@ -1,6 +1,6 @@
 /** Public types of the emulator (the contract other packages code against). */
 
-export type CloudName = "aws" | "cloudflare";
+export type CloudName = "aws" | "cloudflare" | "azure";
 
 export interface EmulatorOptions {
   /** Clouds to serve; default `["aws"]`. */
@@ -14,6 +14,8 @@ export interface EmulatorOptions {
   host?: string;
   /** Default 0 (a random free port). */
   port?: number;
+  /** Port of the HTTPS listener, started when a cloud needs one (Azure); default 0 (a random free port). */
+  tlsPort?: number;
   /**
    * Load state from this JSON file at start and save it after each mutation (atomic write). The file is
    * written 0600; a missing directory is created 0700 (the state holds sealed SecureStrings and key material).
@@ -54,7 +56,7 @@ export interface EmulatorOptions {
    */
   bootFaults?: { tags: Record<string, string>; stage: BootStage; reason?: string }[];
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
-  fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures };
+  fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures; azure?: AzureFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
   mysql?: { host: string; port: number; user: string; password: string };
   log?: (line: string) => void;
@@ -94,6 +96,12 @@ export interface AcmCertificateFixture {
   status?: CertificateStatus;
   /** Default: the ARN's region, else us-east-1. */
   region?: string;
+}
+
+/** What exists in the emulated Azure subscription before the first request. */
+export interface AzureFixtures {
+  /** Public Azure DNS zones, each in a resource group (created when missing), e.g. `{ zone: "example.com", resourceGroup: "dns" }`. */
+  dnsZones?: { zone: string; resourceGroup: string }[];
 }
 
 /** Cloudflare plans, as far as they change DNS behaviour (comment length, record tags, minimum TTL). */
@@ -198,9 +206,15 @@ export interface BootReport {
 export interface Emulator {
   /** Base URL, e.g. http://127.0.0.1:4566 */
   url: string;
-  endpoints: { aws?: string; cloudflare?: string };
+  /** Base URL of the HTTPS listener, when a served cloud needs one (Azure), e.g. https://127.0.0.1:4567 */
+  httpsUrl?: string;
+  /** PEM of the CA made at start that signed the HTTPS listener's certificate: what clients must trust. */
+  caPem?: string;
+  endpoints: { aws?: string; cloudflare?: string; azure?: string };
   credentials: {
     aws: { accessKeyId: string; secretAccessKey: string };
+    /** A service principal the emulator's token endpoint accepts (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`). */
+    azure: { tenantId: string; clientId: string; clientSecret: string; subscriptionId: string };
     /** The first accepted Cloudflare API token (sent as `Authorization: Bearer …`). */
     cloudflare: { apiToken: string };
   };

@@ -1,0 +1,171 @@
+/**
+ * Azure as its official JS clients see it: Azure Resource Manager (resource groups, networking, compute,
+ * MySQL flexible server, DNS, managed identities, Key Vault, role assignments) with its long-running
+ * operations, the identity platform's token endpoint, and the Key Vault data plane. Served over HTTPS
+ * (`tls`): the clients refuse to send a bearer token over plain HTTP.
+ */
+import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import { watchState } from "../persistence.js";
+import type { FaultKind, InventoryItem } from "../types.js";
+import { ArmError, armErrors, errorResponse } from "./arm.js";
+import { identityRoute } from "./auth.js";
+import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
+import { Engine } from "./engine.js";
+import { KINDS } from "./kinds/index.js";
+import { type AzureState, emptyState } from "./model.js";
+import { routeArm } from "./router.js";
+
+export { AZURE_TEST_CREDENTIALS } from "./credentials.js";
+
+const FAULTS: Record<Exclude<FaultKind, "slow">, () => ArmError> = {
+  throttle: () => armErrors.throttled(1),
+  error500: () => armErrors.internal(),
+  unavailable503: () => armErrors.unavailable(),
+};
+
+export class AzureCloud implements CloudHandler {
+  readonly name = "azure";
+  readonly tls = true;
+  #raw: AzureState = emptyState();
+  #view: AzureState = this.#raw;
+  #onChange: (() => void) | undefined;
+  #base = "https://127.0.0.1";
+  readonly ctx: CloudContext;
+  readonly engine: Engine;
+
+  constructor(ctx: CloudContext) {
+    this.ctx = ctx;
+    const cloud = this;
+    this.engine = new Engine(
+      {
+        get state() {
+          return cloud.state;
+        },
+        rng: ctx.rng,
+        scale: ctx.timeScale,
+        now: () => ctx.now(),
+        base: () => cloud.#base,
+      },
+      KINDS,
+    );
+  }
+
+  get state(): AzureState {
+    return this.#view;
+  }
+
+  endpoint(baseUrl: string): string {
+    this.#base = baseUrl;
+    return baseUrl;
+  }
+
+  snapshot(): unknown {
+    return this.#raw;
+  }
+
+  restore(data: unknown): void {
+    const s = data as AzureState | undefined;
+    if (s?.version !== 1) return;
+    this.#raw = s;
+    this.#view = this.#onChange ? watchState(s, this.#onChange) : s;
+  }
+
+  watch(onChange: () => void): void {
+    this.#onChange = onChange;
+    this.#view = watchState(this.#raw, onChange);
+  }
+
+  init(): void {
+    seedFixtures(this);
+  }
+
+  inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
+    this.engine.sweep();
+    const out: InventoryItem[] = [];
+    for (const r of Object.values(this.state.resources)) {
+      if (r.hidden?.fixture && !opts.includeDefaults) continue;
+      out.push({
+        cloud: "azure",
+        service: r.type.split("/")[0]!,
+        type: r.type,
+        id: r.id,
+        name: r.name,
+        ...(r.location ? { region: r.location } : {}),
+        state: this.engine.provisioningState(r),
+        tags: { ...(r.tags ?? (r.properties.metadata as Record<string, string> | undefined) ?? {}) },
+      });
+    }
+    return out;
+  }
+
+  route(req: CloudRequest): RoutedCall | undefined {
+    const rid = this.ctx.rng.uuid();
+    const fault = (kind: Exclude<FaultKind, "slow">) => errorResponse(FAULTS[kind](), rid);
+    const id = identityRoute(req.method, req.path, req.body, this.#base, this.ctx.rng, this.ctx.now());
+    if (id) return { service: "entra", operation: id.operation, run: async () => id.run(), fault };
+    const arm = routeArm(this, req, rid);
+    if (arm)
+      return { service: arm.service, operation: arm.operation, run: async () => guard(arm.run, rid), fault };
+    return undefined;
+  }
+}
+
+/** ARM errors thrown by a handler become ARM error bodies. */
+function guard(run: () => HttpResponse, rid: string): HttpResponse {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof ArmError) return errorResponse(err, rid);
+    throw err;
+  }
+}
+
+/** Fixture DNS zones, each in its resource group (kept across restarts, made once). */
+function seedFixtures(cloud: AzureCloud): void {
+  const fx = cloud.ctx.options.fixtures?.azure;
+  const sub = AZURE_TEST_CREDENTIALS.subscriptionId;
+  if (!fx) return;
+  const now = cloud.ctx.now();
+  for (const { zone, resourceGroup } of fx.dnsZones ?? []) {
+    const rg = `/subscriptions/${sub}/resourceGroups/${resourceGroup}`;
+    const make = (
+      id: string,
+      type: string,
+      name: string,
+      location: string,
+      properties: Record<string, unknown>,
+    ) => {
+      if (cloud.engine.get(id)) return;
+      cloud.state.resources[id.toLowerCase()] = {
+        id,
+        type,
+        name,
+        resourceGroup,
+        location,
+        tags: {},
+        properties,
+        createdAt: now,
+        readyAt: now,
+        etag: cloud.ctx.rng.uuid(),
+        hidden: { fixture: true },
+      };
+    };
+    make(rg, "Microsoft.Resources/resourceGroups", resourceGroup, "westeurope", {});
+    make(`${rg}/providers/Microsoft.Network/dnszones/${zone}`, "Microsoft.Network/dnszones", zone, "global", {
+      zoneType: "Public",
+      nameServers: [
+        "ns1-01.azure-dns.com.",
+        "ns2-01.azure-dns.net.",
+        "ns3-01.azure-dns.org.",
+        "ns4-01.azure-dns.info.",
+      ],
+      numberOfRecordSets: 2,
+      maxNumberOfRecordSets: 10000,
+    });
+  }
+}
+
+/** The `CloudFactory` registered as `azure`. */
+export function createAzureCloud(ctx: CloudContext): CloudHandler {
+  return new AzureCloud(ctx);
+}

@@ -1,0 +1,19 @@
+/** Every emulated resource type, by lower-cased type. */
+import type { Kind } from "../model.js";
+import { virtualMachines } from "./compute.js";
+import { networkInterfaces, publicIPAddresses } from "./interfaces.js";
+import { networkSecurityGroups, securityRules, subnets, virtualNetworks } from "./network.js";
+import { resourceGroups } from "./resources.js";
+
+const ALL: readonly Kind[] = [
+  resourceGroups,
+  virtualNetworks,
+  subnets,
+  networkSecurityGroups,
+  securityRules,
+  publicIPAddresses,
+  networkInterfaces,
+  virtualMachines,
+];
+
+export const KINDS: ReadonlyMap<string, Kind> = new Map(ALL.map((k) => [k.type.toLowerCase(), k]));

@@ -1,0 +1,7 @@
+// @k3sinfra/provider-azure. Importing it loads no Azure SDK: each client loads on first use.
+export { AZURE_ZONES, azureCapabilities } from "./capabilities.js";
+export { type AzureClientSettings, AzureClients, clientSettings } from "./clients.js";
+export { azureCode, hasAzureCode, mapAzureError } from "./errors.js";
+export { type AzureOptions, parseAzureOptions } from "./options.js";
+export { type AzureServices, azure, azure as default } from "./provider.js";
+export { AzureNetworkService } from "./services/network.js";

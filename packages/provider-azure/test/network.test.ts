@@ -1,0 +1,37 @@
+import { resourceTags } from "@k3sinfra/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, networkSpec, startHarness } from "./helpers.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.stop());
+
+describe("AzureNetworkService on the emulator", () => {
+  it("makes the cluster's resource group, a VNet with the node and MySQL subnets, and the two NSGs; delete removes them all", async () => {
+    const svc = h.services().network!;
+    const ctx = h.ctx("network");
+    const state = await svc.create(networkSpec(), ctx);
+    expect(state.id).toMatch(
+      /\/resourceGroups\/k3sinfra-tst\/providers\/Microsoft\.Network\/virtualNetworks\/k3s-tst-net$/,
+    );
+    const inv = h.emulator.inventory({ cloud: "azure", tags: resourceTags("tst", "network") });
+    expect(inv.map((i) => i.type).sort()).toEqual([
+      "Microsoft.Network/networkSecurityGroups",
+      "Microsoft.Network/networkSecurityGroups",
+      "Microsoft.Network/virtualNetworks",
+      "Microsoft.Resources/resourceGroups",
+    ]);
+    expect(inv.every((i) => i.state === "Succeeded")).toBe(true);
+    const subnets = h.emulator.inventory({ cloud: "azure" }).filter((i) => i.type.endsWith("/subnets"));
+    expect(subnets.map((s) => s.name).sort()).toEqual(["mysql", "nodes"]);
+    // The K3s ports are open only from the node subnet; 80/443 from the Internet and the LB's probes.
+    const rules = h.emulator.inventory({ cloud: "azure" }).filter((i) => i.type.endsWith("/securityRules"));
+    expect(rules.length).toBe(state.ruleCount);
+
+    await svc.delete(state, ctx);
+    expect(await svc.read(state, ctx)).toBeUndefined();
+    expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "tst" } })).toEqual([]);
+  });
+});
