@@ -1,16 +1,16 @@
 import type { Plan, PlannedChange, UpResult } from "../api/types.js";
 import { AbortedError, PartialFailureError, PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
-import { type DesiredResource, desiredResources, type ResourceKind, usesSecretStore } from "./desired.js";
+import { type DesiredResource, usesSecretStore } from "./desired.js";
 import { removeResource } from "./destroy.js";
-import { expectedSeconds } from "./durations.js";
-import { canRepair, handlerFor, updatableFields } from "./handlers.js";
+import { asRecord, forget, intent, journal, record as recordDone } from "./journal.js";
+import { desiredResources, expectedSeconds, kindOf } from "./kinds/index.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
 import { computePlan, deposedId } from "./plan.js";
 import { waitReady } from "./ready.js";
 import { type Observation, refreshForPlan } from "./refresh.js";
 import { retire, retireLoadBalancers, rollReplace, waitAllHealthy } from "./rolling.js";
-import type { AnyState, ClusterRun } from "./run.js";
+import type { ClusterRun } from "./run.js";
 import { remainingPaths, runGraph, type Task } from "./scheduler.js";
 
 /** The non-trivial actions of a plan, to tell whether two plans would do the same. */
@@ -46,8 +46,7 @@ function planWith(
     desired: desiredResources(run.resolved),
     state,
     builder: run.builder(state),
-    updatable: (k) => updatableFields(run, k),
-    canRepair: (k) => canRepair(run, k),
+    can: { updatable: (k) => k.updatable(run), repair: (k) => k.canRepair(run) },
     observed,
   });
   const userDataSecrets =
@@ -67,35 +66,12 @@ async function applyOne(
   rolling: boolean,
   signal: AbortSignal,
 ) {
-  const started = Date.now();
-  run.emit({
-    type: "resource",
-    resource: d.id,
-    action: change.action,
-    phase: "start",
-    message: change.reason,
-  });
-  try {
-    if (rolling) await rollReplace(run, d, change, signal);
-    else await createOrUpdate(run, d, change, signal);
-    run.emit({
-      type: "resource",
-      resource: d.id,
-      action: change.action,
-      phase: "done",
-      elapsedMs: Date.now() - started,
-    });
-  } catch (error) {
-    run.emit({
-      type: "resource",
-      resource: d.id,
-      action: change.action,
-      phase: "failed",
-      message: error instanceof Error ? error.message : String(error),
-      elapsedMs: Date.now() - started,
-    });
-    throw error;
-  }
+  await run.step(
+    d.id,
+    change.action,
+    () => (rolling ? rollReplace(run, d, change, signal) : createOrUpdate(run, d, change, signal)),
+    { message: change.reason, timed: true },
+  );
 }
 
 async function createOrUpdate(
@@ -109,36 +85,35 @@ async function createOrUpdate(
   if ((change.action === "replace" || change.drift === "missing") && record) {
     // Gone outside k3sinfra: nothing to delete, but the next generation's token must be used (EC2 answers
     // a reused ClientToken with the terminated instance).
-    const intent = change.action === "replace" ? await run.journal(d.id, "delete", generation) : undefined;
+    const deleting = change.action === "replace" ? await journal(run, d.id, "delete", generation) : undefined;
     if (change.action === "replace")
       await run.call(
         d.id,
         d.kind,
         "delete",
         signal,
-        (ctx) => handlerFor(run, d.kind, d.id).delete(record.state as AnyState, ctx),
+        (ctx) => kindOf(d.kind).handler(run, d.id).delete(record, ctx),
         generation,
       );
     generation += 1;
-    await run.forget(d.id, intent, run.intent(d.id, "create", generation));
+    await forget(run, d.id, deleting, intent(run, d.id, "create", generation));
   }
   // A create after a crash reuses the journaled generation, so the same idempotency token adopts.
   const current = run.state?.resources[d.id];
   const pending = run.state?.journal.find((i) => i.resource === d.id && i.action === "create");
   if (!current && pending) generation = pending.generation;
   const action = change.action === "update" ? "update" : "create";
-  const intent = await run.journal(d.id, action, generation);
-  const handler = handlerFor(run, d.kind, d.id);
+  const intentId = await journal(run, d.id, action, generation);
+  const handler = kindOf(d.kind).handler(run, d.id);
   const result = await run.call(
     d.id,
     d.kind,
     change.action,
     signal,
-    (ctx) =>
-      action === "update" && current ? handler.update(current.state as AnyState, ctx) : handler.create(ctx),
+    (ctx) => (action === "update" && current ? handler.update(current, ctx) : handler.create(ctx)),
     generation,
   );
-  await run.record(d, generation, result, intent);
+  await recordDone(run, d, generation, result, intentId);
 }
 
 /** The tasks of an apply: node replacements chained one at a time, deposed servers retired in the chain. */
@@ -194,17 +169,11 @@ function tasksFor(
       id,
       dependsOn,
       weight: expectedSeconds("nodes", "delete"),
-      run: async (signal) => {
-        run.emit({
-          type: "resource",
-          resource: id,
-          action: "delete",
-          phase: "start",
+      run: (signal) =>
+        run.step(id, "delete", () => retire(run, dep, signal), {
           message: byId.get(id)?.reason,
-        });
-        await retire(run, dep, signal);
-        run.emit({ type: "resource", resource: id, action: "delete", phase: "done" });
-      },
+          failed: false,
+        }),
     });
   }
   if (oldLbs)
@@ -219,8 +188,7 @@ function tasksFor(
 
 /** Creates or converges the cluster, then records and returns the outputs. */
 export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<UpResult> {
-  const lock = await run.lock("up");
-  try {
+  return run.locked("up", async () => {
     // Planned under the lock, before anything is written, so what the caller confirms is what runs.
     const stored = await run.readState();
     const { plan: shown, observed } = await planCluster(run, stored, options);
@@ -265,7 +233,7 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
         (c): Task => ({
           id: c.resource,
           dependsOn: [],
-          weight: expectedSeconds(c.kind as ResourceKind, "delete"),
+          weight: expectedSeconds(c.kind, "delete"),
           run: (signal: AbortSignal) => removeResource(run, c.resource, signal),
         }),
       );
@@ -291,12 +259,9 @@ export async function upCluster(run: ClusterRun, options: PlanOptions): Promise<
     });
     const applied: AppliedConfig = { config: run.config, k3sVersion };
     await run.save(() => ({
-      outputs: outputs as unknown as Record<string, unknown>,
-      applied: applied as unknown as Record<string, unknown>,
+      outputs: asRecord(outputs),
+      applied: asRecord(applied),
     }));
     return { plan: fullPlan, outputs };
-  } finally {
-    await run.settle();
-    await lock.release();
-  }
+  });
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { NodeSecretReader } from "../bootstrap/index.js";
 import type { ResolvedConfig } from "../config/resolve.js";
 import type { ClusterConfig } from "../config/schema.js";
@@ -11,8 +10,13 @@ import type { NodeSpec, NodeState } from "../resources/node.js";
 import type { SecretKey, SecretsSpec } from "../resources/secret-store.js";
 import { Secret } from "../secret.js";
 import type { ClusterSecrets, ResourceKind } from "../state/types.js";
+import { SECRET_LIFETIMES } from "./kinds/secrets.js";
+import { hash } from "./kinds/shared.js";
 import { renderUserData } from "./user-data.js";
 
+// The graph is read off the kind table (`kinds/`); re-exported where callers have always found it.
+export { desiredResources } from "./kinds/index.js";
+export { usesSecretStore } from "./kinds/secrets.js";
 export type { ResourceKind };
 
 /** One resource the config asks for. */
@@ -24,46 +28,6 @@ export interface DesiredResource {
   readonly provider: string;
 }
 
-export const nodeId = (i: number) => `node-${i}`;
-
-/**
- * Secrets kept only until another exists: the datastore admin password until server 0 stored its kubeconfig
- * (K3s runs, so its datastore user exists and no node needs the admin password again).
- */
-export const SECRET_LIFETIMES: Readonly<Partial<Record<SecretKey, SecretKey>>> = {
-  "datastore-admin-password": "kubeconfig",
-};
-
-/** Whether the cluster keeps its secrets in the compute provider's secret store (else in user data). */
-export const usesSecretStore = (r: ResolvedConfig): boolean => r.compute.roles.includes("secretStore");
-
-/** The dependency graph: network; then datastore, nodes and LB in parallel; then targets, DNS, bootstrap. */
-export function desiredResources(r: ResolvedConfig): DesiredResource[] {
-  const compute = r.compute.provider.name;
-  const nodes = Array.from({ length: r.config.nodes.count }, (_, i) => nodeId(i));
-  const store = usesSecretStore(r);
-  // Nodes read their secrets at boot, so the store is filled before any node exists.
-  const nodeDeps = store ? ["network", "secrets"] : ["network"];
-  return [
-    { id: "network", kind: "network", dependsOn: [], provider: compute },
-    ...(store
-      ? [{ id: "secrets", kind: "secrets", dependsOn: [], provider: compute } as DesiredResource]
-      : []),
-    { id: "datastore", kind: "datastore", dependsOn: ["network"], provider: compute },
-    ...nodes.map((id): DesiredResource => ({ id, kind: "nodes", dependsOn: nodeDeps, provider: compute })),
-    { id: "load-balancer", kind: "loadBalancer", dependsOn: ["network"], provider: compute },
-    { id: "lb-targets", kind: "targets", dependsOn: ["load-balancer", ...nodes], provider: compute },
-    { id: "dns-record", kind: "dns", dependsOn: ["load-balancer"], provider: r.dns.provider.name },
-    { id: "bootstrap", kind: "bootstrap", dependsOn: ["datastore", ...nodes], provider: compute },
-  ];
-}
-
-const hash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
-const str = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v ?? null));
-
-/** Live or recorded states of the resources a spec depends on. */
-export type StateLookup = (id: string) => Record<string, unknown> | undefined;
-
 /** The K3s version to install: the override, else the default for the Rancher version. */
 export const k3sVersionOf = (config: ClusterConfig, defaultVersion: string): string =>
   config.k3s.version ?? defaultVersion;
@@ -74,7 +38,7 @@ export interface SecretPlacement {
   readonly reader: NodeSecretReader;
 }
 
-/** Builds specs and diffable inputs for one cluster. Inputs hold no secret, only hashes of them. */
+/** Builds the specs of one cluster's resources (each kind's `inputs`, in `kinds/`, diff them). */
 export class SpecBuilder {
   readonly #r: ResolvedConfig;
   readonly #secrets: ClusterSecrets | undefined;
@@ -91,6 +55,11 @@ export class SpecBuilder {
     this.#secrets = secrets;
     this.#k3sVersion = k3sVersion;
     this.#store = store;
+  }
+
+  /** The cluster's generated secrets, once there are some (inputs hash them). */
+  get secrets(): ClusterSecrets | undefined {
+    return this.#secrets;
   }
 
   /** The secrets to keep in the store; the admin password only until server 0 stored its kubeconfig. */
@@ -258,95 +227,5 @@ export class SpecBuilder {
       "datastore-port": String(datastore.port),
       "first-server-ip": first.privateIp,
     };
-  }
-
-  /**
-   * Diffable inputs of a resource. Values that come from dependencies use the recorded states; a missing
-   * dependency yields `(known after apply)`, which always differs, so dependents follow their dependencies.
-   */
-  inputs(d: DesiredResource, lookup: StateLookup): Record<string, string> {
-    const c = this.config;
-    const after = "(known after apply)";
-    switch (d.kind) {
-      case "network": {
-        const s = this.networkSpec();
-        return { zones: str(s.zones), rules: hash(str(s.rules)) };
-      }
-      case "nodes": {
-        const index = Number(d.id.slice("node-".length));
-        return {
-          zone: (c.zones ?? [])[index % (c.zones?.length ?? 1)] ?? "",
-          size: str(c.nodes.size),
-          instanceType: c.nodes.instanceType ?? "",
-          diskGiB: String(c.nodes.diskGiB),
-          image: c.nodes.image,
-          sshKeyName: c.nodes.sshKeyName ?? "",
-          userDataHash:
-            this.#secrets && lookup("network")
-              ? hash(this.userData(index, lookup("network") as unknown as NetworkState))
-              : after,
-          network: str(lookup("network")?.id ?? after),
-        };
-      }
-      case "datastore": {
-        const ds = c.datastore;
-        return {
-          engine: ds.engine,
-          version: ds.version,
-          size: str(ds.size),
-          instanceClass: ds.instanceClass ?? "",
-          storageGiB: String(ds.storageGiB),
-          highAvailability: String(ds.highAvailability),
-          deletionProtection: String(ds.deletionProtection),
-          backupRetentionDays: String(ds.backupRetentionDays),
-          username: ds.username,
-          network: str(lookup("network")?.id ?? after),
-        };
-      }
-      case "loadBalancer": {
-        const lb = c.loadBalancer;
-        return {
-          mode: lb.mode,
-          zones: str(c.zones),
-          certificate: lb.certificate ?? "",
-          idleTimeoutSeconds: String(lb.idleTimeoutSeconds),
-          crossZone: "true",
-          network: str(lookup("network")?.id ?? after),
-        };
-      }
-      case "targets": {
-        const nodes = d.dependsOn.filter((x) => x.startsWith("node-")).map((x) => lookup(x)?.id ?? after);
-        return { loadBalancer: str(lookup("load-balancer")?.id ?? after), nodes: str(nodes) };
-      }
-      case "dns": {
-        const lb = lookup("load-balancer") as LoadBalancerState | undefined;
-        return {
-          hostname: c.rancher.hostname,
-          zone: c.dns.zone,
-          ttl: String(c.dns.ttl),
-          proxied: String(c.dns.proxied),
-          target: lb ? str(this.dnsTarget(lb)) : after,
-        };
-      }
-      case "secrets": {
-        const s = this.#secrets;
-        // Hashes of random secrets: a changed value is an update, never readable from the state.
-        return s
-          ? {
-              "k3s-token": hash(s.k3sToken),
-              "datastore-password": hash(s.datastoreK3sPassword),
-              "datastore-admin-password": hash(s.datastorePassword),
-              ...(c.rancher.install
-                ? { "rancher-bootstrap-password": hash(s.rancherBootstrapPassword) }
-                : {}),
-            }
-          : { values: after };
-      }
-      case "bootstrap": {
-        const ds = lookup("datastore") as DatastoreState | undefined;
-        const nodes = d.dependsOn.filter((x) => x.startsWith("node-")).map((x) => lookup(x)?.id ?? after);
-        return { datastore: ds ? `${ds.host}:${ds.port}` : after, nodes: str(nodes) };
-      }
-    }
   }
 }

@@ -1,56 +1,26 @@
 import type { DestroyResult, Plan, PlannedChange } from "../api/types.js";
-import { DeletionProtectedError, PartialFailureError } from "../errors.js";
-import type { ResourceContext } from "../resources/common.js";
-import { DatastoreService, type DatastoreState } from "../resources/datastore.js";
-import type { NetworkState } from "../resources/network.js";
+import { PartialFailureError } from "../errors.js";
 import { emptyState } from "../state/state.js";
-import type { ClusterState, ResourceRecord } from "../state/types.js";
-import { desiredResources, type ResourceKind, usesSecretStore } from "./desired.js";
-import { expectedSeconds } from "./durations.js";
-import { handlerFor } from "./handlers.js";
+import type { ClusterState, ResourceKind } from "../state/types.js";
+import { forget, journal } from "./journal.js";
+import { allKinds, expectedSeconds, kindDependencies, kindOf } from "./kinds/index.js";
 import { deposedId } from "./plan.js";
-import type { AnyState, ClusterRun } from "./run.js";
+import type { ClusterRun } from "./run.js";
 import { remainingPaths, runGraph, type Task } from "./scheduler.js";
-
-/** The order `plan --destroy` lists deletions in (destroy itself follows the reversed graph). */
-const DELETE_RANK: Readonly<Record<ResourceKind, number>> = {
-  dns: 0,
-  bootstrap: 0,
-  targets: 0,
-  loadBalancer: 1,
-  nodes: 1,
-  datastore: 1,
-  network: 2,
-  // Nodes read their secrets only at boot; the store goes with them.
-  secrets: 1,
-};
-
-/** Kinds swept by ownership tags once their records are deleted (targets and bootstrap have no cloud object). */
-const SWEEP_KINDS: ReadonlySet<ResourceKind> = new Set([
-  "dns",
-  "loadBalancer",
-  "nodes",
-  "datastore",
-  "secrets",
-  "network",
-]);
-
-const rankOf = (r: Pick<ResourceRecord, "kind">): number => DELETE_RANK[r.kind as ResourceKind] ?? 1;
 
 /** What destroy would delete, from the state alone: no cloud call, no secret read. */
 export function destroyPlan(cluster: string, state: ClusterState | undefined): Plan {
   const records = [
     ...Object.values(state?.resources ?? {}),
     ...(state?.deposed ?? []).map((d) => ({ ...d, resource: deposedId(d) })),
-  ].sort((a, b) => rankOf(a) - rankOf(b));
+  ].sort((a, b) => kindOf(a.kind).deleteRank - kindOf(b.kind).deleteRank);
   const changes: PlannedChange[] = records.map((r) => ({
     resource: r.resource,
     kind: r.kind,
     action: "delete",
-    reason:
-      r.kind === "datastore" && (r.state as unknown as DatastoreState).deletionProtection
-        ? "destroy; deletion protection is on: needs --allow-protected, and the cluster's data goes with it"
-        : "destroy",
+    reason: kindOf(r.kind).isProtected(r)
+      ? "destroy; deletion protection is on: needs --allow-protected, and the cluster's data goes with it"
+      : "destroy",
     dependsOn: [],
   }));
   const warnings = state
@@ -61,33 +31,6 @@ export function destroyPlan(cluster: string, state: ClusterState | undefined): P
   return { cluster, changes, warnings, empty: changes.length === 0 };
 }
 
-/** Turns a datastore's deletion protection off, or refuses with what to do. */
-async function unprotect(
-  run: ClusterRun,
-  state: AnyState,
-  ctx: Parameters<Parameters<ClusterRun["call"]>[4]>[0],
-  allowProtected: boolean | undefined,
-): Promise<AnyState> {
-  const ds = state as unknown as DatastoreState;
-  if (!ds.deletionProtection) return state;
-  if (!allowProtected)
-    throw new DeletionProtectedError(
-      `the datastore ${ds.name ?? ds.id} has deletion protection on. To delete it and the cluster's data, run destroy with --allow-protected (or set datastore.deletionProtection: false and run up first).`,
-    );
-  const svc = run.container.resolve(DatastoreService);
-  const network = run.live("network") as unknown as NetworkState | undefined;
-  if (!svc.update || !network) return state;
-  ctx.report("turning deletion protection off");
-  const spec = run.builder().datastoreSpec(network, { deletionProtection: false });
-  return (await svc.update(ds, spec, ctx)) as unknown as AnyState;
-}
-
-/**
- * A deletion nothing waits on: once the cloud accepted it, what depends on it may go (a DNS record's deletion
- * need not reach every name server before the load balancer it pointed at is deleted).
- */
-const noSync = (ctx: ResourceContext): ResourceContext => ({ ...ctx, waitForSync: false });
-
 /** Deletes one recorded resource, journaled, and drops it from state. */
 export async function removeResource(
   run: ClusterRun,
@@ -97,60 +40,45 @@ export async function removeResource(
 ): Promise<void> {
   const record = run.state?.resources[id];
   if (!record) return;
-  const kind = record.kind as ResourceKind;
-  const started = Date.now();
-  run.emit({ type: "resource", resource: id, action: "delete", phase: "start" });
-  try {
-    const intent = await run.journal(id, "delete", record.generation);
-    await run.call(
-      id,
-      kind,
-      "delete",
-      signal,
-      async (ctx) => {
-        let state = record.state as AnyState;
-        if (kind === "datastore") state = await unprotect(run, state, ctx, options.allowProtected);
-        await handlerFor(run, kind, id).delete(state, noSync(ctx));
-      },
-      record.generation,
-    );
-    await run.forget(id, intent);
-    run.emit({
-      type: "resource",
-      resource: id,
-      action: "delete",
-      phase: "done",
-      elapsedMs: Date.now() - started,
-    });
-  } catch (error) {
-    run.emit({
-      type: "resource",
-      resource: id,
-      action: "delete",
-      phase: "failed",
-      message: error instanceof Error ? error.message : String(error),
-      elapsedMs: Date.now() - started,
-    });
-    throw error;
-  }
+  await run.step(
+    id,
+    "delete",
+    async () => {
+      const intentId = await journal(run, id, "delete", record.generation);
+      await run.call(
+        id,
+        record.kind,
+        "delete",
+        signal,
+        (ctx) => kindOf(record.kind).remove(run, id, record, ctx, options.allowProtected === true),
+        record.generation,
+      );
+      await forget(run, id, intentId);
+    },
+    { timed: true },
+  );
 }
 
 /** Deletes a deposed server or load balancer (a replacement interrupted before its predecessor was retired). */
 async function removeDeposed(run: ClusterRun, key: string, signal: AbortSignal): Promise<void> {
   const d = (run.state?.deposed ?? []).find((x) => deposedId(x) === key);
   if (!d) return;
-  run.emit({ type: "resource", resource: key, action: "delete", phase: "start" });
-  const kind = d.kind as ResourceKind;
-  await run.call(
-    d.resource,
-    kind,
+  await run.step(
+    key,
     "delete",
-    signal,
-    (ctx) => handlerFor(run, kind, d.resource).delete(d.state as AnyState, ctx),
-    d.generation,
+    async () => {
+      await run.call(
+        d.resource,
+        d.kind,
+        "delete",
+        signal,
+        (ctx) => kindOf(d.kind).handler(run, d.resource).delete(d, ctx),
+        d.generation,
+      );
+      await run.save((s) => ({ deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== key) }));
+    },
+    { failed: false },
   );
-  await run.save((s) => ({ deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== key) }));
-  run.emit({ type: "resource", resource: key, action: "delete", phase: "done" });
 }
 
 /**
@@ -161,8 +89,7 @@ export async function destroyCluster(
   run: ClusterRun,
   options: { allowProtected?: boolean },
 ): Promise<DestroyResult> {
-  const lock = await run.lock("destroy");
-  try {
+  return run.locked("destroy", async () => {
     const stored = await run.readState();
     run.adopt(stored ?? emptyState(run.config.name));
     await run.preflight("destroy");
@@ -171,9 +98,7 @@ export async function destroyCluster(
       remove: (id, signal) => removeResource(run, id, signal, options),
       removeDeposed: (key, signal) => removeDeposed(run, key, signal),
       sweep: async (kind) => {
-        // Only the kinds this cluster's providers serve (no secret store: no secrets to sweep).
-        if (kind === "secrets" && !usesSecretStore(run.resolved)) return;
-        swept.push(...(await sweep(run, [kind], options)));
+        swept.push(...(await sweep(run, kind, options)));
       },
     });
     run.prioritize(remainingPaths(tasks));
@@ -205,67 +130,15 @@ export async function destroyCluster(
     }
     run.adopt(undefined);
     return { deleted, swept };
-  } finally {
-    await run.settle();
-    await lock.release();
-  }
+  });
 }
-
-const LABELS: Readonly<Record<ResourceKind, string>> = {
-  network: "the network",
-  secrets: "the secrets",
-  datastore: "the datastore",
-  nodes: "the servers",
-  loadBalancer: "the load balancer",
-  targets: "the load balancer's targets",
-  dns: "the DNS record",
-  bootstrap: "bootstrap",
-};
 
 /** Why a resource is kept, in words: `sweep-datastore did not complete` → what it waits for. */
 const keptBecause = (because: string): string => {
-  const kind = /^sweep-(\w+) did not complete$/.exec(because)?.[1] as ResourceKind | undefined;
-  return kind && LABELS[kind] ? `it needs ${LABELS[kind]} deleted first` : because;
+  const kind = /^sweep-(\w+) did not complete$/.exec(because)?.[1];
+  const label = allKinds().find((k) => k.kind === kind)?.label;
+  return label ? `it needs ${label} deleted first` : because;
 };
-
-/** Every kind, for the kind-level graph (nodes are interchangeable: they all depend on the same kinds). */
-const KINDS: readonly ResourceKind[] = [
-  "network",
-  "secrets",
-  "datastore",
-  "nodes",
-  "loadBalancer",
-  "targets",
-  "dns",
-  "bootstrap",
-];
-
-/** What each kind depends on, from the desired graph (`desired.ts`), for kinds it has; else as it is drawn. */
-function kindDependencies(run: ClusterRun): Map<ResourceKind, Set<ResourceKind>> {
-  const drawn: Readonly<Record<ResourceKind, readonly ResourceKind[]>> = {
-    network: [],
-    secrets: [],
-    datastore: ["network"],
-    nodes: ["network", "secrets"],
-    loadBalancer: ["network"],
-    targets: ["loadBalancer", "nodes"],
-    dns: ["loadBalancer"],
-    bootstrap: ["datastore", "nodes"],
-  };
-  const desired = desiredResources(run.resolved);
-  const kindOf = new Map(desired.map((d) => [d.id, d.kind]));
-  const deps = new Map<ResourceKind, Set<ResourceKind>>();
-  for (const kind of KINDS) {
-    const mine = desired.filter((d) => d.kind === kind);
-    deps.set(
-      kind,
-      new Set(
-        mine.length > 0 ? mine.flatMap((d) => d.dependsOn.flatMap((x) => kindOf.get(x) ?? [])) : drawn[kind],
-      ),
-    );
-  }
-  return deps;
-}
 
 /**
  * The reversed dependency graph as tasks. A recorded (or deposed) resource is deleted once everything that
@@ -282,12 +155,14 @@ export function teardownTasks(
   },
 ): { tasks: Task[]; records: Set<string> } {
   const state = run.state!;
-  const deps = kindDependencies(run);
-  const dependents = (kind: ResourceKind) => KINDS.filter((k) => deps.get(k)?.has(kind));
+  const deps = kindDependencies(run.resolved);
+  const kinds = allKinds().map((k) => k.kind);
+  const dependents = (kind: ResourceKind) => kinds.filter((k) => deps.get(k)?.has(kind));
   const swept = (kind: ResourceKind) => `sweep-${kind}`;
   const records = new Set<string>();
   const tasks: Task[] = [];
-  for (const kind of KINDS) {
+  for (const kind of kinds) {
+    const k = kindOf(kind);
     const after = dependents(kind).map(swept);
     const weight = expectedSeconds(kind, "delete");
     const mine = [
@@ -305,57 +180,50 @@ export function teardownTasks(
     tasks.push(...mine, {
       id: swept(kind),
       dependsOn: [...mine.map((t) => t.id), ...after],
-      weight: SWEEP_KINDS.has(kind) ? 1 : 0,
+      weight: k.sweeps ? 1 : 0,
       run: async () => {
-        if (SWEEP_KINDS.has(kind)) await ops.sweep(kind);
+        if (k.sweeps && (k.servedBy?.(run.resolved) ?? true)) await ops.sweep(kind);
       },
     });
   }
   return { tasks, records };
 }
 
-/** Finds what still carries the cluster's ownership tags (a crash between create and record, say) and deletes it. */
+/** Finds what of one kind still carries the cluster's ownership tags (a crash between create and record, say) and deletes it. */
 async function sweep(
   run: ClusterRun,
-  kinds: readonly ResourceKind[],
+  kind: ResourceKind,
   options: { allowProtected?: boolean },
 ): Promise<{ kind: string; id: string }[]> {
   const tags = run.clusterTags();
   const swept: { kind: string; id: string }[] = [];
-  for (const kind of kinds) {
-    const found = await run.call(
-      `sweep-${kind}`,
-      kind,
-      "sweep",
-      run.signal,
-      (ctx) => handlerFor(run, kind, "sweep").find(tags, ctx),
-      0,
-    );
-    await Promise.all(
-      found.map(async (state) => {
-        const resource = `${kind}:${state.id}`;
-        run.emit({
-          type: "resource",
-          resource,
-          action: "sweep",
-          phase: "start",
-          message: "found by ownership tags",
-        });
-        await run.call(
-          `sweep-${kind}`,
-          kind,
-          "sweep",
-          run.signal,
-          async (ctx) => {
-            const s = kind === "datastore" ? await unprotect(run, state, ctx, options.allowProtected) : state;
-            await handlerFor(run, kind, "sweep").delete(s, noSync(ctx));
-          },
-          0,
-        );
-        swept.push({ kind, id: state.id });
-        run.emit({ type: "resource", resource, action: "sweep", phase: "done" });
-      }),
-    );
-  }
+  const id = `sweep-${kind}`;
+  const found = await run.call(
+    id,
+    kind,
+    "sweep",
+    run.signal,
+    (ctx) => kindOf(kind).leftovers(run, tags, ctx),
+    0,
+  );
+  await Promise.all(
+    found.map(async (leftover) => {
+      await run.step(
+        `${kind}:${leftover.id}`,
+        "sweep",
+        () =>
+          run.call(
+            id,
+            kind,
+            "sweep",
+            run.signal,
+            (ctx) => leftover.remove(ctx, options.allowProtected === true),
+            0,
+          ),
+        { message: "found by ownership tags", failed: false },
+      );
+      swept.push({ kind, id: leftover.id });
+    }),
+  );
   return swept;
 }

@@ -6,6 +6,7 @@ import type { NodeState } from "../resources/node.js";
 import { SecretStoreService } from "../resources/secret-store.js";
 import { atomicWrite, ensureDir } from "../state/fs-util.js";
 import { usesSecretStore } from "./desired.js";
+import { stateIn } from "./kinds/index.js";
 import type { AppliedConfig } from "./outputs.js";
 import type { ClusterRun } from "./run.js";
 
@@ -63,7 +64,8 @@ export function rewriteServer(kubeconfig: string, server: string, tlsServerName:
 export async function fetchKubeconfig(run: ClusterRun, path: string): Promise<KubeconfigResult> {
   const state = await run.readState({ secrets: false });
   const name = run.config.name;
-  if (!state?.resources["node-0"])
+  const first = state && stateIn(state.resources, "nodes", "node-0");
+  if (!state || !first)
     throw new NotFoundError(`Cluster ${name} has no servers yet: run \`k3sinfra up\` first.`);
   if (!usesSecretStore(run.resolved))
     throw new InvalidConfigError([
@@ -87,7 +89,6 @@ export async function fetchKubeconfig(run: ClusterRun, path: string): Promise<Ku
       `The first server has not stored its kubeconfig yet (${store.nameOf(name, "kubeconfig")}): K3s is probably still starting. Wait a few minutes and run k3sinfra kubeconfig again; k3sinfra status shows whether the servers run.`,
     );
   const applied = (state.applied as AppliedConfig | undefined)?.config ?? run.config;
-  const first = state.resources["node-0"].state as unknown as NodeState;
   const tunnel = run.resolved.compute.provider.apiTunnel?.(
     { id: first.id, privateIp: first.privateIp },
     API_PORT,

@@ -9,12 +9,10 @@ import {
   renderRancherWatchCommands,
 } from "../bootstrap/index.js";
 import type { ClusterConfig } from "../config/schema.js";
-import type { DatastoreState } from "../resources/datastore.js";
-import type { LoadBalancerState } from "../resources/load-balancer.js";
-import type { NetworkState } from "../resources/network.js";
 import type { NodeState } from "../resources/node.js";
 import { Secret } from "../secret.js";
 import type { ClusterState } from "../state/types.js";
+import { stateIn } from "./kinds/index.js";
 import { serverTlsSans } from "./user-data.js";
 
 /** Computes what a user acts on from the recorded states; secrets are masked unless asked for. */
@@ -32,12 +30,11 @@ export function buildOutputs(args: {
 }): ClusterOutputs {
   const { config, state, showSecrets } = args;
   const secret = (v: string | undefined) => new Secret(v ?? "");
-  const rec = <T>(id: string) => state.resources[id]?.state as unknown as T | undefined;
-  const lb = rec<LoadBalancerState>("load-balancer");
-  const ds = rec<DatastoreState>("datastore");
+  const lb = stateIn(state.resources, "loadBalancer", "load-balancer");
+  const ds = stateIn(state.resources, "datastore", "datastore");
   const nodes = Array.from({ length: config.nodes.count }, (_, i) => ({
     resource: `node-${i}`,
-    s: rec<NodeState>(`node-${i}`),
+    s: stateIn(state.resources, "nodes", `node-${i}`),
   }))
     .filter((n): n is { resource: string; s: NodeState } => n.s !== undefined)
     .map(({ resource, s }) => ({
@@ -50,7 +47,7 @@ export function buildOutputs(args: {
   const hostname = config.rancher.hostname;
   const tls = args.datastoreTls === true || ds?.tls.required === true;
   // Exactly the list the user data wrote on the servers (one function makes both).
-  const tlsSan = serverTlsSans(config, rec<NetworkState>("network"));
+  const tlsSan = serverTlsSans(config, stateIn(state.resources, "network", "network"));
   const endpointParts = ds && {
     user: config.datastore.k3sUsername,
     password: secret(state.secrets?.datastoreK3sPassword),

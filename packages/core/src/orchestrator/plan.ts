@@ -1,11 +1,9 @@
 import type { ChangeAction, Plan, PlannedChange } from "../api/types.js";
 import { PlanRefusedError } from "../errors.js";
 import type { ClusterState } from "../state/types.js";
-import { type DesiredResource, type ResourceKind, SECRET_LIFETIMES, type SpecBuilder } from "./desired.js";
+import type { DesiredResource, ResourceKind, SpecBuilder } from "./desired.js";
+import { type Kind, kindOf, lookupIn } from "./kinds/index.js";
 import type { Observation } from "./refresh.js";
-
-/** Spec fields each kind can change in place; derived kinds are always updatable. */
-export type UpdatableLookup = (kind: ResourceKind) => readonly string[] | "all";
 
 const HASHED = /^[0-9a-f]{16}$/;
 
@@ -34,23 +32,6 @@ export function describeChange(field: string, before: string | undefined, after:
   return `${field} (${before ?? "unset"} → ${after ?? "unset"})`;
 }
 
-/** Stored secrets whose lifetime ended (SECRET_LIFETIMES): the node-written secret they wait for exists. */
-const retirements = (kind: ResourceKind, live: Record<string, unknown>): string[] => {
-  if (kind !== "secrets") return [];
-  const versions = (live.versions ?? {}) as Record<string, string>;
-  const written = (live.nodeWritten ?? {}) as Record<string, string>;
-  return Object.entries(SECRET_LIFETIMES)
-    .filter(
-      ([key, until]) => versions[key] !== undefined && until !== undefined && written[until] !== undefined,
-    )
-    .map(([key]) => key);
-};
-
-/** Kinds whose only inputs are other resources: a changed dependency means update, never replace. */
-const DERIVED: ReadonlySet<ResourceKind> = new Set(["targets", "dns", "bootstrap"]);
-
-const planKind = (kind: ResourceKind): PlannedChange["kind"] => kind;
-
 /**
  * Compares what the config asks for with what the state records. The Rancher hostname is refused outright
  * if it changed: it is baked into Rancher and every agent, and cannot change after creation.
@@ -59,11 +40,13 @@ export function computePlan(args: {
   desired: readonly DesiredResource[];
   state: ClusterState | undefined;
   builder: SpecBuilder;
-  updatable: UpdatableLookup;
   /** What refresh found in the cloud; unset with `--refresh=false` (the state is taken as true). */
   observed?: ReadonlyMap<string, Observation> | undefined;
-  /** Whether drift of a kind can be repaired in place; otherwise drift means replace. */
-  canRepair?: (kind: ResourceKind) => boolean;
+  /** A kind's updatable fields and whether it can repair drift in place (they ask the providers' services). */
+  can: {
+    readonly updatable: (kind: Kind) => readonly string[] | "all";
+    readonly repair: (kind: Kind) => boolean;
+  };
 }): Plan & { readonly byId: ReadonlyMap<string, PlannedChange & { readonly internalKind: ResourceKind }> } {
   const { desired, state, builder } = args;
   const config = builder.config;
@@ -74,11 +57,12 @@ export function computePlan(args: {
   }
   const records = state?.resources ?? {};
   const byId = new Map<string, PlannedChange & { internalKind: ResourceKind }>();
-  const lookup = (id: string) => records[id]?.state as Record<string, unknown> | undefined;
+  const lookup = lookupIn(records);
 
   for (const d of desired) {
+    const kind = kindOf(d.kind);
     const rec = records[d.id];
-    const base = { resource: d.id, kind: planKind(d.kind), internalKind: d.kind, dependsOn: d.dependsOn };
+    const base = { resource: d.id, kind: d.kind, internalKind: d.kind, dependsOn: d.dependsOn };
     const moving = d.dependsOn.filter((dep) => {
       const a = byId.get(dep)?.action;
       return a === "create" || a === "replace";
@@ -112,12 +96,12 @@ export function computePlan(args: {
       });
       continue;
     }
-    const want = builder.inputs(d, lookup);
+    const want = kind.inputs(builder, d, lookup);
     const fields = [...new Set([...Object.keys(want), ...Object.keys(rec.inputs)])]
       .filter((k) => want[k] !== rec.inputs[k])
       .sort();
     const drifted = seen?.status === "drifted" ? seen : undefined;
-    const retiring = seen && "live" in seen ? retirements(d.kind, seen.live) : [];
+    const retiring = seen && "live" in seen ? kind.retiring({ kind: d.kind, state: seen.live }) : [];
     if (fields.length === 0 && moving.length === 0 && !drifted && retiring.length > 0) {
       byId.set(d.id, {
         ...base,
@@ -131,7 +115,7 @@ export function computePlan(args: {
       continue;
     }
     if (fields.length === 0 && moving.length === 0 && drifted) {
-      const repairable = args.canRepair?.(d.kind) ?? true;
+      const repairable = args.can.repair(kind);
       byId.set(d.id, {
         ...base,
         action: repairable ? "update" : "replace",
@@ -141,15 +125,15 @@ export function computePlan(args: {
       });
       continue;
     }
-    const updatable = args.updatable(d.kind);
+    const updatable = args.can.updatable(kind);
     const fixed =
-      updatable === "all" || DERIVED.has(d.kind)
+      updatable === "all" || kind.derived
         ? []
         : fields.filter((f) => f !== "network" && !updatable.includes(f));
     const describe = fields.map((f) => describeChange(f, rec.inputs[f], want[f])).join(", ");
     let action: ChangeAction;
     let reason: string;
-    if (moving.length > 0 && !DERIVED.has(d.kind)) {
+    if (moving.length > 0 && !kind.derived) {
       action = "replace";
       reason = `${moving.join(", ")} will be replaced`;
     } else if (fixed.length > 0 || fields.includes("network")) {
@@ -169,10 +153,9 @@ export function computePlan(args: {
     .map((r) => ({
       resource: r.resource,
       kind: r.kind,
-      internalKind: r.kind as ResourceKind,
+      internalKind: r.kind,
       action: "delete" as const,
-      reason:
-        r.kind === "nodes" ? "no longer in the config (nodes.count was lowered)" : "no longer in the config",
+      reason: kindOf(r.kind).removedReason ?? "no longer in the config",
       dependsOn: [],
     }));
   for (const del of deletions) byId.set(del.resource, del);
@@ -180,12 +163,9 @@ export function computePlan(args: {
     byId.set(deposedId(old), {
       resource: deposedId(old),
       kind: old.kind,
-      internalKind: old.kind as ResourceKind,
+      internalKind: old.kind,
       action: "delete",
-      reason:
-        old.kind === "nodes"
-          ? `the server ${old.state.id} that ${old.resource} replaced: deleted once its successor passes the load balancer's health checks`
-          : `the ${old.resource} ${old.state.id} that was replaced: deleted once its successor serves and DNS points at it`,
+      reason: kindOf(old.kind).deposedReason(old),
       dependsOn: [old.resource],
     });
 

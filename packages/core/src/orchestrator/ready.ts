@@ -1,5 +1,5 @@
 import { K3sinfraError } from "../errors.js";
-import { LoadBalancerService, type LoadBalancerState } from "../resources/load-balancer.js";
+import { LoadBalancerService } from "../resources/load-balancer.js";
 import { NodeService, type NodeState } from "../resources/node.js";
 import { waitUntil } from "../wait.js";
 import type { ClusterRun } from "./run.js";
@@ -25,7 +25,7 @@ export function lastStage(log: string | undefined): { stage: string; failure?: s
  * node that is not healthy, the boot stage its console shows, and the command that prints its log.
  */
 export async function waitReady(run: ClusterRun, signal: AbortSignal): Promise<void> {
-  const lb = run.live("load-balancer") as unknown as LoadBalancerState | undefined;
+  const lb = run.liveOf("loadBalancer", "load-balancer");
   if (!lb) return;
   const svc = run.container.resolve(LoadBalancerService);
   const nodes = run.nodeStates();

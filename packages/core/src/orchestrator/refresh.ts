@@ -1,17 +1,16 @@
 import type { ResourceStatus, StatusReport } from "../api/types.js";
 import { K3sinfraError } from "../errors.js";
 import type { ClusterState, ResourceRecord } from "../state/types.js";
-import type { ResourceKind } from "./desired.js";
-import { handlerFor } from "./handlers.js";
-import type { AnyState, ClusterRun } from "./run.js";
+import { kindOf, type RecordedState } from "./kinds/index.js";
+import type { ClusterRun } from "./run.js";
 import { runGraph } from "./scheduler.js";
 
 /** What refresh found for one recorded resource. */
 export type Observation =
-  | { readonly status: "ok"; readonly live: AnyState }
+  | { readonly status: "ok"; readonly live: RecordedState }
   | {
       readonly status: "drifted";
-      readonly live: AnyState;
+      readonly live: RecordedState;
       /** State fields that differ from the record. */
       readonly fields: readonly string[];
       /** The same, in words: `status (running → stopped)`, `firewall rules`. */
@@ -25,8 +24,6 @@ export type Observation =
  * target health), so they never count as drift. Node status does: a stopped server is repaired by `up`.
  */
 const VOLATILE: ReadonlySet<string> = new Set(["publicIp", "healthy", "updatedAt", "nodeWritten"]);
-/** Kinds whose recorded `status` is a steady state that `update` restores; elsewhere it is transitional. */
-const STATUS_IS_DRIFT: ReadonlySet<ResourceKind> = new Set(["nodes"]);
 
 const LABELS: Readonly<Record<string, string>> = {
   rulesDigest: "firewall rules",
@@ -57,10 +54,11 @@ const describeField = (field: string, before: unknown, after: unknown): string =
 };
 
 /** Compares a record with what the cloud returned; the fields that differ and what they mean. */
-export function compare(record: ResourceRecord, live: AnyState): Observation {
-  const kind = record.kind as ResourceKind;
+export function compare(record: ResourceRecord, live: RecordedState): Observation {
+  // A recorded `status` is drift only where it is a steady state `update` restores; elsewhere it is transitional.
+  const statusIsDrift = kindOf(record.kind).statusIsDrift === true;
   const fields = Object.keys(record.state)
-    .filter((k) => !VOLATILE.has(k) && (k !== "status" || STATUS_IS_DRIFT.has(kind)))
+    .filter((k) => !VOLATILE.has(k) && (k !== "status" || statusIsDrift))
     // A field the provider's read does not return cannot be compared: unknown is not drift.
     .filter((k) => live[k] !== undefined)
     .filter((k) => canonical(record.state[k]) !== canonical(live[k]))
@@ -83,28 +81,20 @@ export async function refresh(run: ClusterRun, state: ClusterState): Promise<Map
       id: record.resource,
       dependsOn: [],
       run: async (signal: AbortSignal) => {
-        const kind = record.kind as ResourceKind;
-        run.emit({ type: "resource", resource: record.resource, action: "read", phase: "start" });
         try {
-          const live = await run.call(
-            record.resource,
-            kind,
-            "read",
-            signal,
-            (ctx) => handlerFor(run, kind, record.resource).read(record.state as AnyState, ctx),
-            record.generation,
-          );
-          observed.set(record.resource, live ? compare(record, live) : { status: "missing" });
-          run.emit({ type: "resource", resource: record.resource, action: "read", phase: "done" });
+          await run.step(record.resource, "read", async () => {
+            const live = await run.call(
+              record.resource,
+              record.kind,
+              "read",
+              signal,
+              (ctx) => kindOf(record.kind).handler(run, record.resource).read(record, ctx),
+              record.generation,
+            );
+            observed.set(record.resource, live ? compare(record, live) : { status: "missing" });
+          });
         } catch (error) {
           observed.set(record.resource, { status: "unknown", error });
-          run.emit({
-            type: "resource",
-            resource: record.resource,
-            action: "read",
-            phase: "failed",
-            message: error instanceof Error ? error.message : String(error),
-          });
         }
       },
     })),

@@ -1,12 +1,12 @@
 import type { PlannedChange } from "../api/types.js";
 import { K3sinfraError, ProviderError } from "../errors.js";
-import type { DatastoreState } from "../resources/datastore.js";
 import { LoadBalancerService, type LoadBalancerState } from "../resources/load-balancer.js";
 import { NodeService, type NodeState } from "../resources/node.js";
 import type { DeposedRecord } from "../state/types.js";
 import { waitUntil } from "../wait.js";
 import type { DesiredResource } from "./desired.js";
-import { handlerFor } from "./handlers.js";
+import { clear, journal, record as recordDone } from "./journal.js";
+import { holds, kindOf } from "./kinds/index.js";
 import { deposedId } from "./plan.js";
 import type { ClusterRun } from "./run.js";
 
@@ -31,7 +31,7 @@ export async function rollReplace(
   // A create interrupted earlier left its generation in the journal: reuse it, so its token adopts.
   const pending = run.state?.journal.find((i) => i.resource === d.id && i.action === "create");
   const generation = Math.max(record.generation + 1, pending?.generation ?? 0);
-  const intentId = await run.journal(d.id, "create", generation);
+  const intentId = await journal(run, d.id, "create", generation);
   run.emit({
     type: "resource",
     resource: d.id,
@@ -44,7 +44,7 @@ export async function rollReplace(
     d.kind,
     change.action,
     signal,
-    (ctx) => handlerFor(run, d.kind, d.id).create(ctx),
+    (ctx) => kindOf(d.kind).handler(run, d.id).create(ctx),
     generation,
   );
   const deposed: DeposedRecord = {
@@ -55,7 +55,9 @@ export async function rollReplace(
     state: record.state,
     since: new Date().toISOString(),
   };
-  await run.record(d, generation, created, intentId, (s) => ({ deposed: [...(s.deposed ?? []), deposed] }));
+  await recordDone(run, d, generation, created, intentId, (s) => ({
+    deposed: [...(s.deposed ?? []), deposed],
+  }));
   if (d.kind === "nodes") await retire(run, deposed, signal);
 }
 
@@ -64,7 +66,7 @@ export async function rollReplace(
  * A provider that cannot tell health is trusted once the targets are registered.
  */
 export async function waitAllHealthy(run: ClusterRun, signal: AbortSignal): Promise<void> {
-  const lb = run.live("load-balancer") as unknown as LoadBalancerState | undefined;
+  const lb = run.liveOf("loadBalancer", "load-balancer");
   if (!lb) return;
   const svc = run.container.resolve(LoadBalancerService);
   const want = run.nodeStates().map((n) => n.id);
@@ -110,7 +112,7 @@ export async function retireLoadBalancers(run: ClusterRun, signal: AbortSignal):
       "loadBalancer",
       "delete",
       signal,
-      (ctx) => handlerFor(run, "loadBalancer", old.resource).delete(old.state as never, ctx),
+      (ctx) => kindOf("loadBalancer").handler(run, old.resource).delete(old, ctx),
       old.generation,
     );
     await run.save((s) => ({ deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== deposedId(old)) }));
@@ -120,13 +122,13 @@ export async function retireLoadBalancers(run: ClusterRun, signal: AbortSignal):
 /** Registers the successor, waits for it to be healthy, then deregisters and deletes the deposed server. */
 export async function retire(run: ClusterRun, deposed: DeposedRecord, signal: AbortSignal): Promise<void> {
   const id = deposed.resource;
-  const successor = run.live(id) as unknown as NodeState | undefined;
+  const successor = run.liveOf("nodes", id);
   if (!successor)
     throw new ProviderError(`${id} has no current server to take over from ${deposed.state.id}`);
   const report = (message: string) =>
     run.emit({ type: "resource", resource: id, action: "replace", phase: "progress", message });
   await publishTo(run, successor, signal);
-  const lb = run.live("load-balancer") as unknown as LoadBalancerState | undefined;
+  const lb = run.liveOf("loadBalancer", "load-balancer");
   if (lb) {
     const svc = run.container.resolve(LoadBalancerService);
     const serving = () => [...run.nodeStates(), ...run.deposedNodes()];
@@ -141,33 +143,40 @@ export async function retire(run: ClusterRun, deposed: DeposedRecord, signal: Ab
       "replace",
       signal,
       (ctx) =>
-        svc.setTargets(lb, [...run.nodeStates(), ...others.map((x) => x.state as unknown as NodeState)], ctx),
+        svc.setTargets(
+          lb,
+          [...run.nodeStates(), ...others.filter((x) => holds("nodes", x)).map((x) => x.state)],
+          ctx,
+        ),
       0,
     );
   }
   report(`deleting ${deposed.state.id}`);
-  const intent = run.intent(id, "delete", deposed.generation);
-  const sameDelete = (i: { resource: string; action: string; generation: number }) =>
-    i.resource === id && i.action === "delete" && i.generation === deposed.generation;
-  await run.save((s) => ({ journal: [...s.journal.filter((i) => !sameDelete(i)), intent] }));
+  // Only this generation's delete is superseded: the successor's intents stay.
+  const intentId = await journal(
+    run,
+    id,
+    "delete",
+    deposed.generation,
+    (i) => i.resource === id && i.action === "delete" && i.generation === deposed.generation,
+  );
   await run.call(
     id,
     "nodes",
     "delete",
     signal,
-    (ctx) => handlerFor(run, "nodes", id).delete(deposed.state as never, ctx),
+    (ctx) => kindOf("nodes").handler(run, id).delete(deposed, ctx),
     deposed.generation,
   );
-  await run.save((s) => ({
+  await clear(run, intentId, (s) => ({
     deposed: (s.deposed ?? []).filter((x) => deposedId(x) !== deposedId(deposed)),
-    journal: s.journal.filter((i) => !sameDelete(i)),
   }));
 }
 
 /** Gives a new server the late values (datastore endpoint, first server) the others already have. */
 async function publishTo(run: ClusterRun, node: NodeState, signal: AbortSignal): Promise<void> {
   const nodes = run.container.resolve(NodeService);
-  const datastore = run.live("datastore") as unknown as DatastoreState | undefined;
+  const datastore = run.liveOf("datastore", "datastore");
   const first = run.nodeStates()[0];
   if (!nodes.publish || !datastore || !first) return;
   const values = run.builder().bootstrapValues(datastore, first);

@@ -6,40 +6,21 @@ import { AbortedError, InvalidConfigError, K3sinfraError, ProviderError, Timeout
 import { clusterTags, idempotencyToken, physicalName, resourceTags, TAG_CLUSTER_ID } from "../naming.js";
 import { providerContext } from "../provider-context.js";
 import { preflightProvider } from "../provider-services.js";
-import type { ResourceContext, ResourceState, Tags } from "../resources/common.js";
+import type { ResourceContext, Tags } from "../resources/common.js";
 import type { NodeState } from "../resources/node.js";
 import { SecretStoreService } from "../resources/secret-store.js";
 import { withRetry } from "../retry.js";
 import { emptyState, nextState } from "../state/state.js";
-import type { ClusterState, Intent, Lock, ResourceRecord, StateStore } from "../state/types.js";
-import {
-  desiredResources,
-  type ResourceKind,
-  type SecretPlacement,
-  SpecBuilder,
-  usesSecretStore,
-} from "./desired.js";
+import type { ClusterState, Lock, StateStore } from "../state/types.js";
+import { type ResourceKind, type SecretPlacement, SpecBuilder, usesSecretStore } from "./desired.js";
+import { holds, kindOf, type RecordedState, stateIn } from "./kinds/index.js";
+import type { StateOf } from "./kinds/types.js";
 import { generateSecrets } from "./secrets.js";
 import { ApiSlots } from "./slots.js";
 import type { RunSettings } from "./tokens.js";
 
-/** A resource's state as the orchestrator handles it: an id and whatever the provider recorded. */
-export type AnyState = ResourceState & Record<string, unknown>;
-
 /** What a call is doing, for the progress events it reports. */
 export type CallAction = PlannedChange["action"] | "sweep" | "read";
-
-/** Per-resource time limits; real clouds take minutes for the datastore. */
-const DEFAULT_TIMEOUTS: Readonly<Record<ResourceKind, number>> = {
-  network: 10 * 60_000,
-  nodes: 20 * 60_000,
-  datastore: 60 * 60_000,
-  loadBalancer: 20 * 60_000,
-  targets: 10 * 60_000,
-  dns: 15 * 60_000,
-  bootstrap: 10 * 60_000,
-  secrets: 5 * 60_000,
-};
 
 /**
  * One command's working set, shared by the phase modules (plan, refresh, apply, rolling, destroy): the
@@ -127,16 +108,62 @@ export class ClusterRun {
     };
   }
 
-  /** Takes the state lock for a command; the returned signal stops the run if the lock is lost. */
-  async lock(operation: string): Promise<Lock> {
-    const lock = await this.store.lock(operation);
+  /**
+   * Runs a mutating command under the state lock: the run's signal joins the caller's with the lock's (a
+   * lost lock stops the run), and every queued state write lands before the lock is released.
+   */
+  async locked<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    const lock: Lock = await this.store.lock(operation);
     this.signal = lock.signal ? AbortSignal.any([this.settings.signal, lock.signal]) : this.settings.signal;
-    return lock;
+    try {
+      return await command();
+    } finally {
+      await this.settle();
+      await lock.release();
+    }
   }
 
-  /** Waits for every queued state write; call before releasing the lock. */
+  /** Waits for every queued state write. */
   async settle(): Promise<void> {
     await this.#writes;
+  }
+
+  /**
+   * One step on a resource with its progress events: `start` (with `message`), then `done`, or `failed` with
+   * the error's message before it is rethrown (unless `failed: false`: the caller reports it). `timed` adds
+   * the elapsed time to `done` and `failed`.
+   */
+  async step<T>(
+    resource: string,
+    action: CallAction,
+    work: () => Promise<T>,
+    options: { message?: string | undefined; timed?: boolean; failed?: boolean } = {},
+  ): Promise<T> {
+    const started = Date.now();
+    const elapsed = () => (options.timed ? { elapsedMs: Date.now() - started } : {});
+    this.emit({
+      type: "resource",
+      resource,
+      action,
+      phase: "start",
+      ...("message" in options ? { message: options.message } : {}),
+    });
+    try {
+      const result = await work();
+      this.emit({ type: "resource", resource, action, phase: "done", ...elapsed() });
+      return result;
+    } catch (error) {
+      if (options.failed !== false)
+        this.emit({
+          type: "resource",
+          resource,
+          action,
+          phase: "failed",
+          message: error instanceof Error ? error.message : String(error),
+          ...elapsed(),
+        });
+      throw error;
+    }
   }
 
   /** Why the command stopped early: the caller's abort, or the state lock lost to another run. */
@@ -203,28 +230,33 @@ export class ClusterRun {
     };
   }
 
-  live(id: string): AnyState | undefined {
-    return this.#state?.resources[id]?.state as AnyState | undefined;
+  /** The recorded state of resource `id`, whatever its kind. */
+  live(id: string): RecordedState | undefined {
+    return this.#state?.resources[id]?.state;
   }
 
-  need<T>(id: string): T {
-    const s = this.live(id);
+  /** The recorded state of resource `id`, typed, if it is of `kind`. */
+  liveOf<K extends ResourceKind>(kind: K, id: string): StateOf<K> | undefined {
+    return stateIn(this.#state?.resources ?? {}, kind, id);
+  }
+
+  /** The recorded state of a resource a call depends on; it must exist. */
+  need<K extends ResourceKind>(kind: K, id: string): StateOf<K> {
+    const s = this.liveOf(kind, id);
     if (!s) throw new ProviderError(`${id} is not in state; it must be created first`);
-    return s as unknown as T;
+    return s;
   }
 
   /** The recorded nodes, in index order. */
   nodeStates(): NodeState[] {
-    return Array.from({ length: this.config.nodes.count }, (_, i) => this.live(`node-${i}`))
-      .filter((s): s is AnyState => s !== undefined)
-      .map((s) => s as unknown as NodeState);
+    return Array.from({ length: this.config.nodes.count }, (_, i) =>
+      this.liveOf("nodes", `node-${i}`),
+    ).filter((s) => s !== undefined);
   }
 
   /** Old servers kept serving until their replacements are healthy (create-before-destroy). */
   deposedNodes(): NodeState[] {
-    return (this.#state?.deposed ?? [])
-      .filter((d) => d.kind === "nodes")
-      .map((d) => d.state as unknown as NodeState);
+    return (this.#state?.deposed ?? []).filter((d) => holds("nodes", d)).map((d) => d.state);
   }
 
   /** Runs one call with the retry policy, a per-resource deadline and progress events. */
@@ -236,7 +268,8 @@ export class ClusterRun {
     fn: (ctx: ResourceContext) => Promise<T>,
     generation: number,
   ): Promise<T> {
-    const limit = this.settings.timeouts[kind === "bootstrap" ? "nodes" : kind] ?? DEFAULT_TIMEOUTS[kind];
+    const k = kindOf(kind);
+    const limit = this.settings.timeouts[k.timeoutOption ?? kind] ?? k.timeoutMs;
     const deadline = AbortSignal.timeout(limit);
     const combined = AbortSignal.any([signal, deadline]);
     const ctx = this.context(id, generation, combined, action);
@@ -259,87 +292,6 @@ export class ClusterRun {
         throw new AbortedError(`${id} was interrupted`, { cause: error });
       throw error;
     }
-  }
-
-  /** Announces a mutating call before it is made, so a crash in the middle resumes without duplicates. */
-  async journal(resource: string, action: Intent["action"], generation: number): Promise<string> {
-    const id = randomUUID();
-    const intent = this.intent(resource, action, generation);
-    await this.save((s) => ({
-      journal: [...s.journal.filter((i) => i.resource !== resource), { ...intent, id }],
-    }));
-    return id;
-  }
-
-  /** An intent for one resource generation (its token and physical name). */
-  intent(resource: string, action: Intent["action"], generation: number): Intent {
-    return {
-      id: randomUUID(),
-      resource,
-      action,
-      token: idempotencyToken(this.#state!.lineage, resource, generation),
-      name: physicalName(this.config.name, resource, generation),
-      generation,
-      startedAt: new Date().toISOString(),
-    };
-  }
-
-  /** The record a finished create or update leaves, with inputs computed against the states as they are now. */
-  #recordOf(
-    s: ClusterState,
-    d: { id: string; kind: ResourceKind; provider: string },
-    generation: number,
-    state: AnyState,
-  ) {
-    const now = new Date().toISOString();
-    const prev = s.resources[d.id];
-    const resources = {
-      ...s.resources,
-      [d.id]: {
-        resource: d.id,
-        kind: d.kind,
-        provider: d.provider,
-        generation,
-        inputs: {},
-        state,
-        createdAt: prev?.generation === generation ? prev.createdAt : now,
-        updatedAt: now,
-      } as ResourceRecord,
-    };
-    // Inputs are computed against the states as they are now, so the next plan sees no difference.
-    const desired = desiredResources(this.resolved).find((x) => x.id === d.id);
-    const inputs = desired
-      ? this.builder(s).inputs(desired, (x) => resources[x]?.state as Record<string, unknown> | undefined)
-      : {};
-    return { ...resources, [d.id]: { ...(resources[d.id] as ResourceRecord), inputs } };
-  }
-
-  async record(
-    d: { id: string; kind: ResourceKind; provider: string },
-    generation: number,
-    state: AnyState,
-    intentId: string,
-    extra: (s: ClusterState) => Partial<ClusterState> = () => ({}),
-  ): Promise<void> {
-    await this.save((s) => ({
-      resources: this.#recordOf(s, d, generation, state),
-      journal: s.journal.filter((i) => i.id !== intentId),
-      ...extra(s),
-    }));
-  }
-
-  /**
-   * Drops a deleted resource from state. With `next`, the replacement's create intent is journaled in the same
-   * write, so a crash right after never loses the new generation (reusing the old one would replay the old
-   * idempotency token, which EC2 answers with the terminated instance).
-   */
-  async forget(id: string, intentId: string | undefined, next?: Intent): Promise<void> {
-    await this.save((s) => {
-      const { [id]: _gone, ...rest } = s.resources;
-      const journal = s.journal.filter((i) => i.id !== intentId && !(next && i.resource === id));
-      if (next) journal.push(next);
-      return { resources: rest, journal };
-    });
   }
 }
 

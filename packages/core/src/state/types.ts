@@ -1,19 +1,14 @@
+import type { KindStates } from "../orchestrator/kinds/index.js";
+
 /** Version of the state file format; bumped with a migration when the shape changes. */
 export const STATE_VERSION = 1;
 
 /**
- * Kinds of resources in the graph (and in state); `targets` and `bootstrap` are derived from the others,
- * `secrets` is the cluster's secret store.
+ * Kinds of resources in the graph (and in state): the keys of the orchestrator's kind table, one module per
+ * kind (`orchestrator/kinds/`). `targets` and `bootstrap` are derived from the others, `secrets` is the
+ * cluster's secret store.
  */
-export type ResourceKind =
-  | "network"
-  | "nodes"
-  | "datastore"
-  | "loadBalancer"
-  | "targets"
-  | "dns"
-  | "bootstrap"
-  | "secrets";
+export type ResourceKind = keyof KindStates;
 
 /** One resource as recorded after a successful create or update. */
 export interface ResourceRecord {
