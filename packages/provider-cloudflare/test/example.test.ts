@@ -13,6 +13,8 @@ const awsCompute = defineProvider({
     dnsRecordTypes: ["ALIAS", "CNAME"],
     datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],
   },
+  // Every provider with nodes names its own reader (core ships none); validation only checks there is one.
+  metadataReader: 'curl -fsS -m 5 "http://169.254.169.254/k3sinfra/$1"',
   register() {
     throw new Error("validation must not register services");
   },
