@@ -1,6 +1,6 @@
 /** Public types of the emulator (the contract other packages code against). */
 
-export type CloudName = "aws" | "cloudflare" | "azure";
+export type CloudName = "aws" | "cloudflare" | "azure" | "gcp";
 
 export interface EmulatorOptions {
   /** Clouds to serve; default `["aws"]`. */
@@ -210,7 +210,7 @@ export interface Emulator {
   httpsUrl?: string;
   /** PEM of the CA made at start that signed the HTTPS listener's certificate: what clients must trust. */
   caPem?: string;
-  endpoints: { aws?: string; cloudflare?: string; azure?: string };
+  endpoints: { aws?: string; cloudflare?: string; azure?: string; gcp?: string };
   credentials: {
     aws: { accessKeyId: string; secretAccessKey: string };
     /** A service principal the emulator's token endpoint accepts (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`). */

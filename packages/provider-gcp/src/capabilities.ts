@@ -1,0 +1,25 @@
+import type { ProviderCapabilities } from "@k3sinfra/core";
+
+const zones = (region: string, letters: string): string[] => [...letters].map((l) => `${region}-${l}`);
+
+/** Zones of common regions, so core can default and check `zones` offline (https://cloud.google.com/compute/docs/regions-zones). */
+export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
+  "us-central1": zones("us-central1", "abcf"),
+  "us-east1": zones("us-east1", "bcd"),
+  "us-east4": zones("us-east4", "abc"),
+  "us-west1": zones("us-west1", "abc"),
+  "europe-west1": zones("europe-west1", "bcd"),
+  "europe-west3": zones("europe-west3", "abc"),
+  "europe-west4": zones("europe-west4", "abc"),
+  "asia-east1": zones("asia-east1", "abc"),
+};
+
+/** What the GCP provider can do, as data: the services built so far (network and nodes). */
+export const gcpCapabilities: ProviderCapabilities = {
+  services: ["network", "nodes"],
+  // The passthrough NLB keeps the client's address: nodes admit the client ranges themselves.
+  loadBalancerFirewall: "passthrough",
+  loadBalancerAddress: "ip",
+  zones: GCP_ZONES,
+  credentialEnv: ["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"],
+};

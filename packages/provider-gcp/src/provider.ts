@@ -1,0 +1,48 @@
+import {
+  defineProvider,
+  type ProviderContext,
+  type ProviderServices,
+  type ServiceKind,
+} from "@k3sinfra/core";
+import { gcpCapabilities } from "./capabilities.js";
+import { GcpClients } from "./clients.js";
+import { GCP_METADATA_READER } from "./metadata-reader.js";
+import { type GcpOptions, parseGcpOptions } from "./options.js";
+import { GcpNetworkService } from "./services/network.js";
+import { GcpNodeService } from "./services/nodes.js";
+
+/** The services of one cluster, and the clients they share (core hands the object back to `preflight`). */
+export interface GcpServices extends ProviderServices {
+  readonly clients: GcpClients;
+}
+
+/** Client settings from the options and the provider context's environment: explicit values win. */
+export const gcpClientSettings = (
+  options: GcpOptions,
+  env: Readonly<Record<string, string | undefined>>,
+) => ({
+  endpoint: options.endpoint ?? (env.K3SINFRA_GCP_ENDPOINT || undefined),
+  keyFilename: env.GOOGLE_APPLICATION_CREDENTIALS || undefined,
+  project: options.project ?? (env.GOOGLE_CLOUD_PROJECT || env.CLOUDSDK_CORE_PROJECT || undefined),
+});
+
+/** The composition root: clients and one service per role, as plain objects. Nothing calls Google here. */
+function services(ctx: ProviderContext<GcpOptions>): GcpServices {
+  const clients = new GcpClients(gcpClientSettings(ctx.options, ctx.env));
+  const has = (role: ServiceKind) => ctx.roles.includes(role);
+  return {
+    clients,
+    network: has("network") ? new GcpNetworkService(clients, ctx.options) : undefined,
+    nodes: has("nodes") ? new GcpNodeService(clients, ctx.options) : undefined,
+  };
+}
+
+/** The Google Cloud provider: Compute Engine nodes in the default VPC or yours, with VPC firewall rules. */
+export const gcp = defineProvider<GcpOptions, GcpServices>({
+  contractVersion: 2,
+  name: "gcp",
+  capabilities: gcpCapabilities,
+  metadataReader: GCP_METADATA_READER,
+  parseOptions: parseGcpOptions,
+  services,
+});
