@@ -5,9 +5,9 @@ import {
   forceUnlock,
   graph,
   kubeconfig,
-  loadConfig,
   outputs,
   plan,
+  readConfig,
   status,
   up,
   validateConfig,
@@ -16,7 +16,7 @@ import {
 
 /** Core's API functions. */
 export const api = {
-  loadConfig,
+  readConfig,
   validateConfig,
   plan,
   up,

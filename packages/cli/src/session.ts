@@ -1,7 +1,7 @@
 import { lstatSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import type { ClusterSpec, CommandOptions } from "@k3sinfra/core";
+import type { ClusterConfigInput, ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
 import { type ConfirmOptions, confirm } from "./confirm.js";
 import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
@@ -151,7 +151,7 @@ export class Session {
       if (this.flags.emulate) {
         // Config errors first, with their paths, before anything is started.
         await api.validateConfig(configPath, { baseDir, registry: createRegistry(), env: this.io.env });
-        const input = await api.loadConfig(configPath, { baseDir });
+        const input = (await api.readConfig(configPath, { baseDir })).raw as ClusterConfigInput;
         emulated = await startEmulatedCloud(input, {
           baseDir,
           timeScale: this.flags.timeScale,

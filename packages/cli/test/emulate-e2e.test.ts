@@ -369,6 +369,6 @@ options: { cloudflare: { apiToken: a-real-token } }
 });
 
 const clusterName = async (config: string): Promise<string> => {
-  const { loadConfig } = await import("@k3sinfra/core");
-  return (await loadConfig(config)).name;
+  const { readConfig } = await import("@k3sinfra/core");
+  return ((await readConfig(config)).raw as { name: string }).name;
 };

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ClusterConfigSchema, loadConfig } from "@k3sinfra/core";
+import { ClusterConfigSchema, readConfig } from "@k3sinfra/core";
 import { describe, expect, it } from "vitest";
 import { INIT_PROVIDERS } from "../src/commands/init-template.js";
 import { runCli, tempDir } from "./helpers.js";
@@ -17,7 +17,7 @@ describe("init", () => {
       const path = join(dir, "k3sinfra.yaml");
       const text = await readFile(path, "utf8");
       expect(text).toMatch(/^# k3sinfra cluster config/);
-      const parsed = ClusterConfigSchema.safeParse(await loadConfig(path));
+      const parsed = ClusterConfigSchema.safeParse((await readConfig(path)).raw);
       expect(parsed.error?.issues ?? []).toEqual([]);
       expect(parsed.data?.provider).toBe(provider);
       expect(parsed.data?.rancher.hostname).toBe("rancher.corp.example.org");

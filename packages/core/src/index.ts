@@ -8,7 +8,6 @@ export * from "./api/index.js";
 export type * from "./api/types.js";
 export * from "./bootstrap/index.js";
 export type * from "./capabilities.js";
-export { parseConfig } from "./config/load.js";
 export type { ClusterConfig, ClusterConfigInput } from "./config/schema.js";
 export {
   ClusterConfigSchema,

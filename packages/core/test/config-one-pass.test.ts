@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkConfig, isMoot } from "../src/config/load.js";
+import { isMoot, parseConfig } from "../src/config/load.js";
 import { closest, editDistance } from "../src/config/messages.js";
 import { riskyChoices } from "../src/config/risky.js";
 import {
@@ -101,7 +101,7 @@ describe("one pass: every mistake of a config at once", () => {
   });
 
   it("stops at the schema when there is no provider to ask", async () => {
-    const { issues } = checkConfig({ name: "x", region: "r" });
+    const { issues } = parseConfig({ name: "x", region: "r" });
     expect(issues.map((i) => i.path).sort()).toEqual(["dns", "name", "provider", "rancher"]);
     const all = await issuesOf({ name: "abc", region: "r", dns: { zone: "example.com" } });
     expect(all.map((i) => i.path).sort()).toEqual(["provider", "rancher"]);

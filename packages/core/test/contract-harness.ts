@@ -1,5 +1,5 @@
 import { container } from "tsyringe";
-import { parseConfig, type ServiceKind } from "../src/index.js";
+import type { ServiceKind } from "../src/index.js";
 import { DatastoreService } from "../src/resources/datastore.js";
 import { DnsRecordService } from "../src/resources/dns-record.js";
 import { LoadBalancerService } from "../src/resources/load-balancer.js";
@@ -11,7 +11,7 @@ import {
   createMemoryProvider,
   type MemoryCloud,
 } from "../src/testing/index.js";
-import { memoryConfig } from "./helpers.js";
+import { memoryConfig, validConfig } from "./helpers.js";
 
 const ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer", "dns"];
 
@@ -23,7 +23,7 @@ export type MemoryServices = {
 /** The memory provider's services over `cloud`, from either descriptor form (`services(ctx)` or `register`). */
 export function memoryServices(cloud: MemoryCloud): MemoryServices {
   const ctx = {
-    config: parseConfig(memoryConfig()),
+    config: validConfig(memoryConfig()),
     options: {},
     baseDir: process.cwd(),
     roles: ROLES,

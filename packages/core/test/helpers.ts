@@ -1,5 +1,11 @@
-import type { ClusterConfigInput, ProgressEvent } from "../src/index.js";
-import { MemoryStateStore, ProviderRegistry, type StateStore } from "../src/index.js";
+import type { ClusterConfig, ClusterConfigInput, ProgressEvent } from "../src/index.js";
+import {
+  InvalidConfigError,
+  MemoryStateStore,
+  ProviderRegistry,
+  parseConfig,
+  type StateStore,
+} from "../src/index.js";
 import { createMemoryProvider, MemoryCloud } from "../src/testing/index.js";
 
 /** A valid config for the in-memory provider; tests override what they exercise. */
@@ -12,6 +18,13 @@ export const memoryConfig = (overrides: Partial<ClusterConfigInput> = {}): Clust
   datastore: { deletionProtection: false },
   ...overrides,
 });
+
+/** A raw config parsed by core's `parseConfig`, which must find no issue in it (a test's own fixture). */
+export function validConfig(raw: unknown): ClusterConfig {
+  const { config, issues } = parseConfig(raw);
+  if (issues.length > 0) throw new InvalidConfigError(issues);
+  return config;
+}
 
 /** A fake cloud, a registry that serves it as `memory`, a state store, and the events seen. */
 export function world() {

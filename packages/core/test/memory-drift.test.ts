@@ -7,17 +7,16 @@ import {
   type NetworkSpec,
   NodeService,
   type NodeSpec,
-  parseConfig,
 } from "../src/index.js";
 import { createMemoryProvider, MemoryCloud, makeContext } from "../src/testing/index.js";
-import { memoryConfig } from "./helpers.js";
+import { memoryConfig, validConfig } from "./helpers.js";
 
 // The memory provider's drift back doors behave as the AWS provider does against the emulator, so core's
 // refresh and rolling-replacement tests can rely on the same semantics.
 async function world() {
   const cloud = new MemoryCloud();
   const services = createMemoryProvider(cloud).services({
-    config: parseConfig(memoryConfig()),
+    config: validConfig(memoryConfig()),
     options: {},
     baseDir: process.cwd(),
     roles: ["network", "nodes", "loadBalancer"],

@@ -1,8 +1,8 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { checkConfig, loadConfigFile } from "../config/load.js";
+import { parseConfig, readConfig } from "../config/load.js";
 import { type ResolvedConfig, resolveConfig } from "../config/resolve.js";
-import { type ClusterConfig, type ClusterConfigInput, ClusterConfigSchema } from "../config/schema.js";
+import { type ClusterConfig, ClusterConfigSchema } from "../config/schema.js";
 import { createClusterContainer } from "../container.js";
 import { desiredResources, usesSecretStore } from "../orchestrator/desired.js";
 import { Orchestrator } from "../orchestrator/orchestrator.js";
@@ -28,13 +28,7 @@ import type {
   UpResult,
 } from "./types.js";
 
-/** Reads a cluster spec (a YAML/JSON path or an object) without validating it. */
-export async function loadConfig(
-  spec: ClusterSpec,
-  options: { baseDir?: string } = {},
-): Promise<ClusterConfigInput> {
-  return (await loadConfigFile(spec, options.baseDir)).raw as ClusterConfigInput;
-}
+export { type ConfigSource, type ParsedConfig, parseConfig, readConfig } from "../config/load.js";
 
 interface Session {
   readonly resolved: ResolvedConfig;
@@ -43,8 +37,8 @@ interface Session {
 }
 
 async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session> {
-  const loaded = await loadConfigFile(spec, options.baseDir);
-  const { config, issues } = checkConfig(loaded.raw);
+  const loaded = await readConfig(spec, options);
+  const { config, issues } = parseConfig(loaded.raw);
   const resolved = await resolveConfig(
     config,
     options.registry ?? new ProviderRegistry(),
@@ -86,7 +80,10 @@ function orchestrator(session: Session, options: ApplyOptions): Orchestrator {
   return child.resolve(Orchestrator);
 }
 
-/** Validates a spec completely (schema, cross-field rules, provider capabilities) without any cloud call. */
+/**
+ * Validates a spec completely without any cloud call: `readConfig`, `parseConfig` and `resolveConfig` in one,
+ * every issue in one `InvalidConfigError`. Returns the config as validated.
+ */
 export async function validateConfig(
   spec: ClusterSpec,
   options: CommandOptions = {},

@@ -3,7 +3,7 @@ import { type ConfigIssue, InvalidConfigError } from "../errors.js";
 import { humanError, pathOf, schemaIssues } from "./messages.js";
 import { type ClusterConfig, ClusterConfigSchema } from "./schema.js";
 
-export { type LoadedConfig, loadConfigFile, MAX_CONFIG_BYTES } from "./read.js";
+export { type ConfigSource, MAX_CONFIG_BYTES, readConfig } from "./read.js";
 
 /**
  * The config paths each check depends on beyond its own path. When one of them is broken (already reported),
@@ -151,21 +151,22 @@ function crossFieldIssues(c: ClusterConfig): ConfigIssue[] {
   return issues;
 }
 
-/** Validates a raw config against the schema and the cross-field rules; throws `InvalidConfigError` listing every issue. */
-export function parseConfig(raw: unknown): ClusterConfig {
-  const { config, issues } = checkConfig(raw);
-  if (issues.length > 0) throw new InvalidConfigError(issues);
-  return config;
+/** What `parseConfig` returns: the config, and every issue found in it. */
+export interface ParsedConfig {
+  readonly config: ClusterConfig;
+  readonly issues: ConfigIssue[];
 }
 
 /**
- * Like `parseConfig`, but returns the issues instead of throwing them, so the provider checks can report
+ * Step 2 of 3 (`readConfig` → parse → `resolveConfig`): checks a raw config against the schema and the
+ * cross-field rules and returns the issues instead of throwing them, so the provider checks can report
  * theirs in the same error and a user fixes everything in one pass. A schema error does not stop the checks:
  * the refused values are left out (defaults or stand-ins take their place), the later checks run on the
  * rest, and what they say about a refused value is dropped (`isMoot`). The returned config is that repaired
- * one; use it only when `issues` is empty, or to run further checks with `issues` as `earlier`.
+ * one; use it only when `issues` is empty, or to run further checks with `issues` as `earlier`. Throws
+ * `InvalidConfigError` only when nothing is left to check (not a mapping, or no repair possible).
  */
-export function checkConfig(raw: unknown): { config: ClusterConfig; issues: ConfigIssue[] } {
+export function parseConfig(raw: unknown): ParsedConfig {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new InvalidConfigError([
       {

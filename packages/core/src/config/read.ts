@@ -146,8 +146,9 @@ function parseYamlConfig(file: string, text: string): unknown {
   return doc.toJS({ maxAliasCount: 0 });
 }
 
-/** A config after loading: the raw object and the directory relative paths resolve from. */
-export interface LoadedConfig {
+/** A config as read, not yet parsed: the raw object and the directory relative paths resolve from. */
+export interface ConfigSource {
+  /** The spec as written (`ClusterConfigInput` when it is valid); `parseConfig` checks it. */
   readonly raw: unknown;
   readonly baseDir: string;
   /** The file it came from, if any; named in errors. */
@@ -155,11 +156,16 @@ export interface LoadedConfig {
 }
 
 /**
- * Reads a YAML or JSON config file, or takes an object as is. Directories, FIFOs, devices, sockets, symlink
+ * Step 1 of 3 (read → `parseConfig` → `resolveConfig`): reads a YAML or JSON config file, or takes an object
+ * as is, and returns its source without validating it. Directories, FIFOs, devices, sockets, symlink
  * loops, non-UTF-8 text, oversized files, YAML tags and aliases are refused with a message that says what the
  * file is and what to do, without blocking: nothing but a regular file is ever opened.
  */
-export async function loadConfigFile(spec: string | object, baseDir = process.cwd()): Promise<LoadedConfig> {
+export async function readConfig(
+  spec: string | object,
+  options: { readonly baseDir?: string | undefined } = {},
+): Promise<ConfigSource> {
+  const baseDir = options.baseDir ?? process.cwd();
   if (typeof spec !== "string") return { raw: spec, baseDir };
   const file = resolve(baseDir, spec);
   const text = decode(file, await readBytes(file));

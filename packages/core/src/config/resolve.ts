@@ -59,7 +59,8 @@ function bindOptions(provider: CloudProvider, config: ClusterConfig, issues: Con
 }
 
 /**
- * Loads the providers a config names and checks the config against what they can do. Runs before any cloud
+ * Step 3 of 3 (`readConfig` → `parseConfig` → resolve): loads the providers a config names, checks the config
+ * against what they can do and returns it bound to them. Runs before any cloud
  * call, so a capability mismatch (L7 where there is none, an unknown zone) is a config error at plan time.
  */
 export async function resolveConfig(

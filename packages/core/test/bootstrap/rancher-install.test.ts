@@ -19,12 +19,11 @@ import {
   TRAEFIK_CONFIG_PATH,
   validateBootstrapInput,
 } from "../../src/bootstrap/index.js";
-import { parseConfig } from "../../src/config/load.js";
 import { buildOutputs } from "../../src/orchestrator/outputs.js";
 import { rancherInstall, renderUserData } from "../../src/orchestrator/user-data.js";
 import { Secret } from "../../src/secret.js";
 import type { ClusterState } from "../../src/state/types.js";
-import { memoryConfig } from "../helpers.js";
+import { memoryConfig, validConfig } from "../helpers.js";
 import { fileAt, L7, parseCloudConfig, TEST_METADATA_READER, withAdmin } from "./fixtures.js";
 import { FAKE_SECRET_READER, NAMES, RANCHER_PASSWORD, storeInput } from "./store-fixtures.js";
 import { describeWithTools, requireTools } from "./tools.js";
@@ -167,7 +166,7 @@ describe("Rancher installed by server 0 (HelmChart manifests for K3s's Helm cont
 
 describe("from the config (rancher.install, rancher.replicas)", () => {
   const config = (over: Record<string, unknown> = {}, nodes = 2) =>
-    parseConfig(
+    validConfig(
       memoryConfig({ rancher: { hostname: "rancher.example.com", ...over }, nodes: { count: nodes } }),
     );
   const userDataBase = (c: ReturnType<typeof config>, index = 0) => ({

@@ -14,10 +14,9 @@ import {
   SECRET_PLACEHOLDERS,
   validateBootstrapInput,
 } from "../../src/bootstrap/index.js";
-import { parseConfig } from "../../src/config/load.js";
 import { renderUserData } from "../../src/orchestrator/user-data.js";
 import { Secret } from "../../src/secret.js";
-import { memoryConfig } from "../helpers.js";
+import { memoryConfig, validConfig } from "../helpers.js";
 import {
   ADMIN_PASSWORD,
   DB_PASSWORD,
@@ -88,7 +87,7 @@ describe("store mode: the user data", () => {
   });
 
   it("renderUserData with a secret store passes no value, even when the cluster secrets are at hand", () => {
-    const config = parseConfig(memoryConfig());
+    const config = validConfig(memoryConfig());
     for (const index of [0, 1]) {
       const base = {
         config,

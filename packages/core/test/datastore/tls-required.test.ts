@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/load.js";
 import { datastoreError, TlsRequiredError } from "../../src/datastore/errors.js";
 import type { checkDatastore } from "../../src/datastore/index.js";
 import { datastoreReadiness } from "../../src/orchestrator/datastore-readiness.js";
-import { memoryConfig } from "../helpers.js";
+import { memoryConfig, validConfig } from "../helpers.js";
 
 const ctx = { host: "db", port: 3306, user: "admin", action: "connecting as the admin user", secrets: [] };
 const report = {
@@ -28,7 +27,7 @@ describe("a datastore that accepts TLS only (RDS with require_secure_transport)"
   });
 
   const args = (check: typeof checkDatastore, fetchCa?: (url: string) => Promise<string>) => ({
-    config: parseConfig({ ...memoryConfig(), datastore: { check: "auto" } }),
+    config: validConfig({ ...memoryConfig(), datastore: { check: "auto" } }),
     secrets: {
       k3sToken: "t",
       datastorePassword: "a",
