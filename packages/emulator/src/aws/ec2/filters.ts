@@ -1,3 +1,6 @@
+/**
+ * EC2 request helpers: filters (with wildcards), NextToken paging, tag specifications and tag rules.
+ */
 import { matchTagFilters, type Tags, wildcard } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
 import { int, objList, str, strList, type Tree } from "../kernel/query.js";

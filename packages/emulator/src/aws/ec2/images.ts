@@ -1,12 +1,15 @@
+/**
+ * EC2 DescribeImages over the seeded public AMIs (kernel/catalog.ts).
+ */
 import type { QueryOp } from "../kernel/call.js";
 import { seededImages } from "../kernel/catalog.js";
 import { stableHex } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
 import { strList } from "../kernel/query.js";
 import { applyFilters, paginate, readFilters } from "./filters.js";
-import { type Ec2Service, ID_PATTERNS } from "./service.js";
+import { ID_PATTERNS } from "./service.js";
 
-export const imagesOps = (_svc: Ec2Service): Record<string, QueryOp> => ({
+export const imagesOps = (): Record<string, QueryOp> => ({
   DescribeImages: (input, call) => {
     const ids = strList(input, "ImageId");
     const owners = strList(input, "Owner");

@@ -22,7 +22,7 @@ export const ec2Ops = (svc: Ec2Service): Record<string, QueryOp> => ({
   ...networkOps(svc),
   ...securityGroupOps(svc),
   ...tagsOps(svc),
-  ...imagesOps(svc),
+  ...imagesOps(),
   ...instancesOps(svc),
   ...offeringOps(),
   ...instanceIamOps(svc),

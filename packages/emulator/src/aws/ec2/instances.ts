@@ -1,3 +1,7 @@
+/**
+ * EC2 instances: DescribeInstances, DescribeInstanceStatus, TerminateInstances, ModifyInstanceAttribute
+ * (RunInstances is run-instances.ts, Stop/StartInstances instance-state.ts).
+ */
 import type { Call, QueryOp } from "../kernel/call.js";
 import { elapsed } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";

@@ -1,3 +1,7 @@
+/**
+ * EC2 networking: availability zones, VPCs and subnets.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Welcome.html
+ */
 import type { QueryOp } from "../kernel/call.js";
 import { ACCOUNT_ID, cidrContains, cidrOverlaps, newId, parseCidr } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
@@ -67,7 +71,7 @@ export const networkOps = (svc: Ec2Service): Record<string, QueryOp> => ({
       (v) => v.tags,
     );
     const { page, nextToken } = paginate(vpcs, input);
-    return { vpcSet: page.map((v) => vpcOut(svc, v)), nextToken };
+    return { vpcSet: page.map((v) => vpcOut(v)), nextToken };
   },
 
   DescribeSubnets: (input, call) => {
@@ -121,7 +125,7 @@ export const networkOps = (svc: Ec2Service): Record<string, QueryOp> => ({
     };
     r.vpcs[id] = vpc;
     svc.addDefaultGroup(r, id, newId(svc.ctx.rng, "sg"), false);
-    return { vpc: { ...vpcOut(svc, vpc), state: "pending" } };
+    return { vpc: { ...vpcOut(vpc), state: "pending" } };
   },
 
   DeleteVpc: (input, call) => {

@@ -1,3 +1,6 @@
+/**
+ * EC2 response shapes of VPCs, subnets, security groups, rules, instances and reservations.
+ */
 import { INSTANCE_TYPES, seededImages } from "../kernel/catalog.js";
 import { ACCOUNT_ID, iso, parseCidr, stableHex } from "../kernel/common.js";
 import { lastStart } from "../kernel/power.js";
@@ -6,7 +9,7 @@ import { tagItems } from "./filters.js";
 import { STATE_CODES } from "./instance-state.js";
 import type { Ec2Service } from "./service.js";
 
-export function vpcOut(_svc: Ec2Service, v: Vpc) {
+export function vpcOut(v: Vpc) {
   return {
     cidrBlock: v.cidr,
     dhcpOptionsId: `dopt-0${stableHex(`dopt:${v.id}`, 16)}`,
@@ -52,7 +55,7 @@ export function subnetOut(svc: Ec2Service, region: string, s: Subnet, now: numbe
   };
 }
 
-export function permissionsOut(_svc: Ec2Service, g: SecurityGroup, egress: boolean) {
+export function permissionsOut(g: SecurityGroup, egress: boolean) {
   const groups = new Map<string, SgRule[]>();
   for (const rule of g.rules.filter((x) => x.egress === egress)) {
     const k = `${rule.protocol}|${rule.from}|${rule.to}`;
@@ -76,21 +79,21 @@ export function permissionsOut(_svc: Ec2Service, g: SecurityGroup, egress: boole
   });
 }
 
-export function groupOut(svc: Ec2Service, region: string, g: SecurityGroup) {
+export function groupOut(region: string, g: SecurityGroup) {
   return {
     groupDescription: g.description,
     groupName: g.name,
-    ipPermissions: permissionsOut(svc, g, false),
+    ipPermissions: permissionsOut(g, false),
     ownerId: ACCOUNT_ID,
     groupId: g.id,
-    ipPermissionsEgress: permissionsOut(svc, g, true),
+    ipPermissionsEgress: permissionsOut(g, true),
     tagSet: tagItems(g.tags),
     vpcId: g.vpcId,
     securityGroupArn: `arn:aws:ec2:${region}:${ACCOUNT_ID}:security-group/${g.id}`,
   };
 }
 
-export function ruleOut(_svc: Ec2Service, g: SecurityGroup, r: SgRule) {
+export function ruleOut(g: SecurityGroup, r: SgRule) {
   return {
     securityGroupRuleId: r.id,
     groupId: g.id,

@@ -1,3 +1,7 @@
+/**
+ * EC2 security group rules: reading IpPermissions, AuthorizeSecurityGroupIngress/Egress and
+ * RevokeSecurityGroupIngress/Egress.
+ */
 import type { Call } from "../kernel/call.js";
 import { newId, parseCidr } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
@@ -7,7 +11,7 @@ import { normProtocol } from "./filters.js";
 import { ruleOut } from "./output.js";
 import type { Ec2Service } from "./service.js";
 
-export function readPermissions(_svc: Ec2Service, input: Tree, egress: boolean): Omit<SgRule, "id">[] {
+export function readPermissions(input: Tree, egress: boolean): Omit<SgRule, "id">[] {
   const out: Omit<SgRule, "id">[] = [];
   const perms = objList(input, "IpPermissions");
   // Legacy top-level form (CidrIp/IpProtocol/FromPort/ToPort or SourceSecurityGroupName).
@@ -83,11 +87,11 @@ export function readPermissions(_svc: Ec2Service, input: Tree, egress: boolean):
   return out;
 }
 
-export function ruleKey(_svc: Ec2Service, r: Omit<SgRule, "id">): string {
+export function ruleKey(r: Omit<SgRule, "id">): string {
   return `${r.egress}|${r.protocol}|${r.from}|${r.to}|${r.cidr ?? ""}|${r.cidrV6 ?? ""}|${r.groupId ?? ""}`;
 }
 
-export function describeRule(_svc: Ec2Service, r: Omit<SgRule, "id">): string {
+export function describeRule(r: Omit<SgRule, "id">): string {
   const peer = r.cidr ?? r.cidrV6 ?? r.groupId ?? "";
   const proto = r.protocol === "-1" ? "ALL" : r.protocol.toUpperCase();
   return `peer: ${peer}, ${proto}, from port: ${r.from}, to port: ${r.to}, ALLOW`;
@@ -113,7 +117,7 @@ export function resolveRuleGroup(svc: Ec2Service, call: Call, input: Tree): Secu
 
 export function authorize(svc: Ec2Service, input: Tree, call: Call, egress: boolean): object {
   const g = resolveRuleGroup(svc, call, input);
-  const rules = readPermissions(svc, input, egress);
+  const rules = readPermissions(input, egress);
   for (const rule of rules) {
     if (rule.groupId) {
       const peer = svc.getGroup(call.region, rule.groupId);
@@ -125,14 +129,14 @@ export function authorize(svc: Ec2Service, input: Tree, call: Call, egress: bool
     }
   }
   // A duplicate rule fails the whole request (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
-  const existing = new Set(g.rules.map((r) => ruleKey(svc, r)));
+  const existing = new Set(g.rules.map((r) => ruleKey(r)));
   const seen = new Set<string>();
   for (const rule of rules) {
-    const k = ruleKey(svc, rule);
+    const k = ruleKey(rule);
     if (existing.has(k) || seen.has(k)) {
       throw new AwsError(
         "InvalidPermission.Duplicate",
-        `the specified rule "${describeRule(svc, rule)}" already exists`,
+        `the specified rule "${describeRule(rule)}" already exists`,
       );
     }
     seen.add(k);
@@ -146,7 +150,7 @@ export function authorize(svc: Ec2Service, input: Tree, call: Call, egress: bool
   }
   const added = rules.map((r) => ({ ...r, id: newId(svc.ctx.rng, "sgr") }));
   g.rules.push(...added);
-  return { return: true, securityGroupRuleSet: added.map((r) => ruleOut(svc, g, r)) };
+  return { return: true, securityGroupRuleSet: added.map((r) => ruleOut(g, r)) };
 }
 
 export function revoke(svc: Ec2Service, input: Tree, call: Call, egress: boolean): object {
@@ -164,16 +168,16 @@ export function revoke(svc: Ec2Service, input: Tree, call: Call, egress: boolean
     g.rules = g.rules.filter((r) => !ruleIds.includes(r.id));
     return { return: true };
   }
-  const rules = readPermissions(svc, input, egress);
-  const keys = new Set(rules.map((r) => ruleKey(svc, r)));
-  const unknown = rules.filter((r) => !g.rules.some((x) => ruleKey(svc, x) === ruleKey(svc, r)));
+  const rules = readPermissions(input, egress);
+  const keys = new Set(rules.map((r) => ruleKey(r)));
+  const unknown = rules.filter((r) => !g.rules.some((x) => ruleKey(x) === ruleKey(r)));
   if (unknown.length === rules.length) {
     throw new AwsError(
       "InvalidPermission.NotFound",
       "The specified rule does not exist in this security group.",
     );
   }
-  g.rules = g.rules.filter((r) => !keys.has(ruleKey(svc, r)));
+  g.rules = g.rules.filter((r) => !keys.has(ruleKey(r)));
   return {
     return: true,
     unknownIpPermissionSet: unknown.map((r) => ({

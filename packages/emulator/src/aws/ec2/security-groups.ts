@@ -1,3 +1,6 @@
+/**
+ * EC2 security groups: create, describe, delete, describe rules (rules.ts authorizes and revokes them).
+ */
 import type { QueryOp } from "../kernel/call.js";
 import { ACCOUNT_ID, newId } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
@@ -106,7 +109,7 @@ export const securityGroupOps = (svc: Ec2Service): Record<string, QueryOp> => ({
       (g) => g.tags,
     );
     const { page, nextToken } = paginate(groups, input);
-    return { securityGroupInfo: page.map((g) => groupOut(svc, call.region, g)), nextToken };
+    return { securityGroupInfo: page.map((g) => groupOut(call.region, g)), nextToken };
   },
 
   DescribeSecurityGroupRules: (input, call) => {
@@ -121,7 +124,7 @@ export const securityGroupOps = (svc: Ec2Service): Record<string, QueryOp> => ({
       () => ({}),
     );
     const { page, nextToken } = paginate(pairs, input);
-    return { securityGroupRuleSet: page.map((p) => ruleOut(svc, p.g, p.rule)), nextToken };
+    return { securityGroupRuleSet: page.map((p) => ruleOut(p.g, p.rule)), nextToken };
   },
 
   AuthorizeSecurityGroupIngress: (input, call) => authorize(svc, input, call, false),

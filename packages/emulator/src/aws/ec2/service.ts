@@ -1,3 +1,10 @@
+/**
+ * Amazon EC2 (protocol `ec2`, API 2016-11-15): the service's state per region (seeding the default VPC,
+ * subnets and security group), lookups by id, and address allocation. Operations live beside it, one module per
+ * responsibility (network, security-groups, rules, tags, images, instances, run-instances, instance-state, iam,
+ * offerings), assembled in index.ts.
+ * API reference: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Welcome.html
+ */
 import type { CloudContext } from "../../cloud.js";
 import {
   type Az,

@@ -1,3 +1,6 @@
+/**
+ * EC2 tags: CreateTags, DeleteTags, DescribeTags on any taggable resource.
+ */
 import type { QueryOp } from "../kernel/call.js";
 import type { Tags } from "../kernel/common.js";
 import { objList, str, strList } from "../kernel/query.js";

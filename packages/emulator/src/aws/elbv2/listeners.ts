@@ -40,7 +40,7 @@ export const listenerOps = (svc: Elbv2Service): Record<string, QueryOp> => ({
     }
     ls.sort((a, b) => a.port - b.port);
     const { page, marker } = svc.page(ls, input);
-    return { Listeners: page.map((l) => listenerOut(svc, l)), NextMarker: marker };
+    return { Listeners: page.map((l) => listenerOut(l)), NextMarker: marker };
   },
 
   ModifyListener: (input, call) => {
@@ -62,7 +62,7 @@ export const listenerOps = (svc: Elbv2Service): Record<string, QueryOp> => ({
     } else next.sslPolicy ??= DEFAULT_SSL_POLICY;
     checkListener(svc, call, lb, next, l.arn);
     r.listeners[l.arn] = next;
-    return { Listeners: [listenerOut(svc, next)] };
+    return { Listeners: [listenerOut(next)] };
   },
 
   DeleteListener: (input, call) => {
@@ -195,7 +195,7 @@ export function createListener(svc: Elbv2Service, input: Tree, call: Call): obje
   const existing = Object.values(r.listeners).find((x) => x.lbArn === lb.arn && x.port === port);
   if (existing) {
     const key = (x: Listener) => JSON.stringify([x.protocol, x.certificates, x.sslPolicy, x.actions, x.alpn]);
-    if (key(existing) === key(l)) return { Listeners: [listenerOut(svc, existing)] };
+    if (key(existing) === key(l)) return { Listeners: [listenerOut(existing)] };
     throw new AwsError("DuplicateListener", "A listener already exists on this port for this load balancer");
   }
   checkListener(svc, call, lb, l);
@@ -208,5 +208,5 @@ export function createListener(svc: Elbv2Service, input: Tree, call: Call): obje
   const lbId = lb.arn.split("/").slice(-3).join("/");
   l.arn = `arn:aws:elasticloadbalancing:${call.region}:${ACCOUNT_ID}:listener/${lbId}/${hexId(svc.ctx.rng)}`;
   r.listeners[l.arn] = l;
-  return { Listeners: [listenerOut(svc, l)] };
+  return { Listeners: [listenerOut(l)] };
 }

@@ -1,3 +1,6 @@
+/**
+ * Elastic Load Balancing v2 response shapes, and target health as the load balancer reports it.
+ */
 import { iso } from "../kernel/common.js";
 import {
   type Action,
@@ -60,7 +63,7 @@ export function tgOut(svc: Elbv2Service, region: string, tg: TargetGroup) {
   };
 }
 
-export function actionOut(_svc: Elbv2Service, a: Action) {
+export function actionOut(a: Action) {
   return {
     Type: a.Type,
     TargetGroupArn: a.TargetGroupArn,
@@ -77,7 +80,7 @@ export function actionOut(_svc: Elbv2Service, a: Action) {
   };
 }
 
-export function listenerOut(svc: Elbv2Service, l: Listener) {
+export function listenerOut(l: Listener) {
   return {
     ListenerArn: l.arn,
     LoadBalancerArn: l.lbArn,
@@ -85,7 +88,7 @@ export function listenerOut(svc: Elbv2Service, l: Listener) {
     Protocol: l.protocol,
     Certificates: l.certificates.length ? l.certificates.map((c) => ({ CertificateArn: c })) : undefined,
     SslPolicy: l.sslPolicy,
-    DefaultActions: l.actions.map((a) => actionOut(svc, a)),
+    DefaultActions: l.actions.map((a) => actionOut(a)),
     AlpnPolicy: l.alpn.length ? l.alpn : undefined,
   };
 }

@@ -1,3 +1,6 @@
+/**
+ * Amazon RDS request checks against the state: a subnet group's subnets, security groups, storage, tags.
+ */
 import type { Call } from "../kernel/call.js";
 import type { Tags } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
@@ -63,7 +66,7 @@ export function checkSecurityGroups(svc: RdsService, region: string, ids: string
   }
 }
 
-export function checkStorage(_svc: RdsService, type: string, size: number, iops?: number): void {
+export function checkStorage(type: string, size: number, iops?: number): void {
   // Storage ranges for MySQL (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html).
   const ranges: Record<string, [number, number]> = {
     gp2: [20, 65536],

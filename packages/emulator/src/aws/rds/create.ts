@@ -1,3 +1,7 @@
+/**
+ * Amazon RDS CreateDBInstance: checks, placement in the subnet group, parameter group, MariaDB user.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+ */
 import type { Call } from "../kernel/call.js";
 import { ACCOUNT_ID, UPPER_ALNUM } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
@@ -63,7 +67,7 @@ export async function create(svc: RdsService, input: Tree, call: Call): Promise<
     );
   const storageType = str(input, "StorageType") ?? "gp2";
   const iops = int(input, "Iops");
-  checkStorage(svc, storageType, storage, iops);
+  checkStorage(storageType, storage, iops);
   const maxStorage = int(input, "MaxAllocatedStorage");
   if (maxStorage !== undefined && maxStorage < storage) {
     throw new AwsError("InvalidParameterCombination", "Max storage size must be greater than storage size");

@@ -1,3 +1,6 @@
+/**
+ * Amazon RDS DB instances: create (create.ts), describe, modify (modify.ts), delete; engine versions; tags.
+ */
 import { xlist } from "../../xml.js";
 import type { QueryOp } from "../kernel/call.js";
 import { AwsError } from "../kernel/errors.js";

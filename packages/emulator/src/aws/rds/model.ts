@@ -1,3 +1,7 @@
+/**
+ * Amazon RDS: the persisted shapes, static tables (engine versions, classes, zones) and the request checks
+ * its operations share.
+ */
 import type { Tags } from "../kernel/common.js";
 import { AWS_DURATIONS } from "../kernel/durations.js";
 import { AwsError } from "../kernel/errors.js";

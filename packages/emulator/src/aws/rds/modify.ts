@@ -1,3 +1,7 @@
+/**
+ * Amazon RDS ModifyDBInstance: pending or immediate changes, master password, parameter group.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html
+ */
 import type { Call } from "../kernel/call.js";
 import { AwsError } from "../kernel/errors.js";
 import { bool, int, str, strList, type Tree } from "../kernel/query.js";
@@ -64,7 +68,7 @@ export async function modify(svc: RdsService, input: Tree, call: Call): Promise<
     // A smaller increase than 10% is rounded up to 10% (ModifyDBInstance reference, AllocatedStorage:
     // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html).
     const grown = Math.max(storage, Math.ceil(db.allocatedStorage * 1.1));
-    checkStorage(svc, db.storageType, grown);
+    checkStorage(db.storageType, grown);
     changes.AllocatedStorage = grown;
   }
   const multi = bool(input, "MultiAZ");

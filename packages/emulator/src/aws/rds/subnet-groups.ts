@@ -1,3 +1,6 @@
+/**
+ * Amazon RDS DB subnet groups: create, modify, describe, delete.
+ */
 import { xlist } from "../../xml.js";
 import type { QueryOp } from "../kernel/call.js";
 import { AwsError } from "../kernel/errors.js";

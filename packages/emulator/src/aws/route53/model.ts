@@ -1,3 +1,6 @@
+/**
+ * Amazon Route 53: the persisted shapes, record ordering, and the REST routes of the operations.
+ */
 import type { XmlNode } from "../../xml.js";
 import type { Tags } from "../kernel/common.js";
 import { AWS_DURATIONS } from "../kernel/durations.js";

@@ -34,12 +34,12 @@ export function route(svc: Route53Service, req: CloudRequest): RoutedCall | unde
           : {}),
       };
       const [code, status, message] = faults[kind]!;
-      return error(svc, new AwsError(code, message, status), randomUUID());
+      return error(new AwsError(code, message, status), randomUUID());
     },
   };
 }
 
-export function error(_svc: Route53Service, err: AwsError, requestId: string): HttpResponse {
+export function error(err: AwsError, requestId: string): HttpResponse {
   return {
     status: err.status,
     headers: xmlHeaders(requestId),
@@ -78,7 +78,7 @@ export async function run(
     const xml = `<?xml version="1.0"?>\n<${out.root} xmlns="${XMLNS}">${children(out.body, "member")}</${out.root}>`;
     return { status: out.status ?? 200, headers: { ...xmlHeaders(requestId), ...out.headers }, body: xml };
   } catch (err) {
-    if (err instanceof AwsError) return error(svc, err, requestId);
+    if (err instanceof AwsError) return error(err, requestId);
     throw err;
   }
 }

@@ -1,3 +1,8 @@
+/**
+ * Route 53 record sets: ChangeResourceRecordSets (all-or-nothing batches with the real error messages),
+ * ListResourceRecordSets, GetChange.
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
+ */
 import { asArray, type XmlNode, xlist } from "../../xml.js";
 import { AwsError } from "../kernel/errors.js";
 import {
@@ -58,7 +63,7 @@ export const recordOps = (svc: Route53Service): Record<string, (c: R53Call) => R
   },
 });
 
-export function readRecord(_svc: Route53Service, n: Record<string, XmlNode | XmlNode[]>): RecordSet {
+export function readRecord(n: Record<string, XmlNode | XmlNode[]>): RecordSet {
   const name = fqdn(txt(n.Name) ?? "");
   const type = txt(n.Type) ?? "";
   const r: RecordSet = { name, type };
@@ -97,7 +102,7 @@ export function changeRecords(
     a.name === b.name && a.type === b.type && a.setIdentifier === b.setIdentifier;
   for (const c of changes) {
     const action = txt(c.Action) ?? "";
-    const rs = readRecord(svc, node(c.ResourceRecordSet) ?? {});
+    const rs = readRecord(node(c.ResourceRecordSet) ?? {});
     const desc = `[Action=${action}, Name=${rs.name}, Type=${rs.type}, SetIdentifier=${rs.setIdentifier ?? "null"}]`;
     // Exactly one of AliasTarget or TTL+ResourceRecords (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html).
     const hasPlain = rs.ttl !== undefined || rs.values !== undefined;
@@ -117,7 +122,7 @@ export function changeRecords(
       errors.push(`RRSet with DNS name ${rs.name} is not permitted in zone ${z.name}`);
       continue;
     }
-    checkValues(svc, rs, errors);
+    checkValues(rs, errors);
     const idx = records.findIndex((r) => same(r, rs));
     const label = `[name='${rs.name}', type='${rs.type}'${rs.setIdentifier ? `, set-identifier='${rs.setIdentifier}'` : ""}]`;
     if (action === "DELETE") {
@@ -191,7 +196,7 @@ export function changeRecords(
   return { root: "ChangeResourceRecordSetsResponse", body: { ChangeInfo: svc.changeOut(change, now) } };
 }
 
-export function checkValues(_svc: Route53Service, rs: RecordSet, errors: string[]): void {
+export function checkValues(rs: RecordSet, errors: string[]): void {
   const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
   for (const val of rs.values ?? []) {
     // Value formats per type (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html).

@@ -1,3 +1,8 @@
+/**
+ * Amazon Route 53 (REST-XML, API 2013-04-01; global): hosted zones, record sets, changes. The state,
+ * fixtures, inventory and response shapes; the wire protocol is protocol.ts, the operations zones.ts and records.ts.
+ * API reference: https://docs.aws.amazon.com/Route53/latest/APIReference/Welcome.html
+ */
 import type { CloudContext } from "../../cloud.js";
 import type { InventoryItem } from "../../types.js";
 import { xlist } from "../../xml.js";

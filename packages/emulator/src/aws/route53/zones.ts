@@ -1,3 +1,6 @@
+/**
+ * Route 53 hosted zones: create (CallerReference idempotency), get, delete, list, count, tags.
+ */
 import { asArray, type XmlNode, xlist } from "../../xml.js";
 import { UPPER_ALNUM } from "../kernel/common.js";
 import { AwsError } from "../kernel/errors.js";
