@@ -14,7 +14,7 @@ export interface FirewallInputs {
 }
 
 /**
- * The K3s port matrix as data (../shared/research/anchors-k3s.md §3.2). Every provider builds exactly
+ * The K3s port matrix as data (https://docs.k3s.io/installation/requirements#networking). Every provider builds exactly
  * these rules; nothing else is opened. 8472/udp, 10250/tcp and 3306/tcp are never open to address ranges.
  */
 export function firewallRules(input: FirewallInputs): FirewallRule[] {

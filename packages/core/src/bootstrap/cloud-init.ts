@@ -151,7 +151,8 @@ const isCidr = (s: string): boolean => {
     rest.length === 0 && ip !== undefined && isIpv4(ip) && /^\d{1,2}$/.test(bits ?? "") && Number(bits) <= 32
   );
 };
-// The go-sql-driver DSN splits on these; core generates alphanumeric passwords (anchors-k3s.md B.1).
+// The go-sql-driver DSN splits on these (https://github.com/go-sql-driver/mysql#dsn-data-source-name); core
+// generates alphanumeric passwords.
 const DSN_BREAKING = /[@/:()?#\s"'\\]/;
 const safePassword = (p: Secret): boolean => p.reveal() !== "" && !DSN_BREAKING.test(p.reveal());
 const PASSWORD_RULE = "must be non-empty without @ / : ( ) ? # quotes, backslashes or spaces";

@@ -25,8 +25,8 @@ export const clientOptionFile = (user: string, password: string): string =>
 const account = (user: string): string => `'${user}'@'%'`;
 
 /**
- * Idempotent SQL for the K3s database and its least-privilege user (`ALL` on that database only, as kine
- * needs: anchors-k3s.md B.1). `ALTER USER` converges a changed password. Names are letters, digits and `_`
+ * Idempotent SQL for the K3s database and its least-privilege user (`ALL` on that database only: kine
+ * creates and migrates its table there, https://github.com/k3s-io/kine/blob/master/pkg/drivers/mysql/mysql.go). `ALTER USER` converges a changed password. Names are letters, digits and `_`
  * and the password has no quote or backslash (validated), so plain quoting is safe.
  */
 export function prepareSql(user: string, password: string, database: string): string {

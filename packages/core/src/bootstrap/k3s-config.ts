@@ -77,7 +77,7 @@ export function k3sConfigYaml(v: {
 /**
  * The K3s server config file (mode 0600: it holds the token and the datastore password). No
  * `cluster-init` (that is embedded etcd) and Traefik/ServiceLB stay enabled: Rancher's ingress needs them
- * (https://docs.k3s.io/datastore/ha, anchors-k3s.md §3.3).
+ * (https://docs.k3s.io/datastore/ha).
  */
 export function renderK3sConfig(input: K3sConfigInput): string {
   const show = input.showSecrets ?? true;

@@ -7,7 +7,7 @@ export interface RancherCommandsInput {
   readonly hostname: string;
   /** Rancher chart version, e.g. `2.12.3`. */
   readonly version: string;
-  /** Rancher pods; the node count (anchors-k3s.md §3.5). */
+  /** Rancher pods (the chart's `replicas`: https://ranchermanager.docs.rancher.com/getting-started/installation-and-upgrade/installation-references/helm-chart-options). */
   readonly replicas: number;
   readonly mode: LoadBalancerMode;
   readonly bootstrapPassword: Secret;
@@ -71,7 +71,7 @@ export interface RancherWatchInput {
  * With `rancher.install` the cluster installs Rancher itself: server 0 hands K3s's Helm controller a manifest
  * (`rancher-install.ts`), so there is nothing to run, only progress to watch (KUBECONFIG from
  * `kubeconfigCommands`): the HelmCharts, the controller's install jobs, then Rancher's rollout
- * (https://docs.k3s.io/helm, anchors-k3s.md §3.5).
+ * (https://docs.k3s.io/helm).
  */
 export function renderRancherWatchCommands(input: RancherWatchInput): string[] {
   const what =

@@ -246,7 +246,7 @@ export type K3sVersionResolution =
 /**
  * The K3s release to install: the override when it is valid, else the Rancher release's default K3s, else
  * the pinned release of the highest Kubernetes minor the Rancher version supports. Rancher's chart refuses
- * a cluster outside its `kubeVersion` (anchors-k3s.md B.3), and MySQL 8.4 needs ≥ v1.33.12+k3s1
+ * a cluster outside its `kubeVersion` (https://github.com/rancher/rancher/blob/main/chart/Chart.yaml), and MySQL 8.4 needs ≥ v1.33.12+k3s1
  * (k3s-io/k3s#14100). An unknown Rancher version is refused with the list of known ones.
  */
 export function resolveK3sVersion(

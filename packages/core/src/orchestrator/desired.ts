@@ -171,7 +171,7 @@ export class SpecBuilder {
       mode: lb.mode,
       zones: this.config.zones ?? [],
       certificate: lb.certificate,
-      // TCP on 80 for L4: an HTTP check carries no Host header and Traefik answers 404 (anchors-k3s.md B.4).
+      // TCP on 80 for L4: an HTTP check carries no Host header and Traefik answers 404 (https://github.com/rancher/docs/issues/1241).
       healthCheck:
         lb.mode === "l4"
           ? {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ClusterSecrets } from "../state/types.js";
 
-/** Alphanumeric secrets: safe in DSNs and YAML without quoting (anchors-k3s.md §3.7). */
+/** Alphanumeric secrets: safe in DSNs (https://github.com/go-sql-driver/mysql#dsn-data-source-name) and YAML without quoting. */
 const alphanumeric = (length: number): string => {
   const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   const bytes = randomBytes(length * 2);

@@ -15,7 +15,7 @@ const reason = (e: unknown): string => {
 /**
  * Checks the cluster from this machine, as a Rancher user would reach it: the hostname resolves to the
  * LB, each port accepts TCP, `http://<hostname>/` redirects to `https://<hostname>/`, the certificate is
- * valid and covers the hostname, `https://<hostname>/ping` answers `pong` (anchors-k3s.md §3.5 readiness),
+ * valid and covers the hostname, `https://<hostname>/ping` answers `pong` (the checks docs/cli.md lists under `verify`),
  * and Rancher's `server-url` setting is `https://<hostname>`. Before Rancher is installed Traefik serves its
  * self-signed default certificate and 404: those are reported as `skip` with that reason, because the
  * infrastructure is right and only Rancher is missing. Never throws for a failed check; throws

@@ -22,10 +22,12 @@ export const targetPorts = (mode: LoadBalancerSpec["mode"]): number[] => (mode =
 export const targetGroupName = (lbName: string, port: number) => `${lbName}-${port}`;
 
 /**
- * L7 health check (anchors-k3s.md §4, open question 1). An ALB cannot send the Rancher Host header, so
- * Traefik answers a host-less request with 404 (no router matches). We accept 200-404: 404 proves Traefik is
- * serving on the node, 200 is what a host-less /healthz route would answer should one be added, and 5xx or
- * no answer marks the node unhealthy. It checks ingress liveness, not Rancher itself, which is also what the
+ * L7 health check. An ALB health check sends no custom Host header
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html), so
+ * Traefik answers the host-less request with 404: no router matches
+ * (https://github.com/rancher/docs/issues/1241, https://github.com/rancher/rancher/issues/26977). We accept
+ * 200-404: 404 proves Traefik is serving on the node, 200 is what a host-less /healthz route would answer
+ * should one be added, and 5xx or no answer marks the node unhealthy. It checks ingress liveness, not Rancher itself, which is also what the
  * L4 TCP check proves.
  */
 const L7_MATCHER = "200-404";

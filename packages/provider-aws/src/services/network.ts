@@ -31,7 +31,7 @@ import { rulesDigest } from "./rules-digest.js";
 
 export { TAG_GROUP, TAG_SUBNETS } from "./network-groups.js";
 
-// Core's port matrix (network-rules.ts, anchors-k3s.md §3.2): VXLAN, kubelet and MySQL are never reachable
+// Core's port matrix (network-rules.ts, https://docs.k3s.io/installation/requirements#networking): VXLAN, kubelet and MySQL are never reachable
 // from address ranges. Checked here too, because a security group is where the door actually opens.
 const NEVER_FROM_CIDRS: readonly { protocol: string; port: number }[] = [
   { protocol: "udp", port: 8472 },
