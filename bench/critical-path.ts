@@ -9,23 +9,23 @@ import {
   ProviderRegistry,
   up,
 } from "@k3sinfra/core";
-import { type RequestLogEntry, startEmulator } from "../packages/emulator/src/index.js";
+import { AWS_DURATIONS, type RequestLogEntry, startEmulator } from "../packages/emulator/src/index.js";
 import { aws } from "../packages/provider-aws/src/index.js";
 import { emulatedSpan } from "./stats.js";
 
 /**
- * The emulator's lifecycle durations at time scale 1, in seconds (packages/emulator/src/aws: `RDS_DURATIONS`
- * in rds.ts, `ELB_DURATIONS` in elbv2.ts, `POWER_DURATIONS` in instance-state.ts, `ROUTE53_DURATIONS` in
- * route53.ts, the target group's health check settings from core's desired.ts). Everything else (VPC,
- * subnets, security groups, SSM, tags) is ready as soon as the call returns.
+ * The emulator's lifecycle durations at time scale 1, in seconds: its own table (`AWS_DURATIONS`,
+ * packages/emulator/src/aws/kernel/durations.ts, which its services read), so the bound moves with them; the
+ * target group's health check settings come from core's desired.ts. Everything else (VPC, subnets, security
+ * groups, SSM, tags) is ready as soon as the call returns.
  */
 export const EMULATED = {
-  rdsCreate: 420 + 120, // creating, then backing-up, then available
-  rdsDelete: 300,
-  elbProvisioning: 150,
-  ec2Pending: 30,
-  ec2ShuttingDown: 30,
-  route53Pending: 60,
+  rdsCreate: AWS_DURATIONS.rds.creating + AWS_DURATIONS.rds.backingUp, // creating, then backing-up, then available
+  rdsDelete: AWS_DURATIONS.rds.deleting,
+  elbProvisioning: AWS_DURATIONS.elbv2.provisioning,
+  ec2Pending: AWS_DURATIONS.ec2.pending,
+  ec2ShuttingDown: AWS_DURATIONS.ec2.shuttingDown,
+  route53Pending: AWS_DURATIONS.route53.pending,
   healthChecks: 3 * 10, // healthyThreshold × intervalSeconds after registration (and the LB active)
 } as const;
 

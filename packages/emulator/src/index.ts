@@ -1,3 +1,4 @@
+export { AWS_DURATIONS } from "./aws/kernel/durations.js";
 export type {
   CloudContext,
   CloudFactory,
