@@ -6,10 +6,10 @@ import { removeResource } from "./destroy.js";
 import { asRecord, forget, intent, journal, record as recordDone } from "./journal.js";
 import { desiredResources, expectedSeconds, kindOf } from "./kinds/index.js";
 import { type AppliedConfig, buildOutputs } from "./outputs.js";
-import { computePlan, deposedId } from "./plan.js";
+import { computePlan } from "./plan.js";
 import { waitReady } from "./ready.js";
 import { type Observation, refreshForPlan } from "./refresh.js";
-import { retire, retireLoadBalancers, rollReplace, waitAllHealthy } from "./rolling.js";
+import { retirementTasks, rolloutOf, rollReplace, waitAllHealthy } from "./rolling.js";
 import type { ClusterRun } from "./run.js";
 import { remainingPaths, runGraph, type Task } from "./scheduler.js";
 
@@ -116,74 +116,42 @@ async function createOrUpdate(
   await recordDone(run, d, generation, result, intentId);
 }
 
-/** The tasks of an apply: node replacements chained one at a time, deposed servers retired in the chain. */
+/**
+ * The tasks of an apply: each change after its graph edges and what its kind's `schedule` adds (server
+ * replacements chained one at a time, create-before-destroy), then the retirement of what they left deposed.
+ */
 function tasksFor(
   run: ClusterRun,
   desired: readonly DesiredResource[],
   byId: ReadonlyMap<string, PlannedChange>,
 ): Task[] {
-  const lbAction = byId.get("load-balancer")?.action;
-  const canRoll = run.live("load-balancer") !== undefined && (lbAction === "no-op" || lbAction === "update");
-  // A load balancer is replaced create-before-destroy too: the new one gets the targets, proves them
-  // healthy, DNS moves to it, and only then is the old one deleted.
-  const lbRolling = lbAction === "replace" && run.live("load-balancer") !== undefined;
-  const deposed = run.state?.deposed ?? [];
-  const oldLbs = lbRolling || deposed.some((d) => d.kind === "loadBalancer");
-  const retiring = deposed.filter((d) => d.kind === "nodes").map((dep) => ({ dep, id: deposedId(dep) }));
+  const rollout = rolloutOf(run, byId);
   let previous: string | undefined;
   const tasks: Task[] = [];
   for (const d of desired) {
     const change = byId.get(d.id)!;
     if (change.action === "no-op") continue;
-    const replacing = d.kind === "nodes" && change.action === "replace";
-    const rolling = (replacing && canRoll) || (d.kind === "loadBalancer" && lbRolling);
+    const how = kindOf(d.kind).schedule?.(change, rollout) ?? {};
     const dependsOn = [...d.dependsOn];
-    if (replacing) {
-      // One server at a time, and after the LB and datastore it needs to prove the new one healthy.
+    if (how.chained) {
       if (previous) dependsOn.push(previous);
-      if (rolling) dependsOn.push("load-balancer", "datastore");
       previous = d.id;
     }
-    // Targets and late values settle once every old server is retired.
-    if (d.kind === "targets" || d.kind === "bootstrap") dependsOn.push(...retiring.map((r) => r.id));
-    // DNS moves to a new load balancer only once its targets are healthy.
-    if (d.kind === "dns" && lbRolling) dependsOn.push("lb-targets");
-    const apply = (signal: AbortSignal) => applyOne(run, d, change, rolling, signal);
+    dependsOn.push(...(how.after ?? []));
+    const apply = (signal: AbortSignal) => applyOne(run, d, change, how.rolling === true, signal);
     tasks.push({
       id: d.id,
       dependsOn,
       weight: expectedSeconds(d.kind, "create"),
-      run:
-        d.kind === "targets" && lbRolling
-          ? async (signal) => {
-              await apply(signal);
-              await waitAllHealthy(run, signal);
-            }
-          : apply,
+      run: how.awaitServing
+        ? async (signal) => {
+            await apply(signal);
+            await waitAllHealthy(run, signal);
+          }
+        : apply,
     });
   }
-  for (const { dep, id } of retiring) {
-    const dependsOn = [dep.resource, "load-balancer", "datastore", ...(previous ? [previous] : [])];
-    previous = id;
-    tasks.push({
-      id,
-      dependsOn,
-      weight: expectedSeconds("nodes", "delete"),
-      run: (signal) =>
-        run.step(id, "delete", () => retire(run, dep, signal), {
-          message: byId.get(id)?.reason,
-          failed: false,
-        }),
-    });
-  }
-  if (oldLbs)
-    tasks.push({
-      id: "load-balancer.old",
-      dependsOn: ["load-balancer", "lb-targets", "dns-record"],
-      weight: expectedSeconds("loadBalancer", "delete"),
-      run: (signal) => retireLoadBalancers(run, signal),
-    });
-  return tasks;
+  return [...tasks, ...retirementTasks(run, rollout, byId, previous)];
 }
 
 /** Creates or converges the cluster, then records and returns the outputs. */

@@ -6,9 +6,11 @@ import type { DeposedRecord } from "../state/types.js";
 import { waitUntil } from "../wait.js";
 import type { DesiredResource } from "./desired.js";
 import { clear, journal, record as recordDone } from "./journal.js";
-import { holds, kindOf } from "./kinds/index.js";
+import { expectedSeconds, holds, kindOf } from "./kinds/index.js";
+import type { Rollout } from "./kinds/types.js";
 import { deposedId } from "./plan.js";
 import type { ClusterRun } from "./run.js";
+import type { Task } from "./scheduler.js";
 
 /** How long a replacement server may take to pass the load balancer's health checks (K3s boot included). */
 const HEALTHY_WAIT_MS = 20 * 60_000;
@@ -58,7 +60,56 @@ export async function rollReplace(
   await recordDone(run, d, generation, created, intentId, (s) => ({
     deposed: [...(s.deposed ?? []), deposed],
   }));
-  if (d.kind === "nodes") await retire(run, deposed, signal);
+  if (kindOf(d.kind).retiredAtOnce) await retire(run, deposed, signal);
+}
+
+/** What this run replaces create-before-destroy, from the plan: the kinds' `schedule` reads it. */
+export function rolloutOf(run: ClusterRun, byId: ReadonlyMap<string, PlannedChange>): Rollout {
+  const lbAction = byId.get("load-balancer")?.action;
+  const lb = run.live("load-balancer") !== undefined;
+  return {
+    serversCanRoll: lb && (lbAction === "no-op" || lbAction === "update"),
+    balancerRolling: lbAction === "replace" && lb,
+    retiring: (run.state?.deposed ?? []).filter((d) => d.kind === "nodes").map(deposedId),
+  };
+}
+
+/**
+ * The tasks that retire what replacements left deposed: each old server in the chain of server replacements
+ * (after `previous`, its last link), and the old load balancers once DNS points at their successor.
+ */
+export function retirementTasks(
+  run: ClusterRun,
+  rollout: Rollout,
+  byId: ReadonlyMap<string, PlannedChange>,
+  previous: string | undefined,
+): Task[] {
+  const deposed = run.state?.deposed ?? [];
+  const tasks: Task[] = [];
+  let last = previous;
+  for (const dep of deposed.filter((d) => d.kind === "nodes")) {
+    const id = deposedId(dep);
+    const dependsOn = [dep.resource, "load-balancer", "datastore", ...(last ? [last] : [])];
+    last = id;
+    tasks.push({
+      id,
+      dependsOn,
+      weight: expectedSeconds("nodes", "delete"),
+      run: (signal) =>
+        run.step(id, "delete", () => retire(run, dep, signal), {
+          message: byId.get(id)?.reason,
+          failed: false,
+        }),
+    });
+  }
+  if (rollout.balancerRolling || deposed.some((d) => d.kind === "loadBalancer"))
+    tasks.push({
+      id: "load-balancer.old",
+      dependsOn: ["load-balancer", "lb-targets", "dns-record"],
+      weight: expectedSeconds("loadBalancer", "delete"),
+      run: (signal) => retireLoadBalancers(run, signal),
+    });
+  return tasks;
 }
 
 /**

@@ -89,5 +89,7 @@ export const bootstrap: KindDescription<BootstrapState> = {
     read: async (s) => s,
     find: async () => [],
   }),
+  // The late values settle once every old server is retired.
+  schedule: (_change, rollout) => ({ after: rollout.retiring }),
   deposedReason: replacedReason,
 };

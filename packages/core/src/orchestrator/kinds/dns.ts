@@ -41,5 +41,7 @@ export const dns: KindDescription<DnsRecordState> = {
       find: (t, ctx) => svc.findByTags(t, ctx),
     };
   },
+  // Moves to a new load balancer only once its targets are healthy.
+  schedule: (_change, rollout) => ({ after: rollout.balancerRolling ? ["lb-targets"] : [] }),
   deposedReason: replacedReason,
 };

@@ -35,5 +35,8 @@ export const loadBalancer: KindDescription<LoadBalancerState> = {
       builder.loadBalancerSpec(run.need("network", "network")),
     );
   },
+  // Replaced create-before-destroy too: the new one gets the targets, proves them healthy, DNS moves to it,
+  // and only then is the old one deleted.
+  schedule: (_change, rollout) => ({ rolling: rollout.balancerRolling }),
   deposedReason: replacedReason,
 };

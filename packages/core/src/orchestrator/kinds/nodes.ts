@@ -51,6 +51,13 @@ export const nodes: KindDescription<NodeState> = {
       builder.nodeSpec(index, run.need("network", "network")),
     );
   },
+  schedule: (change, rollout) => {
+    const replacing = change.action === "replace";
+    const rolling = replacing && rollout.serversCanRoll;
+    // One server at a time, and after the LB and datastore it needs to prove the new one healthy.
+    return { chained: replacing, rolling, after: rolling ? ["load-balancer", "datastore"] : [] };
+  },
+  retiredAtOnce: true,
   removedReason: "no longer in the config (nodes.count was lowered)",
   deposedReason: (resource, state) =>
     `the server ${state.id} that ${resource} replaced: deleted once its successor passes the load balancer's health checks`,

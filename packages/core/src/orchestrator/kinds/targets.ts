@@ -42,5 +42,7 @@ export const targets: KindDescription<TargetsState> = {
       find: async () => [],
     };
   },
+  // Settles once every old server is retired; behind a new load balancer, proves every server healthy.
+  schedule: (_change, rollout) => ({ after: rollout.retiring, awaitServing: rollout.balancerRolling }),
   deposedReason: replacedReason,
 };

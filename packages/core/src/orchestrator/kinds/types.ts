@@ -1,3 +1,4 @@
+import type { PlannedChange } from "../../api/types.js";
 import type { ResolvedConfig } from "../../config/resolve.js";
 import type { ResourceContext, ResourceState, Tags } from "../../resources/common.js";
 import type { ResourceKind } from "../../state/types.js";
@@ -34,6 +35,28 @@ export interface Protection<State extends ResourceState> {
   isOn(state: State): boolean;
   /** Turns it off when allowed (`--allow-protected`), else refuses saying what to do; the state to delete. */
   release(run: ClusterRun, state: State, ctx: ResourceContext, allowProtected: boolean): Promise<State>;
+}
+
+/** What `up` is replacing create-before-destroy in this run, for the kinds' `schedule` (`rolling.ts`). */
+export interface Rollout {
+  /** The load balancer exists and stays (unchanged or updated): servers can be replaced behind it. */
+  readonly serversCanRoll: boolean;
+  /** The load balancer itself is replaced create-before-destroy in this run. */
+  readonly balancerRolling: boolean;
+  /** Plan ids of the replaced servers retired in this run (`node-1.g0`). */
+  readonly retiring: readonly string[];
+}
+
+/** How `up` schedules one change beyond the resource's graph edges. */
+export interface Scheduling {
+  /** Replaced create-before-destroy (`rolling.ts`) rather than deleted, then created. */
+  readonly rolling?: boolean;
+  /** Chained after the previous change of the chain: one at a time (servers being replaced). */
+  readonly chained?: boolean;
+  /** Further tasks it waits for. */
+  readonly after?: readonly string[];
+  /** Once applied, waits until every server is healthy behind the (new) load balancer. */
+  readonly awaitServing?: boolean;
 }
 
 /**
@@ -73,6 +96,10 @@ export interface KindDescription<State extends ResourceState> {
   inputs(builder: SpecBuilder, resource: DesiredResource, lookup: StateLookup): Record<string, string>;
   /** The calls for one of its resources, over the providers' services and the specs from `SpecBuilder`. */
   handler(run: ClusterRun, id: string): KindHandler<State>;
+  /** How `up` schedules a change to one of its resources; default: after its graph edges only. */
+  schedule?(change: PlannedChange, rollout: Rollout): Scheduling;
+  /** Whether a replaced one is retired as soon as its successor exists (servers), not once DNS moved. */
+  readonly retiredAtOnce?: boolean;
   /** Why a resource of it that left the config is deleted, in plans. */
   readonly removedReason?: string;
   /** Why a replaced (deposed) one is deleted, in plans. */
