@@ -2,7 +2,6 @@
 // in emulated seconds, divided by the longest chain of the emulator's own durations (what no scheduler can
 // beat). 1.00 means every step on the longest chain started the moment its dependencies were done.
 import {
-  type ClusterConfigInput,
   destroy,
   MemoryStateStore,
   type PollPolicy,
@@ -11,7 +10,10 @@ import {
 } from "@k3sinfra/core";
 import { AWS_DURATIONS, type RequestLogEntry, startEmulator } from "../packages/emulator/src/index.js";
 import { aws } from "../packages/provider-aws/src/index.js";
+import { benchConfig } from "./config.js";
 import { emulatedSpan } from "./stats.js";
+
+export { benchConfig };
 
 /**
  * The emulator's lifecycle durations at time scale 1, in seconds: its own table (`AWS_DURATIONS`,
@@ -93,18 +95,6 @@ export interface CriticalPath {
   readonly up: Phase;
   readonly destroy: Phase;
 }
-
-export const benchConfig = (name: string, count: number): ClusterConfigInput => ({
-  name,
-  provider: "aws",
-  region: "us-east-1",
-  zones: ["us-east-1a", "us-east-1b"],
-  nodes: { count },
-  dns: { zone: "example.com" },
-  rancher: { hostname: `rancher.${name}.example.com` },
-  // The emulated RDS endpoint has no database behind it.
-  datastore: { deletionProtection: false, check: "off" },
-});
 
 export interface RunOptions {
   /** Cloud API calls in flight at once; default core's (4). */

@@ -1,24 +1,62 @@
 // A fleet in one process: `clusters` clusters brought up at once through the library against one emulator,
 // against one cluster alone on a fresh emulator with the same settings, in emulated time. What it says: how
-// much the process's own work (SDK clients, the emulator's handling and persistence, the orchestrators)
-// stretches emulated time when many clusters share a process.
+// much the process's own work (SDK clients, the orchestrators) and the emulator's (handling, persistence)
+// stretch emulated time when many clusters share a process. The clusters run in a child process of their own
+// (bench/fleet-child.ts) on the built packages, as a tool using the library would; the emulated cloud stays
+// here, as a real cloud is not in that tool's process, so the child's peak RSS is the fleet's own.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryStateStore, ProviderRegistry, up } from "@k3sinfra/core";
 import { startEmulator } from "../packages/emulator/src/index.js";
-import { aws } from "../packages/provider-aws/src/index.js";
-import { benchConfig } from "./critical-path.js";
+import { benchConfig } from "./config.js";
 import { emulatedSpan, scaledDefaultPoll } from "./stats.js";
+
+/** What bench/fleet-child.mjs reports: its own memory. */
+interface FleetChildReport {
+  /** The process's high-water RSS (`maxRSS`), MB. */
+  readonly maxRssMb: number;
+  /** The heap still in use once every cluster is up, after a full GC, MB: what is live. */
+  readonly liveHeapMb: number;
+}
+
+/** Runs fleet-child.mjs with `input` on its stdin; its report. */
+const runChild = (input: unknown): Promise<FleetChildReport> =>
+  new Promise((resolve, reject) => {
+    // Plain Node on the built packages: none of this process's flags (tsx, the source condition).
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.FLEET_CHILD_FLAGS?.split(" ").filter(Boolean) ?? []),
+        "--expose-gc",
+        join(import.meta.dirname, "fleet-child.mjs"),
+      ],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+        env: { ...process.env, NODE_OPTIONS: "" },
+      },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split("\n").at(-1)!) as FleetChildReport)
+        : reject(new Error(`bench/fleet-child.mjs exited ${code}`)),
+    );
+    child.stdin.end(JSON.stringify(input));
+  });
 
 export interface FleetRun {
   readonly clusters: number;
   /** Emulated seconds from the first to the last call of all of them. */
   readonly seconds: number;
   readonly calls: number;
-  /** Highest RSS sampled (every 100 ms) while they ran, MB. */
+  /** The high-water RSS (`maxRSS`) of the process running the clusters, MB. */
   readonly rssMb: number;
-  /** The heap still in use once they are all up, after a full GC (with --expose-gc), MB: what is live. */
+  /** That process's heap still in use once they are all up, after a full GC (--expose-gc), MB: what is live. */
   readonly liveHeapMb: number;
 }
 
@@ -32,34 +70,25 @@ export async function upMany(count: number, timeScale: number, persist: boolean)
     ...(persist ? { persistPath: join(dir, "emulator.json") } : {}),
     log: () => undefined,
   });
-  let rss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
-    rss = Math.max(rss, process.memoryUsage().rss);
-  }, 100);
   try {
-    const registry = new ProviderRegistry().register(aws);
-    const env = {
-      AWS_ENDPOINT_URL: emulator.endpoints.aws!,
-      AWS_ACCESS_KEY_ID: emulator.credentials.aws.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: emulator.credentials.aws.secretAccessKey,
-    };
-    const poll = scaledDefaultPoll(timeScale);
-    await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        up(benchConfig(`fleet${i}`, 2), { registry, state: new MemoryStateStore(), env, poll }),
-      ),
-    );
+    const child = await runChild({
+      configs: Array.from({ length: count }, (_, i) => benchConfig(`fleet${i}`, 2)),
+      env: {
+        AWS_ENDPOINT_URL: emulator.endpoints.aws!,
+        AWS_ACCESS_KEY_ID: emulator.credentials.aws.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: emulator.credentials.aws.secretAccessKey,
+      },
+      poll: scaledDefaultPoll(timeScale),
+    });
     const log = emulator.requestLog();
-    globalThis.gc?.();
     return {
       clusters: count,
       seconds: emulatedSpan(log, timeScale),
       calls: log.length,
-      rssMb: rss / 1e6,
-      liveHeapMb: process.memoryUsage().heapUsed / 1e6,
+      rssMb: child.maxRssMb,
+      liveHeapMb: child.liveHeapMb,
     };
   } finally {
-    clearInterval(sampler);
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
   }

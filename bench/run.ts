@@ -46,7 +46,10 @@ const extras = {
   durability: await durability(),
   heapGrowth: await heapGrowth(),
 };
-const peak = peakRssMb();
+// The process that runs the 20 clusters (bench/fleet-child.mjs, on the built packages), not this harness: its
+// high-water mark is what a tool driving a fleet through the library would see. The harness's is reported beside it.
+const peak = Math.max(fleet.many.rssMb, fleetPersisted.many.rssMb);
+const harnessPeak = peakRssMb();
 const seconds = (performance.now() - started) / 1000;
 step(
   `done in ${seconds.toFixed(0)} s (load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} now)`,
@@ -137,7 +140,7 @@ const rows: Row[] = [
     value: peak,
     unit: "MB",
     target: 300,
-    note: `the bench process, at its ${FLEET}-cluster fleets: ${fleet.many.rssMb.toFixed(0)} MB (${fleet.many.liveHeapMb.toFixed(0)} MB live heap) in memory, ${fleetPersisted.many.rssMb.toFixed(0)} MB (${fleetPersisted.many.liveHeapMb.toFixed(0)} MB live) persisted`,
+    note: `the process running the ${FLEET} clusters: ${fleet.many.rssMb.toFixed(0)} MB (${fleet.many.liveHeapMb.toFixed(0)} MB live heap) against the emulator in memory, ${fleetPersisted.many.rssMb.toFixed(0)} MB (${fleetPersisted.many.liveHeapMb.toFixed(0)} MB live) persisted; one cluster alone ${fleet.one.rssMb.toFixed(0)} MB; the bench harness itself (tsx, every measurement) ${harnessPeak.toFixed(0)} MB`,
   },
   {
     metric: "extras: import core / its deps",
@@ -223,6 +226,7 @@ const results = {
   },
   fleet: { ...fleetJson(fleet), persisted: fleetJson(fleetPersisted) },
   peakRssMb: round(peak, 0),
+  harnessPeakRssMb: round(harnessPeak, 0),
   extras: Object.fromEntries(
     Object.entries(extras).map(([k, e]) => [
       k,
