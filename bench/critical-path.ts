@@ -1,13 +1,7 @@
 // The critical-path ratio of `up` and `destroy` on the emulator: the time from the first to the last API call,
 // in emulated seconds, divided by the longest chain of the emulator's own durations (what no scheduler can
 // beat). 1.00 means every step on the longest chain started the moment its dependencies were done.
-import {
-  destroy,
-  MemoryStateStore,
-  type PollPolicy,
-  ProviderRegistry,
-  up,
-} from "@k3sinfra/core";
+import { destroy, MemoryStateStore, type PollPolicy, ProviderRegistry, up } from "@k3sinfra/core";
 import { AWS_DURATIONS, type RequestLogEntry, startEmulator } from "../packages/emulator/src/index.js";
 import { aws } from "../packages/provider-aws/src/index.js";
 import { benchConfig } from "./config.js";
