@@ -1,8 +1,22 @@
 /**
- * The bin's fault options (`--throttle`, `--5xx`, `--latency`, `--fail`) as `FaultSpec`s: the same faults, the
- * same way, as the CLI's `--emulate-throttle`, `--emulate-5xx`, `--emulate-latency` and `--emulate-fail`.
+ * The bin's fault options (`--throttle`, `--5xx`, `--latency`, `--fail`, `--seed`) as `FaultSpec`s: the same
+ * faults, the same way, as the CLI's `--emulate-throttle`, `--emulate-5xx`, `--emulate-latency` and
+ * `--emulate-fail`. The parsing is faults.ts's; this module words its errors with the bin's option names.
  */
-import type { FaultKind, FaultSpec } from "./types.js";
+import {
+  FAULT_KINDS,
+  FAULT_SERVICES,
+  FaultParseError,
+  faultSpecsOf,
+  type OperationFault,
+  parseLatency,
+  parseOperationFault,
+  parseRate,
+  parseSeed,
+} from "./faults.js";
+import type { FaultSpec } from "./types.js";
+
+export { FAULT_SERVICES } from "./faults.js";
 
 /** The fault options as `parseArgs` returns them (strings; `fail` repeatable). */
 export interface FaultArgs {
@@ -15,77 +29,58 @@ export interface FaultArgs {
 /** A bad option value; the message names the option. */
 export class FaultArgError extends Error {}
 
-const KINDS: readonly FaultKind[] = ["error500", "unavailable503", "throttle", "slow"];
-
-/** The emulator's service names (request log, fault filters), with the aliases the filter accepts. */
-export const FAULT_SERVICES = [
-  "ec2",
-  "elbv2",
-  "elasticloadbalancing",
-  "rds",
-  "route53",
-  "iam",
-  "ssm",
-  "sts",
-  "acm",
-  "imds",
-  "dns",
-  "zones",
-  "user",
-] as const;
-
-const rate = (option: string, raw: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === "" || !(n >= 0 && n <= 1))
-    throw new FaultArgError(`${option} must be a share of calls from 0 to 1, e.g. 0.2; got "${raw}"`);
-  return n;
+/** Runs a parser of faults.ts, its error worded for the bin's option. */
+const worded = <T>(parse: () => T, say: (e: FaultParseError) => string): T => {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof FaultParseError) throw new FaultArgError(say(err));
+    throw err;
+  }
 };
+
+const rate = (option: string, raw: string): number =>
+  worded(
+    () => parseRate(raw),
+    () => `${option} must be a share of calls from 0 to 1, e.g. 0.2; got "${raw}"`,
+  );
 
 /** `--seed <n>`: a non-negative integer. */
-export const parseSeedArg = (raw: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isSafeInteger(n) || n < 0)
-    throw new FaultArgError(`--seed must be a non-negative integer, got "${raw}"`);
-  return n;
-};
+export const parseSeedArg = (raw: string): number =>
+  worded(
+    () => parseSeed(raw),
+    () => `--seed must be a non-negative integer, got "${raw}"`,
+  );
+
+const parseFail = (raw: string): OperationFault =>
+  worded(
+    () => parseOperationFault(raw),
+    (e) =>
+      e.problem === "service"
+        ? `--fail: unknown service "${e.value}"; one of ${FAULT_SERVICES.join(", ")}`
+        : e.problem === "kind"
+          ? `--fail: unknown fault "${e.value}"; one of ${FAULT_KINDS.join(", ")}`
+          : `--fail must be <service>:<Operation>[=<kind>], e.g. ec2:RunInstances=error500; got "${raw}"`,
+  );
 
 /** `<service>:<Operation>[=<kind>]` (kind default error500). */
-export const parseFailArg = (raw: string): FaultSpec => {
-  const m = /^([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)(?:=([a-z0-9]+))?$/.exec(raw.trim());
-  if (!m?.[1] || !m[2])
-    throw new FaultArgError(
-      `--fail must be <service>:<Operation>[=<kind>], e.g. ec2:RunInstances=error500; got "${raw}"`,
-    );
-  if (!(FAULT_SERVICES as readonly string[]).includes(m[1]))
-    throw new FaultArgError(`--fail: unknown service "${m[1]}"; one of ${FAULT_SERVICES.join(", ")}`);
-  const kind = KINDS.find((k) => k === (m[3] ?? "error500"));
-  if (!kind) throw new FaultArgError(`--fail: unknown fault "${m[3]}"; one of ${KINDS.join(", ")}`);
-  return { service: m[1], operation: m[2], kind };
-};
+export const parseFailArg = (raw: string): FaultSpec => parseFail(raw);
 
-/**
- * The faults for these options: named operations first (their fault wins when a rate fires on the same call),
- * then throttling, 5xx (shared evenly between 500 and 503: the 503's rate is conditional on the 500 not having
- * fired, so r in all), then latency. Rates of 0 add nothing.
- */
+/** The faults for these options, in faults.ts's order (named operations first); rates of 0 add nothing. */
 export const faultsFromArgs = (args: FaultArgs): FaultSpec[] => {
-  const specs = (args.fail ?? []).map(parseFailArg);
-  const throttle = args.throttle === undefined ? 0 : rate("--throttle", args.throttle);
-  if (throttle > 0) specs.push({ kind: "throttle", rate: throttle });
-  const r = args["5xx"] === undefined ? 0 : rate("--5xx", args["5xx"]);
-  if (r > 0) {
-    specs.push({ kind: "error500", rate: r / 2 });
-    specs.push({ kind: "unavailable503", rate: r / 2 / (1 - r / 2) });
-  }
-  if (args.latency !== undefined) {
-    const m = /^(\d+)(?::(.+))?$/.exec(args.latency.trim());
-    const ms = Number(m?.[1]);
-    if (!m || !Number.isSafeInteger(ms) || ms > 600_000)
-      throw new FaultArgError(
-        `--latency must be <ms>[:<rate>] with ms 0 to 600000, e.g. 250 or 1000:0.1; got "${args.latency}"`,
-      );
-    const share = m[2] === undefined ? 1 : rate("--latency's rate", m[2]);
-    if (ms > 0 && share > 0) specs.push({ kind: "slow", rate: share, delayMs: ms });
-  }
-  return specs;
+  const fail = (args.fail ?? []).map(parseFail);
+  const throttle = args.throttle === undefined ? undefined : rate("--throttle", args.throttle);
+  const fiveXx = args["5xx"] === undefined ? undefined : rate("--5xx", args["5xx"]);
+  const raw = args.latency;
+  const latency =
+    raw === undefined
+      ? undefined
+      : worded(
+          () => parseLatency(raw),
+          (e) =>
+            e.problem === "latency-rate"
+              ? `--latency's rate must be a share of calls from 0 to 1, e.g. 0.2; got "${e.value}"`
+              : `--latency must be <ms>[:<rate>] with ms 0 to 600000, e.g. 250 or 1000:0.1; got "${raw}"`,
+        );
+  return faultSpecsOf({ fail, throttle, fiveXx, latency });
 };
