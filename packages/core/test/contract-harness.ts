@@ -1,58 +1,33 @@
-import { container } from "tsyringe";
-import type { ServiceKind } from "../src/index.js";
-import { DatastoreService } from "../src/resources/datastore.js";
-import { DnsRecordService } from "../src/resources/dns-record.js";
-import { LoadBalancerService } from "../src/resources/load-balancer.js";
-import { NetworkService } from "../src/resources/network.js";
-import { NodeService } from "../src/resources/node.js";
 import {
-  type ContractHarness,
+  type CollectOptions,
   type ContractServices,
   createMemoryProvider,
   type MemoryCloud,
 } from "../src/testing/index.js";
-import { memoryConfig, validConfig } from "./helpers.js";
-
-const ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore", "loadBalancer", "dns"];
 
 /** The memory provider's services for the suite's kinds (its optional secret store is not under test here). */
 export type MemoryServices = {
   readonly [K in Exclude<keyof ContractServices, "secretStore">]-?: NonNullable<ContractServices[K]>;
 };
 
-/** The memory provider's services over `cloud`, from either descriptor form (`services(ctx)` or `register`). */
-export function memoryServices(cloud: MemoryCloud): MemoryServices {
-  const ctx = {
-    config: validConfig(memoryConfig()),
-    options: {},
-    baseDir: process.cwd(),
-    roles: ROLES,
-    env: {},
-  };
-  const provider = createMemoryProvider(cloud) as {
-    services?: (c: typeof ctx) => ContractServices;
-    register?: (c: ReturnType<typeof container.createChildContainer>, x: typeof ctx) => void;
-  };
-  if (typeof provider.services === "function") return provider.services(ctx) as never;
-  const child = container.createChildContainer();
-  provider.register?.(child, ctx);
-  return {
-    network: child.resolve(NetworkService),
-    nodes: child.resolve(NodeService),
-    datastore: child.resolve(DatastoreService),
-    loadBalancer: child.resolve(LoadBalancerService),
-    dns: child.resolve(DnsRecordService),
-  };
-}
-
 /**
- * A conformance harness over the memory provider, with every back door read from the fake cloud itself.
- * `wrap` lets a mutation test break the services before the suite sees them.
+ * The conformance suite's options for the memory provider over `cloud`, with every back door read from the
+ * fake cloud itself. `wrap` lets a mutation test break the services the provider builds before the suite
+ * sees them. No toggles: they default from the memory provider's capabilities.
  */
-export const memoryHarness =
-  (cloud: MemoryCloud, wrap: (s: MemoryServices) => ContractServices = (s) => s) =>
-  async (): Promise<ContractHarness> => ({
-    services: wrap(memoryServices(cloud)),
+export function memoryContract(
+  cloud: MemoryCloud,
+  wrap: (s: MemoryServices) => ContractServices = (s) => s,
+): CollectOptions {
+  const base = createMemoryProvider(cloud);
+  return {
+    provider: {
+      ...base,
+      services: (ctx: Parameters<typeof base.services>[0]) => wrap(base.services(ctx) as MemoryServices),
+    },
+    region: "memory-1",
+    zones: ["memory-1a", "memory-1b"],
+    dns: { zone: "example.com" },
     owned: async (tags) => cloud.withTags(tags).map((o) => o.id),
     status: async (id) => cloud.status(id),
     record: async (r) => cloud.record(r.id),
@@ -62,4 +37,5 @@ export const memoryHarness =
       stopNode: async (node) => cloud.stopNode(node.id),
       addIngressRule: async (network) => cloud.changeNetworkRules(network.id),
     },
-  });
+  };
+}

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { DnsRecordSpec, DnsRecordState } from "../src/resources/dns-record.js";
 import type { TargetsState } from "../src/resources/load-balancer.js";
 import { type ContractServices, MemoryCloud, providerContractCases } from "../src/testing/index.js";
-import { type MemoryServices, memoryHarness } from "./contract-harness.js";
+import { type MemoryServices, memoryContract } from "./contract-harness.js";
 
 /** A service whose members in `patch` replace the real ones (`undefined` removes one); the rest pass through. */
 const patched = <T extends object>(svc: T, patch: Partial<Record<keyof T, unknown>>): T =>
@@ -23,12 +23,8 @@ const patched = <T extends object>(svc: T, patch: Partial<Record<keyof T, unknow
 const run = async (wrap?: (s: MemoryServices) => ContractServices) => {
   const cloud = new MemoryCloud();
   const results = await providerContractCases({
+    ...memoryContract(cloud, wrap),
     name: "memory (mutated)",
-    region: "memory-1",
-    zones: ["memory-1a", "memory-1b"],
-    dns: { zone: "example.com" },
-    toggles: { l7: true, dnsRecordTypes: ["A", "CNAME"] },
-    harness: memoryHarness(cloud, wrap),
   }).run();
   return { results, failed: results.filter((r) => r.error !== undefined) };
 };

@@ -1,13 +1,13 @@
 import { EC2 } from "@aws-sdk/client-ec2";
 import { Route53 } from "@aws-sdk/client-route-53";
-import { type BackDoorRecord, type ContractHarness, runProviderContract } from "@k3sinfra/core/testing";
+import { type BackDoorRecord, type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { aws } from "../src/index.js";
-import { ALL_ROLES, CERT, REGION, testConfig, ZONES } from "./helpers.js";
+import { CERT, REGION, ZONES } from "./helpers.js";
 
-// One emulator for the whole suite: the adoption tests build a second harness (a "fresh process") that
-// must see what the first one made.
+// One emulator for the whole suite, started on first use: the adoption cases build a second set of services
+// (a "fresh process") that must see what the first one made.
 let emulator: Promise<Emulator> | undefined;
 const shared = () => {
   emulator ??= startEmulator({
@@ -18,8 +18,6 @@ const shared = () => {
   });
   return emulator;
 };
-let harnesses = 0;
-
 const OWNERSHIP = new Set([
   "k3sinfra:cluster",
   "k3sinfra:resource",
@@ -32,7 +30,7 @@ const undot = (name: string) => name.replace(/\.$/, "").toLowerCase();
  * The back doors: the emulator's own inventory, and the raw SDK for what the inventory does not show
  * (record values, stopping an instance, an extra rule), never the provider under test.
  */
-const backDoors = (e: Emulator): Omit<ContractHarness, "container" | "services"> => {
+const backDoors = (e: Emulator): ContractBackDoors => {
   const config = {
     region: REGION,
     endpoint: e.endpoints.aws,
@@ -105,41 +103,45 @@ const backDoors = (e: Emulator): Omit<ContractHarness, "container" | "services">
   };
 };
 
+/** The back doors, each reaching the emulator once it is up. */
+let doors: Promise<ContractBackDoors> | undefined;
+const door = () => {
+  doors ??= shared().then(backDoors);
+  return doors;
+};
+
 runProviderContract({
   describe,
   it,
   beforeAll,
   afterAll,
   name: "aws (emulator)",
+  provider: aws,
+  // A final snapshot is kept on purpose and carries the cluster's tags; the contract checks that nothing
+  // tagged is left, so skip it here (datastore.test.ts covers the snapshot).
+  options: { finalSnapshot: false },
+  env: async () => {
+    const e = await shared();
+    return {
+      AWS_ENDPOINT_URL: e.endpoints.aws ?? "",
+      AWS_ACCESS_KEY_ID: e.credentials.aws.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: e.credentials.aws.secretAccessKey,
+    };
+  },
   region: REGION,
   zones: [...ZONES],
   dns: { zone: "example.com" },
+  // L7 (with this certificate) and A, CNAME and ALIAS records follow from the provider's capabilities.
   certificate: CERT,
-  toggles: { l7: true, dnsRecordTypes: ["A", "CNAME", "ALIAS"] },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
-  harness: async () => {
-    const e = await shared();
-    const services = aws.services({
-      config: testConfig("contract"),
-      baseDir: process.cwd(),
-      // A final snapshot is kept on purpose and carries the cluster's tags; the contract checks that
-      // nothing tagged is left, so skip it here (datastore.test.ts covers the snapshot).
-      options: { finalSnapshot: false },
-      roles: ALL_ROLES,
-      env: {
-        AWS_ENDPOINT_URL: e.endpoints.aws ?? "",
-        AWS_ACCESS_KEY_ID: e.credentials.aws.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: e.credentials.aws.secretAccessKey,
-      },
-    });
-    // The suite's own harness is the first; later ones (fresh processes) must not stop the emulator.
-    const main = harnesses++ === 0;
-    return {
-      services,
-      ...backDoors(e),
-      close: async () => {
-        if (main) await e.stop();
-      },
-    };
+  owned: async (tags) => (await door()).owned(tags),
+  status: async (id) => (await door()).status?.(id),
+  record: async (state) => (await door()).record?.(state),
+  targets: async (lb) => (await door()).targets?.(lb) ?? [],
+  published: async (node) => (await door()).published?.(node) ?? {},
+  drift: {
+    stopNode: async (node) => (await door()).drift?.stopNode?.(node),
+    addIngressRule: async (network) => (await door()).drift?.addIngressRule?.(network),
   },
+  close: async () => (await emulator)?.stop(),
 });

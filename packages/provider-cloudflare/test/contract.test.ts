@@ -1,7 +1,8 @@
 import { type BackDoorRecord, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { envFor, ownedIn, servicesFor, startCloud, testConfig } from "./helpers.js";
+import { cloudflare } from "../src/index.js";
+import { envFor, ownedIn, startCloud } from "./helpers.js";
 
 // The Cloudflare provider passes core's conformance suite (DNS part) against the emulator.
 let emu: Emulator | undefined;
@@ -31,30 +32,16 @@ runProviderContract({
   describe,
   it,
   beforeAll,
-  afterAll: (fn, timeout) =>
-    afterAll(async () => {
-      await fn();
-      await emu?.stop();
-    }, timeout),
+  afterAll,
   name: "cloudflare",
+  // DNS only, A and CNAME records: the provider's capabilities say so, so no toggles.
+  provider: cloudflare,
+  env: async () => envFor(await started()),
   region: "us-east-1",
   zones: ["us-east-1a", "us-east-1b"],
   dns: { zone: "example.com", target: { type: "A", addresses: ["203.0.113.10", "203.0.113.11"] } },
-  toggles: {
-    network: false,
-    nodes: false,
-    datastore: false,
-    loadBalancer: false,
-    dns: true,
-    dnsRecordTypes: ["A", "CNAME"],
-  },
   poll: { minDelayMs: 1, maxDelayMs: 5 },
-  harness: async () => {
-    const e = await started();
-    return {
-      services: servicesFor(testConfig("contract"), envFor(e)),
-      owned: async (tags) => ownedIn(e, tags),
-      record: (state) => recordIn(e, state.zoneId, state.hostname),
-    };
-  },
+  owned: async (tags) => ownedIn(await started(), tags),
+  record: async (state) => recordIn(await started(), state.zoneId, state.hostname),
+  close: async () => emu?.stop(),
 });

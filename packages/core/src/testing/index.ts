@@ -20,7 +20,9 @@ export { MemorySecrets, memorySecretReader } from "./memory-secrets.js";
 export {
   type BackDoorRecord,
   type CollectOptions,
+  type ContractBackDoors,
   type ContractCase,
+  type ContractEnv,
   type ContractHarness,
   type ContractResult,
   type ContractServices,

@@ -11,10 +11,12 @@ import { makeKit } from "./contract/kit.js";
 import { loadBalancerCases, loadBalancerDeleteCase } from "./contract/load-balancer.js";
 import { destroyCase, networkCases } from "./contract/network.js";
 import { nodeCases, nodesDeleteCase } from "./contract/nodes.js";
-import type { ContractHarness, ProviderContractOptions } from "./contract/types.js";
+import type { ProviderContractOptions } from "./contract/types.js";
 
 export type {
   BackDoorRecord,
+  ContractBackDoors,
+  ContractEnv,
   ContractHarness,
   ContractServices,
   ContractToggles,
@@ -24,7 +26,9 @@ export type {
 export type { CollectOptions, ContractCase, ContractResult };
 
 /**
- * The conformance suite every provider runs, built-in or custom. Cases run in order and share the objects
+ * The conformance suite every provider runs, built-in or custom: `runProviderContract({ provider, options,
+ * env, region, zones, owned, … })`. It builds the provider's services itself, as core does for a command,
+ * and runs the parts the provider's capabilities name (each toggle overridable). Cases run in order and share the objects
  * they make (network → nodes → datastore → load balancer and targets → DNS → drift → deletes): create is
  * idempotent, adopted by a fresh process and returns only once ready; find-by-tags returns exactly what was
  * made and nothing of another cluster; targets and DNS values hold exactly what was asked; published values
@@ -33,14 +37,12 @@ export type { CollectOptions, ContractCase, ContractResult };
  */
 export function runProviderContract(o: ProviderContractOptions): void {
   const k = makeKit(o);
-  let harness: ContractHarness | undefined;
-  o.describe(`provider contract: ${o.name}`, () => {
+  o.describe(`provider contract: ${o.name ?? o.provider.name}`, () => {
     o.beforeAll(async () => {
-      harness = await o.harness();
-      k.setHarness(harness);
+      k.setHarness(await k.fresh());
     }, k.timeout);
     o.afterAll(async () => {
-      await harness?.close?.();
+      await o.close?.();
     }, k.timeout);
 
     if (k.t.network) networkCases(k);

@@ -1,33 +1,27 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { InjectionToken } from "tsyringe";
 import { clusterTags, resourceTags } from "../../naming.js";
-import { serviceTokens } from "../../provider.js";
 import type { ResourceContext, ResourceService, ResourceState } from "../../resources/common.js";
 import type { DatastoreState } from "../../resources/datastore.js";
 import type { LoadBalancerState } from "../../resources/load-balancer.js";
 import type { NetworkState } from "../../resources/network.js";
 import type { NodeSpec, NodeState } from "../../resources/node.js";
 import { makeContext } from "../context.js";
+import { buildHarness, type ResolvedToggles, resolveToggles } from "./harness.js";
 import type {
   ContractHarness,
   ContractServices,
-  ContractToggles,
   ProviderContractOptions,
   ReadyStatus,
   ServiceKind,
 } from "./types.js";
-
-/** One injection token per kind, for harnesses that give a container. */
-const tokens = serviceTokens;
 
 type Service<K extends ServiceKind> = NonNullable<ContractServices[K]>;
 
 /** What the cases of one suite run share: options, the cluster under test, the harness, made objects. */
 export interface Kit {
   readonly o: ProviderContractOptions;
-  readonly t: Required<Omit<ContractToggles, "dnsRecordTypes">> &
-    Pick<Required<ContractToggles>, "dnsRecordTypes">;
+  readonly t: ResolvedToggles;
   readonly ready: ReadyStatus;
   readonly cluster: string;
   /** Another cluster's name: its tags must never find this cluster's objects. */
@@ -36,6 +30,8 @@ export interface Kit {
   ctx(resource: string): ResourceContext;
   /** The suite's harness (made in `beforeAll`). */
   h(): ContractHarness;
+  /** A fresh set of the provider's services with the back doors, as a new process would build them. */
+  fresh(): Promise<ContractHarness>;
   /** A service of the suite's harness, or of the given one (a "fresh process"). */
   svc<K extends ServiceKind>(kind: K, harness?: ContractHarness): Service<K>;
   /** Objects earlier cases made, for later ones. */
@@ -49,19 +45,7 @@ export interface Kit {
 }
 
 export function makeKit(o: ProviderContractOptions): Kit {
-  const { dnsRecordTypes, ...rest } = o.toggles ?? {};
-  const t = {
-    network: true,
-    nodes: true,
-    datastore: true,
-    loadBalancer: true,
-    dns: true,
-    l7: false,
-    publish: true,
-    repairsDrift: true,
-    ...rest,
-    dnsRecordTypes: dnsRecordTypes ?? ["A"],
-  };
+  const t = resolveToggles(o);
   const cluster = `ct${randomUUID().slice(0, 8)}`;
   const lineage = randomUUID();
   let harness: ContractHarness | undefined;
@@ -86,16 +70,14 @@ export function makeKit(o: ProviderContractOptions): Kit {
     setHarness(h) {
       harness = h;
     },
+    fresh: () => buildHarness(o, t, cluster),
     svc(kind, given) {
-      const h = given ?? this.h();
-      const fromServices = h.services?.[kind];
-      if (fromServices) return fromServices as Service<typeof kind>;
+      const svc = (given ?? this.h()).services[kind];
       assert.ok(
-        h.container,
-        `the harness gives no ${kind} service (neither services.${kind} nor a container)`,
+        svc,
+        `provider '${o.provider.name}' built no ${kind} service (its services(ctx) returns none)`,
       );
-      // One token per kind; the union of tokens is not a token of the union, hence the cast.
-      return h.container.resolve(tokens[kind] as InjectionToken<Service<typeof kind>>);
+      return svc as Service<typeof kind>;
     },
     made: { nodes: [], nodeSpecs: [] },
   };
@@ -227,12 +209,8 @@ export async function assertAdopted(
   resource: string,
   id: string,
 ): Promise<void> {
-  const fresh = await k.o.harness();
-  try {
-    const svc = k.svc(kind, fresh) as unknown as ResourceService<unknown, ResourceState>;
-    const adopted = await svc.create(spec, k.ctx(resource));
-    assert.equal(adopted.id, id, `${resource}: a fresh process must adopt the object, not create another`);
-  } finally {
-    await fresh.close?.();
-  }
+  const fresh = await k.fresh();
+  const svc = k.svc(kind, fresh) as unknown as ResourceService<unknown, ResourceState>;
+  const adopted = await svc.create(spec, k.ctx(resource));
+  assert.equal(adopted.id, id, `${resource}: a fresh process must adopt the object, not create another`);
 }

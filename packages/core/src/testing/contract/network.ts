@@ -20,13 +20,8 @@ export function networkCases(k: Kit): void {
       const before = await ownedIds(k, "network");
       const again = await svc.create(spec, k.ctx("network"));
       assert.equal(again.id, first.id, "a second create with the same context must return the same network");
-      const fresh = await k.o.harness();
-      try {
-        const adopted = await k.svc("network", fresh).create(spec, k.ctx("network"));
-        assert.equal(adopted.id, first.id, "a fresh process must adopt the network, not create another");
-      } finally {
-        await fresh.close?.();
-      }
+      const adopted = await k.svc("network", await k.fresh()).create(spec, k.ctx("network"));
+      assert.equal(adopted.id, first.id, "a fresh process must adopt the network, not create another");
       assert.deepEqual(await ownedIds(k, "network"), before, "no duplicate objects");
       assert.equal(first.subnets.length, k.o.zones.length, "one subnet per zone");
       assert.deepEqual(

@@ -1,6 +1,5 @@
-import type { DependencyContainer } from "tsyringe";
 import type { ServiceKind } from "../../capabilities.js";
-import type { ProviderServices } from "../../provider.js";
+import type { CloudProvider, ProviderServices } from "../../provider.js";
 import type { Tags } from "../../resources/common.js";
 import type { DnsRecordState, DnsTarget } from "../../resources/dns-record.js";
 import type { LoadBalancerState } from "../../resources/load-balancer.js";
@@ -26,15 +25,10 @@ export interface BackDoorRecord {
 }
 
 /**
- * A fresh set of the provider's services, and back doors into the cloud behind them: the cloud's own view
- * (emulator inventory, fake cloud, the raw SDK), never the provider under test. Give `services` or a
- * `container` in which the provider registered them.
+ * Back doors into the cloud behind the provider: the cloud's own view (emulator inventory, fake cloud, the raw
+ * SDK), never the provider under test. `owned` is required; each optional one enables the checks it feeds.
  */
-export interface ContractHarness {
-  /** The services as plain objects (the `services(ctx)` form). Takes precedence over `container`. */
-  readonly services?: ContractServices;
-  /** A container in which the provider registered its services (the `register(container, ctx)` form). */
-  readonly container?: DependencyContainer;
+export interface ContractBackDoors {
   /** Ids of the cloud objects that carry every given tag. */
   owned(tags: Tags): Promise<string[]>;
   /**
@@ -58,11 +52,23 @@ export interface ContractHarness {
     /** Adds an ingress rule the spec does not have (its `update` must remove it). */
     addIngressRule?(network: NetworkState): Promise<void>;
   };
-  /** Releases what the harness started. */
-  close?(): Promise<void>;
 }
 
-/** Which parts of the contract to run, keyv-style: turn off what a provider does not implement. */
+/**
+ * What the suite works with: one set of the provider's services (built again for the "fresh process" of the
+ * adoption cases), and the back doors.
+ */
+export interface ContractHarness extends ContractBackDoors {
+  /** The services as plain objects (a contract-1 provider's are resolved from its container). */
+  readonly services: ContractServices;
+}
+
+/**
+ * Which parts of the contract to run. Each defaults from the provider's capabilities, the way unstorage's
+ * `testDriver({ driver })` does: a kind runs when `capabilities.services` lists it; L7 when
+ * `loadBalancerModes` has `l7` and a `certificate` is given (or the provider issues its own); the record types
+ * are `dnsRecordTypes` (`ALIAS` only with the provider's own load balancer). An explicit toggle overrides.
+ */
 export interface ContractToggles {
   network?: boolean;
   nodes?: boolean;
@@ -78,7 +84,7 @@ export interface ContractToggles {
   publish?: boolean;
   /** Whether `update` repairs drift (default true); the cases run for each `drift` hook the harness has. */
   repairsDrift?: boolean;
-  /** Record types to check (default `["A"]`); `ALIAS` uses the suite's load balancer's `alias`. */
+  /** Record types to check; `ALIAS` uses the suite's load balancer's `alias`. */
   dnsRecordTypes?: readonly ("A" | "CNAME" | "ALIAS")[];
 }
 
@@ -89,18 +95,33 @@ export interface ReadyStatus {
   readonly loadBalancer: readonly string[];
 }
 
-export interface ProviderContractOptions {
+/** The environment a provider's services read (credentials, endpoints). */
+export type ContractEnv = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What `runProviderContract` takes: the provider itself, how to reach its cloud (options, env, region,
+ * zones) and the back doors into that cloud. The suite builds the provider's services as core would
+ * (`services(ctx)`, or a contract-1 `register`), for a cluster of its own.
+ */
+export interface ProviderContractOptions extends ContractBackDoors {
   /** Test functions from the runner (vitest's or node:test's), or collectors (`collectProviderContract`). */
   readonly describe: SuiteFn;
   readonly it: TestFn;
   readonly beforeAll: HookFn;
   readonly afterAll: HookFn;
-  /** Name shown in the report. */
-  readonly name: string;
-  /** Makes a harness; called again for the adoption test, which needs fresh service instances. */
-  readonly harness: () => Promise<ContractHarness>;
+  /** The provider under test: its descriptor as published. */
+  readonly provider: CloudProvider;
+  /** Its options, as a config's `options.<provider name>` gives them (checked by its `parseOptions`). */
+  readonly options?: unknown;
+  /**
+   * The environment its services read. A function when it is known only once the cloud is up (an emulator
+   * started on first use); called for every set of services the suite builds.
+   */
+  readonly env?: ContractEnv | (() => ContractEnv | Promise<ContractEnv>);
   readonly region: string;
   readonly zones: readonly string[];
+  /** Name shown in the report; default the provider's name. */
+  readonly name?: string;
   /** DNS zone that exists in the cloud, and the target a DNS-only provider points at. */
   readonly dns?: { readonly zone: string; readonly target?: DnsTarget };
   /** Certificate reference for L7. */
@@ -111,6 +132,8 @@ export interface ProviderContractOptions {
   readonly poll?: PollPolicy;
   /** Per-test timeout in ms. */
   readonly timeoutMs?: number;
+  /** Releases what the test started for the suite (an emulator), after the last case. */
+  close?(): Promise<void>;
 }
 
 export type { ServiceKind };
