@@ -26,6 +26,7 @@ export type {
   EmulatorOptions,
   FaultKind,
   FaultSpec,
+  GcpFixtures,
   InventoryFilter,
   InventoryItem,
   RequestLogEntry,

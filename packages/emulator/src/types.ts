@@ -56,7 +56,7 @@ export interface EmulatorOptions {
    */
   bootFaults?: { tags: Record<string, string>; stage: BootStage; reason?: string }[];
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
-  fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures; azure?: AzureFixtures };
+  fixtures?: { aws?: AwsFixtures; cloudflare?: CloudflareFixtures; azure?: AzureFixtures; gcp?: GcpFixtures };
   /** Optional real MariaDB/MySQL server backing RDS instances (see docs/emulator.md). */
   mysql?: { host: string; port: number; user: string; password: string };
   log?: (line: string) => void;
@@ -102,6 +102,15 @@ export interface AcmCertificateFixture {
 export interface AzureFixtures {
   /** Public Azure DNS zones, each in a resource group (created when missing), e.g. `{ zone: "example.com", resourceGroup: "dns" }`. */
   dnsZones?: { zone: string; resourceGroup: string }[];
+}
+
+/** What exists in the emulated Google Cloud projects before the first request (each project has the default network). */
+export interface GcpFixtures {
+  /**
+   * The default network has private services access (an active `servicenetworking-googleapis-com` peering), so
+   * Cloud SQL can take a private IP there. Default false, as in a new project.
+   */
+  privateServicesAccess?: boolean;
 }
 
 /** Cloudflare plans, as far as they change DNS behaviour (comment length, record tags, minimum TTL). */

@@ -14,9 +14,14 @@ export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
   "asia-east1": zones("asia-east1", "abc"),
 };
 
-/** What the GCP provider can do, as data: the services built so far (network and nodes). */
+/** What the GCP provider can do, as data. */
 export const gcpCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes"],
+  services: ["network", "nodes", "datastore"],
+  // Cloud SQL for MySQL 8.0 enters (billed) extended support on 2026-07-01; 8.4 is in standard support
+  // (https://cloud.google.com/sql/docs/mysql/db-versions).
+  datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"], endOfSupport: { "8.0": "2026-06-30" } }],
+  // Instances are created with sslMode ENCRYPTED_ONLY; nodes verify with the instance's server CA.
+  datastoreTls: "required",
   // The passthrough NLB keeps the client's address: nodes admit the client ranges themselves.
   loadBalancerFirewall: "passthrough",
   loadBalancerAddress: "ip",

@@ -1,4 +1,5 @@
 import type * as Compute from "@google-cloud/compute";
+import type * as Sql from "@google-cloud/sql";
 import type { GoogleAuth } from "google-auth-library";
 
 /** The compute module's client classes, by the name a service asks for. */
@@ -30,6 +31,13 @@ type ClientName =
 
 export type ComputeClient<N extends ClientName> = InstanceType<ComputeModule[N]>;
 
+type SqlName =
+  | "SqlInstancesServiceClient"
+  | "SqlOperationsServiceClient"
+  | "SqlDatabasesServiceClient"
+  | "SqlUsersServiceClient";
+export type SqlClient<N extends SqlName> = InstanceType<(typeof Sql.v1)[N]>;
+
 /** Where the clients go and who they are: Google's endpoints with ADC, or a compatible endpoint (the emulator). */
 export interface GcpClientSettings {
   /** An endpoint for every client, e.g. `http://127.0.0.1:4566`; unset: Google's. */
@@ -45,6 +53,7 @@ export class GcpClients {
   readonly settings: GcpClientSettings;
   readonly #auth = new Map<string, Promise<GoogleAuth>>();
   #compute: Promise<ComputeModule> | undefined;
+  #sql: Promise<typeof Sql> | undefined;
   #project: Promise<string> | undefined;
   readonly #clients = new Map<string, Promise<unknown>>();
 
@@ -109,5 +118,21 @@ export class GcpClients {
       this.#clients.set(name, client);
     }
     return client as Promise<ComputeClient<N>>;
+  }
+
+  /**
+   * One Cloud SQL Admin client over HTTP/REST: the package defaults to gRPC, so `fallback: true` (it then sends
+   * enums as numbers with `$alt=json;enum-encoding=int`).
+   */
+  sql<N extends SqlName>(name: N): Promise<SqlClient<N>> {
+    let client = this.#clients.get(name);
+    if (!client) {
+      this.#sql ??= import("@google-cloud/sql");
+      client = Promise.all([this.#sql, this.gaxOptions("sql")]).then(
+        ([mod, opts]) => new (mod.v1[name] as new (o: unknown) => unknown)(opts),
+      );
+      this.#clients.set(name, client);
+    }
+    return client as Promise<SqlClient<N>>;
   }
 }

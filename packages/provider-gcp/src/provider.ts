@@ -8,6 +8,8 @@ import { gcpCapabilities } from "./capabilities.js";
 import { GcpClients } from "./clients.js";
 import { GCP_METADATA_READER } from "./metadata-reader.js";
 import { type GcpOptions, parseGcpOptions } from "./options.js";
+import { gcpPreflight } from "./preflight.js";
+import { GcpDatastoreService } from "./services/datastore.js";
 import { GcpNetworkService } from "./services/network.js";
 import { GcpNodeService } from "./services/nodes.js";
 
@@ -34,10 +36,13 @@ function services(ctx: ProviderContext<GcpOptions>): GcpServices {
     clients,
     network: has("network") ? new GcpNetworkService(clients, ctx.options) : undefined,
     nodes: has("nodes") ? new GcpNodeService(clients, ctx.options) : undefined,
+    datastore: has("datastore")
+      ? new GcpDatastoreService(clients, { databaseName: ctx.config.datastore?.databaseName })
+      : undefined,
   };
 }
 
-/** The Google Cloud provider: Compute Engine nodes in the default VPC or yours, with VPC firewall rules. */
+/** The Google Cloud provider: Compute Engine nodes in the default VPC or yours, Cloud SQL for MySQL. */
 export const gcp = defineProvider<GcpOptions, GcpServices>({
   contractVersion: 2,
   name: "gcp",
@@ -45,4 +50,5 @@ export const gcp = defineProvider<GcpOptions, GcpServices>({
   metadataReader: GCP_METADATA_READER,
   parseOptions: parseGcpOptions,
   services,
+  preflight: (built, ctx, signal) => gcpPreflight(built.clients, ctx, signal),
 });

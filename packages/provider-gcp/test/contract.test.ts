@@ -1,15 +1,10 @@
 import { FirewallsClient, InstancesClient } from "@google-cloud/compute";
-import { type ContractHarness, runProviderContract } from "@k3sinfra/core/testing";
+import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { GoogleAuth } from "google-auth-library";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { gcp } from "../src/index.js";
-import { carries, PROJECT, REGION, ROLES, startGcp, testConfig, ZONES } from "./helpers.js";
-
-// One emulator for the suite: the adoption cases build a second harness (a "fresh process").
-let started: ReturnType<typeof startGcp> | undefined;
-const shared = () => (started ??= startGcp(11));
-let harnesses = 0;
+import { carries, PROJECT, REGION, startGcp, ZONES } from "./helpers.js";
 
 /** The raw compute clients against the emulator: the back door for what the inventory does not show. */
 const rawClients = (e: Emulator, keyFilename: string) => {
@@ -28,7 +23,7 @@ const parts = (id: string) => {
   return { project: project!, zone: zone!, instance: instance! };
 };
 
-const backDoors = (e: Emulator, keyFile: string): Omit<ContractHarness, "services"> => {
+const backDoors = (e: Emulator, keyFile: string): ContractBackDoors => {
   const raw = rawClients(e, keyFile);
   return {
     owned: async (tags) =>
@@ -65,32 +60,40 @@ const backDoors = (e: Emulator, keyFile: string): Omit<ContractHarness, "service
   };
 };
 
+// One emulator for the suite, started on first use; every set of services the suite builds reads this env.
+let emulator: Emulator | undefined;
+let env: Record<string, string> | undefined;
+const cloud = async () => {
+  if (!emulator) ({ emulator, env } = await startGcp(11));
+  return { emulator, env: env! };
+};
+const doors = async () => {
+  const { emulator: e, env: vars } = await cloud();
+  return backDoors(e, vars.GOOGLE_APPLICATION_CREDENTIALS!);
+};
+
 runProviderContract({
   describe,
   it,
   beforeAll,
   afterAll,
+  provider: gcp,
   name: "gcp (emulator)",
+  env: async () => (await cloud()).env,
   region: REGION,
   zones: [...ZONES],
-  toggles: { datastore: false, loadBalancer: false, dns: false },
+  toggles: { loadBalancer: false, dns: false },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
-  harness: async () => {
-    const { emulator, env } = await shared();
-    const services = gcp.services({
-      config: testConfig("contract"),
-      baseDir: process.cwd(),
-      options: {},
-      roles: ROLES,
-      env,
-    });
-    const main = harnesses++ === 0;
-    return {
-      services,
-      ...backDoors(emulator, env.GOOGLE_APPLICATION_CREDENTIALS!),
-      close: async () => {
-        if (main) await emulator.stop();
-      },
-    };
+  // Cloud SQL says RUNNABLE where the contract says available.
+  readyStatus: { datastore: ["available", "runnable"] },
+  owned: async (tags) => (await doors()).owned(tags),
+  status: async (id) => (await doors()).status?.(id),
+  published: async (node) => (await doors()).published!(node),
+  drift: {
+    stopNode: async (node) => (await doors()).drift!.stopNode!(node),
+    addIngressRule: async (network) => (await doors()).drift!.addIngressRule!(network),
+  },
+  close: async () => {
+    await emulator?.stop();
   },
 });

@@ -8,7 +8,7 @@ import { type Emulator, type InventoryItem, startEmulator } from "@k3sinfra/emul
 export const PROJECT = "k3sinfra-test";
 export const REGION = "us-central1";
 export const ZONES = ["us-central1-a", "us-central1-b"] as const;
-export const ROLES: readonly ServiceKind[] = ["network", "nodes"];
+export const ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore"];
 
 /** A config as core would validate it, for a cluster name. */
 export const testConfig = (name: string): ClusterConfig =>
@@ -50,7 +50,13 @@ let keyFile: string | undefined;
 
 /** An emulator serving Google Cloud, and the environment that points the provider at it. */
 export async function startGcp(seed = 7): Promise<{ emulator: Emulator; env: Record<string, string> }> {
-  const emulator = await startEmulator({ clouds: ["gcp"], timeScale: 0.001, seed, log: () => undefined });
+  const emulator = await startEmulator({
+    clouds: ["gcp"],
+    timeScale: 0.001,
+    seed,
+    fixtures: { gcp: { privateServicesAccess: true } },
+    log: () => undefined,
+  });
   keyFile ??= serviceAccountKeyFile();
   return {
     emulator,

@@ -165,7 +165,24 @@ export class Compute {
       scope: { kind: "global", name: "" },
       name: "default",
       id: this.newId(),
-      body: { description: "Default network for the project", autoCreateSubnetworks: true },
+      body: {
+        description: "Default network for the project",
+        autoCreateSubnetworks: true,
+        // Private services access as the fixture says: the peering `gcloud services vpc-peerings connect` makes
+        // (https://cloud.google.com/vpc/docs/configure-private-services-access#creating-connection).
+        ...(this.ctx.options.fixtures?.gcp?.privateServicesAccess
+          ? {
+              peerings: [
+                {
+                  name: "servicenetworking-googleapis-com",
+                  network: selfLink("projects/servicenetworking-k3s/global/networks/servicenetworking"),
+                  state: "ACTIVE",
+                  exchangeSubnetRoutes: true,
+                },
+              ],
+            }
+          : {}),
+      },
     });
     for (const [region, { cidr }] of Object.entries(REGIONS)) {
       this.put({

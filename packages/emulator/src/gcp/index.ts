@@ -10,6 +10,8 @@ import { watchState } from "../persistence.js";
 import type { InventoryItem } from "../types.js";
 import { Compute } from "./compute.js";
 import { emptyState, type GcpState, statusAt } from "./model.js";
+import { MysqlBacking } from "./mysql.js";
+import { CloudSql } from "./sql.js";
 
 export class GcpCloud implements CloudHandler {
   readonly name = "gcp";
@@ -17,10 +19,14 @@ export class GcpCloud implements CloudHandler {
   #view: GcpState = this.#raw;
   #onChange: (() => void) | undefined;
   readonly #compute: Compute;
+  readonly #sql: CloudSql;
+  readonly #mysql: MysqlBacking | undefined;
 
   constructor(ctx: CloudContext) {
     const state = () => this.#view;
     this.#compute = new Compute(state, ctx);
+    this.#mysql = ctx.options.mysql ? new MysqlBacking(ctx.options.mysql) : undefined;
+    this.#sql = new CloudSql(state, ctx, this.#compute, this.#mysql);
   }
 
   endpoint(baseUrl: string): string {
@@ -28,7 +34,7 @@ export class GcpCloud implements CloudHandler {
   }
 
   route(req: CloudRequest): RoutedCall | undefined {
-    return this.#compute.route(req);
+    return this.#compute.route(req) ?? this.#sql.route(req);
   }
 
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
@@ -48,6 +54,23 @@ export class GcpCloud implements CloudHandler {
       };
       if (r.scope.kind !== "global") item.region = r.scope.name.replace(/-[a-z]$/, "");
       if (typeof r.body.description === "string") item.comment = r.body.description;
+      items.push(item);
+    }
+    this.#sql.sweep();
+    for (const i of Object.values(this.#view.sql.instances)) {
+      const view = this.#sql.view(i);
+      const settings = view.settings as { userLabels?: Record<string, string> };
+      const item: InventoryItem = {
+        cloud: "gcp",
+        service: "sqladmin",
+        type: "sql-instance",
+        id: `projects/${i.project}/instances/${i.name}`,
+        name: i.name,
+        region: String(view.region),
+        state: String(view.state),
+        tags: { ...(settings.userLabels ?? {}) },
+      };
+      if (i.connectPort !== undefined) item.connect = { host: "127.0.0.1", port: i.connectPort };
       items.push(item);
     }
     return items;
@@ -74,7 +97,16 @@ export class GcpCloud implements CloudHandler {
     this.#view = watchState(this.#raw, onChange);
   }
 
-  init(): void {}
+  /** Reopens the local proxies of restored instances backed by a real MariaDB, on their recorded ports. */
+  async init(): Promise<void> {
+    if (!this.#mysql) return;
+    for (const [key, i] of Object.entries(this.#view.sql.instances))
+      if (i.deleteAt === undefined) i.connectPort = await this.#mysql.openProxy(key, i.connectPort);
+  }
+
+  async close(): Promise<void> {
+    await this.#mysql?.closeAll();
+  }
 }
 
 export const createGcpCloud = (ctx: CloudContext): CloudHandler => new GcpCloud(ctx);

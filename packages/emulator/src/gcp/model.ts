@@ -48,6 +48,40 @@ export interface ComputeOperation {
   error?: { code: string; message: string; status: number };
 }
 
+/** A Cloud SQL instance as stored: its body as returned, minus what is derived at read time. */
+export interface SqlInstance {
+  project: string;
+  name: string;
+  body: Record<string, unknown>;
+  /** When creation finishes (PENDING_CREATE → RUNNABLE). */
+  readyAt: number;
+  /** Until when an operation runs on it: another mutation meanwhile is 409 operationInProgress. */
+  busyUntil: number;
+  deleteAt?: number;
+  databases: Record<string, { charset: string; collation: string }>;
+  /** `name@host`; passwords are never kept. */
+  users: string[];
+  /** Port of the local proxy to the real MariaDB behind it (the `mysql` option). */
+  connectPort?: number;
+}
+
+/** A Cloud SQL operation; its status derives from the times. */
+export interface SqlOperation {
+  project: string;
+  name: string;
+  operationType: string;
+  targetId: string;
+  insertAt: number;
+  startAt: number;
+  doneAt: number;
+  error?: { code: string; message: string };
+}
+
+export interface SqlState {
+  instances: Record<string, SqlInstance>;
+  operations: Record<string, SqlOperation>;
+}
+
 /** Everything persisted for the gcp cloud (other services add their own maps). */
 export interface GcpState {
   version: 1;
@@ -61,7 +95,7 @@ export interface GcpState {
   nextHost: Record<string, number>;
   /** Counter for external addresses. */
   nextExternal: number;
-  sql: Record<string, unknown>;
+  sql: SqlState;
   dns: Record<string, unknown>;
   secrets: Record<string, unknown>;
   iam: Record<string, unknown>;
@@ -75,7 +109,7 @@ export const emptyState = (): GcpState => ({
   projects: [],
   nextHost: {},
   nextExternal: 1,
-  sql: {},
+  sql: { instances: {}, operations: {} },
   dns: {},
   secrets: {},
   iam: {},
