@@ -1,8 +1,9 @@
 /**
  * Request validation against the official AWS service models (botocore `service-2.json`), read at
  * run time from `$K3SINFRA_AWS_SPECS` or from a `shared/specs/aws` folder beside an ancestor of the
- * package or of the working directory. Models are loaded lazily per service and cached. When they
- * are absent, validation is off (said once via the log) and the hand-written rules still apply.
+ * package or of the working directory. A service's model is parsed once per process, when the first request
+ * for that service arrives (`loadModel` from its protocol), and cached. When they are absent, validation is
+ * off (said once via the log) and the hand-written rules still apply.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -87,6 +88,9 @@ export function loadModel(name: ModelName, log: (line: string) => void): Service
   cache.set(name, model);
   return model;
 }
+
+/** The services whose model this process has parsed, in the order their first request came (diagnostics). */
+export const parsedModels = (): ModelName[] => [...cache].filter(([, m]) => m !== null).map(([name]) => name);
 
 /** `json`: awsJson1.1 bodies (SSM, ACM), converted to a tree with `jsonTree`: member names, plain arrays. */
 export type Dialect = "ec2" | "query" | "rest-xml" | "json";
