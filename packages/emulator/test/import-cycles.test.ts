@@ -1,7 +1,8 @@
 /**
  * The emulator's module graph stays acyclic and its files small: every relative import of every `.ts` file under
  * `src/` (static `import`/`export … from`, type-only ones included; dynamic `import()` is lazy by design and not
- * an edge), and every file's length (at most 400 lines, none allowed over).
+ * an edge), the AWS services' independence (a service folder imports the kernel and itself, the kernel no
+ * service), and every file's length (at most 400 lines, none allowed over).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -78,6 +79,33 @@ describe("the emulator's modules", () => {
     expect(graph.get(join(src, "aws/index.ts"))).toContain(join(src, "aws/kernel/call.ts"));
     const cycles = findCycles(graph).map((c) => c.map(name).join(" → "));
     expect(cycles, `import cycles:\n${cycles.join("\n")}`).toEqual([]);
+  });
+
+  it("keep AWS services apart: each imports the kernel and its own folder, the kernel no service", () => {
+    const aws = join(src, "aws");
+    const folderOf = (path: string): string | undefined => {
+      const r = relative(aws, path);
+      return r.startsWith("..") || !r.includes("/") ? undefined : r.split("/")[0];
+    };
+    const crossing: string[] = [];
+    let edges = 0;
+    for (const file of files) {
+      const from = folderOf(file);
+      if (from === undefined) continue;
+      for (const spec of relativeImports(readFileSync(file, "utf8"))) {
+        const dep = resolveSpecifier(file, spec, known);
+        const to = dep && folderOf(dep);
+        if (!dep || to === undefined) continue;
+        edges++;
+        if (to !== from && to !== "kernel") crossing.push(`${name(file)} imports ${name(dep)}`);
+      }
+    }
+    // Only aws/index.ts (not in a folder) wires the services together.
+    expect(edges).toBeGreaterThan(0);
+    expect(
+      crossing,
+      `imports across AWS services (go through kernel/lookups.ts):\n${crossing.join("\n")}`,
+    ).toEqual([]);
   });
 
   it(`are at most ${MAX_LINES} lines each`, () => {
