@@ -11,6 +11,7 @@ export const builtinProviders: Readonly<Record<string, string>> = {
   gcp: "@k3sinfra/provider-gcp",
   azure: "@k3sinfra/provider-azure",
   cloudflare: "@k3sinfra/provider-cloudflare",
+  hosts: "@k3sinfra/provider-hosts",
 };
 
 /** DNS service names users know, mapped to the built-in provider that serves them. */
@@ -18,6 +19,8 @@ export const providerAliases: Readonly<Record<string, string>> = {
   route53: "aws",
   clouddns: "gcp",
   azuredns: "azure",
+  // `dns.provider: manual`: the hosts provider's DNS service, which prints the record to create.
+  manual: "hosts",
 };
 
 /**
@@ -31,6 +34,7 @@ export const createRegistry = (): ProviderRegistry =>
     {
       aws: () => import("@k3sinfra/provider-aws"),
       cloudflare: () => import("@k3sinfra/provider-cloudflare"),
+      hosts: () => import("@k3sinfra/provider-hosts"),
       // The testing entry exports the in-memory cloud as `memoryProvider`, not as default.
       memory: async () => {
         const testing: Record<string, unknown> = await import("@k3sinfra/core/testing");

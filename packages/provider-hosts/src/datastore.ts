@@ -6,7 +6,7 @@ import {
   type DatastoreService,
   type DatastoreSpec,
   type DatastoreState,
-  DependencyViolationError,
+  DeletionProtectedError,
   datastoreError,
   InvalidConfigError,
   parseServerVersion,
@@ -234,7 +234,7 @@ export class HostsDatastoreService implements DatastoreService {
       const m = await this.marker(c);
       if (!m || m.tags[TAG_CLUSTER] !== ctx.cluster) return;
       if (m.deletionProtection)
-        throw new DependencyViolationError(
+        throw new DeletionProtectedError(
           `database ${db} on ${this.o.host} has deletion protection on: destroy with --allow-protected`,
         );
       // The K3s user was created by the cluster's admin (core's readiness check or server 0), under the marker.

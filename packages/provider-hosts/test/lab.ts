@@ -37,6 +37,8 @@ export interface Lab {
   readonly lb: LabHost;
   /** Where the hosts reach MariaDB (a forwarder on the bridge). */
   readonly mysql: { host: string; port: number; user: string; password: string };
+  /** With `privateDatabase`: a MariaDB of this lab only, on the bridge (no TLS), with an admin user. */
+  readonly privateMysql?: { host: string; port: number; user: string; password: string };
   /** Replaces a host's SSH host key (a reinstalled host, or a machine in the middle) and restarts its sshd. */
   rekey(host: LabHost): Promise<void>;
   close(): Promise<void>;
@@ -127,13 +129,40 @@ function hostKey(dir: string): string {
   return fingerprint(Buffer.from(blob, "base64"));
 }
 
-/** Starts a lab with `nodes` node hosts and one NGINX host. */
-export async function startLab(nodes = 2): Promise<Lab> {
+/** Where a lab will be, known before it starts (a suite's options are fixed when it is declared). */
+export interface LabPlan {
+  readonly n: number;
+  readonly dir: string;
+  readonly nodeIps: string[];
+  readonly lbIp: string;
+  readonly gateway: string;
+}
+
+/** Picks a free subnet and a directory: parallel test files each have their lab. */
+export function planLab(nodes = 2): LabPlan {
   const dir = mkdtempSync(join(tmpdir(), "k3sinfra-lab-"));
-  sh("chmod", ["0755", dir]);
-  // A subnet and names of our own: parallel test files each have their lab.
   let n = (process.pid % 200) + 20;
-  while (sh("ip", ["-o", "link"]).includes(`khb${n}:`)) n = n + 1 > 250 ? 20 : n + 1;
+  if (isRoot) while (sh("ip", ["-o", "link"]).includes(`khb${n}:`)) n = n + 1 > 250 ? 20 : n + 1;
+  return {
+    n,
+    dir,
+    nodeIps: Array.from({ length: nodes }, (_, i) => `10.213.${n}.${10 + i}`),
+    lbIp: `10.213.${n}.19`,
+    gateway: `10.213.${n}.1`,
+  };
+}
+
+/**
+ * Starts a lab with `nodes` node hosts and one NGINX host; every host key goes into `<dir>/known_hosts`.
+ * `defaultSite: false` removes Debian's default site (port 80) from the NGINX host first.
+ */
+export async function startLab(
+  nodes = 2,
+  plan = planLab(nodes),
+  opts: { defaultSite?: boolean; privateDatabase?: boolean } = {},
+): Promise<Lab> {
+  const { dir, n } = plan;
+  sh("chmod", ["0755", dir]);
   const bridge = `khb${n}`;
   const gateway = `10.213.${n}.1`;
   sh("ip", ["link", "add", bridge, "type", "bridge"]);
@@ -167,6 +196,49 @@ export async function startLab(nodes = 2): Promise<Lab> {
   servers.push(forward);
 
   const children: ChildProcess[] = [];
+  let privateMysql: Lab["privateMysql"];
+  if (opts.privateDatabase) {
+    const data = join(dir, "mariadb");
+    sh("mariadb-install-db", [
+      "--no-defaults",
+      "--user=root",
+      `--datadir=${data}`,
+      "--auth-root-authentication-method=socket",
+      "--skip-test-db",
+    ]);
+    const server = spawn(
+      "mariadbd",
+      [
+        "--no-defaults",
+        "--user=root",
+        `--datadir=${data}`,
+        `--socket=${data}/sock`,
+        `--pid-file=${data}/pid`,
+        "--port=3307",
+        `--bind-address=${gateway}`,
+        "--skip-name-resolve",
+      ],
+      { detached: true, stdio: "ignore" },
+    );
+    children.push(server);
+    await until("the lab's MariaDB", () => tcpOpen(gateway, 3307));
+    await until("the lab's MariaDB socket", () => {
+      try {
+        sh("mariadb", [
+          "--no-defaults",
+          `--socket=${data}/sock`,
+          "-u",
+          "root",
+          "-e",
+          "CREATE USER IF NOT EXISTS 'lab_admin'@'%' IDENTIFIED BY 'labAdmin0Passw0rd'; GRANT ALL PRIVILEGES ON *.* TO 'lab_admin'@'%' WITH GRANT OPTION",
+        ]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    privateMysql = { host: gateway, port: 3307, user: "lab_admin", password: "labAdmin0Passw0rd" };
+  }
   const hosts: LabHost[] = [];
   const startSshd = (h: LabHost, role: "node" | "lb") => {
     const child = spawn(
@@ -210,7 +282,10 @@ export async function startLab(nodes = 2): Promise<Lab> {
         "",
       ].join("\n"),
     );
-    if (role === "lb") cpSync("/etc/nginx", `${hdir}/nginx-etc`, { recursive: true });
+    if (role === "lb") {
+      cpSync("/etc/nginx", `${hdir}/nginx-etc`, { recursive: true });
+      if (opts.defaultSite === false) rmSync(`${hdir}/nginx-etc/sites-enabled/default`, { force: true });
+    }
     const h: LabHost = {
       name,
       ns,
@@ -227,6 +302,15 @@ export async function startLab(nodes = 2): Promise<Lab> {
   const sshdPid = (h: LabHost) => readFileSync(`${h.dir}/sshd.pid`, "utf8").trim();
   for (let i = 0; i < nodes; i++) hosts.push(await makeHost(`n${i}`, i, "node"));
   const lb = await makeHost("lb", 9, "lb");
+  writeFileSync(
+    `${dir}/known_hosts`,
+    [...hosts, lb]
+      .map(
+        (h) =>
+          `${h.ip} ${readFileSync(`${h.dir}/ssh_host_ed25519_key.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`,
+      )
+      .join(""),
+  );
   return {
     dir,
     gateway,
@@ -239,6 +323,7 @@ export async function startLab(nodes = 2): Promise<Lab> {
       user: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
     },
+    ...(privateMysql ? { privateMysql } : {}),
     async rekey(h) {
       h.fingerprint = hostKey(h.dir);
       // SIGHUP makes sshd re-execute itself and read its host keys again; new connections get the new key.
@@ -258,7 +343,14 @@ export async function startLab(nodes = 2): Promise<Lab> {
         }
         sh("ip", ["netns", "del", h.ns]);
       }
-      for (const c of children) c.unref();
+      for (const c of children) {
+        // The lab's own processes (the private MariaDB; the sshd launchers are gone with their namespaces).
+        if (c.pid !== undefined && c.exitCode === null)
+          try {
+            process.kill(-c.pid, "SIGKILL");
+          } catch {}
+        c.unref();
+      }
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
       sh("ip", ["link", "del", bridge]);
       rmSync(dir, { recursive: true, force: true });
