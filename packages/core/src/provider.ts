@@ -9,6 +9,7 @@ import { LoadBalancerService } from "./resources/load-balancer.js";
 import { NetworkService } from "./resources/network.js";
 import { NodeService } from "./resources/node.js";
 import { SecretStoreService } from "./resources/secret-store.js";
+import type { StateBackendFactory } from "./state/backend.js";
 import { token } from "./tokens.js";
 
 /**
@@ -99,6 +100,12 @@ interface DescriptorBase<Options> {
   apiTunnel?(node: { readonly id: string; readonly privateIp: string }, port: number, region: string): string;
   /** The command that prints a node's boot log from the user's machine, named when a node is stuck. */
   bootLogCommand?(node: { readonly id: string }, region: string): string;
+  /**
+   * State backends this provider offers, by the name `state.backend` uses (e.g. its object store): each
+   * validates its `state:` block and builds a `StateBackend` (docs/writing-a-provider.md, "State backends").
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each backend has its own options type
+  readonly stateBackends?: Readonly<Record<string, StateBackendFactory<any>>>;
   /** Validates `options.<name>`; returns typed options, or issues whose paths are relative to that block. */
   parseOptions?(raw: unknown): { ok: true; value: Options } | { ok: false; issues: ConfigIssue[] };
   /** Validates the parts of the cluster config that depend on this provider (regions, zones, names). */

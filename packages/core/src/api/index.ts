@@ -9,7 +9,7 @@ import { Orchestrator } from "../orchestrator/orchestrator.js";
 import { outputsFromState } from "../orchestrator/outputs.js";
 import { checkStateCluster } from "../orchestrator/run.js";
 import { ProviderRegistry } from "../registry.js";
-import { FileStateStore } from "../state/index.js";
+import { openStateStore } from "../state/index.js";
 import type { StateStore } from "../state/types.js";
 import { type ConnectTarget, type VerifyCheck, type VerifyResolver, verifyCluster } from "../verify/index.js";
 import { defaultPollPolicy } from "../wait.js";
@@ -46,18 +46,20 @@ async function open(spec: ClusterSpec, options: CommandOptions): Promise<Session
     issues,
     { strict: options.strict === true },
   );
-  const statePath = resolve(
-    loaded.baseDir,
-    config.state.path ?? join(".k3sinfra", `${config.name}.state.json`),
-  );
   // The store's notices (a stale lock taken over, a lease renewal that failed) reach the caller as events.
+  // state.backend picks the store: the local file, or a backend one of the providers offers.
   const store =
     options.state ??
-    new FileStateStore({
-      path: statePath,
-      cluster: config.name,
-      onWarning: (message) => options.onEvent?.({ type: "warning", message }),
-    });
+    (
+      await openStateStore({
+        config,
+        providers: resolved.providers.map((p) => p.provider),
+        registry: options.registry ?? new ProviderRegistry(),
+        baseDir: loaded.baseDir,
+        ...(options.env ? { env: options.env } : {}),
+        onWarning: (message) => options.onEvent?.({ type: "warning", message }),
+      })
+    ).store;
   return { resolved, baseDir: loaded.baseDir, store };
 }
 

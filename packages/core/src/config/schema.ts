@@ -194,12 +194,30 @@ export const ClusterConfigSchema = z
       .strict()
       .default({}),
     options: z.record(z.string(), z.unknown()).default({}),
+    // Where the state lives: `local` (a file), or a backend a provider offers (`stateBackends`), whose other
+    // members (bucket, key, region…) that provider validates; docs/configuration.md lists them.
     state: z
       .object({
+        backend: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/, "must be a backend name such as local")
+          .default("local"),
         path: z.string().optional(),
+        provider: z.string().optional(),
       })
-      .strict()
-      .default({}),
+      .catchall(z.unknown())
+      .superRefine((state, ctx) => {
+        if (state.backend !== "local") return;
+        for (const key of Object.keys(state)) {
+          if (key === "backend" || key === "path") continue;
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `is not an option of the local state backend (it takes path); set state.backend to the backend that takes ${key}`,
+          });
+        }
+      })
+      .default({ backend: "local" }),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from "node:crypto";
+import type { KeyWrapper } from "./backend.js";
 import { StateKeyError } from "./errors.js";
 import { defaultKeyFilePath, loadKeyFile, STATE_PASSPHRASE_ENV, type StateKeySource } from "./keys.js";
 import type { ClusterSecrets } from "./types.js";
@@ -6,7 +7,9 @@ import type { ClusterSecrets } from "./types.js";
 /** How encrypted secrets are stored in the state file; everything needed to decrypt, except the key. */
 export interface SealedSecrets {
   readonly alg: "aes-256-gcm";
-  readonly key: "passphrase" | "keyFile";
+  readonly key: "passphrase" | "keyFile" | "wrapped";
+  /** The data key as wrapped by a managed key, and which (wrapped keys only). */
+  readonly wrapped?: { readonly by: string; readonly keyId: string; readonly key: string };
   /** scrypt parameters and the per-file random salt (passphrase keys only). */
   readonly kdf?: {
     readonly name: "scrypt";
@@ -47,6 +50,13 @@ export class SecretsCipher {
   // One salt per state file: reused across writes so the slow scrypt runs once per process, not per write.
   #salt: Buffer | undefined;
   readonly #derived = new Map<string, Buffer>();
+  // Wrapped keys: one data key per lineage for this process (one wrap call, not one per write), and the
+  // unwrapped keys by their wrapped form.
+  readonly #dataKeys = new Map<
+    string,
+    { plaintext: Buffer; wrapped: NonNullable<SealedSecrets["wrapped"]> }
+  >();
+  readonly #unwrapped = new Map<string, Buffer>();
 
   constructor(source: StateKeySource) {
     this.#source = source;
@@ -60,7 +70,12 @@ export class SecretsCipher {
     );
     let key: Buffer;
     let kdf: SealedSecrets["kdf"];
-    if (this.#source.kind === "passphrase") {
+    let wrapped: SealedSecrets["wrapped"];
+    if (this.#source.kind === "wrapped") {
+      const dataKey = await this.#dataKey(this.#source.wrapper, lineage);
+      key = dataKey.plaintext;
+      wrapped = dataKey.wrapped;
+    } else if (this.#source.kind === "passphrase") {
       this.#salt ??= randomBytes(16);
       kdf = { name: "scrypt", salt: this.#salt.toString("base64"), ...SCRYPT };
       key = await this.#passphraseKey(this.#source.passphrase.reveal(), this.#salt, SCRYPT);
@@ -76,6 +91,7 @@ export class SecretsCipher {
       alg: "aes-256-gcm",
       key: this.#source.kind,
       ...(kdf ? { kdf } : {}),
+      ...(wrapped ? { wrapped } : {}),
       iv: iv.toString("base64"),
       tag: cipher.getAuthTag().toString("base64"),
       data: data.toString("base64"),
@@ -84,7 +100,7 @@ export class SecretsCipher {
 
   /** Decrypts what `seal` made; `where` names the file in errors. Fails with `StateKeyError`, never garbage. */
   async open(sealed: SealedSecrets, lineage: string, where: string): Promise<ClusterSecrets> {
-    const key = await this.#keyFor(sealed, where);
+    const key = await this.#keyFor(sealed, lineage, where);
     let plaintext: string;
     try {
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"));
@@ -107,13 +123,37 @@ export class SecretsCipher {
     ) as unknown as ClusterSecrets;
   }
 
-  async #keyFor(sealed: SealedSecrets, where: string): Promise<Buffer> {
+  async #dataKey(
+    wrapper: KeyWrapper,
+    lineage: string,
+  ): Promise<{ plaintext: Buffer; wrapped: NonNullable<SealedSecrets["wrapped"]> }> {
+    let dataKey = this.#dataKeys.get(lineage);
+    if (dataKey === undefined) {
+      const made = await wrapper.generate(context(lineage));
+      dataKey = {
+        plaintext: made.plaintext,
+        wrapped: { by: wrapper.name, keyId: wrapper.keyId, key: made.wrapped },
+      };
+      this.#dataKeys.set(lineage, dataKey);
+    }
+    return dataKey;
+  }
+
+  async #keyFor(sealed: SealedSecrets, lineage: string, where: string): Promise<Buffer> {
     if (sealed.key !== this.#source.kind) {
-      throw new StateKeyError(
-        sealed.key === "passphrase"
-          ? `The secrets in ${where} were encrypted with a passphrase: set ${STATE_PASSPHRASE_ENV} to it.`
-          : `The secrets in ${where} were encrypted with a key file, but a passphrase was given (${STATE_PASSPHRASE_ENV}): unset it to use the key file ${defaultKeyFilePath()}.`,
-      );
+      throw new StateKeyError(mismatch(sealed, this.#source.kind, where));
+    }
+    if (this.#source.kind === "wrapped") {
+      const wrapped = sealed.wrapped;
+      if (wrapped === undefined) throw new StateKeyError(`The secrets in ${where} name no wrapped key.`);
+      let key = this.#unwrapped.get(wrapped.key);
+      if (key === undefined) {
+        key = await this.#source.wrapper.unwrap(wrapped.key, context(lineage));
+        this.#unwrapped.set(wrapped.key, key);
+      }
+      // Later writes reuse this data key, so a reader with the same key reads them without a new wrap.
+      if (!this.#dataKeys.has(lineage)) this.#dataKeys.set(lineage, { plaintext: key, wrapped });
+      return key;
     }
     if (this.#source.kind === "keyFile") {
       this.#fileKey ??= await loadKeyFile(this.#source.path, false);
@@ -142,11 +182,37 @@ export class SecretsCipher {
   }
 
   #keyHelp(): string {
+    if (this.#source.kind === "wrapped")
+      return `The data key was unwrapped with ${this.#source.wrapper.name} key ${this.#source.wrapper.keyId}; the state was written with another key or modified.`;
     const keyFile = this.#source.kind === "keyFile" ? this.#source.path : defaultKeyFilePath();
     return this.#source.kind === "passphrase"
       ? `The key came from the passphrase (${STATE_PASSPHRASE_ENV}); set it to the one that wrote this state, or unset it if the state was written with the key file ${keyFile}.`
       : `The key came from the key file ${keyFile} (${STATE_PASSPHRASE_ENV} is not set); restore the key file that wrote this state, or set ${STATE_PASSPHRASE_ENV} if it was written with a passphrase.`;
   }
+}
+
+/** What a wrapped data key is bound to: the state's lineage, so it cannot be moved to another state. */
+function context(lineage: string): Record<string, string> {
+  return { "k3sinfra-lineage": lineage };
+}
+
+/** Why the key at hand cannot open secrets sealed another way, and what to set instead. */
+function mismatch(sealed: SealedSecrets, have: StateKeySource["kind"], where: string): string {
+  const given =
+    have === "passphrase"
+      ? `a passphrase was given (${STATE_PASSPHRASE_ENV})`
+      : have === "wrapped"
+        ? "the state's configuration names a managed key"
+        : `only the key file ${defaultKeyFilePath()} is at hand`;
+  const need =
+    sealed.key === "passphrase"
+      ? `set ${STATE_PASSPHRASE_ENV} to the passphrase that wrote them`
+      : sealed.key === "wrapped"
+        ? `configure the managed key that wrote them (${sealed.wrapped?.by ?? "a key service"} key ${sealed.wrapped?.keyId ?? "?"})`
+        : `unset it to use the key file ${defaultKeyFilePath()}`;
+  const how =
+    sealed.key === "passphrase" ? "a passphrase" : sealed.key === "wrapped" ? "a managed key" : "a key file";
+  return `The secrets in ${where} were encrypted with ${how}, but ${given}: ${need}.`;
 }
 
 function aad(lineage: string): string {

@@ -1,4 +1,13 @@
 // State stores and helpers of @k3sinfra/core; types.ts holds the contracts they implement.
+export type {
+  KeyWrapper,
+  StateBackend,
+  StateBackendContext,
+  StateBackendFactory,
+  StoredObject,
+} from "./backend.js";
+export type { BackendStateStoreOptions } from "./backend-store.js";
+export { BackendStateStore } from "./backend-store.js";
 export type { SealedSecrets } from "./cipher.js";
 export { SecretsCipher } from "./cipher.js";
 export type { StateDocument } from "./codec.js";
@@ -10,8 +19,10 @@ export {
   defaultKeyFilePath,
   defaultKeySource,
   keyFileKeySource,
+  keySourceFor,
   passphraseKeySource,
   STATE_PASSPHRASE_ENV,
+  wrappedKeySource,
 } from "./keys.js";
 export type { LeaseOptions, LockBackend } from "./lease.js";
 export {
@@ -22,8 +33,11 @@ export {
   LeaseManager,
   lockHeldMessage,
 } from "./lease.js";
+export { MemoryStateBackend } from "./memory-backend.js";
 export type { MemoryStateStoreOptions } from "./memory-store.js";
 export { MemoryStateStore } from "./memory-store.js";
+export type { OpenedStateStore, OpenStateStoreOptions } from "./open.js";
+export { localStatePath, openStateStore } from "./open.js";
 export type { ProcessIdentity } from "./owner.js";
 export { currentProcess, ownerGone, procStat } from "./owner.js";
 export type { StatePatch } from "./state.js";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { Secret } from "../secret.js";
+import type { KeyWrapper } from "./backend.js";
 import { StateKeyError } from "./errors.js";
 import { createExclusive, ensureDir, readIfExists } from "./fs-util.js";
 
@@ -11,7 +12,9 @@ export const STATE_PASSPHRASE_ENV = "K3SINFRA_STATE_PASSPHRASE";
 /** Where the key that encrypts state secrets comes from. */
 export type StateKeySource =
   | { readonly kind: "passphrase"; readonly passphrase: Secret }
-  | { readonly kind: "keyFile"; readonly path: string };
+  | { readonly kind: "keyFile"; readonly path: string }
+  /** A managed key wraps a fresh data key (envelope encryption); for shared state. */
+  | { readonly kind: "wrapped"; readonly wrapper: KeyWrapper };
 
 /** `$XDG_CONFIG_HOME/k3sinfra/state.key`, defaulting to `~/.config/k3sinfra/state.key`. */
 export function defaultKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -39,6 +42,36 @@ export function passphraseKeySource(passphrase: string | Secret): StateKeySource
 /** A key file key source at `path`. */
 export function keyFileKeySource(path: string): StateKeySource {
   return { kind: "keyFile", path };
+}
+
+/** A key source whose data key is wrapped by `wrapper` (e.g. a cloud key management service's key). */
+export function wrappedKeySource(wrapper: KeyWrapper): StateKeySource {
+  return { kind: "wrapped", wrapper };
+}
+
+/**
+ * The key source for state kept by `backend`: its key wrapper when one is configured, else the passphrase
+ * (`K3SINFRA_STATE_PASSPHRASE`), else — for a local file only — the machine's key file. A remote state
+ * refuses the key file: the key would live on one machine, and every other (CI, teammates) could never read
+ * the secrets.
+ */
+export function keySourceFor(
+  backend: {
+    readonly remote: boolean;
+    readonly location: string;
+    readonly keyWrapper?: KeyWrapper | undefined;
+    readonly keyHint?: string;
+  },
+  env: NodeJS.ProcessEnv = process.env,
+): StateKeySource {
+  if (backend.keyWrapper) return wrappedKeySource(backend.keyWrapper);
+  const source = defaultKeySource(env);
+  if (source.kind === "keyFile" && backend.remote) {
+    throw new StateKeyError(
+      `The state at ${backend.location} is shared, so its secrets cannot be encrypted with the key file ${source.path}: that key exists on this machine only, and no one else (CI, a teammate) could read them. Set ${STATE_PASSPHRASE_ENV} to a passphrase kept in your secret manager${backend.keyHint ? `, or ${backend.keyHint}` : ""}.`,
+    );
+  }
+  return source;
 }
 
 const KEY_BYTES = 32;
