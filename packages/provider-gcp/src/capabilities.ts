@@ -16,7 +16,11 @@ export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
 
 /** What the GCP provider can do, as data. */
 export const gcpCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore"],
+  services: ["network", "nodes", "datastore", "loadBalancer"],
+  // L4: regional external passthrough NLB; L7: global external Application LB.
+  loadBalancerModes: ["l4", "l7"],
+  // L7 without loadBalancer.certificate gets a Google-managed certificate for the Rancher host name.
+  l7NeedsCertificate: false,
   // Cloud SQL for MySQL 8.0 enters (billed) extended support on 2026-07-01; 8.4 is in standard support
   // (https://cloud.google.com/sql/docs/mysql/db-versions).
   datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"], endOfSupport: { "8.0": "2026-06-30" } }],

@@ -9,6 +9,8 @@ export { type GcpOptions, parseGcpOptions } from "./options.js";
 export { gcpPreflight } from "./preflight.js";
 export { type GcpServices, gcp, gcp as default, gcpClientSettings } from "./provider.js";
 export { GcpDatastoreService, sqlTier } from "./services/datastore.js";
+export { GcpLoadBalancerService, l4Names } from "./services/load-balancer.js";
+export { GFE_RANGES, l7Names } from "./services/load-balancer-l7.js";
 export { GcpNetworkService } from "./services/network.js";
 export { GcpNodeService, PUBLISH_PREFIX } from "./services/nodes.js";
 export { imageFor, machineTypeFor } from "./sizing.js";

@@ -10,6 +10,7 @@ import { GCP_METADATA_READER } from "./metadata-reader.js";
 import { type GcpOptions, parseGcpOptions } from "./options.js";
 import { gcpPreflight } from "./preflight.js";
 import { GcpDatastoreService } from "./services/datastore.js";
+import { GcpLoadBalancerService } from "./services/load-balancer.js";
 import { GcpNetworkService } from "./services/network.js";
 import { GcpNodeService } from "./services/nodes.js";
 
@@ -38,6 +39,9 @@ function services(ctx: ProviderContext<GcpOptions>): GcpServices {
     nodes: has("nodes") ? new GcpNodeService(clients, ctx.options) : undefined,
     datastore: has("datastore")
       ? new GcpDatastoreService(clients, { databaseName: ctx.config.datastore?.databaseName })
+      : undefined,
+    loadBalancer: has("loadBalancer")
+      ? new GcpLoadBalancerService(clients, ctx.config.rancher?.hostname)
       : undefined,
   };
 }

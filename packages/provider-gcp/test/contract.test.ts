@@ -1,4 +1,10 @@
-import { FirewallsClient, InstancesClient } from "@google-cloud/compute";
+import {
+  BackendServicesClient,
+  FirewallsClient,
+  InstanceGroupsClient,
+  InstancesClient,
+  RegionBackendServicesClient,
+} from "@google-cloud/compute";
 import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { GoogleAuth } from "google-auth-library";
@@ -15,8 +21,33 @@ const rawClients = (e: Emulator, keyFilename: string) => {
     protocol: "http",
     auth: new GoogleAuth({ keyFilename }),
   };
-  return { instances: new InstancesClient(opts), firewalls: new FirewallsClient(opts) };
+  return {
+    instances: new InstancesClient(opts),
+    firewalls: new FirewallsClient(opts),
+    groups: new InstanceGroupsClient(opts),
+    regional: new RegionBackendServicesClient(opts),
+    global: new BackendServicesClient(opts),
+  };
 };
+
+/** Whether a forwarding rule leads to the backend service: directly (L4), or through a proxy's URL map (L7). */
+async function serves(e: Emulator, id: string): Promise<boolean> {
+  const get = async (path: string) =>
+    (await (
+      await fetch(`${e.url}/compute/v1/${path}`, { headers: { authorization: "Bearer back-door" } })
+    ).json()) as { items?: Record<string, string>[]; defaultService?: string; urlMap?: string };
+  const tail = (url = "") => url.replace(/^.*\/compute\/v1\//, "");
+  const [, project, scope, region] = id.split("/");
+  if (scope === "regions")
+    return ((await get(`projects/${project}/regions/${region}/forwardingRules`)).items ?? []).some(
+      (r) => tail(r.backendService) === id,
+    );
+  for (const rule of (await get(`projects/${project}/global/forwardingRules`)).items ?? []) {
+    const proxy = await get(tail(rule.target));
+    if (tail((await get(tail(proxy.urlMap))).defaultService) === id) return true;
+  }
+  return false;
+}
 
 const parts = (id: string) => {
   const [, project, , zone, , instance] = id.split("/");
@@ -31,7 +62,35 @@ const backDoors = (e: Emulator, keyFile: string): ContractBackDoors => {
         .inventory({ cloud: "gcp" })
         .filter((i) => carries(i, tags))
         .map((i) => i.id),
-    status: async (id) => e.inventory({ cloud: "gcp" }).find((i) => i.id === id)?.state,
+    async status(id) {
+      const state = e.inventory({ cloud: "gcp" }).find((i) => i.id === id)?.state;
+      // A backend service has no status of its own: the balancer serves once a forwarding rule leads to it.
+      return id.includes("/backendServices/") && state
+        ? (await serves(e, id))
+          ? "active"
+          : "incomplete"
+        : state;
+    },
+    async targets(lb) {
+      // The balancer's backend service (regional L4, global L7), its instance groups, their members.
+      const [, project, scope, region, , name] = lb.id.split("/");
+      const [bs] =
+        scope === "regions"
+          ? await raw.regional.get({ project: project!, region: region!, backendService: name! })
+          : await raw.global.get({ project: project!, backendService: lb.id.split("/").pop()! });
+      const ids: string[] = [];
+      for (const b of bs.backends ?? []) {
+        const [, , , zone, , group] = (b.group ?? "").replace(/^.*\/compute\/v1\//, "").split("/");
+        const [items] = await raw.groups.listInstances({
+          project: PROJECT,
+          zone: zone!,
+          instanceGroup: group!,
+          instanceGroupsListInstancesRequestResource: {},
+        });
+        ids.push(...items.map((i) => (i.instance ?? "").replace(/^.*\/compute\/v1\//, "")));
+      }
+      return ids;
+    },
     async published(node) {
       const [instance] = await raw.instances.get(parts(node.id));
       return Object.fromEntries(
@@ -82,13 +141,14 @@ runProviderContract({
   env: async () => (await cloud()).env,
   region: REGION,
   zones: [...ZONES],
-  toggles: { loadBalancer: false, dns: false },
+  toggles: { dns: false },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
   // Cloud SQL says RUNNABLE where the contract says available.
   readyStatus: { datastore: ["available", "runnable"] },
   owned: async (tags) => (await doors()).owned(tags),
   status: async (id) => (await doors()).status?.(id),
   published: async (node) => (await doors()).published!(node),
+  targets: async (lb) => (await doors()).targets!(lb),
   drift: {
     stopNode: async (node) => (await doors()).drift!.stopNode!(node),
     addIngressRule: async (network) => (await doors()).drift!.addIngressRule!(network),

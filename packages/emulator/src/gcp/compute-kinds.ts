@@ -5,6 +5,7 @@
  */
 import type { Compute } from "./compute.js";
 import { GcpError, gcpErrors } from "./errors.js";
+import { healthVerbs } from "./health.js";
 import { type ComputeResource, intToIp, ipToInt, refPath, selfLink, statusAt } from "./model.js";
 
 /** A stored collection: its proto kind, its API (client) name and its insert duration. */
@@ -300,6 +301,9 @@ export class Kinds {
         }),
       },
     };
+    const health = healthVerbs(this.c, this.c.bootTimeMs, () => this.c.unhealthy);
+    verbs.regionBackendServices = health;
+    verbs.backendServices = health;
     return verbs[api]?.[action];
   }
 

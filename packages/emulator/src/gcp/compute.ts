@@ -69,6 +69,14 @@ export class Compute {
     return this.ctx.timeScale;
   }
 
+  /** How long a k3sinfra server takes to boot at time scale 1 (the emulator's `bootTimeMs`). */
+  get bootTimeMs(): number {
+    return this.ctx.options.bootTimeMs ?? 150_000;
+  }
+
+  /** Instances whose health checks fail on purpose (`Emulator.setTargetHealth`). */
+  readonly unhealthy = new Set<string>();
+
   get rng() {
     return this.ctx.rng;
   }

@@ -80,6 +80,17 @@ export class GcpCloud implements CloudHandler {
     return this.#compute.now;
   }
 
+  /** Test back door: an instance (its path `projects/p/zones/z/instances/n` or its name) fails its health checks. */
+  setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): boolean {
+    const found = Object.values(this.#view.compute).find(
+      (r) => r.collection === "instances" && (r.path === instanceId || r.name === instanceId),
+    );
+    if (!found) return false;
+    if (mode === "unhealthy") this.#compute.unhealthy.add(found.path);
+    else this.#compute.unhealthy.delete(found.path);
+    return true;
+  }
+
   snapshot(): unknown {
     return this.#raw;
   }

@@ -1,0 +1,58 @@
+/**
+ * Backend health as `backendServices.getHealth` reports it for one instance group: an instance is HEALTHY once
+ * its server answers the health check, which for a k3sinfra node is when K3s and Traefik are up — modelled as
+ * `bootTimeMs` × 140/150 (K3s ready, as in the AWS cloud's boot timeline) after it started running, scaled;
+ * `setTargetHealth(…, "unhealthy")` keeps it UNHEALTHY (https://cloud.google.com/compute/docs/reference/rest/v1/regionBackendServices/getHealth).
+ */
+import type { Compute } from "./compute.js";
+import { gcpErrors } from "./errors.js";
+import { type ComputeResource, refPath, selfLink, statusAt } from "./model.js";
+
+type Verb = (r: ComputeResource, body: Record<string, unknown>) => Record<string, unknown>;
+
+/** When the health check of an instance passes (epoch ms), or undefined while it is not running. */
+export function healthyAt(c: Compute, instance: ComputeResource, bootTimeMs: number): number | undefined {
+  if (statusAt(instance.timeline, c.now) !== "RUNNING") return undefined;
+  const started = Number(instance.body.__startedAt ?? 0);
+  return started + Math.round(((bootTimeMs * 140) / 150) * c.timeScale);
+}
+
+export function healthVerbs(
+  c: Compute,
+  bootTimeMs: number,
+  unhealthy: () => Set<string>,
+): Record<string, Verb> {
+  return {
+    getHealth: (bs, body) => {
+      const groupPath = refPath(String(body.group ?? ""), bs.project);
+      const group = groupPath ? c.find(groupPath) : undefined;
+      if (!group || group.collection !== "instanceGroups") throw gcpErrors.notFound(String(body.group));
+      const backends = (bs.body.backends as { group?: string }[] | undefined) ?? [];
+      if (!backends.some((b) => refPath(b.group ?? "", bs.project) === groupPath))
+        throw gcpErrors.invalid(`Instance group ${group.name} is not a backend of ${bs.name}.`);
+      const rules = Object.values(c.store.compute).filter(
+        (o) =>
+          o.collection === "forwardingRules" &&
+          refPath(String(o.body.backendService ?? ""), bs.project) === bs.path,
+      );
+      const healthStatus = ((group.body.__members as string[] | undefined) ?? []).flatMap((path) => {
+        const inst = c.find(path);
+        if (!inst) return [];
+        const at = healthyAt(c, inst, bootTimeMs);
+        const healthy = at !== undefined && c.now >= at && !unhealthy().has(path);
+        const nic = (inst.body.networkInterfaces as { networkIP?: string }[] | undefined)?.[0];
+        return [
+          {
+            instance: selfLink(path),
+            ipAddress: nic?.networkIP ?? "",
+            healthState: healthy ? "HEALTHY" : "UNHEALTHY",
+            ...(rules[0]
+              ? { forwardingRule: selfLink(rules[0].path), forwardingRuleIp: String(rules[0].body.IPAddress) }
+              : {}),
+          },
+        ];
+      });
+      return { kind: "compute#backendServiceGroupHealth", healthStatus };
+    },
+  };
+}
