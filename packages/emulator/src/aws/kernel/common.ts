@@ -1,3 +1,7 @@
+/**
+ * What every AWS service shares: the account, regions and their zones, ids, lifecycle time (`phase`,
+ * `elapsed`, `iso`), tag rules and filter wildcards, IPv4/CIDR arithmetic, HMAC and SSM parameter ARNs.
+ */
 import { createHash, createHmac } from "node:crypto";
 import type { Rng } from "../../rng.js";
 import { AwsError } from "./errors.js";

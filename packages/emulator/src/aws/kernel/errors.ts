@@ -1,3 +1,4 @@
+/** The AWS error every handler throws, and the injected faults as each service answers them. */
 import type { FaultKind } from "../../types.js";
 /** An AWS service error: rendered by the protocol layer in the service's error envelope. */
 export class AwsError extends Error {
