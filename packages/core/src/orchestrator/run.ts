@@ -24,7 +24,8 @@ export type CallAction = PlannedChange["action"] | "sweep" | "read";
 
 /**
  * One command's working set, shared by the phase modules (plan, refresh, apply, rolling, destroy): the
- * state as last written, serialised state writes, the journal, events, and calls with retry and deadline.
+ * state as last written, serialised state writes (the journal's are in `journal.ts`), the lock, step events,
+ * and calls with retry and deadline.
  */
 export class ClusterRun {
   readonly resolved: ResolvedConfig;

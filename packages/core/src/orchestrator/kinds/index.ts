@@ -41,9 +41,9 @@ export interface Recorded {
 }
 
 /**
- * The one place a recorded state gets its kind's type back. A state is only ever recorded by
- * `ClusterRun.record` with what its own kind's handler returned (and read back from the state file as
- * that JSON), so a record whose kind is `kind` holds a `StateOf<kind>`: checking the kind is the proof.
+ * The one place a recorded state gets its kind's type back. A state is only ever recorded (`journal.ts`
+ * `record`) with what its own kind's handler returned, and read back from the state file as that JSON, so a
+ * record whose kind is `kind` holds a `StateOf<kind>`: checking the kind is the proof.
  */
 export function holds<K extends ResourceKind>(
   kind: K,
@@ -151,10 +151,13 @@ function erase<K extends ResourceKind>(kind: K, d: KindDescription<StateOf<K>>):
   };
 }
 
-/** Each kind opened once, in graph order. */
-const ALL: readonly Kind[] = (Object.keys(KINDS) as ResourceKind[]).map(<K extends ResourceKind>(kind: K) =>
-  erase(kind, KINDS[kind]),
-);
+/** Whether a name is a kind of the table. */
+const isKind = (name: string): name is ResourceKind => Object.hasOwn(KINDS, name);
+
+/** Each kind opened once, in graph order (the table's key order). */
+const ALL: readonly Kind[] = Object.keys(KINDS)
+  .filter(isKind)
+  .map(<K extends ResourceKind>(kind: K) => erase(kind, KINDS[kind]));
 const BY_NAME = new Map(ALL.map((k) => [k.kind, k]));
 
 /** Every kind, in graph order. */

@@ -49,12 +49,11 @@ export const secrets: KindDescription<SecretsState> = {
   deposedReason: replacedReason,
   // Stored secrets whose lifetime ended (SECRET_LIFETIMES): the node-written secret they wait for exists.
   retiring: (live) => {
-    const versions = live.versions ?? {};
-    const written = live.nodeWritten ?? {};
+    const versions: Readonly<Record<string, string | undefined>> = live.versions ?? {};
+    const written: Readonly<Record<string, string | undefined>> = live.nodeWritten ?? {};
     return Object.entries(SECRET_LIFETIMES)
       .filter(
-        ([key, until]) =>
-          versions[key as SecretKey] !== undefined && until !== undefined && written[until] !== undefined,
+        ([key, until]) => versions[key] !== undefined && until !== undefined && written[until] !== undefined,
       )
       .map(([key]) => key);
   },

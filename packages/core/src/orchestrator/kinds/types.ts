@@ -4,13 +4,12 @@ import type { ResourceContext, ResourceState, Tags } from "../../resources/commo
 import type { ResourceKind } from "../../state/types.js";
 import type { DesiredResource, SpecBuilder } from "../desired.js";
 import type { ClusterRun } from "../run.js";
-import type { KINDS } from "./index.js";
+import type { KindStates } from "./index.js";
 
 export type { ResourceKind };
 
 /** The state type a kind's handler returns and its records hold, read off the table (`kinds/index.ts`). */
-export type StateOf<K extends ResourceKind> =
-  (typeof KINDS)[K] extends KindDescription<infer S extends ResourceState> ? S : never;
+export type StateOf<K extends ResourceKind> = KindStates[K];
 
 /** Recorded states of other resources, by kind and graph id; `undefined` when not recorded (yet). */
 export type StateLookup = <K extends ResourceKind>(kind: K, id: string) => StateOf<K> | undefined;
