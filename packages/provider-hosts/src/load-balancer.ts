@@ -132,8 +132,17 @@ export class HostsLoadBalancerService implements LoadBalancerService {
     return this.hosts.with(this.hosts.loadBalancer(), ctx, async (s) => {
       const owner = await readOwner(s, "load-balancer");
       if (!owner || !tagsMatch(owner.tags, { "k3sinfra:cluster": ctx.cluster })) return undefined;
-      const conf = await s.readFile(clusterConf(ctx.cluster));
-      return { id: lb.id, nodeIds: parseTargets(conf ?? "").map((t) => t.id) };
+      const targets = parseTargets((await s.readFile(clusterConf(ctx.cluster))) ?? "");
+      // Healthy: port 80 accepts a connection from the NGINX host, as NGINX's passive check would see it.
+      const probe = targets
+        .map((t) => `timeout 5 bash -c 'exec 3<>/dev/tcp/${t.ip}/80' 2>/dev/null && echo ${t.ip}`)
+        .join("\n");
+      const up = new Set((targets.length > 0 ? (await s.exec(probe)).stdout : "").split("\n"));
+      return {
+        id: lb.id,
+        nodeIds: targets.map((t) => t.id),
+        healthy: targets.filter((t) => up.has(t.ip)).map((t) => t.id),
+      };
     });
   }
 

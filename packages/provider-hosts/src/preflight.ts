@@ -7,7 +7,7 @@ import { type SshTarget, withSsh } from "./ssh/session.js";
  * Read-only checks before anything changes: every host answers over SSH with a trusted host key and runs
  * commands as root (directly or with passwordless sudo); nodes have systemd and curl; the ports of the K3s
  * matrix that this machine can test are reachable between the hosts (a refused connection proves the path is
- * open, a timeout says a firewall drops it: https://docs.k3s.io/installation/requirements#networking); the
+ * open, no answer says a firewall drops it: https://docs.k3s.io/installation/requirements#networking); the
  * datastore accepts the admin and is a server K3s supports. On `destroy`, only SSH and root.
  */
 export async function hostsPreflight(args: {
@@ -23,7 +23,7 @@ export async function hostsPreflight(args: {
   const nodes = roles.includes("nodes") ? hosts.nodeTargets() : [];
   const lb = roles.includes("loadBalancer") ? [hosts.loadBalancer()] : [];
   const probe = (from: SshTarget, checks: string) =>
-    withSsh(from, hosts.auth, (s) => s.exec(checks), args.signal).then(
+    withSsh(from, hosts.auth, (s) => s.exec(`${checks}\n:`), args.signal).then(
       (r) => {
         if (r.code !== 0 || r.stdout.trim() !== "")
           problems.push(
@@ -36,12 +36,13 @@ export async function hostsPreflight(args: {
         problems.push(error instanceof Error ? error.message : String(error));
       },
     );
-  // Prints one line per missing port: curl's exit 7 is "connection refused" (reachable), 28 a timeout.
+  // Prints one line per port a firewall drops: bash's /dev/tcp connect exits 0 (open) or 1 (refused: the path
+  // is open, nothing listens yet), and `timeout` 124 when no answer comes (dropped).
   const reach = (targets: { host: string; port: number }[]) =>
     targets
       .map(
         (t) =>
-          `curl -s -m 5 -o /dev/null telnet://${t.host}:${t.port} </dev/null; rc=$?; [ $rc = 28 ] && echo "cannot reach ${t.host}:${t.port} (a firewall drops it)"`,
+          `timeout 5 bash -c 'exec 3<>/dev/tcp/${t.host}/${t.port}' 2>/dev/null; [ $? = 124 ] && echo "cannot reach ${t.host}:${t.port} (a firewall drops it)"`,
       )
       .join("\n");
   const root = `[ "$(id -u)" = 0 ] || echo "cannot run commands as root (passwordless sudo is required)"`;
@@ -52,6 +53,7 @@ export async function hostsPreflight(args: {
       `${root}
 command -v systemctl >/dev/null || echo "has no systemd (systemctl): K3s and the bootstrap unit need it"
 command -v curl >/dev/null || echo "has no curl: the bootstrap needs it"
+command -v bash >/dev/null || echo "has no bash"
 ${args.operation === "destroy" ? "" : reach(others)}`,
     );
   }
