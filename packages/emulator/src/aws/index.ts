@@ -32,11 +32,15 @@ import { type JsonService, routeJson } from "./kernel/json-protocol.js";
 import type { AwsLookups, LazySlice, ServiceKernel } from "./kernel/lookups.js";
 import { type Guard, type QuerySpec, routeQuery } from "./kernel/query-protocol.js";
 import type { Ec2Region } from "./kernel/shapes.js";
+import { KmsService, type KmsState } from "./kms/service.js";
 import { RdsService, rdsInventory, rdsOps } from "./rds/index.js";
 import type { RdsRegion } from "./rds/model.js";
 import type { Route53State } from "./route53/model.js";
 import { route as routeRoute53 } from "./route53/protocol.js";
 import { Route53Service } from "./route53/service.js";
+import type { S3State } from "./s3/model.js";
+import { isS3Request, routeS3Call } from "./s3/protocol.js";
+import { S3Service } from "./s3/service.js";
 import { type ParameterState, ParameterStore } from "./ssm/parameters.js";
 import { SsmService } from "./ssm/public.js";
 import { stsOps } from "./sts/service.js";
@@ -56,6 +60,9 @@ export interface AwsState {
   boot?: BootState;
   /** Injected bootstrap failures (`failBootstrap`, `bootFaults`; boot/timeline.ts). */
   bootTimeline?: BootTimelineState;
+  /** S3 buckets and objects, and KMS keys; optional so that files persisted before them still load. */
+  s3?: S3State;
+  kms?: KmsState;
 }
 
 export class AwsCloud implements CloudHandler {
@@ -70,6 +77,8 @@ export class AwsCloud implements CloudHandler {
   readonly route53: Route53Service;
   readonly ssm: SsmService;
   readonly acm: AcmService;
+  readonly s3: S3Service;
+  readonly kms: KmsService;
   readonly iam: IamService;
   readonly imds: ImdsService;
   readonly parameters: ParameterStore;
@@ -96,6 +105,8 @@ export class AwsCloud implements CloudHandler {
     this.acm = new AcmService(() => (this.state.acm ??= {}));
     this.iam = new IamService(kernel(() => (this.state.iam ??= { roles: {}, profiles: {} })));
     this.imds = new ImdsService(ctx, lookups);
+    this.s3 = new S3Service(kernel(() => (this.state.s3 ??= { buckets: {} })));
+    this.kms = new KmsService(kernel(() => (this.state.kms ??= { keys: {}, aliases: {} })));
     const parameters: LazySlice<ParameterState> = {
       peek: () => this.state.ssmParameters,
       get: () => (this.state.ssmParameters ??= {}),
@@ -216,6 +227,8 @@ export class AwsCloud implements CloudHandler {
       ...this.route53.inventory(opts.includeDefaults, now),
       ...this.iam.inventory(),
       ...this.parameters.inventory(),
+      ...this.s3.inventory(),
+      ...this.kms.inventory(),
       // Certificates are only ever seeded: defaults, like fixture hosted zones.
       ...(opts.includeDefaults ? this.acm.inventory() : []),
     ];
@@ -224,6 +237,8 @@ export class AwsCloud implements CloudHandler {
   route(req: CloudRequest): RoutedCall | undefined {
     if (req.path.startsWith("/2013-04-01/")) return routeRoute53(this.route53, req);
     if (req.path.startsWith("/imds/")) return this.imds.route(req);
+    // S3 is REST-XML on any path, told apart by its SigV4 scope (s3/protocol.ts).
+    if (isS3Request(req)) return routeS3Call(this.s3, req);
     if (req.headers["x-amz-target"] !== undefined) {
       const scope = parseAuthScope(req.headers.authorization);
       const region = scope.region ?? DEFAULT_REGION;
@@ -231,7 +246,16 @@ export class AwsCloud implements CloudHandler {
       if (String(req.headers["x-amz-target"]).startsWith("AmazonSSM.")) this.boot.run();
       const acm = { name: this.acm.name, targetPrefix: this.acm.targetPrefix, model: this.acm.model };
       return routeJson(
-        [this.ssmRouted, { ...acm, ops: this.guarded("acm", this.acm.ops) }],
+        [
+          this.ssmRouted,
+          { ...acm, ops: this.guarded("acm", this.acm.ops) },
+          {
+            name: "kms",
+            targetPrefix: this.kms.targetPrefix,
+            model: this.kms.model,
+            ops: this.guarded("kms", this.kms.ops),
+          },
+        ],
         req,
         { region, accessKeyId: scope.accessKeyId, request: req },
         this.ctx,

@@ -56,6 +56,12 @@ export const FAULTS: Record<string, Record<Exclude<FaultKind, "slow">, FaultTrip
     error500: ["InternalServerError", 500, "An error occurred on the server side."],
     unavailable503: UNAVAILABLE,
   },
+  // KMS throttles with ThrottlingException and fails with KMSInternalException (https://docs.aws.amazon.com/kms/latest/APIReference/CommonErrors.html).
+  kms: {
+    throttle: ["ThrottlingException", 400, "Rate exceeded"],
+    error500: ["KMSInternalException", 500, "An internal error occurred."],
+    unavailable503: UNAVAILABLE,
+  },
   acm: {
     throttle: ["ThrottlingException", 400, "Rate exceeded"],
     error500: INTERNAL,

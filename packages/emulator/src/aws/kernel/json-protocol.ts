@@ -13,7 +13,7 @@ export type JsonOp = (input: Record<string, unknown>, call: Call) => object | Pr
 
 export interface JsonService {
   /** Public service name (request log, call counts, fault filters). */
-  readonly name: "ssm" | "acm";
+  readonly name: "ssm" | "acm" | "kms";
   /** The `X-Amz-Target` prefix, e.g. `AmazonSSM`. */
   readonly targetPrefix: string;
   readonly model: ModelName;

@@ -39,7 +39,7 @@ export interface ServiceModel {
 }
 
 /** Folder names under the specs directory. */
-export type ModelName = "ec2" | "rds" | "elbv2" | "route53" | "sts" | "ssm" | "acm" | "iam";
+export type ModelName = "ec2" | "rds" | "elbv2" | "route53" | "sts" | "ssm" | "acm" | "iam" | "s3" | "kms";
 
 let specsDir: string | null | undefined;
 const cache = new Map<ModelName, ServiceModel | null>();
