@@ -4,7 +4,7 @@ import { stripVTControlCharacters } from "node:util";
 import type { ClusterConfigInput, ClusterSpec, CommandOptions } from "@k3sinfra/core";
 import { api } from "./api.js";
 import { type ConfirmOptions, confirm } from "./confirm.js";
-import { type EmulatedCloud, startEmulatedCloud } from "./emulate.js";
+import type { EmulatedCloud } from "./emulate.js";
 import type { EmulateFaultFlags } from "./emulate-faults.js";
 import type { CliIo } from "./io.js";
 import { createRegistry } from "./registry.js";
@@ -152,6 +152,8 @@ export class Session {
         // Config errors first, with their paths, before anything is started.
         await api.validateConfig(configPath, { baseDir, registry: createRegistry(), env: this.io.env });
         const input = (await api.readConfig(configPath, { baseDir })).raw as ClusterConfigInput;
+        // Loaded only with --emulate: other commands never read the emulated clouds' table.
+        const { startEmulatedCloud } = await import("./emulate.js");
         emulated = await startEmulatedCloud(input, {
           baseDir,
           timeScale: this.flags.timeScale,

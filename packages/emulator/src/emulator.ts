@@ -16,6 +16,7 @@ import {
 } from "./cloud.js";
 import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 import "./clouds.js";
+import { AWS_TEST_CREDENTIALS } from "./aws/kernel/credentials.js";
 import { http, https } from "./node-http.js";
 import { type Emit, emitJson, StateFile } from "./persistence.js";
 import { Rng } from "./rng.js";
@@ -33,11 +34,7 @@ import type {
   RequestLogEntry,
 } from "./types.js";
 
-/** Fake credentials the emulator hands out; signatures are never verified. */
-export const AWS_TEST_CREDENTIALS = Object.freeze({
-  accessKeyId: "AKIAK3SINFRAEMULATOR",
-  secretAccessKey: "k3sinfra-emulator-secret-access-key",
-});
+export { AWS_TEST_CREDENTIALS };
 
 const SERVICE_ALIASES: Record<string, string> = { elasticloadbalancing: "elbv2", "route-53": "route53" };
 
@@ -267,7 +264,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let tls: { server: HttpsServer; url: string; caPem: string } | undefined;
   if (clouds.some((c) => c.tls)) {
     const material = makeTlsMaterial(addr.address);
-    const httpsServer = https.createServer({ key: material.key, cert: material.cert }, handle);
+    const httpsServer = https().createServer({ key: material.key, cert: material.cert }, handle);
     await new Promise<void>((resolve, reject) => {
       httpsServer.once("error", reject);
       httpsServer.listen(opts.tlsPort ?? 0, opts.host ?? "127.0.0.1", () => resolve());

@@ -9,4 +9,5 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 
 export const http: typeof import("node:http") = require("node:http");
-export const https: typeof import("node:https") = require("node:https");
+/** `node:https` on first use: only a cloud served over TLS needs it (and it loads node:tls). */
+export const https = (): typeof import("node:https") => require("node:https");

@@ -6,14 +6,14 @@
 
 import type { Call, QueryOp } from "../kernel/call.js";
 import { ACCOUNT_ID, stableHex } from "../kernel/common.js";
+import { AWS_TEST_CREDENTIALS } from "../kernel/credentials.js";
 import { AwsError } from "../kernel/errors.js";
 
 /** The IAM user the emulator's credentials belong to. */
 export const CALLER_USER = "k3sinfra-emulator";
 
-/** The access key the emulator hands out (read lazily: emulator.ts imports the clouds, not the reverse). */
-const acceptedKey = async (): Promise<string> =>
-  (await import("../../emulator.js")).AWS_TEST_CREDENTIALS.accessKeyId;
+/** The access key the emulator hands out. */
+const acceptedKey = async (): Promise<string> => AWS_TEST_CREDENTIALS.accessKeyId;
 
 export const stsOps = (): Record<string, QueryOp> => ({
   GetCallerIdentity: async (_input, call: Call) => {
