@@ -111,6 +111,8 @@ export interface GcpFixtures {
    * Cloud SQL can take a private IP there. Default false, as in a new project.
    */
   privateServicesAccess?: boolean;
+  /** Cloud DNS public managed zones in every project, by domain, e.g. `example.com` (zone name `example-com`). */
+  managedZones?: string[];
 }
 
 /** Cloudflare plans, as far as they change DNS behaviour (comment length, record tags, minimum TTL). */

@@ -16,7 +16,10 @@ export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
 
 /** What the GCP provider can do, as data. */
 export const gcpCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore", "loadBalancer"],
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  // Cloud DNS A records; the load balancers have static IPs (no alias records needed).
+  dnsRecordTypes: ["A"],
+  dnsProxy: false,
   // L4: regional external passthrough NLB; L7: global external Application LB.
   loadBalancerModes: ["l4", "l7"],
   // L7 without loadBalancer.certificate gets a Google-managed certificate for the Rancher host name.

@@ -1,4 +1,5 @@
 import type * as Compute from "@google-cloud/compute";
+import type { DNS } from "@google-cloud/dns";
 import type * as Sql from "@google-cloud/sql";
 import type { GoogleAuth } from "google-auth-library";
 
@@ -54,6 +55,7 @@ export class GcpClients {
   readonly #auth = new Map<string, Promise<GoogleAuth>>();
   #compute: Promise<ComputeModule> | undefined;
   #sql: Promise<typeof Sql> | undefined;
+  #dns: Promise<DNS> | undefined;
   #project: Promise<string> | undefined;
   readonly #clients = new Map<string, Promise<unknown>>();
 
@@ -118,6 +120,25 @@ export class GcpClients {
       this.#clients.set(name, client);
     }
     return client as Promise<ComputeClient<N>>;
+  }
+
+  /**
+   * The Cloud DNS client (@google-cloud/dns, on @google-cloud/common): given the ADC client itself, since it
+   * would otherwise make its own; it builds `https://${apiEndpoint}/dns/v1` and takes no port or protocol, so an
+   * endpoint is set on its public `baseUrl`. It retries nothing itself (gcpCall does).
+   */
+  dns(): Promise<DNS> {
+    this.#dns ??= Promise.all([import("@google-cloud/dns"), this.auth("dns"), this.project()]).then(
+      async ([mod, auth, projectId]) => {
+        const authClient = await auth.getClient();
+        // A service account's self-signed JWT names the API it is for.
+        (authClient as { defaultServicePath?: string }).defaultServicePath ??= "dns.googleapis.com";
+        const dns = new mod.DNS({ projectId, authClient, autoRetry: false, maxRetries: 0 } as never);
+        if (this.settings.endpoint) dns.baseUrl = `${this.settings.endpoint.replace(/\/$/, "")}/dns/v1`;
+        return dns;
+      },
+    );
+    return this.#dns;
   }
 
   /**

@@ -9,6 +9,7 @@ export { type GcpOptions, parseGcpOptions } from "./options.js";
 export { gcpPreflight } from "./preflight.js";
 export { type GcpServices, gcp, gcp as default, gcpClientSettings } from "./provider.js";
 export { GcpDatastoreService, sqlTier } from "./services/datastore.js";
+export { GcpDnsRecordService, HERITAGE_PREFIX } from "./services/dns.js";
 export { GcpLoadBalancerService, l4Names } from "./services/load-balancer.js";
 export { GFE_RANGES, l7Names } from "./services/load-balancer-l7.js";
 export { GcpNetworkService } from "./services/network.js";

@@ -12,6 +12,8 @@ export interface GcpOptions {
   readonly subnetwork?: string | undefined;
   /** Machine type for the nodes when `nodes.instanceType` is unset; default from `nodes.size` (E2). */
   readonly machineType?: string | undefined;
+  /** The Cloud DNS managed zone (its name) that holds the record; default the public zone whose DNS name is `dns.zone`. */
+  readonly dnsZone?: string | undefined;
   /** Boot image (`projects/<p>/global/images/family/<f>` or an image); default from `nodes.image`. */
   readonly image?: string | undefined;
 }
@@ -24,6 +26,7 @@ const KEYS: Readonly<Record<keyof GcpOptions, [RegExp, string]>> = {
   network: [/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a VPC network name (RFC 1035)"],
   subnetwork: [/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a subnetwork name (RFC 1035)"],
   machineType: [/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "must be a machine type such as e2-standard-4"],
+  dnsZone: [/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Cloud DNS managed zone name such as example-com"],
   image: [
     /^(projects\/[^/\s]+\/global\/images\/(family\/)?[a-z0-9-]+)$/,
     "must be projects/<p>/global/images/[family/]<name>",

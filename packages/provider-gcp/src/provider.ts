@@ -10,6 +10,7 @@ import { GCP_METADATA_READER } from "./metadata-reader.js";
 import { type GcpOptions, parseGcpOptions } from "./options.js";
 import { gcpPreflight } from "./preflight.js";
 import { GcpDatastoreService } from "./services/datastore.js";
+import { GcpDnsRecordService } from "./services/dns.js";
 import { GcpLoadBalancerService } from "./services/load-balancer.js";
 import { GcpNetworkService } from "./services/network.js";
 import { GcpNodeService } from "./services/nodes.js";
@@ -43,10 +44,11 @@ function services(ctx: ProviderContext<GcpOptions>): GcpServices {
     loadBalancer: has("loadBalancer")
       ? new GcpLoadBalancerService(clients, ctx.config.rancher?.hostname)
       : undefined,
+    dns: has("dns") ? new GcpDnsRecordService(clients, ctx.options, ctx.config.dns?.zone ?? "") : undefined,
   };
 }
 
-/** The Google Cloud provider: Compute Engine nodes in the default VPC or yours, Cloud SQL for MySQL. */
+/** The Google Cloud provider: Compute Engine nodes, Cloud SQL for MySQL, an L4 or L7 load balancer, Cloud DNS. */
 export const gcp = defineProvider<GcpOptions, GcpServices>({
   contractVersion: 2,
   name: "gcp",

@@ -91,6 +91,26 @@ const backDoors = (e: Emulator, keyFile: string): ContractBackDoors => {
       }
       return ids;
     },
+    async record(state) {
+      const res = await fetch(
+        `${e.url}/dns/v1/projects/${PROJECT}/managedZones/${state.zoneId}/rrsets?name=${state.hostname}.`,
+        { headers: { authorization: "Bearer back-door" } },
+      );
+      const { rrsets = [] } = (await res.json()) as { rrsets?: { type: string; rrdatas: string[] }[] };
+      const set = rrsets.find((r) => r.type === "A" || r.type === "CNAME");
+      if (!set) return undefined;
+      const item = e
+        .inventory({ cloud: "gcp" })
+        .find(
+          (i) =>
+            i.type === "resource-record-set" && i.id === `${state.zoneId}/${state.hostname}./${set.type}`,
+        );
+      return {
+        type: set.type,
+        values: set.rrdatas.map((v) => v.replace(/\.$/, "")),
+        inSync: item?.state === "done",
+      };
+    },
     async published(node) {
       const [instance] = await raw.instances.get(parts(node.id));
       return Object.fromEntries(
@@ -141,7 +161,7 @@ runProviderContract({
   env: async () => (await cloud()).env,
   region: REGION,
   zones: [...ZONES],
-  toggles: { dns: false },
+  dns: { zone: "example.com" },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
   // Cloud SQL says RUNNABLE where the contract says available.
   readyStatus: { datastore: ["available", "runnable"] },
@@ -149,6 +169,7 @@ runProviderContract({
   status: async (id) => (await doors()).status?.(id),
   published: async (node) => (await doors()).published!(node),
   targets: async (lb) => (await doors()).targets!(lb),
+  record: async (state) => (await doors()).record!(state),
   drift: {
     stopNode: async (node) => (await doors()).drift!.stopNode!(node),
     addIngressRule: async (network) => (await doors()).drift!.addIngressRule!(network),

@@ -54,7 +54,7 @@ export async function startGcp(seed = 7): Promise<{ emulator: Emulator; env: Rec
     clouds: ["gcp"],
     timeScale: 0.001,
     seed,
-    fixtures: { gcp: { privateServicesAccess: true } },
+    fixtures: { gcp: { privateServicesAccess: true, managedZones: ["example.com"] } },
     log: () => undefined,
   });
   keyFile ??= serviceAccountKeyFile();

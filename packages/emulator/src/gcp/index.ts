@@ -9,6 +9,7 @@ import type { CloudContext, CloudHandler, CloudRequest, RoutedCall } from "../cl
 import { watchState } from "../persistence.js";
 import type { InventoryItem } from "../types.js";
 import { Compute } from "./compute.js";
+import { CloudDns } from "./dns.js";
 import { emptyState, type GcpState, statusAt } from "./model.js";
 import { MysqlBacking } from "./mysql.js";
 import { CloudSql } from "./sql.js";
@@ -20,6 +21,7 @@ export class GcpCloud implements CloudHandler {
   #onChange: (() => void) | undefined;
   readonly #compute: Compute;
   readonly #sql: CloudSql;
+  readonly #dns: CloudDns;
   readonly #mysql: MysqlBacking | undefined;
 
   constructor(ctx: CloudContext) {
@@ -27,6 +29,7 @@ export class GcpCloud implements CloudHandler {
     this.#compute = new Compute(state, ctx);
     this.#mysql = ctx.options.mysql ? new MysqlBacking(ctx.options.mysql) : undefined;
     this.#sql = new CloudSql(state, ctx, this.#compute, this.#mysql);
+    this.#dns = new CloudDns(state, ctx);
   }
 
   endpoint(baseUrl: string): string {
@@ -34,7 +37,7 @@ export class GcpCloud implements CloudHandler {
   }
 
   route(req: CloudRequest): RoutedCall | undefined {
-    return this.#compute.route(req) ?? this.#sql.route(req);
+    return this.#compute.route(req) ?? this.#sql.route(req) ?? this.#dns.route(req);
   }
 
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
@@ -73,6 +76,20 @@ export class GcpCloud implements CloudHandler {
       if (i.connectPort !== undefined) item.connect = { host: "127.0.0.1", port: i.connectPort };
       items.push(item);
     }
+    for (const z of Object.values(this.#view.dns.zones))
+      for (const r of z.rrsets) {
+        if (r.type === "NS" || r.type === "SOA") continue;
+        items.push({
+          cloud: "gcp",
+          service: "dns",
+          type: "resource-record-set",
+          id: `${z.name}/${r.name}/${r.type}`,
+          name: r.name,
+          zoneId: z.name,
+          state: this.#dns.settled(z, r.name) ? "done" : "pending",
+          tags: {},
+        });
+      }
     return items;
   }
 

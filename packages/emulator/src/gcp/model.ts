@@ -82,6 +82,42 @@ export interface SqlState {
   operations: Record<string, SqlOperation>;
 }
 
+/** A Cloud DNS resource record set. */
+export interface RRSet {
+  name: string;
+  type: string;
+  ttl: number;
+  rrdatas: string[];
+}
+
+/** A Cloud DNS managed zone and its record sets. */
+export interface DnsZone {
+  project: string;
+  name: string;
+  dnsName: string;
+  id: string;
+  visibility: "public" | "private";
+  rrsets: RRSet[];
+}
+
+/** A change: pending until `doneAt`, then done. */
+export interface DnsChange {
+  project: string;
+  zone: string;
+  id: string;
+  startAt: number;
+  doneAt: number;
+  additions: RRSet[];
+  deletions: RRSet[];
+}
+
+export interface DnsState {
+  /** `project/zoneName` → zone. */
+  zones: Record<string, DnsZone>;
+  /** `project/zoneName/changeId` → change. */
+  changes: Record<string, DnsChange>;
+}
+
 /** Everything persisted for the gcp cloud (other services add their own maps). */
 export interface GcpState {
   version: 1;
@@ -96,7 +132,7 @@ export interface GcpState {
   /** Counter for external addresses. */
   nextExternal: number;
   sql: SqlState;
-  dns: Record<string, unknown>;
+  dns: DnsState;
   secrets: Record<string, unknown>;
   iam: Record<string, unknown>;
 }
@@ -110,7 +146,7 @@ export const emptyState = (): GcpState => ({
   nextHost: {},
   nextExternal: 1,
   sql: { instances: {}, operations: {} },
-  dns: {},
+  dns: { zones: {}, changes: {} },
   secrets: {},
   iam: {},
 });

@@ -42,7 +42,10 @@ export async function ensureInserted<T>(
   await insertVerified(
     (attempt) =>
       computeOp(clients, what, ctx, () => insert(requestId(ctx.idempotencyToken, `${step}#${attempt}`))),
-    async () => (found = await getOrUndefined(what, ctx, get)) !== undefined,
+    async () => {
+      found = await getOrUndefined(what, ctx, get);
+      return found !== undefined;
+    },
     what,
   );
   return found as T;
