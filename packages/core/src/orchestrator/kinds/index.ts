@@ -69,15 +69,21 @@ const recorded = <S extends ResourceState>(
 
 /** The calls of a `KindHandler`, on states as recorded; each checks that the record is of its kind. */
 export interface RecordedHandler {
+  /** Creates it (or adopts what an earlier run made); the state to record. */
   create(ctx: ResourceContext): Promise<RecordedState>;
+  /** Converges the recorded one to the spec in place; the state to record. */
   update(r: Recorded, ctx: ResourceContext): Promise<RecordedState>;
+  /** Reads the recorded one from the cloud; `undefined` when it is gone. */
   read(r: Recorded, ctx: ResourceContext): Promise<RecordedState | undefined>;
+  /** Deletes the recorded one (no deletion protection handling: see `Kind.remove`). */
   delete(r: Recorded, ctx: ResourceContext): Promise<void>;
 }
 
 /** An object found by ownership tags, with its delete (protection released first, as for a record). */
 export interface Leftover {
+  /** The provider's id of the object. */
   readonly id: string;
+  /** Deletes it, nothing waiting on it: its deletion protection released (or refused) first. */
   remove(ctx: ResourceContext, allowProtected: boolean): Promise<void>;
 }
 
@@ -87,6 +93,7 @@ export interface Leftover {
  */
 export interface Kind
   extends Omit<KindDescription<ResourceState>, "handler" | "deposedReason" | "retiring" | "protection"> {
+  /** Its name: the key it has in the table. */
   readonly kind: ResourceKind;
   /** The calls for one of its resources, on recorded states. */
   handler(run: ClusterRun, id: string): RecordedHandler;
