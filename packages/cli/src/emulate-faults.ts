@@ -1,24 +1,28 @@
 /**
  * Faults from the command line: `--emulate-seed`, `--emulate-throttle`, `--emulate-5xx`, `--emulate-latency` and
  * `--emulate-fail` turned into the emulator's `FaultSpec`s, described for the banner, and counted at the end of
- * the run. Loaded with the program (for its argument parsers), so it imports commander alone.
+ * the run. The values are parsed by the emulator's own parser (`@k3sinfra/emulator/faults`, which loads nothing
+ * else of the emulator), as the `k3sinfra-emulator` bin parses its options; here they are worded for commander.
+ * Loaded with the program (for its argument parsers), so it imports commander and that parser alone.
  */
 
-import type { FaultKind, FaultSpec, RequestLogEntry } from "@k3sinfra/emulator";
+import type { FaultSpec, RequestLogEntry } from "@k3sinfra/emulator";
+import {
+  FaultParseError,
+  faultSpecsOf,
+  type Latency,
+  type OperationFault,
+  parseLatency as parseLatencyValue,
+  parseOperationFault,
+  parseRate as parseRateValue,
+  parseSeed as parseSeedValue,
+} from "@k3sinfra/emulator/faults";
 import { type Command, InvalidArgumentError } from "commander";
 
-/** `--emulate-latency <ms>[:<rate>]`: calls delayed by `ms` real milliseconds, a share `rate` of them. */
-export interface LatencyFault {
-  readonly ms: number;
-  readonly rate: number;
-}
+export type { OperationFault } from "@k3sinfra/emulator/faults";
 
-/** `--emulate-fail <service:Operation>[=kind]`: every call of that operation answers with `kind`. */
-export interface OperationFault {
-  readonly service: string;
-  readonly operation: string;
-  readonly kind: FaultKind;
-}
+/** `--emulate-latency <ms>[:<rate>]`: calls delayed by `ms` real milliseconds, a share `rate` of them. */
+export type LatencyFault = Latency;
 
 /** The fault flags as commander hands them over (each parsed by its argument parser below). */
 export interface EmulateFaultFlags {
@@ -38,69 +42,44 @@ export const FAULT_FLAGS = [
   ["--emulate-fail", "emulateFail"],
 ] as const satisfies readonly (readonly [string, keyof EmulateFaultFlags])[];
 
-const KINDS = ["error500", "unavailable503", "throttle", "slow"] as const satisfies readonly FaultKind[];
-
-/** The emulator's service names (its request log's), by cloud, with the aliases its fault filter accepts. */
-const SERVICES = [
-  "ec2",
-  "elbv2",
-  "elasticloadbalancing",
-  "rds",
-  "route53",
-  "iam",
-  "ssm",
-  "sts",
-  "acm",
-  "dns",
-  "zones",
-  "user",
-] as const;
-
-// InvalidArgumentError makes commander report a usage error (exit 2) naming the option and the value.
+/**
+ * The parser's problem in commander's words: InvalidArgumentError makes commander report a usage error (exit 2)
+ * naming the option and the value.
+ */
+const worded = <T>(parse: () => T): T => {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof FaultParseError)) throw error;
+    const words: Record<FaultParseError["problem"], string> = {
+      seed: "It must be a non-negative integer, e.g. 7.",
+      rate: "It must be a share of calls from 0 to 1, e.g. 0.2.",
+      latency: "It must be <ms>[:<rate>] with ms 0 to 600000, e.g. 250 or 1000:0.1.",
+      "latency-rate": "Its rate (after the colon) must be from 0 to 1, e.g. 1000:0.1.",
+      operation:
+        "It must be <service>:<Operation>[=<kind>], e.g. ec2:RunInstances or rds:CreateDBInstance=unavailable503.",
+      // The parser's own message lists the accepted services and kinds.
+      service: `${error.message.replace(/^unknown service "([^"]*)"; one of/, "Unknown service '$1'; one of")}.`,
+      kind: `${error.message.replace(/^unknown fault "([^"]*)"; one of/, "Unknown fault '$1'; one of")}.`,
+    };
+    throw new InvalidArgumentError(words[error.problem]);
+  }
+};
 
 /** `--emulate-seed <n>`: a non-negative integer. */
-export const parseSeed = (raw: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isSafeInteger(n) || n < 0)
-    throw new InvalidArgumentError("It must be a non-negative integer, e.g. 7.");
-  return n;
-};
+export const parseSeed = (raw: string): number => worded(() => parseSeedValue(raw));
 
 /** A share of calls, 0 to 1 (0: none). */
-export const parseRate = (raw: string): number => {
-  const n = Number(raw);
-  if (raw.trim() === "" || !(n >= 0 && n <= 1))
-    throw new InvalidArgumentError("It must be a share of calls from 0 to 1, e.g. 0.2.");
-  return n;
-};
+export const parseRate = (raw: string): number => worded(() => parseRateValue(raw));
 
 /** `<ms>[:<rate>]`: e.g. `250` (every call 250 ms later) or `1000:0.1`. */
-export const parseLatency = (raw: string): LatencyFault => {
-  const m = /^(\d+)(?::(.+))?$/.exec(raw.trim());
-  const ms = Number(m?.[1]);
-  if (!m || !Number.isSafeInteger(ms) || ms > 600_000)
-    throw new InvalidArgumentError("It must be <ms>[:<rate>] with ms 0 to 600000, e.g. 250 or 1000:0.1.");
-  if (m[2] === undefined) return { ms, rate: 1 };
-  const rate = Number(m[2]);
-  if (!(rate >= 0 && rate <= 1))
-    throw new InvalidArgumentError("Its rate (after the colon) must be from 0 to 1, e.g. 1000:0.1.");
-  return { ms, rate };
-};
+export const parseLatency = (raw: string): LatencyFault => worded(() => parseLatencyValue(raw));
 
 /** `<service:Operation>[=kind]`, repeatable: collected into a list. */
-export const parseFail = (raw: string, previous: readonly OperationFault[] = []): OperationFault[] => {
-  const m = /^([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)(?:=([a-z0-9]+))?$/.exec(raw.trim());
-  if (!m?.[1] || !m[2])
-    throw new InvalidArgumentError(
-      "It must be <service>:<Operation>[=<kind>], e.g. ec2:RunInstances or rds:CreateDBInstance=unavailable503.",
-    );
-  const service = m[1];
-  if (!(SERVICES as readonly string[]).includes(service))
-    throw new InvalidArgumentError(`Unknown service '${service}'; one of ${SERVICES.join(", ")}.`);
-  const kind = KINDS.find((k) => k === (m[3] ?? "error500"));
-  if (!kind) throw new InvalidArgumentError(`Unknown fault '${m[3]}'; one of ${KINDS.join(", ")}.`);
-  return [...previous, { service, operation: m[2], kind }];
-};
+export const parseFail = (raw: string, previous: readonly OperationFault[] = []): OperationFault[] => [
+  ...previous,
+  worded(() => parseOperationFault(raw)),
+];
 
 /** The first fault flag given, as the user typed it, when `--emulate` is not: they only act on the emulator. */
 export const faultFlagWithoutEmulate = (
@@ -125,28 +104,14 @@ export const hasFaults = (flags: EmulateFaultFlags): boolean =>
   !!(flags.emulateLatency && flags.emulateLatency.rate > 0 && flags.emulateLatency.ms > 0) ||
   (flags.emulateFail?.length ?? 0) > 0;
 
-/**
- * The emulator's faults for these flags. Named operations come first, so their fault is the one answered when
- * a rate fires on the same call. A 5xx rate is shared evenly between 500 and 503: the emulator draws each fault
- * in turn, so the 503's rate is conditional on the 500 not having fired (r/2 each, r in all).
- */
-export const faultSpecs = (flags: EmulateFaultFlags): FaultSpec[] => {
-  const specs: FaultSpec[] = [];
-  for (const f of flags.emulateFail ?? []) {
-    specs.push({ service: f.service, operation: f.operation, kind: f.kind });
-  }
-  if (flags.emulateThrottle) specs.push({ kind: "throttle", rate: flags.emulateThrottle });
-  const r = flags.emulate5xx;
-  if (r) {
-    specs.push({ kind: "error500", rate: r / 2 });
-    specs.push({ kind: "unavailable503", rate: r / 2 / (1 - r / 2) });
-  }
-  const latency = flags.emulateLatency;
-  if (latency && latency.rate > 0 && latency.ms > 0) {
-    specs.push({ kind: "slow", rate: latency.rate, delayMs: latency.ms });
-  }
-  return specs;
-};
+/** The emulator's faults for these flags (`faultSpecsOf`: named operations first, 5xx shared by 500 and 503). */
+export const faultSpecs = (flags: EmulateFaultFlags): FaultSpec[] =>
+  faultSpecsOf({
+    fail: flags.emulateFail,
+    throttle: flags.emulateThrottle,
+    fiveXx: flags.emulate5xx,
+    latency: flags.emulateLatency,
+  });
 
 const percent = (rate: number) => `${Number((rate * 100).toFixed(2))}%`;
 
