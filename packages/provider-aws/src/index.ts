@@ -18,4 +18,13 @@ export { AwsLoadBalancerService } from "./services/load-balancer.js";
 export { AwsNetworkService, assertSafeRules } from "./services/network.js";
 export { AwsNodeService, PUBLISH_PREFIX } from "./services/nodes.js";
 export { datastoreInstanceClass, nodeInstanceType } from "./sizing.js";
+export {
+  defaultStateKey,
+  KmsKeyWrapper,
+  parseS3StateOptions,
+  S3LockBackend,
+  S3StateBackend,
+  type S3StateOptions,
+  s3StateBackend,
+} from "./state/index.js";
 export { validateAwsConfig } from "./validate.js";

@@ -17,6 +17,7 @@ import { AwsLoadBalancerService } from "./services/load-balancer.js";
 import { AwsNetworkService } from "./services/network.js";
 import { AwsNodeService } from "./services/nodes.js";
 import { AwsSecretStore } from "./services/secrets.js";
+import { s3StateBackend } from "./state/index.js";
 import { validateAwsConfig } from "./validate.js";
 
 /** The services of one cluster, and the clients they share (core hands the whole object back to `preflight`). */
@@ -75,6 +76,8 @@ export const aws = defineProvider<AwsOptions, AwsServices>({
   secretReader: awsSecretReader,
   // RDS presents certificates from the regional RDS CA; nodes fetch the bundle and verify with it.
   datastoreCaUrl: awsRdsCaUrl,
+  // state: { backend: s3 }: shared state in a bucket, locked with conditional writes (state/).
+  stateBackends: { s3: s3StateBackend },
   // 6443 is closed unless nodes.adminCidrs opens it: Session Manager forwards it through the node's agent
   // (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-sessions-start.html#sessions-start-port-forwarding).
   apiTunnel: (node, port, region) =>
