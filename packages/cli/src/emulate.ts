@@ -71,7 +71,10 @@ const emulatedSpec = (
       options[provider] = kept;
     }
   }
-  return { spec: { ...input, options, state: { ...input.state, path: statePath } }, ignored };
+  // An emulated run keeps its state in a local file beside the emulator's, whatever state.backend says: it
+  // must never read or write a real bucket.
+  if (input.state?.backend !== undefined && input.state.backend !== "local") ignored.push("state.backend");
+  return { spec: { ...input, options, state: { path: statePath } }, ignored };
 };
 
 // A spec object may hold a provider descriptor instead of a name; the emulator knows providers by name.

@@ -11,6 +11,7 @@ import { version } from "./version.js";
 const apply = () => import("./commands/apply.js");
 const misc = () => import("./commands/misc.js");
 const read = () => import("./commands/read.js");
+const stateCommands = () => import("./commands/state.js");
 
 // Kept here rather than imported, so building the program loads no command module; the types tie each to
 // the value its command module checks.
@@ -180,6 +181,25 @@ export const buildProgram = (io: CliIo, runner: Runner): Command => {
     .action((lockId: string, _opts, cmd: Command) =>
       runner(cmd, async (s) => (await misc()).forceUnlockCommand(s, lockId)),
     );
+
+  const state = program
+    .command("state")
+    .description("move the state between the local file and a shared backend, print it, list clusters");
+  state
+    .command("migrate")
+    .description("move the state to --to (local, or the config's state.backend), verified, under both locks")
+    .requiredOption("--to <backend>", "local, or the backend the config's state.backend names (e.g. s3)")
+    .action((opts, cmd: Command) =>
+      runner(cmd, async (s) => (await stateCommands()).stateMigrateCommand(s, opts)),
+    );
+  state
+    .command("pull")
+    .description("print the stored state as JSON, secrets masked (needs no key)")
+    .action((_opts, cmd: Command) => runner(cmd, async (s) => (await stateCommands()).statePullCommand(s)));
+  state
+    .command("list")
+    .description("list the clusters whose state is beside this one (same bucket and prefix, or folder)")
+    .action((_opts, cmd: Command) => runner(cmd, async (s) => (await stateCommands()).stateListCommand(s)));
 
   program
     .command("graph")

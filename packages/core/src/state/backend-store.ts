@@ -34,6 +34,8 @@ export interface BackendStateStoreOptions {
   readonly now?: () => number;
   /** Receives warnings such as a stale lock taken over (default `process.emitWarning`). */
   readonly onWarning?: (message: string) => void;
+  /** Environment the default key source reads (`K3SINFRA_STATE_PASSPHRASE`); default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -49,6 +51,7 @@ export class BackendStateStore implements StateStore {
   readonly #subject: string;
   readonly #now: () => number;
   #cipher: SecretsCipher | undefined;
+  #checked: Promise<void> | undefined;
 
   constructor(options: BackendStateStoreOptions) {
     this.backend = options.backend;
@@ -72,7 +75,9 @@ export class BackendStateStore implements StateStore {
 
   // The key source is settled on first use, so reading without secrets never asks for a key.
   #sealer(): SecretsCipher {
-    this.#cipher ??= new SecretsCipher(this.#options.keySource ?? keySourceFor(this.backend));
+    this.#cipher ??= new SecretsCipher(
+      this.#options.keySource ?? keySourceFor(this.backend, this.#options.env),
+    );
     return this.#cipher;
   }
 
@@ -110,9 +115,24 @@ export class BackendStateStore implements StateStore {
     }
   }
 
-  /** Takes the lock or throws `LockHeldError` naming the holder; a stale lock is taken over with a notice. */
-  lock(operation: string): Promise<LeasedLock> {
+  /**
+   * Takes the lock or throws `LockHeldError` naming the holder; a stale lock is taken over with a notice. The
+   * first lock runs the backend's preflight (only mutating commands lock): its warnings go to `onWarning`.
+   */
+  async lock(operation: string): Promise<LeasedLock> {
+    this.#checked ??= this.#preflight();
+    await this.#checked;
     return this.#leases.acquire(operation);
+  }
+
+  async #preflight(): Promise<void> {
+    const warn = this.#options.onWarning ?? ((m: string) => process.emitWarning(m, "K3sinfraStateWarning"));
+    try {
+      for (const warning of (await this.backend.preflight?.()) ?? []) warn(warning);
+    } catch (error) {
+      this.#checked = undefined;
+      throw error;
+    }
   }
 
   /** Removes the lock if its id is `id`; a clear error otherwise. */

@@ -17,7 +17,7 @@ export type StateKeySource =
   | { readonly kind: "wrapped"; readonly wrapper: KeyWrapper };
 
 /** `$XDG_CONFIG_HOME/k3sinfra/state.key`, defaulting to `~/.config/k3sinfra/state.key`. */
-export function defaultKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultKeyFilePath(env: Readonly<Record<string, string | undefined>> = process.env): string {
   // The XDG spec says to ignore a relative XDG_CONFIG_HOME.
   const xdg = env.XDG_CONFIG_HOME;
   const config = xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".config");
@@ -25,7 +25,9 @@ export function defaultKeyFilePath(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /** The passphrase from `K3SINFRA_STATE_PASSPHRASE` if set, else the default key file. */
-export function defaultKeySource(env: NodeJS.ProcessEnv = process.env): StateKeySource {
+export function defaultKeySource(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): StateKeySource {
   const passphrase = env[STATE_PASSPHRASE_ENV];
   if (passphrase) return { kind: "passphrase", passphrase: new Secret(passphrase) };
   return { kind: "keyFile", path: defaultKeyFilePath(env) };
@@ -62,7 +64,7 @@ export function keySourceFor(
     readonly keyWrapper?: KeyWrapper | undefined;
     readonly keyHint?: string;
   },
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): StateKeySource {
   if (backend.keyWrapper) return wrappedKeySource(backend.keyWrapper);
   const source = defaultKeySource(env);

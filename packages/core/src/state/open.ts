@@ -5,7 +5,10 @@ import type { CloudProvider } from "../provider.js";
 import type { ProviderRegistry } from "../registry.js";
 import type { StateBackend } from "./backend.js";
 import { BackendStateStore } from "./backend-store.js";
+import { decodeState } from "./codec.js";
 import { FileStateStore } from "./file-store.js";
+import { readIfExists } from "./fs-util.js";
+import { defaultKeyFilePath, defaultKeySource, keyFileKeySource, type StateKeySource } from "./keys.js";
 import type { StateStore } from "./types.js";
 
 /** What `openStateStore` needs: the config, the providers it loaded, and where paths resolve from. */
@@ -21,6 +24,11 @@ export interface OpenStateStoreOptions {
   readonly onWarning?: (message: string) => void;
   /** Open this backend instead of `state.backend` (`local` opens the file at `state.path`; migrate uses it). */
   readonly backend?: string;
+  /**
+   * For the local file: use the key its secrets were sealed with (the key file even when a passphrase is set),
+   * so a migration can read a state sealed with the key file while the passphrase seals the new copy.
+   */
+  readonly keyOfStoredState?: boolean;
 }
 
 /** An opened store and, for a backend other than the local file, the backend under it. */
@@ -49,9 +57,11 @@ export async function openStateStore(options: OpenStateStoreOptions): Promise<Op
   const onWarning = options.onWarning;
   if (name === "local") {
     const path = localStatePath(config, baseDir);
+    const keySource = options.keyOfStoredState ? await storedKeySource(path, options.env) : undefined;
     const store = new FileStateStore({
       path,
       cluster: config.name,
+      ...(keySource ? { keySource } : {}),
       ...(onWarning ? { onWarning } : {}),
     });
     return { store, name, location: path };
@@ -60,6 +70,7 @@ export async function openStateStore(options: OpenStateStoreOptions): Promise<Op
   const store = new BackendStateStore({
     backend,
     cluster: config.name,
+    ...(options.env ? { env: options.env } : {}),
     ...(onWarning ? { onWarning } : {}),
   });
   return { store, name, location: backend.location, backend };
@@ -109,4 +120,14 @@ async function resolveBackend(name: string, options: OpenStateStoreOptions): Pro
     env: options.env ?? process.env,
     baseDir,
   });
+}
+
+/** The key source that opens the secrets stored at `path`: the key file if they were sealed with it. */
+async function storedKeySource(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<StateKeySource> {
+  const bytes = await readIfExists(path);
+  const sealed = bytes && decodeState(bytes, path, `${path}.backup`).secrets;
+  return sealed?.key === "keyFile" ? keyFileKeySource(defaultKeyFilePath(env)) : defaultKeySource(env);
 }
