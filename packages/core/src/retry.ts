@@ -1,5 +1,5 @@
 import { K3sinfraError } from "./errors.js";
-import { backoffDelay, type PollPolicy, sleep } from "./wait.js";
+import { backoffDelay, type PollPolicy, sleepOn } from "./wait.js";
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -18,7 +18,7 @@ export interface RetryOptions {
   readonly isRetryable?: (error: unknown) => boolean;
   /** Called before each retry, e.g. to report "throttled, retrying in 3 s". */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
-  /** The clock the time budget is measured with; tests inject one. Default `Date.now`. */
+  /** The clock the time budget is measured with; tests inject one. Default the policy's clock, else `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -65,7 +65,8 @@ export async function withRetry<T>(
   const maxAttempts = options.maxAttempts ?? 6;
   const policy = options.policy ?? defaultRetryPolicy;
   const isRetryable = options.isRetryable ?? retryableByDefault;
-  const now = options.now ?? Date.now;
+  const clock = policy.clock;
+  const now = options.now ?? (clock ? () => clock.now() : Date.now);
   const started = now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -86,7 +87,7 @@ export async function withRetry<T>(
           `waiting ${seconds(delay)} more would pass the ${seconds(options.maxElapsedMs)} retry budget`,
         );
       options.onRetry?.(error, attempt, delay);
-      await sleep(delay, options.signal);
+      await sleepOn(clock, delay, options.signal);
     }
   }
 }

@@ -6,12 +6,29 @@ export type WaiterResult<T> =
   | { readonly state: "RETRY"; readonly reason?: string }
   | { readonly state: "FAILURE"; readonly reason: string };
 
+/**
+ * The time waits and retries run on. Real time by default; a test or a benchmark hands in a virtual one (the
+ * emulator's `VirtualClock`, which advances only when every client is waiting), so a 9-minute database takes no
+ * wall time and no step races the wall clock.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch, by this clock. */
+  now(): number;
+  /** Resolves once `ms` of this clock's time have passed (aborts are handled by the caller, `sleepOn`). */
+  sleep(ms: number): Promise<void>;
+}
+
 /** How often to poll. The orchestrator passes one down in every `ResourceContext`. */
 export interface PollPolicy {
   /** First delay and lower bound of the jittered backoff. */
   readonly minDelayMs: number;
   /** Upper bound of the backoff. */
   readonly maxDelayMs: number;
+  /**
+   * The clock the delays and deadlines are measured on; absent: real time. It travels with the policy, so every
+   * wait and retry that is handed `ctx.poll` runs on it, in core and in providers alike.
+   */
+  readonly clock?: Clock | undefined;
 }
 
 export const defaultPollPolicy: PollPolicy = { minDelayMs: 2_000, maxDelayMs: 30_000 };
@@ -42,6 +59,20 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+/** Sleeps `ms` on `clock` (real time when absent), or rejects with `AbortedError` as soon as the signal aborts. */
+export const sleepOn = (clock: Clock | undefined, ms: number, signal?: AbortSignal): Promise<void> => {
+  if (!clock) return sleep(ms, signal);
+  if (signal?.aborted) return Promise.reject(new AbortedError(undefined, { cause: signal.reason }));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(undefined, { cause: signal?.reason }));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    clock.sleep(ms).then(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, reject);
+  });
+};
+
 /** Exponential backoff with full jitter between `min` and the growing cap (as smithy's waiter does). */
 export const backoffDelay = (
   attempt: number,
@@ -62,7 +93,9 @@ export async function waitUntil<T>(check: () => Promise<WaiterResult<T>>, option
     minDelayMs: options.minDelayMs ?? defaultPollPolicy.minDelayMs,
     maxDelayMs: options.maxDelayMs ?? defaultPollPolicy.maxDelayMs,
   };
-  const deadline = Date.now() + options.maxWaitMs;
+  const clock = options.clock;
+  const now = () => (clock ? clock.now() : Date.now());
+  const deadline = now() + options.maxWaitMs;
   let lastReason: string | undefined;
   for (let attempt = 1; ; attempt++) {
     if (options.signal?.aborted) throw new AbortedError(undefined, { cause: options.signal.reason });
@@ -72,13 +105,13 @@ export async function waitUntil<T>(check: () => Promise<WaiterResult<T>>, option
       throw new ProviderError(`Gave up waiting for ${options.description}: ${result.reason}`);
     lastReason = result.reason;
     options.onRetry?.(attempt, result.reason);
-    const remaining = deadline - Date.now();
+    const remaining = deadline - now();
     if (remaining <= 0) {
       throw new TimeoutError(
         `Timed out after ${Math.round(options.maxWaitMs / 1000)} s waiting for ${options.description}` +
           (lastReason ? ` (last seen: ${lastReason})` : ""),
       );
     }
-    await sleep(Math.min(backoffDelay(attempt, policy), remaining), options.signal);
+    await sleepOn(clock, Math.min(backoffDelay(attempt, policy), remaining), options.signal);
   }
 }

@@ -1,4 +1,5 @@
 export { AWS_DURATIONS } from "./aws/kernel/durations.js";
+export { AZURE_TEST_CREDENTIALS } from "./azure/credentials.js";
 export type {
   CloudContext,
   CloudFactory,
@@ -8,9 +9,9 @@ export type {
   RoutedCall,
 } from "./cloud.js";
 export { registerCloud, registeredClouds } from "./cloud.js";
-export { AZURE_TEST_CREDENTIALS } from "./azure/credentials.js";
 export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
 export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
+export { VirtualClock } from "./virtual-clock.js";
 export type {
   AcmCertificateFixture,
   AwsFixtures,

@@ -1,4 +1,5 @@
 /** Public types of the emulator (the contract other packages code against). */
+import type { VirtualClock } from "./virtual-clock.js";
 
 export type CloudName = "aws" | "cloudflare" | "azure" | "gcp";
 
@@ -35,6 +36,12 @@ export interface EmulatorOptions {
    * computed from; default `Date.now`. A test can advance it instead of sleeping.
    */
   clock?: () => number;
+  /**
+   * Emulated time for tests and benchmarks (`VirtualClock`): every lifecycle reads it, each request holds it
+   * while it is handled, and the request log's `at` is by it. Hand the same clock to core's poll policy
+   * (`poll: { …, clock }`) so the client's waits advance it. Takes precedence over `clock`.
+   */
+  virtualClock?: VirtualClock;
   /**
    * Opt-in: the emulator stands in for K3s on server 0, which it does not run. A running instance whose user
    * data holds a k3sinfra boot script's `KUBECONFIG_SECRET='<name>'` line gets, `kubeconfigAfterMs` × `timeScale`

@@ -76,8 +76,7 @@ export async function waitReady(run: ClusterRun, signal: AbortSignal): Promise<v
         description: `every server to be healthy behind ${lb.name}`,
         maxWaitMs: limit,
         signal,
-        minDelayMs: run.settings.poll.minDelayMs,
-        maxDelayMs: run.settings.poll.maxDelayMs,
+        ...run.settings.poll,
       },
     );
   } catch (error) {

@@ -142,8 +142,7 @@ export async function waitAllHealthy(run: ClusterRun, signal: AbortSignal): Prom
       description: `every server to be healthy behind the new load balancer ${lb.name}`,
       maxWaitMs: run.settings.timeouts.targets ?? HEALTHY_WAIT_MS,
       signal,
-      minDelayMs: run.settings.poll.minDelayMs,
-      maxDelayMs: run.settings.poll.maxDelayMs,
+      ...run.settings.poll,
     },
   );
 }
@@ -267,8 +266,7 @@ async function waitHealthy(
         description: `${successor.id} to be healthy behind ${lb.name}`,
         maxWaitMs: limit,
         signal,
-        minDelayMs: run.settings.poll.minDelayMs,
-        maxDelayMs: run.settings.poll.maxDelayMs,
+        ...run.settings.poll,
       },
     );
   } catch (error) {
