@@ -41,6 +41,8 @@ export * from "./resources/secret-store.js";
 export * from "./retry.js";
 export * from "./secret.js";
 export * from "./state/index.js";
+// Reads and resolves a config (and so loads the container's modules): kept out of state/index.js, which stays light.
+export { type OpenClusterStateOptions, openClusterState } from "./state/spec.js";
 export type * from "./state/types.js";
 export { STATE_VERSION } from "./state/types.js";
 export * from "./verify/index.js";

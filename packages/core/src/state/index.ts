@@ -40,8 +40,6 @@ export type { OpenedStateStore, OpenStateStoreOptions } from "./open.js";
 export { localStatePath, openStateStore } from "./open.js";
 export type { ProcessIdentity } from "./owner.js";
 export { currentProcess, ownerGone, procStat } from "./owner.js";
-export type { OpenClusterStateOptions } from "./spec.js";
-export { openClusterState } from "./spec.js";
 export type { StatePatch } from "./state.js";
 export { assertWritable, emptyState, nextState } from "./state.js";
 export type { MigrateResult, PulledState } from "./transfer.js";
