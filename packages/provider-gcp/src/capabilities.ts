@@ -16,7 +16,8 @@ export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
 
 /** What the GCP provider can do, as data. */
 export const gcpCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  // secretStore: Secret Manager, read on the nodes with the cluster's service account.
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"],
   // Cloud DNS A records; the load balancers have static IPs (no alias records needed).
   dnsRecordTypes: ["A"],
   dnsProxy: false,

@@ -1,6 +1,8 @@
 import type * as Compute from "@google-cloud/compute";
 import type { DNS } from "@google-cloud/dns";
+import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type * as Sql from "@google-cloud/sql";
+import { AuthFailedError } from "@k3sinfra/core";
 import type { GoogleAuth } from "google-auth-library";
 
 /** The compute module's client classes, by the name a service asks for. */
@@ -56,6 +58,7 @@ export class GcpClients {
   #compute: Promise<ComputeModule> | undefined;
   #sql: Promise<typeof Sql> | undefined;
   #dns: Promise<DNS> | undefined;
+  #secrets: Promise<SecretManagerServiceClient> | undefined;
   #project: Promise<string> | undefined;
   readonly #clients = new Map<string, Promise<unknown>>();
 
@@ -71,16 +74,47 @@ export class GcpClients {
   auth(api = "compute"): Promise<GoogleAuth> {
     let auth = this.#auth.get(api);
     if (!auth) {
-      auth = import("google-auth-library").then(
-        ({ GoogleAuth }) =>
-          new GoogleAuth({
-            ...(this.settings.keyFilename ? { keyFilename: this.settings.keyFilename } : {}),
-            ...(this.settings.project ? { projectId: this.settings.project } : {}),
-          }),
-      );
+      auth = Promise.all([import("google-auth-library"), this.#keyFile()]).then(([lib, key]) => {
+        if (!key)
+          return new lib.GoogleAuth(this.settings.project ? { projectId: this.settings.project } : {});
+        // The file GOOGLE_APPLICATION_CREDENTIALS names, as the client it describes: google-auth-library 11
+        // deprecates loading it through `keyFilename`/`credentials` in favour of the client constructors
+        // (https://cloud.google.com/docs/authentication/external/externally-sourced-credentials).
+        const projectId =
+          this.settings.project ?? (typeof key.project_id === "string" ? key.project_id : undefined);
+        const str = (k: string) => (typeof key[k] === "string" ? (key[k] as string) : undefined);
+        let authClient: InstanceType<typeof lib.JWT> | InstanceType<typeof lib.UserRefreshClient>;
+        if (key.type === "service_account")
+          authClient = new lib.JWT({
+            email: str("client_email"),
+            key: str("private_key"),
+            keyId: str("private_key_id"),
+          });
+        else if (key.type === "authorized_user")
+          authClient = new lib.UserRefreshClient({
+            clientId: str("client_id"),
+            clientSecret: str("client_secret"),
+            refreshToken: str("refresh_token"),
+          });
+        else
+          throw new AuthFailedError(
+            `GOOGLE_APPLICATION_CREDENTIALS names a '${String(key.type)}' credential; k3sinfra reads service account keys and user credentials from it (others through the environment's Application Default Credentials).`,
+          );
+        return new lib.GoogleAuth({ authClient, ...(projectId ? { projectId } : {}) });
+      });
       this.#auth.set(api, auth);
     }
     return auth;
+  }
+
+  /**
+   * The credentials file GOOGLE_APPLICATION_CREDENTIALS names, read once: handed over as `credentials`, since
+   * google-auth-library 11 deprecates its `keyFilename` option.
+   */
+  #keyFile(): Promise<Record<string, unknown> | undefined> {
+    const path = this.settings.keyFilename;
+    if (!path) return Promise.resolve(undefined);
+    return import("node:fs/promises").then(async ({ readFile }) => JSON.parse(await readFile(path, "utf8")));
   }
 
   /** The project every call is made in: the configured one, else the credentials'. */
@@ -120,6 +154,34 @@ export class GcpClients {
       this.#clients.set(name, client);
     }
     return client as Promise<ComputeClient<N>>;
+  }
+
+  /** The Secret Manager client over HTTP/REST (the package defaults to gRPC). */
+  secrets(): Promise<SecretManagerServiceClient> {
+    this.#secrets ??= Promise.all([
+      import("@google-cloud/secret-manager"),
+      this.gaxOptions("secretmanager"),
+    ]).then(([mod, opts]) => new mod.SecretManagerServiceClient(opts as never));
+    return this.#secrets;
+  }
+
+  /**
+   * An authorized JSON request to a Google REST API with the ADC credentials (the IAM service accounts API):
+   * `path` below the API's root, e.g. `iam.googleapis.com` + `/v1/projects/p/serviceAccounts`.
+   */
+  async rest<T>(host: string, path: string, init: { method?: string; data?: unknown } = {}): Promise<T> {
+    const auth = await this.auth(host);
+    const client = await auth.getClient();
+    // A service account's self-signed JWT names the API it is for.
+    (client as { defaultServicePath?: string }).defaultServicePath ??= host;
+    const root = this.settings.endpoint?.replace(/\/$/, "") ?? `https://${host}`;
+    const res = await client.request<T>({
+      url: `${root}${path}`,
+      method: (init.method ?? "GET") as "GET",
+      ...(init.data === undefined ? {} : { data: init.data }),
+      retry: false,
+    });
+    return res.data;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
 import { gcpCapabilities } from "./capabilities.js";
 import { GcpClients } from "./clients.js";
 import { GCP_METADATA_READER } from "./metadata-reader.js";
+import { gcpSecretReader } from "./node-reader.js";
 import { type GcpOptions, parseGcpOptions } from "./options.js";
 import { gcpPreflight } from "./preflight.js";
 import { GcpDatastoreService } from "./services/datastore.js";
@@ -14,6 +15,7 @@ import { GcpDnsRecordService } from "./services/dns.js";
 import { GcpLoadBalancerService } from "./services/load-balancer.js";
 import { GcpNetworkService } from "./services/network.js";
 import { GcpNodeService } from "./services/nodes.js";
+import { GcpSecretStore } from "./services/secrets.js";
 
 /** The services of one cluster, and the clients they share (core hands the object back to `preflight`). */
 export interface GcpServices extends ProviderServices {
@@ -44,6 +46,7 @@ function services(ctx: ProviderContext<GcpOptions>): GcpServices {
     loadBalancer: has("loadBalancer")
       ? new GcpLoadBalancerService(clients, ctx.config.rancher?.hostname)
       : undefined,
+    secretStore: has("secretStore") ? new GcpSecretStore(clients) : undefined,
     dns: has("dns") ? new GcpDnsRecordService(clients, ctx.options, ctx.config.dns?.zone ?? "") : undefined,
   };
 }
@@ -53,7 +56,10 @@ export const gcp = defineProvider<GcpOptions, GcpServices>({
   contractVersion: 2,
   name: "gcp",
   capabilities: gcpCapabilities,
+  // Nodes read published values from instance metadata attributes `k3sinfra-<key>`.
   metadataReader: GCP_METADATA_READER,
+  // Nodes read their secrets from Secret Manager with their service account (curl and the metadata token).
+  secretReader: gcpSecretReader,
   parseOptions: parseGcpOptions,
   services,
   preflight: (built, ctx, signal) => gcpPreflight(built.clients, ctx, signal),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   BackendServicesClient,
   FirewallsClient,
@@ -7,7 +8,7 @@ import {
 } from "@google-cloud/compute";
 import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
-import { GoogleAuth } from "google-auth-library";
+import { JWT } from "google-auth-library";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { gcp } from "../src/index.js";
 import { carries, PROJECT, REGION, startGcp, ZONES } from "./helpers.js";
@@ -19,7 +20,13 @@ const rawClients = (e: Emulator, keyFilename: string) => {
     apiEndpoint: url.hostname,
     port: Number(url.port),
     protocol: "http",
-    auth: new GoogleAuth({ keyFilename }),
+    authClient: (() => {
+      const key = JSON.parse(readFileSync(keyFilename, "utf8")) as {
+        client_email: string;
+        private_key: string;
+      };
+      return new JWT({ email: key.client_email, key: key.private_key });
+    })(),
   };
   return {
     instances: new InstancesClient(opts),

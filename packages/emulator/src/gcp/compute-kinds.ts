@@ -349,6 +349,9 @@ export class Kinds {
       ac.natIP ??= this.externalIp();
       ac.type ??= "ONE_TO_ONE_NAT";
     }
+    for (const sa of (b.serviceAccounts as { email?: string }[] | undefined) ?? [])
+      if (sa.email && sa.email !== "default" && !this.c.store.iam.accounts[sa.email])
+        throw gcpErrors.notFound(`projects/${r.project}/serviceAccounts/${sa.email}`);
     const meta = (b.metadata as Record<string, unknown> | undefined) ?? {};
     b.metadata = { items: meta.items ?? [], fingerprint: fingerprint(this.c), kind: "compute#metadata" };
     b.labelFingerprint = fingerprint(this.c);

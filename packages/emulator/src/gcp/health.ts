@@ -25,8 +25,9 @@ export function healthVerbs(
   return {
     getHealth: (bs, body) => {
       const groupPath = refPath(String(body.group ?? ""), bs.project);
-      const group = groupPath ? c.find(groupPath) : undefined;
-      if (!group || group.collection !== "instanceGroups") throw gcpErrors.notFound(String(body.group));
+      const found = groupPath ? c.find(groupPath) : undefined;
+      if (found?.collection !== "instanceGroups") throw gcpErrors.notFound(String(body.group));
+      const group = found;
       const backends = (bs.body.backends as { group?: string }[] | undefined) ?? [];
       if (!backends.some((b) => refPath(b.group ?? "", bs.project) === groupPath))
         throw gcpErrors.invalid(`Instance group ${group.name} is not a backend of ${bs.name}.`);

@@ -10,8 +10,11 @@ import { watchState } from "../persistence.js";
 import type { InventoryItem } from "../types.js";
 import { Compute } from "./compute.js";
 import { CloudDns } from "./dns.js";
+import { Iam } from "./iam.js";
+import { MetadataServer } from "./metadata.js";
 import { emptyState, type GcpState, statusAt } from "./model.js";
 import { MysqlBacking } from "./mysql.js";
+import { SecretManager } from "./secrets.js";
 import { CloudSql } from "./sql.js";
 
 export class GcpCloud implements CloudHandler {
@@ -22,6 +25,9 @@ export class GcpCloud implements CloudHandler {
   readonly #compute: Compute;
   readonly #sql: CloudSql;
   readonly #dns: CloudDns;
+  readonly #iam: Iam;
+  readonly #secrets: SecretManager;
+  readonly #metadata: MetadataServer;
   readonly #mysql: MysqlBacking | undefined;
 
   constructor(ctx: CloudContext) {
@@ -30,6 +36,9 @@ export class GcpCloud implements CloudHandler {
     this.#mysql = ctx.options.mysql ? new MysqlBacking(ctx.options.mysql) : undefined;
     this.#sql = new CloudSql(state, ctx, this.#compute, this.#mysql);
     this.#dns = new CloudDns(state, ctx);
+    this.#iam = new Iam(state, ctx);
+    this.#secrets = new SecretManager(state, ctx, this.#iam);
+    this.#metadata = new MetadataServer(this.#compute, this.#iam);
   }
 
   endpoint(baseUrl: string): string {
@@ -37,7 +46,14 @@ export class GcpCloud implements CloudHandler {
   }
 
   route(req: CloudRequest): RoutedCall | undefined {
-    return this.#compute.route(req) ?? this.#sql.route(req) ?? this.#dns.route(req);
+    return (
+      this.#compute.route(req) ??
+      this.#sql.route(req) ??
+      this.#dns.route(req) ??
+      this.#iam.route(req) ??
+      this.#secrets.route(req) ??
+      this.#metadata.route(req)
+    );
   }
 
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
@@ -76,6 +92,27 @@ export class GcpCloud implements CloudHandler {
       if (i.connectPort !== undefined) item.connect = { host: "127.0.0.1", port: i.connectPort };
       items.push(item);
     }
+    for (const sec of Object.values(this.#view.secrets.secrets))
+      items.push({
+        cloud: "gcp",
+        service: "secretmanager",
+        type: "secret",
+        id: `projects/${sec.project}/secrets/${sec.name}`,
+        name: sec.name,
+        state: sec.versions.length > 0 ? "ENABLED" : "EMPTY",
+        tags: { ...sec.labels },
+      });
+    for (const a of Object.values(this.#view.iam.accounts))
+      items.push({
+        cloud: "gcp",
+        service: "iam",
+        type: "service-account",
+        id: a.email,
+        name: a.accountId,
+        state: "ENABLED",
+        tags: {},
+        comment: a.description,
+      });
     for (const z of Object.values(this.#view.dns.zones))
       for (const r of z.rrsets) {
         if (r.type === "NS" || r.type === "SOA") continue;

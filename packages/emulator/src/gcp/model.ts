@@ -118,6 +118,41 @@ export interface DnsState {
   changes: Record<string, DnsChange>;
 }
 
+/** A service account (IAM). */
+export interface ServiceAccount {
+  project: string;
+  accountId: string;
+  email: string;
+  uniqueId: string;
+  displayName: string;
+  description: string;
+}
+
+export interface IamState {
+  /** email → account. */
+  accounts: Record<string, ServiceAccount>;
+  /** Access tokens the metadata server issued → the service account they stand for. */
+  tokens: Record<string, { email: string; expiresAt: number }>;
+}
+
+/** A Secret Manager secret: versions sealed at rest (AES-256-GCM under the state's key). */
+export interface StoredSecret {
+  project: string;
+  name: string;
+  labels: Record<string, string>;
+  createTime: string;
+  versions: { n: number; sealed: string; createTime: string; state: "ENABLED" | "DESTROYED" }[];
+  bindings: { role: string; members: string[] }[];
+  etag: number;
+}
+
+export interface SecretsState {
+  /** Hex key that seals the values (so the state file never holds them in clear). */
+  key: string;
+  /** `project/name` → secret. */
+  secrets: Record<string, StoredSecret>;
+}
+
 /** Everything persisted for the gcp cloud (other services add their own maps). */
 export interface GcpState {
   version: 1;
@@ -133,8 +168,8 @@ export interface GcpState {
   nextExternal: number;
   sql: SqlState;
   dns: DnsState;
-  secrets: Record<string, unknown>;
-  iam: Record<string, unknown>;
+  secrets: SecretsState;
+  iam: IamState;
 }
 
 export const emptyState = (): GcpState => ({
@@ -147,8 +182,8 @@ export const emptyState = (): GcpState => ({
   nextExternal: 1,
   sql: { instances: {}, operations: {} },
   dns: { zones: {}, changes: {} },
-  secrets: {},
-  iam: {},
+  secrets: { key: "", secrets: {} },
+  iam: { accounts: {}, tokens: {} },
 });
 
 export const API_ROOT = "https://www.googleapis.com/compute/v1/";

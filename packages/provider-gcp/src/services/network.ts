@@ -21,6 +21,7 @@ import {
   type WantedFirewall,
   wantedFirewalls,
 } from "./firewalls.js";
+import { GcpNodeIdentity } from "./identity.js";
 
 type Firewall = LiveFirewall & { name?: string | null; network?: string | null; description?: string | null };
 
@@ -40,11 +41,14 @@ const last = (url: string | null | undefined) => (url ?? "").split("/").pop() ??
  */
 export class GcpNetworkService implements NetworkService {
   readonly updatable = ["rules", "zones", "subnetIds"] as const satisfies readonly (keyof NetworkSpec)[];
+  readonly #identity: GcpNodeIdentity;
 
   constructor(
     private readonly clients: GcpClients,
     private readonly options: GcpOptions,
-  ) {}
+  ) {
+    this.#identity = new GcpNodeIdentity(clients);
+  }
 
   native(): Promise<unknown> {
     return this.clients.compute("FirewallsClient");
@@ -76,7 +80,10 @@ export class GcpNetworkService implements NetworkService {
       await this.#insertFirewall(want, network, groups.nodes, ctx);
     }
     const after = await this.#firewalls(groups.nodes, ctx);
+    // The nodes' identity: what lets them read their own cluster's secrets, and nothing else.
+    const nodeIdentity = await this.#identity.ensure(ctx);
     return {
+      nodeIdentity,
       id: groups.nodes,
       networkId: network,
       subnets: spec.zones.map((zone) => ({ zone, id: subnet.id, cidr: subnet.cidr })),
@@ -89,7 +96,11 @@ export class GcpNetworkService implements NetworkService {
   async read(state: NetworkState, ctx: ResourceContext): Promise<NetworkState | undefined> {
     const live = await this.#firewalls(state.groups.nodes, ctx);
     if (!live.some((fw) => markerLabels(fw.description)["k3sinfra-cluster"])) return undefined;
-    return { ...state, rulesDigest: rulesDigest(live) };
+    const identity =
+      state.nodeIdentity === undefined
+        ? {}
+        : { nodeIdentity: (await this.#identity.exists(state.nodeIdentity, ctx)) ? state.nodeIdentity : "" };
+    return { ...state, rulesDigest: rulesDigest(live), ...identity };
   }
 
   async delete(state: NetworkState, ctx: ResourceContext): Promise<void> {
@@ -100,6 +111,8 @@ export class GcpNetworkService implements NetworkService {
       if (owner && !hasLabels(markerLabels(fw.description), { "k3sinfra:cluster": ctx.cluster })) continue;
       await this.#deleteFirewall(fw.name ?? "", ctx);
     }
+    // The identity goes last: the nodes (deleted before the network) no longer use it.
+    await this.#identity.delete(ctx);
   }
 
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<NetworkState[]> {

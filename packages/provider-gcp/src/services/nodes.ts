@@ -125,6 +125,18 @@ export class GcpNodeService implements NodeService {
                       accessConfigs: [{ name: "External NAT", type: "ONE_TO_ONE_NAT" }],
                     },
                   ],
+                  // The cluster's service account, with the cloud-platform scope: what it may do is its IAM
+                  // bindings (https://cloud.google.com/compute/docs/access/service-accounts#scopes_best_practice).
+                  ...(spec.network.nodeIdentity
+                    ? {
+                        serviceAccounts: [
+                          {
+                            email: spec.network.nodeIdentity,
+                            scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                          },
+                        ],
+                      }
+                    : {}),
                   // Shielded VM: Secure Boot, vTPM and integrity monitoring (https://cloud.google.com/compute/shielded-vm/docs/shielded-vm).
                   shieldedInstanceConfig: {
                     enableSecureBoot: true,
