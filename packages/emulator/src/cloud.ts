@@ -67,15 +67,26 @@ export interface CloudHandler {
 
 export type CloudFactory = (ctx: CloudContext) => CloudHandler;
 
-const registry = new Map<string, CloudFactory>();
+/** Imports a cloud's module when an emulator first serves it. */
+export type CloudLoader = () => Promise<CloudFactory>;
+
+const registry = new Map<string, CloudLoader>();
 
 /** Register a cloud under a name usable in `EmulatorOptions.clouds`. */
 export function registerCloud(name: string, factory: CloudFactory): void {
-  registry.set(name, factory);
+  registry.set(name, async () => factory);
 }
 
-export function cloudFactory(name: string): CloudFactory | undefined {
-  return registry.get(name);
+/**
+ * Register a cloud whose module is imported only when an emulator serves it: `--emulate` of an AWS config loads
+ * neither the GCP nor the Azure emulator (the built-in clouds, clouds.ts).
+ */
+export function registerCloudLoader(name: string, load: CloudLoader): void {
+  registry.set(name, load);
+}
+
+export async function loadCloudFactory(name: string): Promise<CloudFactory | undefined> {
+  return registry.get(name)?.();
 }
 
 export function registeredClouds(): string[] {

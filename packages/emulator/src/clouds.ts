@@ -1,11 +1,10 @@
-/** The built-in clouds. Adding a cloud: a new folder exporting a CloudFactory, plus one line here. */
-import { createAwsCloud } from "./aws/index.js";
-import { createAzureCloud } from "./azure/index.js";
-import { registerCloud } from "./cloud.js";
-import { createCloudflareCloud } from "./cloudflare/index.js";
-import { createGcpCloud } from "./gcp/index.js";
+/**
+ * The built-in clouds, each imported when an emulator first serves it. Adding a cloud: a new folder exporting a
+ * CloudFactory, plus one line here.
+ */
+import { registerCloudLoader } from "./cloud.js";
 
-registerCloud("aws", createAwsCloud);
-registerCloud("azure", createAzureCloud);
-registerCloud("cloudflare", createCloudflareCloud);
-registerCloud("gcp", createGcpCloud);
+registerCloudLoader("aws", async () => (await import("./aws/index.js")).createAwsCloud);
+registerCloudLoader("azure", async () => (await import("./azure/index.js")).createAzureCloud);
+registerCloudLoader("cloudflare", async () => (await import("./cloudflare/index.js")).createCloudflareCloud);
+registerCloudLoader("gcp", async () => (await import("./gcp/index.js")).createGcpCloud);

@@ -10,11 +10,11 @@ import {
   type CloudContext,
   type CloudHandler,
   type CloudRequest,
-  cloudFactory,
   type HttpResponse,
+  loadCloudFactory,
   type RoutedCall,
 } from "./cloud.js";
-import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
+import { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/credentials.js";
 import "./clouds.js";
 import { AWS_TEST_CREDENTIALS } from "./aws/kernel/credentials.js";
 import { http, https } from "./node-http.js";
@@ -80,7 +80,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const names = opts.clouds ?? ["aws"];
   const clouds: CloudHandler[] = [];
   for (const name of names) {
-    const factory = cloudFactory(name);
+    const factory = await loadCloudFactory(name);
     if (!factory) throw new Error(`unknown cloud "${name}"`);
     clouds.push(factory(ctx));
   }

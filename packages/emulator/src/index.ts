@@ -4,14 +4,14 @@ export type {
   CloudContext,
   CloudFactory,
   CloudHandler,
+  CloudLoader,
   CloudRequest,
   HttpResponse,
   RoutedCall,
 } from "./cloud.js";
-export { registerCloud, registeredClouds } from "./cloud.js";
-export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/index.js";
+export { registerCloud, registerCloudLoader, registeredClouds } from "./cloud.js";
+export { CLOUDFLARE_TEST_TOKEN } from "./cloudflare/credentials.js";
 export { AWS_TEST_CREDENTIALS, startEmulator } from "./emulator.js";
-export { VirtualClock } from "./virtual-clock.js";
 export type {
   AcmCertificateFixture,
   AwsFixtures,
@@ -32,3 +32,4 @@ export type {
   InventoryItem,
   RequestLogEntry,
 } from "./types.js";
+export { VirtualClock } from "./virtual-clock.js";

@@ -7,14 +7,14 @@ import { createHash } from "node:crypto";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import { watchState } from "../persistence.js";
 import type { FaultKind, InventoryItem } from "../types.js";
+import { CLOUDFLARE_TEST_TOKEN } from "./credentials.js";
 import { CfError, cfErrors, errorResponse, jsonHeaders, okBody, type ResultInfo } from "./envelope.js";
 import { RateLimiter } from "./limits.js";
 import { type CfRecord, type CfZone, type CloudflareState, recordJson, zoneJson } from "./model.js";
 import { checkConflicts, parseBody, recordFilter, recordOrder, validateRecord } from "./records.js";
 import { filterZones } from "./zones.js";
 
-/** The API token the emulator accepts unless `fixtures.cloudflare.tokens` says otherwise. */
-export const CLOUDFLARE_TEST_TOKEN = "k3sinfra-emulator-token";
+export { CLOUDFLARE_TEST_TOKEN };
 
 const PREFIX = "/client/v4";
 const HEX32 = /^[0-9a-f]{32}$/;
