@@ -86,7 +86,7 @@ export class BackendStateStore implements StateStore {
     const stored = await this.backend.read();
     if (stored === undefined) return undefined;
     const where = this.backend.location;
-    const doc = decodeState(stored.bytes, where, `${where}'s earlier versions`);
+    const doc = decodeState(stored.bytes, where, this.#previous());
     if (options.secrets === false) return { ...doc, secrets: undefined };
     const secrets = doc.secrets && (await this.#sealer().open(doc.secrets, doc.lineage, where));
     return { ...doc, secrets };
@@ -104,7 +104,7 @@ export class BackendStateStore implements StateStore {
     }
     const where = this.backend.location;
     const stored = await this.backend.read();
-    assertWritable(stored && decodeState(stored.bytes, where, `${where}'s earlier versions`), state, where);
+    assertWritable(stored && decodeState(stored.bytes, where, this.#previous()), state, where);
     const sealed = state.secrets && (await this.#sealer().seal(state.secrets, state.lineage));
     const bytes = Buffer.from(encodeState(state, sealed), "utf8");
     const version = await this.backend.write(bytes, stored?.version);
@@ -113,6 +113,10 @@ export class BackendStateStore implements StateStore {
         `Refusing to write state for cluster ${state.cluster}: ${where} changed while this write was prepared (another process wrote it). Nothing was written; read the state again and retry.`,
       );
     }
+  }
+
+  #previous(): string {
+    return this.backend.previousVersion ?? `${this.backend.location}'s earlier versions`;
   }
 
   /**

@@ -38,6 +38,8 @@ export interface StateBackend {
   readonly keyWrapper?: KeyWrapper | undefined;
   /** What to configure for a key when neither a wrapper nor a passphrase is available (one sentence). */
   readonly keyHint?: string;
+  /** Where an earlier version of the state can be found, for messages (default: the backend's versions). */
+  readonly previousVersion?: string;
 }
 
 /**

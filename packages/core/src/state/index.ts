@@ -12,6 +12,7 @@ export type { SealedSecrets } from "./cipher.js";
 export { SecretsCipher } from "./cipher.js";
 export type { StateDocument } from "./codec.js";
 export { StateConflictError, StateCorruptError, StateKeyError } from "./errors.js";
+export { FileStateBackend } from "./file-backend.js";
 export type { FileStateStoreOptions } from "./file-store.js";
 export { FileStateStore } from "./file-store.js";
 export type { StateKeySource } from "./keys.js";
