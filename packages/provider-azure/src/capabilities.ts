@@ -91,7 +91,7 @@ export const AZURE_NAME_RULES: readonly NameRule[] = [
 
 /** What the Azure provider can do, as data. */
 export const azureCapabilities: ProviderCapabilities = {
-  services: ["network"],
+  services: ["network", "nodes"],
   zones: AZURE_ZONES,
   names: AZURE_NAME_RULES,
   credentialEnv: ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SUBSCRIPTION_ID"],

@@ -6,8 +6,10 @@ import {
 } from "@k3sinfra/core";
 import { azureCapabilities } from "./capabilities.js";
 import { AzureClients, clientSettings } from "./clients.js";
+import { AZURE_METADATA_READER } from "./metadata-reader.js";
 import { type AzureOptions, parseAzureOptions } from "./options.js";
 import { AzureNetworkService } from "./services/network.js";
+import { AzureNodeService } from "./services/nodes.js";
 
 /** The services of one cluster, and the clients they share (core hands the whole object back to `preflight`). */
 export interface AzureServices extends ProviderServices {
@@ -24,6 +26,7 @@ function services(ctx: ProviderContext<AzureOptions>): AzureServices {
   return {
     clients,
     network: has("network") ? new AzureNetworkService(clients, ctx.options) : undefined,
+    nodes: has("nodes") ? new AzureNodeService(clients, ctx.options) : undefined,
   };
 }
 
@@ -32,6 +35,10 @@ export const azure = defineProvider<AzureOptions, AzureServices>({
   contractVersion: 2,
   name: "azure",
   capabilities: azureCapabilities,
+  // Nodes read published values from their own tags through the Instance Metadata Service.
+  metadataReader: AZURE_METADATA_READER,
+  // The serial console's boot diagnostics show the boot script's stage lines without logging in.
+  bootLogCommand: (node) => `az vm boot-diagnostics get-boot-log --ids ${node.id}`,
   parseOptions: parseAzureOptions,
   services,
 });

@@ -1,8 +1,9 @@
-import { type ContractHarness, runProviderContract } from "@k3sinfra/core/testing";
+import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { azure } from "../src/index.js";
-import { azureEnv, REGION, startAzureEmulator, testConfig, ZONES } from "./helpers.js";
+import { RawArm } from "./back-door.js";
+import { azureEnv, REGION, startAzureEmulator, ZONES } from "./helpers.js";
 
 // One emulator for the whole suite: the adoption cases build a second harness (a "fresh process") that
 // must see what the first one made.
@@ -11,14 +12,77 @@ const shared = () => {
   emulator ??= startAzureEmulator({ seed: 13 });
   return emulator;
 };
-let harnesses = 0;
 
-/** The back doors: the emulator's own inventory, never the provider under test. */
-const backDoors = (e: Emulator): Omit<ContractHarness, "container" | "services"> => ({
-  owned: async (tags) => e.inventory({ cloud: "azure", tags: { ...tags } }).map((i) => i.id),
-  status: async (id) =>
-    e.inventory({ cloud: "azure" }).find((i) => i.id.toLowerCase() === id.toLowerCase())?.state,
-});
+const OWNERSHIP = new Set([
+  "k3sinfra:cluster",
+  "k3sinfra:resource",
+  "k3sinfra:managed-by",
+  "k3sinfra:cluster-id",
+]);
+
+/**
+ * The back doors: the emulator's own inventory and its raw ARM API, never the provider under test. A VM's
+ * status is its power state, as the instance view shows it.
+ */
+const backDoors = (e: Emulator): ContractBackDoors => {
+  const arm = new RawArm(e);
+  const item = (id: string) =>
+    e.inventory({ cloud: "azure" }).find((i) => i.id.toLowerCase() === id.toLowerCase());
+  return {
+    // A NIC attached to a VM is part of the node (deleted with it): the node is one object, as on EC2.
+    async owned(tags) {
+      const ids: string[] = [];
+      for (const i of e.inventory({ cloud: "azure", tags: { ...tags } })) {
+        if (i.type === "Microsoft.Network/networkInterfaces") {
+          const nic = await arm.call("GET", i.id, "2026-01-01");
+          if ((nic.body.properties as { virtualMachine?: unknown }).virtualMachine) continue;
+        }
+        ids.push(i.id);
+      }
+      return ids;
+    },
+    async status(id) {
+      const found = item(id);
+      if (found?.type !== "Microsoft.Compute/virtualMachines") return found?.state;
+      const vm = await arm.call("GET", id, "2026-04-01");
+      const view = (vm.body.properties as { instanceView?: { statuses?: { code: string }[] } }).instanceView;
+      return view?.statuses?.find((s) => s.code.startsWith("PowerState/"))?.code.split("/")[1];
+    },
+    async published(node) {
+      const tags = item(node.id)?.tags ?? {};
+      return Object.fromEntries(
+        Object.entries(tags)
+          .filter(([k]) => k.startsWith("k3sinfra:") && !OWNERSHIP.has(k) && k !== "k3sinfra:zones")
+          .map(([k, v]) => [k.slice("k3sinfra:".length), v]),
+      );
+    },
+    drift: {
+      async stopNode(node) {
+        await arm.call("POST", `${node.id}/powerOff`, "2026-04-01");
+      },
+      async addIngressRule(network) {
+        await arm.call("PUT", `${network.groups.nodes}/securityRules/ssh-from-anywhere`, "2026-01-01", {
+          properties: {
+            protocol: "Tcp",
+            access: "Allow",
+            direction: "Inbound",
+            priority: 300,
+            sourcePortRange: "*",
+            destinationPortRange: "22",
+            sourceAddressPrefix: "*",
+            destinationAddressPrefix: "*",
+          },
+        });
+      },
+    },
+  };
+};
+
+let doors: ContractBackDoors | undefined;
+const door = async () => {
+  doors ??= backDoors(await shared());
+  return doors;
+};
 
 runProviderContract({
   describe,
@@ -26,27 +90,19 @@ runProviderContract({
   beforeAll,
   afterAll,
   name: "azure (emulator)",
+  provider: azure,
+  // The services follow from the provider's capabilities.
+  env: async () => azureEnv(await shared()),
   region: REGION,
   zones: [...ZONES],
   dns: { zone: "example.com" },
-  toggles: { nodes: false, datastore: false, loadBalancer: false, dns: false, repairsDrift: false },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
-  harness: async () => {
-    const e = await shared();
-    const services = azure.services({
-      config: testConfig("contract"),
-      baseDir: process.cwd(),
-      options: {},
-      roles: ["network"],
-      env: azureEnv(e),
-    });
-    const main = harnesses++ === 0;
-    return {
-      services,
-      ...backDoors(e),
-      close: async () => {
-        if (main) await e.stop();
-      },
-    };
+  owned: async (tags) => (await door()).owned(tags),
+  status: async (id) => (await door()).status?.(id),
+  published: async (node) => (await door()).published?.(node) ?? {},
+  drift: {
+    stopNode: async (node) => (await door()).drift?.stopNode?.(node),
+    addIngressRule: async (network) => (await door()).drift?.addIngressRule?.(network),
   },
+  close: async () => (await emulator)?.stop(),
 });

@@ -11,6 +11,7 @@ import { ArmError, armErrors, errorResponse } from "./arm.js";
 import { identityRoute } from "./auth.js";
 import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import { Engine } from "./engine.js";
+import { imdsRoute } from "./imds.js";
 import { KINDS } from "./kinds/index.js";
 import { type AzureState, emptyState } from "./model.js";
 import { routeArm } from "./router.js";
@@ -103,6 +104,8 @@ export class AzureCloud implements CloudHandler {
     const fault = (kind: Exclude<FaultKind, "slow">) => errorResponse(FAULTS[kind](), rid);
     const id = identityRoute(req.method, req.path, req.body, this.#base, this.ctx.rng, this.ctx.now());
     if (id) return { service: "entra", operation: id.operation, run: async () => id.run(), fault };
+    const imds = imdsRoute(req, this.state, this.ctx.rng, this.ctx.now(), AZURE_TEST_CREDENTIALS.tenantId);
+    if (imds) return { service: "imds", operation: imds.operation, run: async () => imds.run(), fault };
     const arm = routeArm(this, req, rid);
     if (arm)
       return { service: arm.service, operation: arm.operation, run: async () => guard(arm.run, rid), fault };

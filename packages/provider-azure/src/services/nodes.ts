@@ -1,0 +1,301 @@
+import type { VirtualMachine } from "@azure/arm-compute";
+import {
+  InvalidConfigError,
+  type NodeService,
+  type NodeSpec,
+  type NodeState,
+  type ResourceContext,
+  type Tags,
+} from "@k3sinfra/core";
+import { azureCall, collect, orMissing } from "../call.js";
+import type { AzureClients } from "../clients.js";
+import { assertOwned, hasTags, parseId, resourceGroupOf } from "../naming.js";
+import type { AzureOptions } from "../options.js";
+import { IMAGES, vmSize } from "../sizing.js";
+import { throwawayPublicKey } from "../ssh-key.js";
+import { waitGone, waitSucceeded } from "./arm-wait.js";
+
+const MINUTE = 60_000;
+const ADMIN = "k3sadmin";
+/** Published late values are VM tags under this prefix (the metadata reader reads them from IMDS). */
+export const PUBLISH_PREFIX = "k3sinfra:";
+
+/** The power state of an instance view (`PowerState/running` → `running`); `starting` while provisioning. */
+const powerOf = (vm: VirtualMachine): string => {
+  const statuses = vm.instanceView?.statuses ?? [];
+  const prov = statuses.find((s) => s.code?.startsWith("ProvisioningState/"))?.code?.split("/")[1];
+  const power = statuses.find((s) => s.code?.startsWith("PowerState/"))?.code?.split("/")[1];
+  if (prov && prov !== "succeeded") return prov === "failed" ? "failed" : "starting";
+  return power ?? "unknown";
+};
+
+/**
+ * K3s servers as VMs: one NIC in the node subnet and one VM in the node's zone, Ubuntu, SSH key only, the
+ * bootstrap as custom data, the cluster's node identity attached. Late values go in the VM's tags.
+ */
+export class AzureNodeService implements NodeService {
+  readonly updatable = [] as const;
+
+  constructor(
+    private readonly clients: AzureClients,
+    private readonly options: AzureOptions,
+  ) {}
+
+  async native(): Promise<unknown> {
+    return this.clients.compute();
+  }
+
+  async create(spec: NodeSpec, ctx: ResourceContext): Promise<NodeState> {
+    const rg = parseId(spec.network.id).resourceGroup;
+    const name = ctx.name;
+    const compute = await this.clients.compute();
+    const net = await this.clients.network();
+    const get = () => this.getVm(rg, name, ctx);
+    const existing = await get();
+    if (existing) assertOwned(existing.tags, ctx, `virtual machine ${existing.id}`);
+    else {
+      const subnet = spec.network.subnets.find((s) => s.zone === spec.zone) ?? spec.network.subnets[0];
+      if (!subnet)
+        throw new InvalidConfigError([{ path: "zones", message: `no subnet serves zone ${spec.zone}` }]);
+      const nicName = `${name}-nic`;
+      await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${nicName})`, ctx, (o) =>
+        net.networkInterfaces
+          .createOrUpdate(
+            rg,
+            nicName,
+            {
+              location: ctx.region,
+              tags: { ...ctx.tags },
+              ipConfigurations: [
+                {
+                  name: "ipconfig1",
+                  subnet: { id: subnet.id },
+                  privateIPAllocationMethod: "Dynamic",
+                  primary: true,
+                },
+              ],
+            },
+            o,
+          )
+          .submitted(),
+      );
+      const nic = await waitSucceeded(
+        `network interface ${nicName}`,
+        () =>
+          orMissing(
+            azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
+              net.networkInterfaces.get(rg, nicName, o),
+            ),
+          ),
+        ctx,
+        10 * MINUTE,
+      );
+      const image = IMAGES[spec.image];
+      const size = spec.instanceType ?? this.options.vmSize ?? vmSize(spec.size);
+      if (!image || !size)
+        throw new InvalidConfigError([
+          {
+            path: image ? "nodes.size" : "nodes.image",
+            message: image
+              ? "no VM size fits; set nodes.instanceType"
+              : `unknown image '${spec.image}' on Azure; use ubuntu-24.04`,
+          },
+        ]);
+      const identity = spec.network.nodeIdentity;
+      // The user data, base64, as custom data: cloud-init runs it on first boot. It holds secrets, so it never
+      // goes into a message.
+      const customData = Buffer.from(spec.userData, "utf8").toString("base64");
+      await azureCall(
+        `Compute VirtualMachines_CreateOrUpdate (${name})`,
+        ctx,
+        (o) =>
+          compute.virtualMachines
+            .createOrUpdate(
+              rg,
+              name,
+              {
+                location: ctx.region,
+                tags: { ...ctx.tags },
+                zones: [spec.zone],
+                ...(identity
+                  ? { identity: { type: "UserAssigned", userAssignedIdentities: { [identity]: {} } } }
+                  : {}),
+                hardwareProfile: { vmSize: size },
+                storageProfile: {
+                  imageReference: image,
+                  osDisk: {
+                    createOption: "FromImage",
+                    diskSizeGB: spec.diskGiB,
+                    managedDisk: { storageAccountType: "Premium_LRS" },
+                    deleteOption: "Delete",
+                  },
+                },
+                osProfile: {
+                  computerName: name,
+                  adminUsername: ADMIN,
+                  customData,
+                  linuxConfiguration: {
+                    disablePasswordAuthentication: true,
+                    ssh: {
+                      publicKeys: [
+                        {
+                          path: `/home/${ADMIN}/.ssh/authorized_keys`,
+                          keyData: this.options.sshPublicKey ?? throwawayPublicKey(),
+                        },
+                      ],
+                    },
+                  },
+                },
+                networkProfile: {
+                  networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }],
+                },
+              },
+              o,
+            )
+            .submitted(),
+        [customData, spec.userData],
+      );
+    }
+    const vm = await waitSucceeded(`virtual machine ${name} to run`, get, ctx, 20 * MINUTE, (v) => {
+      const p = powerOf(v);
+      return p === "running" ? "Succeeded" : p === "failed" ? "Failed" : p;
+    });
+    return this.state(rg, vm, ctx);
+  }
+
+  async read(state: NodeState, ctx: ResourceContext): Promise<NodeState | undefined> {
+    const { resourceGroup: rg, name } = parseId(state.id);
+    const vm = await this.getVm(rg, name, ctx);
+    return vm ? this.state(rg, vm, ctx) : undefined;
+  }
+
+  /** Repairs drift: a VM stopped or deallocated outside k3sinfra is started again. */
+  async update(state: NodeState, _spec: NodeSpec, ctx: ResourceContext): Promise<NodeState> {
+    const { resourceGroup: rg, name } = parseId(state.id);
+    const compute = await this.clients.compute();
+    const vm = await this.getVm(rg, name, ctx);
+    if (!vm) return state;
+    if (powerOf(vm) !== "running") {
+      await azureCall(`Compute VirtualMachines_Start (${name})`, ctx, (o) =>
+        compute.virtualMachines.start(rg, name, o).submitted(),
+      );
+    }
+    const running = await waitSucceeded(
+      `virtual machine ${name} to run`,
+      () => this.getVm(rg, name, ctx),
+      ctx,
+      20 * MINUTE,
+      (v) => (powerOf(v) === "running" ? "Succeeded" : powerOf(v)),
+    );
+    return this.state(rg, running, ctx);
+  }
+
+  async delete(state: NodeState, ctx: ResourceContext): Promise<void> {
+    const { resourceGroup: rg, name } = parseId(state.id);
+    const compute = await this.clients.compute();
+    const net = await this.clients.network();
+    const vm = await this.getVm(rg, name, ctx);
+    if (vm) {
+      assertOwned(vm.tags, ctx, `virtual machine ${vm.id}`);
+      await azureCall(`Compute VirtualMachines_Delete (${name})`, ctx, (o) =>
+        compute.virtualMachines.delete(rg, name, o).submitted(),
+      );
+      await waitGone(
+        `virtual machine ${name} to be deleted`,
+        () => this.getVm(rg, name, ctx),
+        ctx,
+        30 * MINUTE,
+      );
+    }
+    // The NIC goes with the VM (deleteOption Delete); one left by a crash before the VM existed goes here.
+    const nicName = `${name}-nic`;
+    const nic = await orMissing(
+      azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
+        net.networkInterfaces.get(rg, nicName, o),
+      ),
+    );
+    if (nic) {
+      assertOwned(nic.tags, ctx, `network interface ${nic.id}`);
+      await azureCall(`Network NetworkInterfaces_Delete (${nicName})`, ctx, (o) =>
+        net.networkInterfaces.delete(rg, nicName, o).submitted(),
+      );
+      await waitGone(
+        `network interface ${nicName} to be deleted`,
+        () =>
+          orMissing(
+            azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
+              net.networkInterfaces.get(rg, nicName, o),
+            ),
+          ),
+        ctx,
+        10 * MINUTE,
+      );
+    }
+  }
+
+  async findByTags(tags: Tags, ctx: ResourceContext): Promise<NodeState[]> {
+    const rg = resourceGroupOf(this.options, ctx.cluster);
+    const compute = await this.clients.compute();
+    const vms = await orMissing(
+      azureCall(`Compute VirtualMachines_List (${rg})`, ctx, () => collect(compute.virtualMachines.list(rg))),
+    );
+    const out: NodeState[] = [];
+    for (const v of vms ?? []) {
+      if (!hasTags(v.tags, tags) || !v.name) continue;
+      const vm = await this.getVm(rg, v.name, ctx);
+      if (vm) out.push(await this.state(rg, vm, ctx));
+    }
+    return out;
+  }
+
+  /** Writes the late values as VM tags `k3sinfra:<key>`, keeping every other tag (idempotent). */
+  async publish(
+    state: NodeState,
+    values: Readonly<Record<string, string>>,
+    ctx: ResourceContext,
+  ): Promise<void> {
+    const { resourceGroup: rg, name } = parseId(state.id);
+    const compute = await this.clients.compute();
+    const vm = await this.getVm(rg, name, ctx);
+    if (!vm) return;
+    const tags = { ...(vm.tags ?? {}) };
+    for (const [k, v] of Object.entries(values)) tags[`${PUBLISH_PREFIX}${k}`] = v;
+    if (Object.entries(tags).every(([k, v]) => vm.tags?.[k] === v)) return;
+    await azureCall(`Compute VirtualMachines_Update (${name}, tags)`, ctx, (o) =>
+      compute.virtualMachines.update(rg, name, { tags }, o).submitted(),
+    );
+  }
+
+  private getVm(rg: string, name: string, ctx: ResourceContext): Promise<VirtualMachine | undefined> {
+    return this.clients
+      .compute()
+      .then((c) =>
+        orMissing(
+          azureCall(`Compute VirtualMachines_Get (${name})`, ctx, (o) =>
+            c.virtualMachines.get(rg, name, { ...o, expand: "instanceView" }),
+          ),
+        ),
+      );
+  }
+
+  private async state(rg: string, vm: VirtualMachine, ctx: ResourceContext): Promise<NodeState> {
+    const net = await this.clients.network();
+    const nicId = vm.networkProfile?.networkInterfaces?.[0]?.id ?? "";
+    const nicName = parseId(nicId).name;
+    const nic = nicName
+      ? await orMissing(
+          azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
+            net.networkInterfaces.get(rg, nicName, o),
+          ),
+        )
+      : undefined;
+    return {
+      id: vm.id ?? "",
+      name: vm.name ?? "",
+      zone: vm.zones?.[0] ?? "",
+      privateIp: nic?.ipConfigurations?.[0]?.privateIPAddress ?? "",
+      status: powerOf(vm),
+      instanceType: vm.hardwareProfile?.vmSize ?? "",
+    };
+  }
+}
