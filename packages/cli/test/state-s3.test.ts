@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { FileStateStore, keyFileKeySource, passphraseKeySource, STATE_VERSION } from "@k3sinfra/core";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./helpers.js";
 
 // Two CLI processes with their own HOME share one S3 state on the emulator; every call crosses HTTP.
 const root = resolve(fileURLToPath(import.meta.url), "../../../..");
@@ -249,4 +250,84 @@ describe("k3sinfra with state on S3, shared by two machines", () => {
     expect(local?.secrets).toEqual(secrets);
     expect(local?.serial).toBe(4);
   }, 240_000);
+  it("with a KMS key: migrates without a passphrase; another key fails clearly and changes nothing", async () => {
+    const made = async () => {
+      const res = await fetch(emu.endpoints.aws!, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-amz-json-1.1",
+          "x-amz-target": "TrentService.CreateKey",
+          authorization: AUTH.replace("/s3/", "/kms/"),
+        },
+        body: "{}",
+      });
+      return ((await res.json()) as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn;
+    };
+    const [key, other] = [await made(), await made()];
+    const stateKey = "kms/memtest.state.json";
+    const block = s3State(`  kmsKeyId: ${key}\n`).replace(`key: ${KEY}`, `key: ${stateKey}`);
+    const { dir, config } = await project(block);
+    const userHome = await home();
+    const localPath = join(dir, ".k3sinfra", "memtest.state.json");
+    const secrets = {
+      k3sToken: "K10-kms-token",
+      datastorePassword: "kms-1",
+      datastoreK3sPassword: "kms-2",
+      rancherBootstrapPassword: "kms-3",
+    };
+    await new FileStateStore({
+      path: localPath,
+      keySource: keyFileKeySource(join(userHome, ".config", "k3sinfra", "state.key")),
+    }).write({
+      version: STATE_VERSION,
+      lineage: "3c0ffee0-0000-4000-8000-000000000003",
+      serial: 2,
+      cluster: "memtest",
+      hostname: "rancher.example.com",
+      resources: {},
+      journal: [],
+      secrets,
+      outputs: undefined,
+    });
+    const env = { HOME: userHome };
+    const there = cli(["--config", config, "--yes", "state", "migrate", "--to", "s3"], env);
+    expect(await there.exit, there.out()).toBe(0);
+    const remote = await s3("GET", `/${BUCKET}/${stateKey}`);
+    expect(JSON.parse(remote.body).secrets).toMatchObject({
+      key: "wrapped",
+      wrapped: { by: "kms", keyId: key },
+    });
+
+    await writeFile(config, (await readFile(config, "utf8")).replace(key, other));
+    const wrong = cli(["--config", config, "--yes", "state", "migrate", "--to", "local"], env);
+    expect(await wrong.exit).not.toBe(0);
+    expect(wrong.out()).toMatch(/sealed under another KMS key/);
+    expect((await s3("GET", `/${BUCKET}/${stateKey}`)).etag).toBe(remote.etag);
+    await expect(readFile(localPath)).rejects.toThrow();
+
+    await writeFile(config, (await readFile(config, "utf8")).replace(other, key));
+    const back = cli(["--config", config, "--yes", "state", "migrate", "--to", "local"], {
+      ...env,
+      K3SINFRA_STATE_PASSPHRASE: "local now",
+    });
+    expect(await back.exit, back.out()).toBe(0);
+    const local = await new FileStateStore({
+      path: localPath,
+      keySource: passphraseKeySource("local now"),
+    }).read();
+    expect(local?.secrets).toEqual(secrets);
+  }, 240_000);
+
+  it("an --emulate run keeps its state local and says state.backend was ignored", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "k3sinfra-emu-"));
+    const config = join(dir, "k3sinfra.yaml");
+    await copyFile(join(root, "examples/aws.yaml"), config);
+    await writeFile(
+      config,
+      `${await readFile(config, "utf8")}\nstate:\n  backend: s3\n  bucket: real-bucket-of-someone\n  region: us-east-1\n`,
+    );
+    const run = await runCli(["--config", config, "--emulate", "plan", "--refresh=false"], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/Ignored in the emulated run.*state\.backend/);
+  }, 120_000);
 });
