@@ -178,6 +178,40 @@ describe("k3sinfra with state on S3, shared by two machines", () => {
     for (let i = 1; i < all.length; i++) expect(all[i]).toBeGreaterThan(all[i - 1]!);
   }, 240_000);
 
+  it("a lock from another machine: refused while its lease runs, taken over with a notice once it has expired", async () => {
+    const stateKey = "remote-holder/memtest.state.json";
+    const { config } = await project(s3State().replace(`key: ${KEY}`, `key: ${stateKey}`));
+    const env = { K3SINFRA_STATE_PASSPHRASE: "team secret", HOME: await home() };
+    // What a run on a CI runner left: its host is not this one, so only its lease says whether it still runs.
+    const lock = (expiresAt: string) =>
+      JSON.stringify({
+        id: "0f0f0f0f-0000-4000-8000-00000000c1c1",
+        owner: "runner@ci-7 pid 4242",
+        operation: "up",
+        acquiredAt: "2026-01-01T00:00:00.000Z",
+        expiresAt,
+        host: "ci-7",
+        pid: 4242,
+      });
+    expect((await s3("PUT", `/${BUCKET}/${stateKey}.lock`, lock("2999-01-01T00:00:00.000Z"))).status).toBe(
+      200,
+    );
+    const refused = cli(["--config", config, "up", "--yes"], env);
+    expect(await refused.exit).toBe(3);
+    expect(refused.out()).toContain("is locked by runner@ci-7 pid 4242 (up, since 2026-01-01T00:00:00.000Z");
+    expect(refused.out()).toContain("k3sinfra force-unlock 0f0f0f0f-0000-4000-8000-00000000c1c1");
+
+    expect((await s3("PUT", `/${BUCKET}/${stateKey}.lock`, lock("2026-01-01T00:05:00.000Z"))).status).toBe(
+      200,
+    );
+    const taker = cli(["--config", config, "up", "--yes"], env);
+    expect(await taker.exit, taker.out()).toBe(0);
+    expect(taker.out()).toContain(
+      "took over the lock of runner@ci-7 pid 4242 (up, since 2026-01-01T00:00:00.000Z), whose lease expired at 2026-01-01T00:05:00.000Z",
+    );
+    expect((await s3("GET", `/${BUCKET}/${stateKey}.lock`)).status).toBe(404);
+  }, 240_000);
+
   it("migrates local → S3 → local with byte-identical secrets; a wrong passphrase changes nothing", async () => {
     const { dir, config } = await project(
       s3State().replace(`key: ${KEY}`, "key: migrate/memtest.state.json"),
