@@ -1,6 +1,9 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AwsCloud } from "../src/aws/index.js";
+import type { CloudRequest } from "../src/cloud.js";
 import { type Emulator, startEmulator } from "../src/index.js";
+import { Rng } from "../src/rng.js";
 
 // Raw requests: the emulator checks the SigV4 scope's service, not static-key signatures, so these name `s3`
 // in their scope and every header is exactly what the test says.
@@ -156,6 +159,9 @@ describe("S3 on the wire", () => {
     expect([bad.status, code(bad)]).toEqual([400, "InvalidBucketName"]);
     const head = await s3("HEAD", "/no-such-bucket-y");
     expect([head.status, head.body]).toEqual([404, ""]);
+    const list = await s3("GET", "/state-a?list-type=2&encoding-type=bogus");
+    expect([list.status, code(list)]).toEqual([400, "InvalidArgument"]);
+    expect(list.body).toContain("Member must satisfy enum value set: [url]");
     const sse = await s3("PUT", "/state-a/x", { "x-amz-server-side-encryption": "rot13" }, "x");
     expect([sse.status, code(sse)]).toEqual([400, "InvalidArgument"]);
     // Route 53's paths and the Query protocol are not S3's: they still reach their own services.
@@ -166,5 +172,42 @@ describe("S3 on the wire", () => {
         .inventory()
         .some((i) => i.service === "s3" && i.type === "object" && i.id === "state-a/team/prod.json"),
     ).toBe(true);
+  });
+
+  it("answers 409 ConditionalRequestConflict to a conditional write another write beat during its upload", async () => {
+    // Two uploads in flight at once, in the order they arrived: both pass their condition on arrival, the first
+    // lands, the second finds the key changed under it (as S3 does while a body streams in).
+    const cloud = new AwsCloud({
+      options: {},
+      timeScale: 1,
+      rng: new Rng(3),
+      log: () => undefined,
+      now: Date.now,
+    });
+    await cloud.init();
+    const req = (
+      method: string,
+      path: string,
+      headers: Record<string, string> = {},
+      body = "",
+    ): CloudRequest => ({
+      method,
+      path,
+      query: new URLSearchParams(),
+      headers: { authorization: AUTH, ...headers },
+      body,
+    });
+    await cloud.route(req("PUT", "/state-409"))!.run();
+    const [first, second] = await Promise.all([
+      cloud.route(req("PUT", "/state-409/lock", { "if-none-match": "*" }, "a"))!.run(),
+      cloud.route(req("PUT", "/state-409/lock", { "if-none-match": "*" }, "b"))!.run(),
+    ]);
+    expect(first.status).toBe(200);
+    expect([second.status, /<Code>([^<]+)</.exec(second.body)?.[1]]).toEqual([
+      409,
+      "ConditionalRequestConflict",
+    ]);
+    expect((await cloud.route(req("GET", "/state-409/lock"))!.run()).body).toBe("a");
+    await cloud.close();
   });
 });
