@@ -20,6 +20,7 @@ export const BUNDLED = {
   core: ["zod", "yaml", "tsyringe"],
   "provider-aws": [],
   "provider-cloudflare": [],
+  emulator: ["fast-xml-parser"],
 };
 
 /**
