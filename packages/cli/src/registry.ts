@@ -34,6 +34,7 @@ export const createRegistry = (): ProviderRegistry =>
     {
       aws: () => import("@k3sinfra/provider-aws"),
       cloudflare: () => import("@k3sinfra/provider-cloudflare"),
+      gcp: () => import("@k3sinfra/provider-gcp"),
       hosts: () => import("@k3sinfra/provider-hosts"),
       // The testing entry exports the in-memory cloud as `memoryProvider`, not as default.
       memory: async () => {
