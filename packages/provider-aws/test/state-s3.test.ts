@@ -1,4 +1,5 @@
-import { request } from "node:http";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { KMS } from "@aws-sdk/client-kms";
 import { S3 } from "@aws-sdk/client-s3";
 import {
@@ -185,6 +186,50 @@ describe("S3 state backend on the emulator", () => {
     const read = await store(backend("state-torn")).read();
     expect(read?.serial).toBe(1);
     expect(read?.secrets).toEqual(SECRETS);
+  });
+
+  it("takes a conditional write whose answer was lost (the SDK retries, S3 says 412) as done when the bytes are ours", async () => {
+    const name = await bucket("state-lost-answer");
+    await store(backend(name)).write(sample());
+    // A proxy that forwards the first conditional PUT of the state, lets it land, and cuts the answer off.
+    let cut = 0;
+    const target = new URL(emu.endpoints.aws!);
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const forward = request(
+          {
+            host: target.hostname,
+            port: target.port,
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+          },
+          (answer) => {
+            const drop = req.method === "PUT" && req.headers["if-match"] !== undefined && cut++ === 0;
+            if (drop) {
+              answer.resume();
+              answer.on("end", () => req.socket.destroy());
+              return;
+            }
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", done));
+    try {
+      const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const s = store(backend(name, { endpoint }));
+      await s.write(nextState((await s.read())!));
+      expect(cut).toBeGreaterThan(1);
+      expect((await store(backend(name)).read())?.serial).toBe(2);
+    } finally {
+      await new Promise((done) => proxy.close(done));
+    }
   });
 
   it("wraps the data key with KMS: the same key reads it, another key fails clearly and nothing changes", async () => {

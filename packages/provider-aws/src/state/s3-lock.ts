@@ -54,8 +54,10 @@ export class S3LockBackend implements LockBackend {
       if (out.ETag) this.#etags.set(info.id, out.ETag);
       return true;
     } catch (error) {
-      if (lostCondition(error)) return false;
-      throw mapAwsError(error, `S3 PutObject ${this.location}`);
+      if (!lostCondition(error)) throw mapAwsError(error, `S3 PutObject ${this.location}`);
+      // A retried PUT whose first attempt landed fails its own condition: the stored lock is then this one.
+      const now = await this.read().catch(() => undefined);
+      return now?.id === info.id && now.expiresAt === info.expiresAt;
     }
   }
 
