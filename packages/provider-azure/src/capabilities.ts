@@ -91,7 +91,12 @@ export const AZURE_NAME_RULES: readonly NameRule[] = [
 
 /** What the Azure provider can do, as data. */
 export const azureCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes"],
+  services: ["network", "nodes", "datastore"],
+  // Flexible server through @azure/arm-mysql-flexible 3.1 (api-version 2021-05-01): 8.0.21 is the only 8.x it
+  // can ask for (Single Server, @azure/arm-mysql, was retired on 2024-09-16).
+  datastoreEngines: [{ engine: "mysql", versions: ["8.0"] }],
+  // require_secure_transport is ON on every flexible server; the provider keeps it on.
+  datastoreTls: "required",
   zones: AZURE_ZONES,
   names: AZURE_NAME_RULES,
   credentialEnv: ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SUBSCRIPTION_ID"],

@@ -5,6 +5,12 @@ export { azureCode, hasAzureCode, mapAzureError } from "./errors.js";
 export { AZURE_METADATA_READER } from "./metadata-reader.js";
 export { type AzureOptions, parseAzureOptions } from "./options.js";
 export { type AzureServices, azure, azure as default } from "./provider.js";
+export {
+  AzureDatastoreService,
+  MYSQL_VERSIONS,
+  PROTECTION_TAG,
+  privateZoneOf,
+} from "./services/datastore.js";
 export { AzureNetworkService } from "./services/network.js";
 export { AzureNodeService, PUBLISH_PREFIX } from "./services/nodes.js";
 export { datastoreSku, IMAGES, vmSize } from "./sizing.js";

@@ -8,6 +8,7 @@ import { azureCapabilities } from "./capabilities.js";
 import { AzureClients, clientSettings } from "./clients.js";
 import { AZURE_METADATA_READER } from "./metadata-reader.js";
 import { type AzureOptions, parseAzureOptions } from "./options.js";
+import { AzureDatastoreService } from "./services/datastore.js";
 import { AzureNetworkService } from "./services/network.js";
 import { AzureNodeService } from "./services/nodes.js";
 
@@ -27,6 +28,9 @@ function services(ctx: ProviderContext<AzureOptions>): AzureServices {
     clients,
     network: has("network") ? new AzureNetworkService(clients, ctx.options) : undefined,
     nodes: has("nodes") ? new AzureNodeService(clients, ctx.options) : undefined,
+    datastore: has("datastore")
+      ? new AzureDatastoreService(clients, ctx.options, { databaseName: ctx.config.datastore.databaseName })
+      : undefined,
   };
 }
 
@@ -37,6 +41,9 @@ export const azure = defineProvider<AzureOptions, AzureServices>({
   capabilities: azureCapabilities,
   // Nodes read published values from their own tags through the Instance Metadata Service.
   metadataReader: AZURE_METADATA_READER,
+  // Flexible servers present certificates chaining to DigiCert Global Root G2; nodes fetch it and verify.
+  // https://learn.microsoft.com/en-us/azure/mysql/flexible-server/how-to-connect-tls-ssl#download-the-public-ssl-certificate
+  datastoreCaUrl: () => "https://cacerts.digicert.com/DigiCertGlobalRootG2.crt.pem",
   // The serial console's boot diagnostics show the boot script's stage lines without logging in.
   bootLogCommand: (node) => `az vm boot-diagnostics get-boot-log --ids ${node.id}`,
   parseOptions: parseAzureOptions,

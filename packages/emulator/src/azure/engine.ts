@@ -97,7 +97,11 @@ export class Engine {
       ...(r.zones !== undefined ? { zones: r.zones } : {}),
       ...(r.identity !== undefined ? { identity: r.identity } : {}),
       etag: `W/"${r.etag}"`,
-      properties: { ...props, ...(kind?.view?.(r, ctx) ?? {}), provisioningState: this.provisioningState(r) },
+      properties: {
+        ...props,
+        ...(kind?.view?.(r, ctx) ?? {}),
+        ...(kind?.noProvisioningState ? {} : { provisioningState: this.provisioningState(r) }),
+      },
     };
   }
 
@@ -257,7 +261,8 @@ export class Engine {
       // Retry-After in whole seconds, scaled: 0 under test scales (clients then poll at their own interval).
       "retry-after": String(Math.round(10 * this.host.scale)),
     };
-    if (style === "async") headers["azure-asyncoperation"] = `${where}/operations/${op.id}${q}`;
+    if (style === "async" || style === "accepted")
+      headers["azure-asyncoperation"] = `${where}/operations/${op.id}${q}`;
     if (kind === "put" && style === "async") return json(status, body, requestId, headers);
     return json(202, undefined, requestId, headers);
   }

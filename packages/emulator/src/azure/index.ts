@@ -13,7 +13,9 @@ import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import { Engine } from "./engine.js";
 import { imdsRoute } from "./imds.js";
 import { KINDS } from "./kinds/index.js";
+import { SERVER } from "./kinds/mysql.js";
 import { type AzureState, emptyState } from "./model.js";
+import { MysqlBacking } from "./mysql-backing.js";
 import { routeArm } from "./router.js";
 
 export { AZURE_TEST_CREDENTIALS } from "./credentials.js";
@@ -33,9 +35,13 @@ export class AzureCloud implements CloudHandler {
   #base = "https://127.0.0.1";
   readonly ctx: CloudContext;
   readonly engine: Engine;
+  /** A real MariaDB behind the flexible servers (the `mysql` option), with what this process opened on it. */
+  readonly #backing: MysqlBacking | undefined;
+  readonly #opened = new Set<string>();
 
   constructor(ctx: CloudContext) {
     this.ctx = ctx;
+    this.#backing = ctx.options.mysql ? new MysqlBacking(ctx.options.mysql) : undefined;
     const cloud = this;
     this.engine = new Engine(
       {
@@ -92,8 +98,16 @@ export class AzureCloud implements CloudHandler {
         id: r.id,
         name: r.name,
         ...(r.location ? { region: r.location } : {}),
-        state: this.engine.provisioningState(r),
+        state:
+          r.type === SERVER
+            ? this.ctx.now() >= r.readyAt
+              ? "Ready"
+              : "Starting"
+            : this.engine.provisioningState(r),
         tags: { ...(r.tags ?? (r.properties.metadata as Record<string, string> | undefined) ?? {}) },
+        ...(r.type === SERVER && typeof r.hidden?.connectPort === "number"
+          ? { connect: { host: "127.0.0.1", port: r.hidden.connectPort } }
+          : {}),
       });
     }
     return out;
@@ -108,8 +122,55 @@ export class AzureCloud implements CloudHandler {
     if (imds) return { service: "imds", operation: imds.operation, run: async () => imds.run(), fault };
     const arm = routeArm(this, req, rid);
     if (arm)
-      return { service: arm.service, operation: arm.operation, run: async () => guard(arm.run, rid), fault };
+      return {
+        service: arm.service,
+        operation: arm.operation,
+        run: async () => {
+          const res = guard(arm.run, rid);
+          await this.#syncBacking();
+          return res;
+        },
+        fault,
+      };
     return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.#backing?.closeAll();
+  }
+
+  /**
+   * Gives every flexible server its port and admin user on the backing MariaDB, and every database its
+   * schema; closes the ports of servers that are gone. A failure is logged: the server then cannot be reached,
+   * as a broken one could not.
+   */
+  async #syncBacking(): Promise<void> {
+    const b = this.#backing;
+    if (!b) return;
+    try {
+      const live = new Set<string>();
+      for (const s of this.engine.list(SERVER)) {
+        const key = s.id.toLowerCase();
+        live.add(key);
+        if (this.#opened.has(key)) continue;
+        const port = await b.openProxy(key, s.hidden?.connectPort as number | undefined);
+        s.hidden = { ...(s.hidden ?? {}), connectPort: port };
+        await b.ensureAdmin(String(s.properties.administratorLogin), String(s.hidden?.password));
+        this.#opened.add(key);
+      }
+      for (const d of this.engine.list(`${SERVER}/databases`)) {
+        if (this.#opened.has(d.id.toLowerCase())) continue;
+        await b.ensureDatabase(d.name);
+        this.#opened.add(d.id.toLowerCase());
+      }
+      for (const key of [...this.#opened]) {
+        if (key.includes("/databases/") || live.has(key)) continue;
+        await b.closeProxy(key);
+        this.#opened.delete(key);
+      }
+    } catch (err) {
+      this.ctx.log(`azure: MySQL backing failed: ${(err as Error).message}`);
+    }
   }
 }
 

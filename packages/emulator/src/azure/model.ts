@@ -109,8 +109,12 @@ export interface Built {
   hidden?: Record<string, unknown> | undefined;
 }
 
-/** How the answer to a PUT or DELETE looks (resource providers differ). */
-export type LroStyle = "sync" | "async" | "location";
+/**
+ * How the answer to a PUT or DELETE looks (resource providers differ): `sync` (the final answer at once),
+ * `async` (201/200 with the body and `Azure-AsyncOperation`), `accepted` (202 with `Azure-AsyncOperation` and
+ * `Location`), `location` (202 with `Location` only).
+ */
+export type LroStyle = "sync" | "async" | "accepted" | "location";
 
 /** One resource type: its rules and its server-side behaviour. */
 export interface Kind {
@@ -121,6 +125,8 @@ export interface Kind {
   readonly createMs: number;
   readonly deleteMs: number;
   readonly putStyle: LroStyle;
+  /** The type reports its own lifecycle field (MySQL's `state`) instead of `provisioningState`. */
+  readonly noProvisioningState?: boolean;
   readonly deleteStyle: LroStyle;
   /** Names are compared case-insensitively; this says why a name is refused, or `undefined`. */
   nameRule?(name: string): string | undefined;

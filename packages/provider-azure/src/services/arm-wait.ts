@@ -9,12 +9,12 @@ interface Provisioned {
  * Waits until the resource's provisioningState is Succeeded (absent counts as Succeeded, as ARM says);
  * Failed or Canceled end the wait. https://github.com/Azure/azure-resource-manager-rpc/blob/master/v1.0/async-api-reference.md
  */
-export function waitSucceeded<T extends Provisioned>(
+export function waitSucceeded<T extends object>(
   description: string,
   get: () => Promise<T | undefined>,
   ctx: ResourceContext,
   maxWaitMs: number,
-  state: (r: T) => string | undefined = (r) => r.provisioningState,
+  state: (r: T) => string | undefined = (r) => (r as Provisioned).provisioningState,
 ): Promise<T> {
   return waitUntil(
     async () => {

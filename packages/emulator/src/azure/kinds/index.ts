@@ -2,7 +2,9 @@
 import type { Kind } from "../model.js";
 import { virtualMachines } from "./compute.js";
 import { networkInterfaces, publicIPAddresses } from "./interfaces.js";
+import { configurations, databases, flexibleServers } from "./mysql.js";
 import { networkSecurityGroups, securityRules, subnets, virtualNetworks } from "./network.js";
+import { aRecords, dnsZones, privateDnsZones, virtualNetworkLinks } from "./private-dns.js";
 import { resourceGroups } from "./resources.js";
 
 const ALL: readonly Kind[] = [
@@ -14,6 +16,13 @@ const ALL: readonly Kind[] = [
   publicIPAddresses,
   networkInterfaces,
   virtualMachines,
+  flexibleServers,
+  databases,
+  configurations,
+  privateDnsZones,
+  virtualNetworkLinks,
+  dnsZones,
+  aRecords,
 ];
 
 export const KINDS: ReadonlyMap<string, Kind> = new Map(ALL.map((k) => [k.type.toLowerCase(), k]));
