@@ -1,4 +1,4 @@
-import type { ProviderCapabilities } from "@k3sinfra/core";
+import type { NameRule, ProviderCapabilities } from "@k3sinfra/core";
 
 const zones = (region: string, letters: string): string[] => [...letters].map((l) => `${region}-${l}`);
 
@@ -13,6 +13,52 @@ export const GCP_ZONES: Readonly<Record<string, readonly string[]>> = {
   "europe-west4": zones("europe-west4", "abc"),
   "asia-east1": zones("asia-east1", "abc"),
 };
+
+// Compute resource names are RFC 1035 labels of 1-63 characters
+// (https://cloud.google.com/compute/docs/naming-resources#resource-name-format).
+const RFC1035 = {
+  maxLength: 63,
+  pattern: /^[a-z0-9-]+$/,
+  patternHint: "lowercase letters, digits and hyphens",
+  startsWithLetter: true,
+  noTrailingHyphen: true,
+  docs: "https://cloud.google.com/compute/docs/naming-resources#resource-name-format",
+} as const;
+
+/** Names the GCP provider derives from the config, with the rules Google puts on them. */
+export const GCP_NAME_RULES: readonly NameRule[] = [
+  { object: "Compute Engine instance name", template: "{node}", role: "nodes", ...RFC1035 },
+  // The longest zone suffix of the listed regions (europe-west1-b) on an instance group's name.
+  {
+    object: "instance group name",
+    template: "{load-balancer}-europe-west1-b",
+    role: "loadBalancer",
+    ...RFC1035,
+  },
+  { object: "firewall rule name", template: "{network}-c00000000", role: "network", ...RFC1035 },
+  {
+    // Cloud SQL instance ids: lowercase letters, digits and hyphens, a letter first, at most 98 characters
+    // (https://cloud.google.com/sql/docs/mysql/instance-settings#settings-2ndgen).
+    object: "Cloud SQL instance id",
+    template: "{datastore}",
+    role: "datastore",
+    maxLength: 98,
+    pattern: /^[a-z0-9-]+$/,
+    patternHint: "lowercase letters, digits and hyphens",
+    startsWithLetter: true,
+    docs: "https://cloud.google.com/sql/docs/mysql/instance-settings#settings-2ndgen",
+  },
+  {
+    // Secret ids: letters, digits, hyphens and underscores, at most 255 characters.
+    object: "Secret Manager secret id",
+    template: "k3sinfra-{cluster}-rancher-bootstrap-password",
+    role: "secretStore",
+    maxLength: 255,
+    pattern: /^[A-Za-z0-9_-]+$/,
+    patternHint: "letters, digits, hyphens and underscores",
+    docs: "https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.secrets/create",
+  },
+];
 
 /** What the GCP provider can do, as data. */
 export const gcpCapabilities: ProviderCapabilities = {
@@ -34,5 +80,6 @@ export const gcpCapabilities: ProviderCapabilities = {
   loadBalancerFirewall: "passthrough",
   loadBalancerAddress: "ip",
   zones: GCP_ZONES,
+  names: GCP_NAME_RULES,
   credentialEnv: ["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"],
 };

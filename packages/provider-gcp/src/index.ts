@@ -1,5 +1,5 @@
 // @k3sinfra/provider-gcp. Importing it loads no Google client: each service imports its client on first use.
-export { GCP_ZONES, gcpCapabilities } from "./capabilities.js";
+export { GCP_NAME_RULES, GCP_ZONES, gcpCapabilities } from "./capabilities.js";
 export { type GcpClientSettings, GcpClients } from "./clients.js";
 export { mapGoogleError } from "./errors.js";
 export { describeOwned, markerLabels, toLabels } from "./labels.js";
