@@ -212,6 +212,24 @@ describe("k3sinfra with state on S3, shared by two machines", () => {
     expect((await s3("GET", `/${BUCKET}/${stateKey}.lock`)).status).toBe(404);
   }, 240_000);
 
+  it("warns on its first lock when the bucket keeps no versions", async () => {
+    await s3("PUT", "/team-unversioned");
+    const { config } = await project(s3State().replace(`bucket: ${BUCKET}`, "bucket: team-unversioned"));
+    const run = cli(["--config", config, "up", "--yes"], {
+      K3SINFRA_STATE_PASSPHRASE: "x",
+      HOME: await home(),
+    });
+    expect(await run.exit, run.out()).toBe(0);
+    expect(run.out()).toContain("Versioning is off on bucket team-unversioned");
+    const missing = await project(s3State().replace(`bucket: ${BUCKET}`, "bucket: no-such-team-bucket"));
+    const refused = cli(["--config", missing.config, "up", "--yes"], {
+      K3SINFRA_STATE_PASSPHRASE: "x",
+      HOME: await home(),
+    });
+    expect(await refused.exit).toBe(2);
+    expect(refused.out()).toMatch(/state\.bucket.*bucket no-such-team-bucket does not exist/);
+  }, 240_000);
+
   it("migrates local → S3 → local with byte-identical secrets; a wrong passphrase changes nothing", async () => {
     const { dir, config } = await project(
       s3State().replace(`key: ${KEY}`, "key: migrate/memtest.state.json"),
