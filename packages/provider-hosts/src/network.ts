@@ -23,7 +23,7 @@ const digest = (rules: readonly FirewallRule[]): string =>
  * Existing hosts have a network already, and k3sinfra cannot own their firewall (a hardware firewall, the
  * hosts' own nftables, a hosting provider's panel). The Network contract is met honestly, as a record: the
  * state lists the hosts' zones, names the three roles the port matrix speaks of, and carries the rules the
- * hosts need (core's `firewallRules`, printed by `plan` and written to each node host's ownership record,
+ * hosts need (core's `firewallRules`, reported by `create` and written to each node host's ownership record,
  * `/var/lib/k3sinfra/owner-network.json`, for the operator). Nothing is opened or closed; preflight checks
  * what it can reach. `rulesDigest` is that of the rules asked for, so it never shows drift.
  */
@@ -47,7 +47,10 @@ export class HostsNetworkService implements NetworkService {
     const data = { zones: spec.zones, rules: spec.rules.map(describeRule), raw: spec.rules };
     for (const target of this.hosts.nodeTargets())
       await this.hosts.with(target, ctx, (s) => claim(s, "network", ctx, [], data));
-    ctx.report("the hosts' firewall is not managed by k3sinfra: open the ports `plan` lists");
+    // k3sinfra cannot own the hosts' firewall: say which ports they need, once per run.
+    ctx.report(
+      `open these ports on your firewall (k3sinfra does not manage it): ${spec.rules.map(describeRule).join("; ")}`,
+    );
     return this.state(ctx.cluster, spec);
   }
 

@@ -3,7 +3,7 @@
 // MariaDB CI starts (127.0.0.1) is reached through a TCP forwarder on the bridge. K3s cannot be downloaded
 // here: get.k3s.io resolves, on the node hosts only, to an HTTPS stand-in of the installer on the bridge.
 // Needs root (CI runs as root); traffic never leaves this machine's namespaces.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type Server as HttpsServer, createServer as httpsServer } from "node:https";
 import { connect, createServer, type Server } from "node:net";
@@ -27,6 +27,11 @@ export interface LabHost {
   fingerprint: string;
   /** Runs a shell command inside the host (its network and mount namespaces), as root. */
   exec(command: string): string;
+  /**
+   * The same without blocking this process: needed when the command talks to the lab's servers, which run in
+   * this process (the MariaDB forwarder, the installer stand-in).
+   */
+  run(command: string): Promise<string>;
 }
 
 export interface Lab {
@@ -292,6 +297,14 @@ export async function startLab(
       ip,
       dir: hdir,
       fingerprint: fp,
+      run: (command) =>
+        new Promise((resolve, reject) =>
+          execFile(
+            "ip",
+            ["netns", "exec", ns, "nsenter", `--mount=/proc/${sshdPid(h)}/ns/mnt`, "sh", "-c", command],
+            (error, stdout) => (error ? reject(error) : resolve(stdout)),
+          ),
+        ),
       exec: (command) =>
         sh("ip", ["netns", "exec", ns, "nsenter", `--mount=/proc/${sshdPid(h)}/ns/mnt`, "sh", "-c", command]),
     };
