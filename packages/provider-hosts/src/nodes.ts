@@ -1,5 +1,7 @@
 import {
   BOOTSTRAP_UNIT_NAME,
+  CONFIG_TEMPLATE_PATH,
+  DATASTORE_CA_PATH,
   type NodeService,
   type NodeSpec,
   type NodeState,
@@ -36,12 +38,44 @@ const nodeId = (t: SshTarget): string => `ssh://${t.host}:${t.port}`;
 export class HostsNodeService implements NodeService {
   readonly updatable = [] as const;
 
-  constructor(private readonly hosts: Hosts) {}
+  /**
+   * @param datastoreCa reads the PEM CA of the datastore (`options.hosts.datastore.caFile`), when there is one:
+   * K3s then verifies the server with it (`datastore-cafile`).
+   */
+  constructor(
+    private readonly hosts: Hosts,
+    private readonly datastoreCa?: () => Promise<string>,
+  ) {}
+
+  /**
+   * The user data's files. With a datastore CA file they gain what core writes for a CA bundle it is given
+   * (`renderCloudInit` with `datastore.tls.caBundle`): the CA at `DATASTORE_CA_PATH` (0644) and
+   * `datastore-cafile` in the K3s config template; the cloud providers' CA comes from `datastoreCaUrl`, which
+   * has no equivalent for a file on the operator's machine.
+   */
+  private async files(doc: CloudConfig): Promise<{ path: string; permissions?: string; content: string }[]> {
+    const files = [...(doc.write_files ?? [])];
+    if (!this.datastoreCa) return files;
+    const pem = await this.datastoreCa();
+    const line = `datastore-cafile: "${DATASTORE_CA_PATH}"`;
+    const out = files.map((f) =>
+      f.path === CONFIG_TEMPLATE_PATH && !f.content.includes("datastore-cafile:")
+        ? { ...f, content: f.content.replace(/^tls-san:/m, `${line}\ntls-san:`) }
+        : f,
+    );
+    if (!out.some((f) => f.path === DATASTORE_CA_PATH))
+      out.unshift({
+        path: DATASTORE_CA_PATH,
+        permissions: "0644",
+        content: pem.endsWith("\n") ? pem : `${pem}\n`,
+      });
+    return out;
+  }
 
   async create(spec: NodeSpec, ctx: ResourceContext): Promise<NodeState> {
     const target = this.hosts.node(spec.index);
     const doc = (parse(spec.userData) ?? {}) as CloudConfig;
-    const files = doc.write_files ?? [];
+    const files = await this.files(doc);
     ctx.report(`bootstrapping K3s on ${target.host} over SSH`);
     return this.hosts.with(target, ctx, async (s) => {
       await claim(s, "node", ctx, [...files.map((f) => f.path), METADATA_DIR], { zone: spec.zone });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import {
   type ClusterConfig,
   type ConfigIssue,
@@ -67,11 +68,14 @@ function services(ctx: ProviderContext<HostsOptions>): HostsServices {
     agentSocket: ctx.env.SSH_AUTH_SOCK,
   });
   const has = (role: ServiceKind) => ctx.roles.includes(role);
+  const caFile = options.datastore?.caFile;
   const names = { database: ctx.config.datastore.databaseName, k3sUser: ctx.config.datastore.k3sUsername };
   return {
     hosts,
     network: has("network") ? new HostsNetworkService(hosts) : undefined,
-    nodes: has("nodes") ? new HostsNodeService(hosts) : undefined,
+    nodes: has("nodes")
+      ? new HostsNodeService(hosts, caFile ? () => readFile(caFile, "utf8") : undefined)
+      : undefined,
     datastore:
       has("datastore") && options.datastore
         ? new HostsDatastoreService(options.datastore, names, ctx.env)

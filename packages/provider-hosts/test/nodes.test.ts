@@ -60,7 +60,11 @@ describe.skipIf(!isRoot)(`hosts nodes over SSH (${isRoot ? "root" : skipReason})
   it("bootstraps both servers with core's script and uninstalls them without a trace", async () => {
     const o = labOptions(lab);
     const hosts = labHosts(o);
-    const nodes = new HostsNodeService(hosts);
+    // The datastore's CA (options.hosts.datastore.caFile): K3s verifies the server with it.
+    const nodes = new HostsNodeService(
+      hosts,
+      async () => "-----BEGIN CERTIFICATE-----\nlab\n-----END CERTIFICATE-----\n",
+    );
     const db = DB;
     const states = [];
     for (const index of [0, 1]) {
@@ -100,6 +104,7 @@ describe.skipIf(!isRoot)(`hosts nodes over SSH (${isRoot ? "root" : skipReason})
     }
     // Secrets are in 0600 files only.
     expect(lab.nodes[0]!.exec("stat -c %a /etc/rancher/k3s/k3sinfra/config.yaml.tmpl").trim()).toBe("600");
+    expect(lab.nodes[0]!.exec("stat -c %a /etc/rancher/k3s/datastore-ca.pem").trim()).toBe("644");
     const late = {
       "datastore-host": lab.mysql.host,
       "datastore-port": String(lab.mysql.port),
@@ -118,6 +123,7 @@ describe.skipIf(!isRoot)(`hosts nodes over SSH (${isRoot ? "root" : skipReason})
       const config = h.exec("cat /var/lib/rancher/k3s/standin/config.yaml");
       expect(config).toContain(`tcp(${lab.mysql.host}:${lab.mysql.port})/${db}`);
       expect(config).toContain(`node-ip: "${h.ip}"`);
+      expect(config).toMatch(/^datastore-cafile: "\/.+"$/m);
     }
     // Server 0 prepared the database as the admin: the K3s user can log in to it.
     expect(
