@@ -91,7 +91,15 @@ export const AZURE_NAME_RULES: readonly NameRule[] = [
 
 /** What the Azure provider can do, as data. */
 export const azureCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore"],
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  // L4 only: a Standard Load Balancer. L7 (Application Gateway v2 with a Key Vault certificate) is not
+  // implemented, so a config asking for it fails at plan time.
+  loadBalancerModes: ["l4"],
+  loadBalancerAddress: "ip",
+  // A Standard Load Balancer passes client addresses through and has no firewall of its own.
+  loadBalancerFirewall: "passthrough",
+  dnsRecordTypes: ["A"],
+  dnsProxy: false,
   // Flexible server through @azure/arm-mysql-flexible 3.1 (api-version 2021-05-01): 8.0.21 is the only 8.x it
   // can ask for (Single Server, @azure/arm-mysql, was retired on 2024-09-16).
   datastoreEngines: [{ engine: "mysql", versions: ["8.0"] }],

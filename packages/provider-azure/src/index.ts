@@ -11,6 +11,8 @@ export {
   PROTECTION_TAG,
   privateZoneOf,
 } from "./services/datastore.js";
+export { AzureDnsRecordService } from "./services/dns.js";
+export { AzureLoadBalancerService } from "./services/load-balancer.js";
 export { AzureNetworkService } from "./services/network.js";
 export { AzureNodeService, PUBLISH_PREFIX } from "./services/nodes.js";
 export { datastoreSku, IMAGES, vmSize } from "./sizing.js";

@@ -9,6 +9,8 @@ import { AzureClients, clientSettings } from "./clients.js";
 import { AZURE_METADATA_READER } from "./metadata-reader.js";
 import { type AzureOptions, parseAzureOptions } from "./options.js";
 import { AzureDatastoreService } from "./services/datastore.js";
+import { AzureDnsRecordService } from "./services/dns.js";
+import { AzureLoadBalancerService } from "./services/load-balancer.js";
 import { AzureNetworkService } from "./services/network.js";
 import { AzureNodeService } from "./services/nodes.js";
 
@@ -31,6 +33,8 @@ function services(ctx: ProviderContext<AzureOptions>): AzureServices {
     datastore: has("datastore")
       ? new AzureDatastoreService(clients, ctx.options, { databaseName: ctx.config.datastore.databaseName })
       : undefined,
+    loadBalancer: has("loadBalancer") ? new AzureLoadBalancerService(clients, ctx.options) : undefined,
+    dns: has("dns") ? new AzureDnsRecordService(clients, ctx.options, ctx.config.dns.zone) : undefined,
   };
 }
 

@@ -48,6 +48,27 @@ const backDoors = (e: Emulator): ContractBackDoors => {
       const view = (vm.body.properties as { instanceView?: { statuses?: { code: string }[] } }).instanceView;
       return view?.statuses?.find((s) => s.code.startsWith("PowerState/"))?.code.split("/")[1];
     },
+    async record(state) {
+      const zone = state.zoneId;
+      const name = state.hostname.slice(0, -(zone.split("/").at(-1)!.length + 1));
+      const r = await arm.call("GET", `${zone}/A/${name}`, "2018-05-01");
+      if (r.status !== 200) return undefined;
+      const p = r.body.properties as { ARecords?: { ipv4Address: string }[] };
+      // Azure DNS has no propagation state to wait for: a record set is served once written.
+      return { type: "A", values: (p.ARecords ?? []).map((a) => a.ipv4Address), inSync: true };
+    },
+    async targets(lb) {
+      const r = await arm.call("GET", lb.id, "2026-01-01");
+      type Pool = { properties: { backendIPConfigurations?: { id: string }[] } };
+      const pool = ((r.body.properties as { backendAddressPools?: Pool[] }).backendAddressPools ?? [])[0];
+      const vms: string[] = [];
+      for (const c of pool?.properties.backendIPConfigurations ?? []) {
+        const nic = await arm.call("GET", c.id.split("/ipConfigurations/")[0]!, "2026-01-01");
+        const vm = (nic.body.properties as { virtualMachine?: { id: string } }).virtualMachine;
+        if (vm) vms.push(vm.id);
+      }
+      return vms;
+    },
     async published(node) {
       const tags = item(node.id)?.tags ?? {};
       return Object.fromEntries(
@@ -99,9 +120,13 @@ runProviderContract({
   // The suite's datastore case asks for MySQL 8.4, which api-version 2021-05-01 cannot create (8.0.21 is the
   // newest it offers); datastore.test.ts makes the same checks with 8.0.
   toggles: { datastore: false },
+  // ARM's words: a load balancer is ready when provisioned.
+  readyStatus: { loadBalancer: ["succeeded"] },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
   owned: async (tags) => (await door()).owned(tags),
   status: async (id) => (await door()).status?.(id),
+  record: async (state) => (await door()).record?.(state),
+  targets: async (lb) => (await door()).targets?.(lb) ?? [],
   published: async (node) => (await door()).published?.(node) ?? {},
   drift: {
     stopNode: async (node) => (await door()).drift?.stopNode?.(node),

@@ -135,6 +135,16 @@ export class AzureCloud implements CloudHandler {
     return undefined;
   }
 
+  /** Test back door: the load balancer probes of this VM (its id) fail, or follow it again. */
+  setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): boolean {
+    if (!this.engine.get(instanceId)) return false;
+    const key = instanceId.toLowerCase();
+    this.state.unhealthy ??= {};
+    if (mode === "unhealthy") this.state.unhealthy[key] = true;
+    else delete this.state.unhealthy[key];
+    return true;
+  }
+
   async close(): Promise<void> {
     await this.#backing?.closeAll();
   }

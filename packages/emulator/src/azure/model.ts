@@ -69,6 +69,8 @@ export interface AzureState {
   secrets: Record<string, Record<string, SecretVersion[]>>;
   /** Next private address offset per subnet id (lower-cased). */
   nextIp: Record<string, number>;
+  /** VMs whose load balancer probes fail (the `setTargetHealth` back door), by lower-cased id. */
+  unhealthy?: Record<string, true>;
 }
 
 export const emptyState = (): AzureState => ({

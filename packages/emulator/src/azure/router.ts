@@ -7,6 +7,7 @@ import { type ArmPath, armErrors, json, parseArmPath, typeKey } from "./arm.js";
 import { readToken } from "./auth.js";
 import type { Body } from "./check.js";
 import type { AzureCloud } from "./index.js";
+import { ruleHealth } from "./kinds/load-balancer.js";
 import { RESOURCE_GROUP } from "./kinds/resources.js";
 import type { Kind, Res } from "./model.js";
 
@@ -117,6 +118,22 @@ export function routeArm(cloud: AzureCloud, req: CloudRequest, rid: string): Arm
       const items = engine.list(kind.type, parent).filter(tagFilter(req.query) ?? (() => true));
       const ctx = engine.ctx(path, apiVersion);
       return json(200, { value: items.map((r) => engine.render(r, ctx)) }, rid);
+    }
+    if (
+      req.method === "POST" &&
+      lastType.toLowerCase() === "health" &&
+      path.types.at(-2)?.toLowerCase() === "loadbalancingrules"
+    ) {
+      // LoadBalancerLoadBalancingRules_Health: answered at once (the client also takes 200).
+      const lbId = path.id.split("/").slice(0, -2).join("/");
+      const lb = engine.get(lbId) ?? engine.notFound(path, "Microsoft.Network/loadBalancers");
+      const unhealthy = new Set(Object.keys(cloud.state.unhealthy ?? {}));
+      const bootMs = ((cloud.ctx.options.bootTimeMs ?? 150_000) * 140) / 150;
+      return json(
+        200,
+        ruleHealth(lb, path.names.at(-1)!, engine.ctx(path, apiVersion), unhealthy, bootMs).result,
+        rid,
+      );
     }
     if (req.method === "POST") {
       // The id stops before the action's name: `…/virtualMachines/vm1` for `…/virtualMachines/vm1/start`.

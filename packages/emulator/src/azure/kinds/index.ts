@@ -2,6 +2,7 @@
 import type { Kind } from "../model.js";
 import { virtualMachines } from "./compute.js";
 import { networkInterfaces, publicIPAddresses } from "./interfaces.js";
+import { loadBalancers } from "./load-balancer.js";
 import { configurations, databases, flexibleServers } from "./mysql.js";
 import { networkSecurityGroups, securityRules, subnets, virtualNetworks } from "./network.js";
 import { aRecords, dnsZones, privateDnsZones, virtualNetworkLinks } from "./private-dns.js";
@@ -16,6 +17,7 @@ const ALL: readonly Kind[] = [
   publicIPAddresses,
   networkInterfaces,
   virtualMachines,
+  loadBalancers,
   flexibleServers,
   databases,
   configurations,
