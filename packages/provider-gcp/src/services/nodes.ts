@@ -210,7 +210,10 @@ export class GcpNodeService implements NodeService {
     const out: NodeState[] = [];
     const scopes = await gcpCall("Compute instances.aggregatedList", ctx, async () => {
       const all: Instance[] = [];
-      for await (const [, scoped] of instances.aggregatedListAsync({ project }, ONE_ATTEMPT))
+      for await (const [, scoped] of instances.aggregatedListAsync(
+        { project },
+        { ...ONE_ATTEMPT, autoPaginate: false },
+      ))
         all.push(...((scoped.instances ?? []) as Instance[]));
       return all;
     });
