@@ -60,6 +60,12 @@ export const gcp = defineProvider<GcpOptions, GcpServices>({
   metadataReader: GCP_METADATA_READER,
   // Nodes read their secrets from Secret Manager with their service account (curl and the metadata token).
   secretReader: gcpSecretReader,
+  // The serial console shows the boot script's stage lines without logging in
+  // (https://cloud.google.com/compute/docs/troubleshooting/viewing-serial-port-output).
+  bootLogCommand: (node) => {
+    const [, project, , zone, , name] = node.id.split("/");
+    return `gcloud compute instances get-serial-port-output ${name} --zone ${zone} --project ${project}`;
+  },
   parseOptions: parseGcpOptions,
   services,
   preflight: (built, ctx, signal) => gcpPreflight(built.clients, ctx, signal),
