@@ -34,12 +34,14 @@ describe.skipIf(!isRoot)(`hosts: up, traffic, failover, destroy (${isRoot ? "roo
       user: lab.mysql.user,
       password: lab.mysql.password,
     });
+    // This cluster's names only: other tests share the server.
     const [users] = await c.query(
-      "SELECT User, Host FROM mysql.user WHERE User LIKE 'k3%' ORDER BY User, Host",
+      "SELECT User, Host FROM mysql.user WHERE User IN (?, ?) ORDER BY User, Host",
+      [`k3a${id}`, `k3c${id}`],
     );
-    const [dbs] = await c.query(
-      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'k3s_cyc%'",
-    );
+    const [dbs] = await c.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [
+      `k3s_cyc_${id}`,
+    ]);
     await c.end();
     return JSON.stringify([users, dbs]);
   };
@@ -47,6 +49,18 @@ describe.skipIf(!isRoot)(`hosts: up, traffic, failover, destroy (${isRoot ? "roo
     lab = await startLab(2, undefined, { defaultSite: false });
   }, 120_000);
   afterAll(async () => {
+    // A failed run leaves its database and users on the shared server: this cluster's names only.
+    if (lab) {
+      const c = await createConnection({
+        host: lab.mysql.host,
+        port: lab.mysql.port,
+        user: lab.mysql.user,
+        password: lab.mysql.password,
+      });
+      await c.query("DROP DATABASE IF EXISTS ??", [`k3s_cyc_${id}`]);
+      await c.query("DROP USER IF EXISTS ?@'%', ?@'%'", [`k3a${id}`, `k3c${id}`]);
+      await c.end();
+    }
     await lab?.close();
   }, 60_000);
 
@@ -137,6 +151,17 @@ describe.skipIf(!isRoot)(`hosts: up, traffic, failover, destroy (${isRoot ? "roo
         `@tcp(${lab.mysql.host}:${lab.mysql.port})/k3s_cyc_${id}`,
       );
     }
+
+    // The database, the cluster's admin and the K3s user (made by server 0) exist now.
+    expect(await mysqlInventory()).toBe(
+      JSON.stringify([
+        [
+          { User: `k3a${id}`, Host: "%" },
+          { User: `k3c${id}`, Host: "%" },
+        ],
+        [{ SCHEMA_NAME: `k3s_cyc_${id}` }],
+      ]),
+    );
 
     // Node 0's "Traefik" stops: traffic goes on through node 1.
     lab.nodes[0]!.exec("kill $(cat /var/lib/rancher/k3s/standin/pid)");
