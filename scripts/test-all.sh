@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need, then runs every check: lint, typecheck, every test.
 # Run from the repository root as `npx -y pnpm@10 test:all` (root is needed the first time, to install
-# shellcheck, cloud-init, MariaDB, openssh-server and nginx from Debian's packages).
+# MariaDB, shellcheck, cloud-init, openssh-server and nginx from Debian's packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
