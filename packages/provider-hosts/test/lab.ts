@@ -51,7 +51,7 @@ export interface Lab {
 
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
   // Bounded by attempts, not time: a loaded machine only makes it slower.
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
