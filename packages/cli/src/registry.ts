@@ -33,6 +33,7 @@ export const createRegistry = (): ProviderRegistry =>
   new ProviderRegistry(
     {
       aws: () => import("@k3sinfra/provider-aws"),
+      azure: () => import("@k3sinfra/provider-azure"),
       cloudflare: () => import("@k3sinfra/provider-cloudflare"),
       gcp: () => import("@k3sinfra/provider-gcp"),
       hosts: () => import("@k3sinfra/provider-hosts"),

@@ -1,4 +1,5 @@
 import { awsCloud } from "./aws.js";
+import { azureCloud } from "./azure.js";
 import { cloudflareCloud } from "./cloudflare.js";
 import { gcpCloud } from "./gcp.js";
 import type { EmulatedCloudModule } from "./types.js";
@@ -6,4 +7,9 @@ import type { EmulatedCloudModule } from "./types.js";
 export type { EmulatedCloudModule, FixtureInput, Fixtures } from "./types.js";
 
 /** The clouds `--emulate` can stand in for, one module each. */
-export const EMULATED_CLOUDS: readonly EmulatedCloudModule[] = [awsCloud, gcpCloud, cloudflareCloud];
+export const EMULATED_CLOUDS: readonly EmulatedCloudModule[] = [
+  awsCloud,
+  gcpCloud,
+  azureCloud,
+  cloudflareCloud,
+];

@@ -246,7 +246,7 @@ export class AzureNetworkService implements NetworkService {
       await azureCall(`Resources ResourceGroups_Delete (${rg})`, ctx, (o) =>
         res.resourceGroups.delete(rg, o).submitted(),
       );
-    if (ctx.waitForSync === false) return;
+    // Delete returns once the group is gone (waitForSync is about propagation, which a group has not).
     await waitGone(
       `resource group ${rg} to be deleted`,
       () =>
