@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { copyFile, mkdtemp } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,6 +102,13 @@ describe("k3sinfra --emulate on Google Cloud", () => {
       mode: "l4",
       ips: [expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)],
     });
+
+    // The emulator stood in for server 0 (simulateBoot): it stored its kubeconfig with the node's own account.
+    const kubeconfig = await cli("kubeconfig");
+    expect(kubeconfig.code, kubeconfig.stderr).toBe(0);
+    expect(await readFile(join(dir, ".k3sinfra", "rancher-gcp.kubeconfig"), "utf8")).toMatch(
+      /^apiVersion: v1\n[\s\S]*server: https:\/\/127\.0\.0\.1:6443\n/,
+    );
 
     // A node deleted in the console: status sees it missing, up makes it again and registers it.
     const node1 = made.find((i) => i.type === "instances" && i.name === "k3s-rancher-gcp-n1");

@@ -7,7 +7,8 @@
  */
 import type { CloudContext, CloudHandler, CloudRequest, RoutedCall } from "../cloud.js";
 import { watchState } from "../persistence.js";
-import type { InventoryItem } from "../types.js";
+import type { BootReport, InventoryItem } from "../types.js";
+import { BootSimulation } from "./boot.js";
 import { Compute } from "./compute.js";
 import { CloudDns } from "./dns.js";
 import { Iam } from "./iam.js";
@@ -28,6 +29,7 @@ export class GcpCloud implements CloudHandler {
   readonly #iam: Iam;
   readonly #secrets: SecretManager;
   readonly #metadata: MetadataServer;
+  readonly #boot: BootSimulation;
   readonly #mysql: MysqlBacking | undefined;
 
   constructor(ctx: CloudContext) {
@@ -39,6 +41,13 @@ export class GcpCloud implements CloudHandler {
     this.#iam = new Iam(state, ctx);
     this.#secrets = new SecretManager(state, ctx, this.#iam);
     this.#metadata = new MetadataServer(this.#compute, this.#iam);
+    this.#boot = new BootSimulation(
+      state,
+      this.#compute,
+      this.#secrets,
+      ctx.options.simulateBoot?.kubeconfigAfterMs,
+      ctx.log,
+    );
   }
 
   endpoint(baseUrl: string): string {
@@ -46,6 +55,8 @@ export class GcpCloud implements CloudHandler {
   }
 
   route(req: CloudRequest): RoutedCall | undefined {
+    // Server 0's kubeconfig write is played lazily, before any Secret Manager call could look for it.
+    if (req.path.includes("/secrets")) this.#boot.play(false);
     return (
       this.#compute.route(req) ??
       this.#sql.route(req) ??
@@ -132,6 +143,11 @@ export class GcpCloud implements CloudHandler {
 
   #now(): number {
     return this.#compute.now;
+  }
+
+  /** Test back door (`Emulator.bootNodes`): every running server 0 stores its kubeconfig now. */
+  bootNodes(): BootReport[] {
+    return this.#boot.play(true);
   }
 
   /** Test back door: an instance (its path `projects/p/zones/z/instances/n` or its name) fails its health checks. */

@@ -170,6 +170,8 @@ export interface GcpState {
   dns: DnsState;
   secrets: SecretsState;
   iam: IamState;
+  /** Kubeconfig writes played for server 0s (`simulateBoot`), by instance path. */
+  boots: Record<string, { at: number; outcome: "stored" | "refused" | "gave-up"; error?: string }>;
 }
 
 export const emptyState = (): GcpState => ({
@@ -184,6 +186,7 @@ export const emptyState = (): GcpState => ({
   dns: { zones: {}, changes: {} },
   secrets: { key: "", secrets: {} },
   iam: { accounts: {}, tokens: {} },
+  boots: {},
 });
 
 export const API_ROOT = "https://www.googleapis.com/compute/v1/";

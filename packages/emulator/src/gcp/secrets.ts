@@ -148,6 +148,24 @@ export class SecretManager {
     return json(200, { secrets, totalSize: secrets.length });
   }
 
+  /**
+   * Adds a version as a service account would through the API (the boot simulation's kubeconfig write):
+   * undefined when stored, else the API's refusal.
+   */
+  addVersionAs(project: string, name: string, value: string, email: string): string | undefined {
+    try {
+      this.addVersion(
+        `${project}/${name}`,
+        { payload: { data: Buffer.from(value).toString("base64") } },
+        { kind: "serviceAccount", email },
+      );
+      return undefined;
+    } catch (e) {
+      if (e instanceof GcpError) return `${e.status} ${e.reason}: ${e.message}`;
+      throw e;
+    }
+  }
+
   private allowed(s: StoredSecret, who: Principal, roles: ReadonlySet<string>): boolean {
     if (who.kind === "owner") return true;
     return s.bindings.some((b) => roles.has(b.role) && b.members.includes(`serviceAccount:${who.email}`));
