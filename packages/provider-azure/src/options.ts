@@ -22,8 +22,6 @@ export interface AzureOptions {
   readonly dnsResourceGroup?: string | undefined;
   /** An OpenSSH public key (`ssh-rsa …`) for the nodes' admin user; default: a key pair made and thrown away (no SSH). */
   readonly sshPublicKey?: string | undefined;
-  /** Key Vault purge protection (cannot be turned off again; the vault then outlives destroy for its retention days); default false. */
-  readonly purgeProtection?: boolean | undefined;
 }
 
 const KEYS: Readonly<Record<keyof AzureOptions, "string" | "boolean">> = {
@@ -37,7 +35,6 @@ const KEYS: Readonly<Record<keyof AzureOptions, "string" | "boolean">> = {
   datastoreSku: "string",
   dnsResourceGroup: "string",
   sshPublicKey: "string",
-  purgeProtection: "boolean",
 };
 
 // Resource group names: https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules#microsoftresources

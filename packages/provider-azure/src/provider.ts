@@ -8,6 +8,7 @@ import { azureCapabilities } from "./capabilities.js";
 import { AzureClients, clientSettings } from "./clients.js";
 import { AZURE_METADATA_READER } from "./metadata-reader.js";
 import { type AzureOptions, parseAzureOptions } from "./options.js";
+import { azurePreflight } from "./preflight.js";
 import { AzureDatastoreService } from "./services/datastore.js";
 import { AzureDnsRecordService } from "./services/dns.js";
 import { AzureLoadBalancerService } from "./services/load-balancer.js";
@@ -52,4 +53,14 @@ export const azure = defineProvider<AzureOptions, AzureServices>({
   bootLogCommand: (node) => `az vm boot-diagnostics get-boot-log --ids ${node.id}`,
   parseOptions: parseAzureOptions,
   services,
+  // Read-only checks before anything is created: credentials and subscription, the resource group, the DNS zone.
+  preflight: (built, ctx, signal) =>
+    azurePreflight({
+      clients: built.clients,
+      config: ctx.config,
+      options: ctx.options,
+      roles: ctx.roles,
+      signal,
+      operation: ctx.operation,
+    }),
 });

@@ -1,0 +1,48 @@
+import { type ClusterConfig, type ConfigIssue, InvalidConfigError, type ServiceKind } from "@k3sinfra/core";
+import { azureCall, collect, orMissing } from "./call.js";
+import type { AzureClients } from "./clients.js";
+import { ownsResourceGroup, resourceGroupOf } from "./naming.js";
+import type { AzureOptions } from "./options.js";
+
+/**
+ * Read-only checks before anything is created, all issues together: a subscription and credentials that
+ * reach it, the given resource group, and the DNS zone (for the DNS role).
+ */
+export async function azurePreflight(input: {
+  clients: AzureClients;
+  config: ClusterConfig;
+  options: AzureOptions;
+  roles: readonly ServiceKind[];
+  signal: AbortSignal;
+  operation?: "up" | "destroy" | undefined;
+}): Promise<void> {
+  const { clients, config, options, roles } = input;
+  const ctx = { signal: input.signal };
+  if (!clients.settings.subscriptionId)
+    throw new InvalidConfigError([
+      { path: "options.azure.subscriptionId", message: "no subscription: set it, or AZURE_SUBSCRIPTION_ID" },
+    ]);
+  const issues: ConfigIssue[] = [];
+  const res = await clients.resources();
+  // Any ARM read proves the token and the subscription; the resource group is the one we need anyway.
+  const rg = resourceGroupOf(options, config.name);
+  const group = await orMissing(
+    azureCall(`Resources ResourceGroups_Get (${rg})`, ctx, (o) => res.resourceGroups.get(rg, o)),
+  );
+  if (!group && !ownsResourceGroup(options) && input.operation !== "destroy")
+    issues.push({
+      path: "options.azure.resourceGroup",
+      message: `resource group '${rg}' does not exist in subscription ${clients.settings.subscriptionId}`,
+    });
+  if (roles.includes("dns") && input.operation !== "destroy") {
+    const dns = await clients.dns();
+    const zones = await azureCall("DNS Zones_List", ctx, () => collect(dns.zones.list()));
+    const named = zones.filter((z) => z.name?.toLowerCase() === config.dns.zone.toLowerCase());
+    if (named.length === 0)
+      issues.push({
+        path: "dns.zone",
+        message: `no Azure DNS zone '${config.dns.zone}' in subscription ${clients.settings.subscriptionId}: create it, or use dns.provider cloudflare`,
+      });
+  }
+  if (issues.length > 0) throw new InvalidConfigError(issues);
+}
