@@ -74,9 +74,6 @@ export class Compute {
     return this.ctx.options.bootTimeMs ?? 150_000;
   }
 
-  /** Instances whose health checks fail on purpose (`Emulator.setTargetHealth`). */
-  readonly unhealthy = new Set<string>();
-
   get rng() {
     return this.ctx.rng;
   }

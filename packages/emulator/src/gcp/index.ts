@@ -156,8 +156,8 @@ export class GcpCloud implements CloudHandler {
       (r) => r.collection === "instances" && (r.path === instanceId || r.name === instanceId),
     );
     if (!found) return false;
-    if (mode === "unhealthy") this.#compute.unhealthy.add(found.path);
-    else this.#compute.unhealthy.delete(found.path);
+    const rest = this.#view.unhealthy.filter((p) => p !== found.path);
+    this.#view.unhealthy = mode === "unhealthy" ? [...rest, found.path] : rest;
     return true;
   }
 

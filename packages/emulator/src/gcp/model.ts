@@ -170,6 +170,8 @@ export interface GcpState {
   dns: DnsState;
   secrets: SecretsState;
   iam: IamState;
+  /** Instances whose health checks fail on purpose (`Emulator.setTargetHealth`), by path. */
+  unhealthy: string[];
   /** Kubeconfig writes played for server 0s (`simulateBoot`), by instance path. */
   boots: Record<string, { at: number; outcome: "stored" | "refused" | "gave-up"; error?: string }>;
 }
@@ -187,6 +189,7 @@ export const emptyState = (): GcpState => ({
   secrets: { key: "", secrets: {} },
   iam: { accounts: {}, tokens: {} },
   boots: {},
+  unhealthy: [],
 });
 
 export const API_ROOT = "https://www.googleapis.com/compute/v1/";
