@@ -24,6 +24,8 @@ export const FAULT_SERVICES = [
   "sts",
   "acm",
   "imds",
+  "s3",
+  "kms",
   "dns",
   "zones",
   "user",
