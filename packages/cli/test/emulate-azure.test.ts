@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
 import { describe, expect, it } from "vitest";
+import { spawnCli } from "./child.js";
 import { runCli, tempDir } from "./helpers.js";
 
 const example = resolve(fileURLToPath(import.meta.url), "../../../../examples/azure.yaml");
@@ -141,4 +142,48 @@ describe("--emulate end to end on Azure", () => {
     });
     expect((await cli("destroy", "--yes")).code).toBe(0);
   }, 180_000);
+});
+
+// Points in the progress of `up` with emulated waits still ahead (a VM boots, a private DNS zone provisions, a
+// flexible server takes longest), so the kill lands in the middle of the work.
+const POINTS: readonly [string, RegExp][] = [
+  ["while a VM boots", /node-0 create progress: virtual machine \S+ to run/],
+  ["while the private DNS zone provisions", /datastore create progress: private DNS zone/],
+  ["while the flexible server provisions", /datastore create progress: MySQL flexible server/],
+];
+
+describe("kill -9 of up on Azure, then up again", () => {
+  it.each(POINTS)(
+    "killed %s: the next up converges without duplicates, and destroy empties the subscription",
+    async (_point, pattern) => {
+      const dir = await tempDir();
+      const config = join(dir, "k3sinfra.yaml");
+      await copyFile(example, config);
+      const args = ["--config", config, "--emulate", "--yes"];
+      const first = spawnCli([...args, "up", "--time-scale", "0.02"]);
+      await first.waitFor(pattern);
+      first.child.kill("SIGKILL");
+      expect((await first.exit).signal).toBe("SIGKILL");
+
+      const second = await runCli([...args, "--time-scale", SCALE, "up"]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toContain("Up complete");
+      await withEmulator(dir, async (e) => {
+        const items = e.inventory({ cloud: "azure" });
+        const count = (type: string) => items.filter((i) => i.type === type).length;
+        expect(count("Microsoft.Compute/virtualMachines")).toBe(2);
+        expect(count("Microsoft.Network/networkInterfaces")).toBe(2);
+        expect(count("Microsoft.DBforMySQL/flexibleServers")).toBe(1);
+        expect(count("Microsoft.Network/loadBalancers")).toBe(1);
+        expect(count("Microsoft.Network/publicIPAddresses")).toBe(1);
+        expect(count("Microsoft.Network/virtualNetworks")).toBe(1);
+      });
+      const destroy = await runCli([...args, "--time-scale", SCALE, "destroy"]);
+      expect(destroy.code, destroy.stderr).toBe(0);
+      await withEmulator(dir, async (e) => {
+        expect(e.inventory({ cloud: "azure" })).toEqual([]);
+      });
+    },
+    180_000,
+  );
 });
