@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import type { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { ComputeManagementClient } from "@azure/arm-compute";
 import type { DnsManagementClient } from "@azure/arm-dns";
@@ -61,6 +60,15 @@ const readCa = (file: string): string => {
 };
 
 /**
+ * The system's root CAs with `extra` added (Node's `ca` option replaces the roots). node:tls is fetched only
+ * here, when a CA file is configured: importing the provider loads no TLS.
+ */
+const withRoots = (extra: string): string[] => [
+  ...(process.getBuiltinModule("node:tls") as typeof import("node:tls")).rootCertificates,
+  extra,
+];
+
+/**
  * The native Azure clients, created on first use (the escape hatch for what the contracts do not cover).
  * They retry nothing themselves (`maxRetries: 0`): `azureCall` retries through core's `withRetry`.
  */
@@ -80,8 +88,7 @@ export class AzureClients {
       ...(s.endpoint
         ? { endpoint: s.endpoint, baseUri: s.endpoint, credentialScopes: [`${s.endpoint}/.default`] }
         : {}),
-      // Node's `ca` replaces the system roots: keep them and add the extra CA.
-      ...(s.ca ? { tlsOptions: { ca: [...rootCertificates, s.ca] } } : {}),
+      ...(s.ca ? { tlsOptions: { ca: withRoots(s.ca) } } : {}),
       retryOptions: { maxRetries: 0 },
     };
   }
@@ -91,7 +98,7 @@ export class AzureClients {
       const s = this.settings;
       const opts = {
         ...(s.authorityHost ? { authorityHost: s.authorityHost, disableInstanceDiscovery: true } : {}),
-        ...(s.ca ? { tlsOptions: { ca: [...rootCertificates, s.ca] } } : {}),
+        ...(s.ca ? { tlsOptions: { ca: withRoots(s.ca) } } : {}),
       };
       const sp = s.servicePrincipal;
       return sp
