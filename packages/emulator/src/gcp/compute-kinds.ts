@@ -3,7 +3,7 @@
  * read derives (instance status, an address in use, a group's size) and the custom verbs (setMetadata, start,
  * stop, addInstances, getHealth…). Durations are at time scale 1 and scaled by the operation.
  */
-import type { Compute } from "./compute.js";
+import type { ComputeCore as Compute } from "./compute-core.js";
 import { GcpError, gcpErrors } from "./errors.js";
 import { healthVerbs } from "./health.js";
 import { type ComputeResource, intToIp, ipToInt, refPath, selfLink, statusAt } from "./model.js";

@@ -6,6 +6,7 @@
  * one refers to refuses deletion (400 `resourceInUseByAnotherResource`).
  */
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import type { ComputeCore } from "./compute-core.js";
 import { COLLECTIONS, Kinds } from "./compute-kinds.js";
 import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
 import {
@@ -49,7 +50,7 @@ function normalise(value: unknown, project: string): unknown {
   return value;
 }
 
-export class Compute {
+export class Compute implements ComputeCore {
   readonly ops: Operations;
   readonly kinds: Kinds;
 

@@ -4,7 +4,7 @@
  * `bootTimeMs` × 140/150 (K3s ready, as in the AWS cloud's boot timeline) after it started running, scaled;
  * `setTargetHealth(…, "unhealthy")` keeps it UNHEALTHY (https://cloud.google.com/compute/docs/reference/rest/v1/regionBackendServices/getHealth).
  */
-import type { Compute } from "./compute.js";
+import type { ComputeCore as Compute } from "./compute-core.js";
 import { gcpErrors } from "./errors.js";
 import { type ComputeResource, refPath, selfLink, statusAt } from "./model.js";
 
