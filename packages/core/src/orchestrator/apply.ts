@@ -83,8 +83,8 @@ async function createOrUpdate(
   const record = run.state?.resources[d.id];
   let generation = record?.generation ?? 0;
   if ((change.action === "replace" || change.drift === "missing") && record) {
-    // Gone outside k3sinfra: nothing to delete, but the next generation's token must be used (EC2 answers
-    // a reused ClientToken with the terminated instance).
+    // Gone outside k3sinfra: nothing to delete, but the next generation's token must be used (a cloud may
+    // answer a reused idempotency token with the terminated instance).
     const deleting = change.action === "replace" ? await journal(run, d.id, "delete", generation) : undefined;
     if (change.action === "replace")
       await run.call(

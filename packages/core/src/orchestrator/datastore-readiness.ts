@@ -38,7 +38,7 @@ export async function datastoreReadiness(args: {
   datastore: DatastoreState;
   address: { host: string; port: number };
   signal: AbortSignal;
-  /** Where the provider's datastore CA bundle is (AWS: the regional RDS bundle), for a server that requires TLS. */
+  /** Where the provider's datastore CA bundle is (its `datastoreCaUrl`), for a server that requires TLS. */
   caUrl?: string | undefined;
   /** Downloads the CA bundle (default: fetch over HTTPS, 10 s); injectable for tests. */
   fetchCa?: (url: string, signal: AbortSignal) => Promise<string>;
@@ -69,7 +69,7 @@ export async function datastoreReadiness(args: {
         datastore.tls.required ? (datastore.tls.caBundle ? { ca: datastore.tls.caBundle } : {}) : undefined,
       );
     } catch (error) {
-      // A server that refuses plaintext (RDS with require_secure_transport) is retried over TLS, verified with
+      // A server that refuses plaintext (require_secure_transport on) is retried over TLS, verified with
       // the provider's CA bundle, as the nodes connect.
       if (!(error instanceof TlsRequiredError) || !args.caUrl) throw error;
       const ca = await (args.fetchCa ?? downloadCa)(args.caUrl, args.signal).catch((cause: unknown) => {

@@ -106,7 +106,7 @@ export async function record(
 /**
  * Drops a deleted resource from state. With `next`, the replacement's create intent is journaled in the same
  * write, so a crash right after never loses the new generation (reusing the old one would replay the old
- * idempotency token, which EC2 answers with the terminated instance).
+ * idempotency token, which a cloud may answer with the terminated instance).
  */
 export async function forget(
   run: ClusterRun,

@@ -8,10 +8,10 @@ export const datastore: KindDescription<DatastoreState> = {
   role: "compute",
   dependsOn: ["network"],
   ids: () => ["datastore"],
-  // Real clouds take minutes: an RDS instance is created and backed up before it is available.
+  // Managed databases take minutes: an instance is created and backed up before it is available.
   timeoutMs: 60 * 60_000,
-  // RDS MySQL is `creating` then `backing-up` before `available`, about 9 min for a small instance;
-  // `deleting` about 5 min (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Status.html).
+  // A small managed MySQL is created, then backed up, before it is available: about 9 min; deleting it about
+  // 5 min (the measured lifecycles and their sources: docs/architecture.md, "Expected durations").
   expectedSeconds: { create: 540, delete: 300 },
   deleteRank: 1,
   label: "the datastore",

@@ -8,8 +8,8 @@ export const dns: KindDescription<DnsRecordState> = {
   dependsOn: ["loadBalancer"],
   ids: () => ["dns-record"],
   timeoutMs: 15 * 60_000,
-  // A Route 53 change is `PENDING` until every name server has it, "generally within 60 seconds"
-  // (https://aws.amazon.com/route53/faqs/, https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html).
+  // A record change is pending until every authoritative name server has it, generally within a minute
+  // (docs/architecture.md, "Expected durations").
   expectedSeconds: { create: 60, delete: 5 },
   deleteRank: 0,
   label: "the DNS record",

@@ -8,9 +8,8 @@ export const loadBalancer: KindDescription<LoadBalancerState> = {
   dependsOn: ["network"],
   ids: () => ["load-balancer"],
   timeoutMs: 20 * 60_000,
-  // An NLB/ALB stays `provisioning` for 2–3 min
-  // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html);
-  // deleting it returns at once.
+  // A managed load balancer stays provisioning for 2–3 min; deleting it returns at once
+  // (docs/architecture.md, "Expected durations").
   expectedSeconds: { create: 150, delete: 5 },
   deleteRank: 1,
   label: "the load balancer",

@@ -19,8 +19,7 @@ export const nodes: KindDescription<NodeState> = {
   dependsOn: ["network", "secrets"],
   ids: (r) => Array.from({ length: r.config.nodes.count }, (_, i) => nodeId(i)),
   timeoutMs: 20 * 60_000,
-  // An EC2 instance is `pending` about 30 s, and `shutting-down` as long
-  // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html).
+  // A VM is pending about 30 s, and shutting down as long (docs/architecture.md, "Expected durations").
   expectedSeconds: { create: 30, delete: 30 },
   deleteRank: 1,
   label: "the servers",
