@@ -1,5 +1,6 @@
 import { resourceTags } from "@k3sinfra/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RawArm } from "./back-door.js";
 import { type Harness, networkSpec, startHarness } from "./helpers.js";
 
 let h: Harness;
@@ -32,6 +33,24 @@ describe("AzureNetworkService on the emulator", () => {
 
     await svc.delete(state, ctx);
     expect(await svc.read(state, ctx)).toBeUndefined();
+    expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "tst" } })).toEqual([]);
+  });
+});
+
+describe("AzureNetworkService in a given resource group", () => {
+  it("builds in it and never deletes it; a missing one is a config error naming the option", async () => {
+    const arm = new RawArm(h.emulator);
+    const rg = `/subscriptions/${h.emulator.credentials.azure.subscriptionId}/resourceGroups/mine`;
+    await expect(
+      h.services({ resourceGroup: "mine" }).network!.create(networkSpec(), h.ctx("network")),
+    ).rejects.toThrow(/options\.azure\.resourceGroup/);
+    expect((await arm.call("PUT", rg, "2025-04-01", { location: "westeurope" })).status).toBe(201);
+    const svc = h.services({ resourceGroup: "mine" }).network!;
+    const state = await svc.create(networkSpec(), h.ctx("network"));
+    expect(state.id).toContain("/resourceGroups/mine/");
+    await svc.delete(state, h.ctx("network"));
+    expect(await svc.read(state, h.ctx("network"))).toBeUndefined();
+    expect((await arm.call("GET", rg, "2025-04-01")).status).toBe(200);
     expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "tst" } })).toEqual([]);
   });
 });

@@ -118,7 +118,7 @@ export class AzureCloud implements CloudHandler {
     const fault = (kind: Exclude<FaultKind, "slow">) => errorResponse(FAULTS[kind](), rid);
     const id = identityRoute(req.method, req.path, req.body, this.#base, this.ctx.rng, this.ctx.now());
     if (id) return { service: "entra", operation: id.operation, run: async () => id.run(), fault };
-    const imds = imdsRoute(req, this.state, this.ctx.rng, this.ctx.now(), AZURE_TEST_CREDENTIALS.tenantId);
+    const imds = imdsRoute(req, this.state, this.ctx.now());
     if (imds) return { service: "imds", operation: imds.operation, run: async () => imds.run(), fault };
     const arm = routeArm(this, req, rid);
     if (arm)

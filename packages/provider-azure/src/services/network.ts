@@ -191,6 +191,17 @@ export class AzureNetworkService implements NetworkService {
       await azureCall(`Network NetworkSecurityGroups_Delete (${nsg})`, ctx, (o) =>
         net.networkSecurityGroups.delete(rg, nsg, o).submitted(),
       );
+      await waitGone(
+        `network security group ${nsg} to be deleted`,
+        () =>
+          orMissing(
+            azureCall(`Network NetworkSecurityGroups_Get (${nsg})`, ctx, (o) =>
+              net.networkSecurityGroups.get(rg, nsg, o),
+            ),
+          ),
+        ctx,
+        10 * MINUTE,
+      );
     }
     if (ownsResourceGroup(this.options)) await this.deleteResourceGroup(rg, ctx);
   }

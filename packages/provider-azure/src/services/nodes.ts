@@ -16,7 +16,9 @@ import { throwawayPublicKey } from "../ssh-key.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 
 const MINUTE = 60_000;
-const ADMIN = "k3sadmin";
+// The admin user Ubuntu images have elsewhere (EC2, GCE): the one core names in the kubeconfig commands it
+// prints. Not among Azure's refused names (https://learn.microsoft.com/en-us/rest/api/compute/virtual-machines/create-or-update#osprofile).
+const ADMIN = "ubuntu";
 /** Published late values are VM tags under this prefix (the metadata reader reads them from IMDS). */
 export const PUBLISH_PREFIX = "k3sinfra:";
 
