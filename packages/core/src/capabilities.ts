@@ -28,6 +28,11 @@ export interface ProviderCapabilities {
   readonly loadBalancerFirewall?: "group" | "passthrough";
   /** Whether L7 needs `loadBalancer.certificate` in the config (false when the provider issues one). */
   readonly l7NeedsCertificate?: boolean;
+  /**
+   * Where an L7 load balancer's connections to the nodes come from when that is not the cluster's own subnets
+   * (a global front end's address ranges): Traefik trusts `X-Forwarded-*` from these. Absent: the subnets.
+   */
+  readonly l7SourceCidrs?: readonly string[];
   /** Record types the DNS service writes. `ALIAS` works only with an LB of the same provider. */
   readonly dnsRecordTypes?: readonly ("A" | "CNAME" | "ALIAS")[];
   /** Whether the DNS service can proxy traffic (a CDN in front of the record). */

@@ -1,5 +1,11 @@
 import type { NameRule, ProviderCapabilities } from "@k3sinfra/core";
 
+/**
+ * Google Front End ranges: where the global external Application LB and health checks connect to backends from
+ * (https://cloud.google.com/load-balancing/docs/firewall-rules).
+ */
+export const GFE_RANGES = ["35.191.0.0/16", "130.211.0.0/22"];
+
 const zones = (region: string, letters: string): string[] => [...letters].map((l) => `${region}-${l}`);
 
 /** Zones of common regions, so core can default and check `zones` offline (https://cloud.google.com/compute/docs/regions-zones). */
@@ -71,6 +77,9 @@ export const gcpCapabilities: ProviderCapabilities = {
   loadBalancerModes: ["l4", "l7"],
   // L7 without loadBalancer.certificate gets a Google-managed certificate for the Rancher host name.
   l7NeedsCertificate: false,
+  // The global external Application LB connects to backends from Google's front ends, not the VPC: Traefik
+  // must trust X-Forwarded-* from those ranges (https://cloud.google.com/load-balancing/docs/firewall-rules).
+  l7SourceCidrs: GFE_RANGES,
   // Cloud SQL for MySQL 8.0 enters (billed) extended support on 2026-07-01; 8.4 is in standard support
   // (https://cloud.google.com/sql/docs/mysql/db-versions).
   datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"], endOfSupport: { "8.0": "2026-06-30" } }],

@@ -36,6 +36,8 @@ export interface UserDataInput {
     readonly name: string;
     readonly metadataReader?: string | undefined;
     datastoreCaUrl?(region: string): string | undefined;
+    /** Its capabilities: `l7SourceCidrs`, where its L7 balancer connects from. */
+    readonly capabilities?: { readonly l7SourceCidrs?: readonly string[] | undefined };
   };
   /** The network the node joins; on L7 its subnets are the ranges the LB connects from. */
   readonly network: NetworkState | undefined;
@@ -45,8 +47,11 @@ export interface UserDataInput {
 export function userDataLoadBalancer(
   config: ClusterConfig,
   network: NetworkState | undefined,
+  l7SourceCidrs?: readonly string[],
 ): BootstrapInput["loadBalancer"] {
-  const sourceCidrs = (network?.subnets ?? []).map((s) => s.cidr).filter((c): c is string => c !== undefined);
+  // Where the L7 balancer connects from: the provider's front-end ranges when it declares them, else the subnets.
+  const sourceCidrs =
+    l7SourceCidrs ?? (network?.subnets ?? []).map((s) => s.cidr).filter((c): c is string => c !== undefined);
   return { mode: config.loadBalancer.mode, ...(config.loadBalancer.mode === "l7" ? { sourceCidrs } : {}) };
 }
 
@@ -93,7 +98,7 @@ export function renderUserData(input: UserDataInput): string {
     index,
     k3sVersion: input.k3sVersion,
     hostname: config.rancher.hostname,
-    loadBalancer: userDataLoadBalancer(config, input.network),
+    loadBalancer: userDataLoadBalancer(config, input.network, input.provider.capabilities?.l7SourceCidrs),
     metadataReader: reader,
     // Server 0 only: other servers' user data does not change with Rancher's settings.
     ...(index === 0 ? { rancher: rancherInstall(config, input.k3sVersion) } : {}),

@@ -6,16 +6,13 @@ import {
   type Tags,
 } from "@k3sinfra/core";
 import { gcpCall, ONE_ATTEMPT } from "../call.js";
+import { GFE_RANGES } from "../capabilities.js";
 import type { GcpClients } from "../clients.js";
 import { describeOwned, hasLabels, markerLabels, toLabels } from "../labels.js";
 import { ensureDeleted, ensureInserted, getOrUndefined, last, pathOf } from "./compute-util.js";
 import type { GcpTargets } from "./load-balancer-targets.js";
 
-/**
- * Where the global external Application Load Balancer's proxies (Google Front Ends) and health checks connect
- * from (https://cloud.google.com/load-balancing/docs/firewall-rules): what Traefik trusts forwarded headers from.
- */
-export const GFE_RANGES = ["35.191.0.0/16", "130.211.0.0/22"];
+export { GFE_RANGES };
 
 /** Names of an L7 balancer's parts, from its physical name. */
 export const l7Names = (base: string) => ({
