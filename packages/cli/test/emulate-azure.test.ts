@@ -1,4 +1,4 @@
-import { copyFile } from "node:fs/promises";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -186,4 +186,20 @@ describe("kill -9 of up on Azure, then up again", () => {
     },
     180_000,
   );
+});
+
+describe("what Azure does not offer fails at plan time, before the emulator starts", () => {
+  it("L7 and MySQL 8.4 are config errors with their paths", async () => {
+    const dir = await tempDir();
+    const config = join(dir, "k3sinfra.yaml");
+    const text = (await readFile(example, "utf8"))
+      .replace("  mode: l4", "  mode: l7\n  certificate: https://kv.vault.azure.net/secrets/rancher")
+      .replace('version: "8.0"', 'version: "8.4"');
+    await writeFile(config, text);
+    const plan = await runCli(["--config", config, "--emulate", "plan"]);
+    expect(plan.code).not.toBe(0);
+    expect(plan.stderr).toContain("loadBalancer.mode: 'azure' has no L7 load balancer (it offers: l4)");
+    expect(plan.stderr).toContain("datastore.version: 'azure' offers mysql 8.0, not 8.4");
+    expect(plan.stderr).not.toContain("EMULATED CLOUD");
+  });
 });
