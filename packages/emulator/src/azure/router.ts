@@ -2,14 +2,21 @@
  * Maps an ARM request to the engine: api-version and bearer token checks, resource groups, resources and
  * their collections, POST actions, and the operation URLs the engine handed out.
  */
-import type { CloudRequest, HttpResponse } from "../cloud.js";
+import type { CloudContext, CloudRequest, HttpResponse } from "../cloud.js";
 import { type ArmPath, armErrors, json, parseArmPath, typeKey } from "./arm.js";
 import { readToken } from "./auth.js";
 import type { Body } from "./check.js";
-import type { AzureCloud } from "./index.js";
+import type { Engine } from "./engine.js";
 import { ruleHealth } from "./kinds/load-balancer.js";
 import { RESOURCE_GROUP } from "./kinds/resources.js";
-import type { Kind, Res } from "./model.js";
+import type { AzureState, Kind, Res } from "./model.js";
+
+/** What the router needs of the Azure cloud (index.ts implements it; importing it here would be a cycle). */
+export interface ArmHost {
+  readonly ctx: CloudContext;
+  readonly engine: Engine;
+  readonly state: AzureState;
+}
 
 export interface ArmCall {
   service: string;
@@ -55,7 +62,7 @@ function tagFilter(q: URLSearchParams): ((r: Res) => boolean) | undefined {
   };
 }
 
-export function routeArm(cloud: AzureCloud, req: CloudRequest, rid: string): ArmCall | undefined {
+export function routeArm(cloud: ArmHost, req: CloudRequest, rid: string): ArmCall | undefined {
   const listGroups = /^\/subscriptions\/([^/]+)\/resourcegroups\/?$/i.exec(req.path);
   const path = parseArmPath(req.path);
   if (!path) return undefined;
@@ -167,7 +174,7 @@ function checkVersion(kind: Kind, v: string): void {
 }
 
 function crud(
-  cloud: AzureCloud,
+  cloud: ArmHost,
   req: CloudRequest,
   path: ArmPath,
   kind: Kind,
@@ -196,7 +203,7 @@ function crud(
 }
 
 /** A bearer token this emulator issued, unexpired (ARM's 401 `InvalidAuthenticationToken` otherwise). */
-function authenticate(cloud: AzureCloud, req: CloudRequest): void {
+function authenticate(cloud: ArmHost, req: CloudRequest): void {
   const auth = String(req.headers.authorization ?? "");
   const m = /^Bearer\s+(\S+)$/i.exec(auth);
   if (!m) throw armErrors.unauthenticated("The Authorization header is missing.");
