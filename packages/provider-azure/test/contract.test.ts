@@ -117,11 +117,8 @@ runProviderContract({
   region: REGION,
   zones: [...ZONES],
   dns: { zone: "example.com" },
-  // The suite's datastore case asks for MySQL 8.4, which api-version 2021-05-01 cannot create (8.0.21 is the
-  // newest it offers); datastore.test.ts makes the same checks with 8.0.
-  toggles: { datastore: false },
   // ARM's words: a load balancer is ready when provisioned.
-  readyStatus: { loadBalancer: ["succeeded"] },
+  readyStatus: { loadBalancer: ["succeeded"], datastore: ["ready"] },
   poll: { minDelayMs: 5, maxDelayMs: 50 },
   owned: async (tags) => (await door()).owned(tags),
   status: async (id) => (await door()).status?.(id),
