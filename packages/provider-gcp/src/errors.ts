@@ -60,6 +60,9 @@ export const reasonOf = (error: unknown): string | undefined => {
   const m = /"reason":\s*"([A-Za-z]+)"/.exec(e.message ?? "");
   if (m) return m[1];
   if (/already being used by/i.test(e.message ?? "")) return "resourceInUseByAnotherResource";
+  // Cloud SQL's 409 for a second operation on one instance; the REST fallback may drop the reason field
+  // ("Operation failed because another operation was already in progress", hashicorp/terraform-provider-google#4370).
+  if (/another operation was already in progress/i.test(e.message ?? "")) return "operationInProgress";
   if (/already exists/i.test(e.message ?? "")) return "alreadyExists";
   return undefined;
 };

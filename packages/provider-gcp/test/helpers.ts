@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ClusterConfig, ClusterConfigSchema, type ServiceKind } from "@k3sinfra/core";
-import { type Emulator, type InventoryItem, startEmulator } from "@k3sinfra/emulator";
+import { type Emulator, type InventoryItem, startEmulator, type VirtualClock } from "@k3sinfra/emulator";
 
 export const PROJECT = "k3sinfra-test";
 export const REGION = "us-central1";
@@ -49,10 +49,15 @@ export function serviceAccountKeyFile(): string {
 let keyFile: string | undefined;
 
 /** An emulator serving Google Cloud, and the environment that points the provider at it. */
-export async function startGcp(seed = 7): Promise<{ emulator: Emulator; env: Record<string, string> }> {
+export async function startGcp(
+  seed = 7,
+  virtualClock?: VirtualClock,
+): Promise<{ emulator: Emulator; env: Record<string, string> }> {
   const emulator = await startEmulator({
     clouds: ["gcp"],
-    timeScale: 0.001,
+    // On a virtual clock, real durations cost nothing: emulated time passes only while the clients wait.
+    timeScale: virtualClock ? 1 : 0.001,
+    ...(virtualClock ? { virtualClock } : {}),
     seed,
     fixtures: { gcp: { privateServicesAccess: true, managedZones: ["example.com"] } },
     log: () => undefined,
