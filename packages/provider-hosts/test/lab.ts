@@ -58,6 +58,14 @@ async function until(what: string, check: () => Promise<boolean> | boolean): Pro
   throw new Error(`lab: ${what} never happened`);
 }
 
+/** Whether the sshd at `host` presents this ed25519 public key (base64 blob) in a handshake (ssh-keyscan). */
+const presents = (host: string, blob: string) =>
+  new Promise<boolean>((resolve) =>
+    execFile("ssh-keyscan", ["-T", "5", "-t", "ed25519", host], (error, stdout) =>
+      resolve(!error && stdout.includes(blob)),
+    ),
+  );
+
 const tcpOpen = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
     const s = connect({ host, port }, () => {
@@ -341,7 +349,9 @@ export async function startLab(
       h.fingerprint = hostKey(h.dir);
       // SIGHUP makes sshd re-execute itself and read its host keys again; new connections get the new key.
       process.kill(Number(sshdPid(h)), "SIGHUP");
-      await until(`sshd on ${h.ip} after rekey`, () => tcpOpen(h.ip, 22));
+      // Until sshd answers a handshake with the new key: an open port alone may still be the old process.
+      const blob = readFileSync(`${h.dir}/ssh_host_ed25519_key.pub`, "utf8").split(" ")[1] ?? "";
+      await until(`sshd on ${h.ip} presenting its new key`, () => presents(h.ip, blob));
     },
     async close() {
       for (const h of [...hosts, lb]) {
