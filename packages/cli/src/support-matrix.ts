@@ -18,6 +18,7 @@ export function supportMatrix(providers: readonly CloudProvider[]): string {
     "datastore TLS",
     "DNS records",
     "secret store",
+    "firewall",
     "regions listed offline",
   ];
   const rows = providers.map((p) => {
@@ -35,6 +36,7 @@ export function supportMatrix(providers: readonly CloudProvider[]): string {
       c.datastoreTls ?? "—",
       list(c.dnsRecordTypes),
       yes(c.services.includes("secretStore")),
+      c.services.includes("network") ? (c.firewall ?? "managed") : "—",
       c.zones ? String(Object.keys(c.zones).length) : "—",
     ];
   });

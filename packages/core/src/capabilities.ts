@@ -26,6 +26,12 @@ export interface ProviderCapabilities {
    * clients' addresses, which the nodes must admit.
    */
   readonly loadBalancerFirewall?: "group" | "passthrough";
+  /**
+   * Who enforces the K3s port matrix. `managed` (default): the provider's network service opens exactly those
+   * rules. `external`: it cannot own a firewall (existing hosts behind the operator's own), so `plan` lists the
+   * rules for the user to open (`Plan.notes`).
+   */
+  readonly firewall?: "managed" | "external";
   /** Whether L7 needs `loadBalancer.certificate` in the config (false when the provider issues one). */
   readonly l7NeedsCertificate?: boolean;
   /**

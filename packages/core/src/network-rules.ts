@@ -119,3 +119,7 @@ export function firewallRules(input: FirewallInputs): FirewallRule[] {
   }
   return rules;
 }
+
+/** One rule of the port matrix in words, e.g. `nodes: tcp/6443 from the nodes hosts (K3s API between servers)`. */
+export const describeFirewallRule = (r: FirewallRule): string =>
+  `${r.group}: ${r.protocol}/${r.port} from ${"group" in r.from ? `the ${r.from.group} hosts` : r.from.cidrs.join(", ")} (${r.description})`;

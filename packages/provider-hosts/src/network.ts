@@ -1,17 +1,17 @@
 import { createHash } from "node:crypto";
-import type {
-  FirewallRule,
-  NetworkService,
-  NetworkSpec,
-  NetworkState,
-  ResourceContext,
-  Tags,
+import {
+  describeFirewallRule,
+  type FirewallRule,
+  type NetworkService,
+  type NetworkSpec,
+  type NetworkState,
+  type ResourceContext,
+  type Tags,
 } from "@k3sinfra/core";
 import { claim, type Hosts, readOwner, release, tagsMatch } from "./hosts.js";
 
-/** One line of the port matrix, as `plan` prints it and the hosts' ownership record keeps it. */
-export const describeRule = (r: FirewallRule): string =>
-  `${r.group}: ${r.protocol}/${r.port} from ${"group" in r.from ? `the ${r.from.group} hosts` : r.from.cidrs.join(", ")} (${r.description})`;
+/** One line of the port matrix, as `plan` prints it (core's words) and the hosts' ownership record keeps it. */
+export const describeRule = describeFirewallRule;
 
 const digest = (rules: readonly FirewallRule[]): string =>
   createHash("sha256")

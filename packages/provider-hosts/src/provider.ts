@@ -94,6 +94,8 @@ export const hosts = defineProvider<HostsOptions, HostsServices>({
   capabilities: {
     services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
     loadBalancerModes: ["l4"],
+    // The hosts sit behind the operator's own firewall: plan lists the port matrix for them to open.
+    firewall: "external",
     loadBalancerAddress: "ip",
     dnsRecordTypes: ["A"],
     datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],

@@ -77,6 +77,10 @@ export const renderPlan = (plan: Plan, style: Style): string => {
       );
     }
   }
+  if (plan.notes && plan.notes.length > 0) {
+    lines.push("", "Open these ports on the hosts' firewall (k3sinfra does not manage it):");
+    for (const n of plan.notes) lines.push(`  - ${n}`);
+  }
   for (const w of plan.warnings) lines.push(`${style.yellow("Warning:")} ${w}`);
   return `${lines.join("\n")}\n`;
 };

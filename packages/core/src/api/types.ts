@@ -29,6 +29,11 @@ export interface Plan {
   readonly changes: readonly PlannedChange[];
   /** Things the user should know that do not stop the plan. */
   readonly warnings: readonly string[];
+  /**
+   * What the user must do outside k3sinfra for the plan to work, e.g. the firewall rules a provider that cannot
+   * own a firewall (`capabilities.firewall: "external"`) needs opened. Absent when there is nothing.
+   */
+  readonly notes?: readonly string[];
   /** True when `up` would change nothing. */
   readonly empty: boolean;
 }

@@ -1,5 +1,6 @@
 import type { Plan, PlannedChange, UpResult } from "../api/types.js";
 import { AbortedError, PartialFailureError, PlanRefusedError } from "../errors.js";
+import { describeFirewallRule } from "../network-rules.js";
 import type { ClusterState } from "../state/types.js";
 import { type DesiredResource, usesSecretStore } from "./desired.js";
 import { removeResource } from "./destroy.js";
@@ -55,7 +56,17 @@ function planWith(
           `Provider ${run.resolved.compute.provider.name} has no secret store: the K3s token and the datastore passwords go into the nodes' user data, readable by anyone who can read the instances' attributes. Prefer a provider with a secretStore.`,
         ]
       : [];
-  return { ...plan, byId, warnings: [...run.resolved.warnings, ...userDataSecrets, ...plan.warnings] };
+  // A provider that cannot own a firewall: the user opens the port matrix, which the plan spells out.
+  const notes =
+    run.resolved.compute.provider.capabilities.firewall === "external"
+      ? run.builder().networkSpec().rules.map(describeFirewallRule)
+      : [];
+  return {
+    ...plan,
+    byId,
+    warnings: [...run.resolved.warnings, ...userDataSecrets, ...plan.warnings],
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }
 
 /** Creates, updates or recreates one resource; a node replacement goes create-before-destroy when it can. */
