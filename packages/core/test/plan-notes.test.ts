@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStateStore, plan, ProviderRegistry } from "../src/index.js";
+import { MemoryStateStore, ProviderRegistry, plan } from "../src/index.js";
 import { createMemoryProvider, MemoryCloud } from "../src/testing/index.js";
 import { memoryConfig } from "./helpers.js";
 
