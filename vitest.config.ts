@@ -11,5 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most test files wait (on child processes, servers, emulated clouds and real MariaDB, sshd and nginx) far
+    // more than they compute, so three at a time even on a 2-core machine, where vitest's default (cores - 1)
+    // would run them one by one. Every test is written for a loaded machine: none races the wall clock.
+    maxWorkers: 3,
   },
 });
