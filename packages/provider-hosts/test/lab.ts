@@ -155,7 +155,12 @@ export interface LabPlan {
 export function planLab(nodes = 2): LabPlan {
   const dir = mkdtempSync(join(tmpdir(), "k3sinfra-lab-"));
   let n = (process.pid % 200) + 20;
-  if (isRoot) while (sh("ip", ["-o", "link"]).includes(`khb${n}:`)) n = n + 1 > 250 ? 20 : n + 1;
+  // Taken: its bridge, any of its hosts' links, or any of its namespaces (a lab a killed run left behind).
+  const taken = (k: number) =>
+    sh("ip", ["-o", "link"]).includes(`khb${k}:`) ||
+    new RegExp(`\\bkh${k}(lb|n\\d+)[@:]`).test(sh("ip", ["-o", "link"])) ||
+    sh("ip", ["netns", "list"]).includes(`kh${k}-`);
+  if (isRoot) while (taken(n)) n = n + 1 > 250 ? 20 : n + 1;
   return {
     n,
     dir,
