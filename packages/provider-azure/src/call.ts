@@ -1,12 +1,15 @@
 import {
   CALL_MAX_ATTEMPTS,
   callRetryBudgetMs,
+  defaultPollPolicy,
   defaultRetryPolicy,
   K3sinfraError,
   type PollPolicy,
+  sleepOn,
   withRetry,
 } from "@k3sinfra/core";
 import { azureCode, mapAzureError } from "./errors.js";
+import { inCallScope } from "./operation-scope.js";
 
 /** What an Azure call needs from its caller: cancellation, a backoff scale, progress, the API-call slots. */
 export interface CallContext {
@@ -33,7 +36,8 @@ export function azureCall<T>(
   return withRetry(
     async () => {
       try {
-        return await (ctx.limit ? ctx.limit(() => fn(options)) : fn(options));
+        const send = () => inCallScope(what, ctx, secrets, false, () => fn(options));
+        return await (ctx.limit ? ctx.limit(send) : send());
       } catch (error) {
         throw mapAzureError(error, what, secrets);
       }
@@ -52,6 +56,40 @@ export function azureCall<T>(
         ),
     },
   );
+}
+
+/** What `azureOperation` needs of an SDK poller (`SimplePollerLike` of @azure/core-lro). */
+export interface OperationPoller<T> {
+  isDone(): boolean;
+  poll(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  getResult(): T | undefined;
+}
+
+/**
+ * A long-running operation: started once (`begin`, one call), then polled one status request at a time, on
+ * core's clock, holding no API-call slot between requests. A throttled or failed status request is sent again
+ * in the pipeline (operation-scope.ts), so the operation is not started over; one that ends `Failed` is
+ * reported, and the next `up` starts it again.
+ */
+export async function azureOperation<T>(
+  what: string,
+  ctx: CallContext,
+  begin: (options: { abortSignal?: AbortSignal }) => Promise<OperationPoller<T>>,
+  secrets: readonly string[] = [],
+): Promise<T | undefined> {
+  const poller = await azureCall(what, ctx, begin, secrets);
+  const policy = ctx.poll ?? defaultPollPolicy;
+  const options = ctx.signal ? { abortSignal: ctx.signal } : {};
+  while (!poller.isDone()) {
+    await sleepOn(policy.clock, policy.minDelayMs, ctx.signal);
+    const poll = () => inCallScope(what, ctx, secrets, true, () => poller.poll(options));
+    try {
+      await (ctx.limit ? ctx.limit(poll) : poll());
+    } catch (error) {
+      throw mapAzureError(error, what, secrets);
+    }
+  }
+  return poller.getResult();
 }
 
 /** `undefined` for a 404, the value otherwise: reads that tolerate a missing object. */

@@ -11,6 +11,7 @@ import type { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/identity";
 import type { SecretClient } from "@azure/keyvault-secrets";
 import { InvalidConfigError } from "@k3sinfra/core";
+import { operationStatusPolicy } from "./operation-scope.js";
 
 /** What every client is built from: the subscription, where ARM and Entra ID are, and whom to trust. */
 export interface AzureClientSettings {
@@ -90,6 +91,8 @@ export class AzureClients {
         : {}),
       ...(s.ca ? { tlsOptions: { ca: withRoots(s.ca) } } : {}),
       retryOptions: { maxRetries: 0 },
+      // Status requests of long-running operations are retried in the pipeline, where the pollers expect it.
+      additionalPolicies: [{ policy: operationStatusPolicy, position: "perCall" }],
     };
   }
 

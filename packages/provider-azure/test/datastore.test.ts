@@ -1,4 +1,5 @@
 import { type DatastoreSpec, K3sinfraError, resourceTags, Secret } from "@k3sinfra/core";
+import { VirtualClock } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, networkSpec, startHarness } from "./helpers.js";
 
@@ -90,5 +91,48 @@ describe("AzureDatastoreService on the emulator", () => {
     expect(h.emulator.inventory({ cloud: "azure", tags: resourceTags("dsx", "datastore") })).toEqual([]);
     await svc.network!.delete(network, h.ctx("network"));
     expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "dsx" } })).toEqual([]);
+  });
+});
+
+describe("long-running operations on a busy subscription", () => {
+  let busy: Harness;
+  // Emulated time passes only while the client waits: the database's operation is still running when the
+  // throttled status requests arrive, however loaded the machine.
+  const clock = new VirtualClock();
+  const poll = { minDelayMs: 2_000, maxDelayMs: 30_000, clock };
+  beforeAll(async () => {
+    // The second, third and fourth status requests throttled: the first is the server's (its begin polls once),
+    // the second the one the database's begin sends, the next ones its polling.
+    busy = await startHarness(
+      {
+        ...(mysql ? { mysql } : {}),
+        timeScale: 1,
+        virtualClock: clock,
+        faults: [2, 3, 4].map((atCall) => ({
+          cloud: "azure",
+          service: "dbformysql",
+          operation: "operations_Get",
+          kind: "throttle" as const,
+          atCall,
+        })),
+      },
+      "dsb",
+    );
+  });
+  afterAll(() => busy?.stop());
+
+  it("a throttled status request is retried alone: the database is asked for once", async () => {
+    const svc = busy.services();
+    const network = await svc.network!.create(networkSpec(), busy.ctx("network", { poll }));
+    const ctx = busy.ctx("datastore", { poll });
+    const ds = await svc.datastore!.create(spec(network, { deletionProtection: false }), ctx);
+    expect(ds.status).toBe("ready");
+    const log = busy.emulator.requestLog().filter((e) => e.service === "dbformysql");
+    expect(log.filter((e) => e.operation === "operations_Get" && e.status === 429)).toHaveLength(3);
+    expect(log.filter((e) => e.operation === "databases_CreateOrUpdate")).toHaveLength(1);
+    expect(log.filter((e) => e.operation === "flexibleServers_CreateOrUpdate")).toHaveLength(1);
+    await svc.datastore!.delete(ds, ctx);
+    await svc.network!.delete(network, busy.ctx("network", { poll }));
+    expect(busy.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "dsb" } })).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import {
   type ResourceContext,
   type Tags,
 } from "@k3sinfra/core";
-import { azureCall, collect, orMissing } from "../call.js";
+import { azureCall, azureOperation, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned, hasTags, parseId, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
@@ -111,16 +111,15 @@ export class AzureDatastoreService implements DatastoreService {
     );
     await this.requireTls(rg, name, ctx);
     const db = this.settings.databaseName;
-    await azureCall(`MySQL Databases_CreateOrUpdate (${name}/${db})`, ctx, async (o) => {
-      const p = await mysql.databases.beginCreateOrUpdate(
+    await azureOperation(`MySQL Databases_CreateOrUpdate (${name}/${db})`, ctx, (o) =>
+      mysql.databases.beginCreateOrUpdate(
         rg,
         name,
         db,
         { charset: "utf8mb4", collation: "utf8mb4_0900_ai_ci" },
-        { ...o, updateIntervalInMs: ctx.poll.minDelayMs },
-      );
-      return p.pollUntilDone();
-    });
+        o,
+      ),
+    );
     return this.state(server);
   }
 
@@ -137,15 +136,14 @@ export class AzureDatastoreService implements DatastoreService {
     const server = await this.getServer(rg, name, ctx);
     if (!server) return state;
     const tags = { ...(server.tags ?? {}), [PROTECTION_TAG]: String(spec.deletionProtection) };
-    await azureCall(`MySQL Servers_Update (${name})`, ctx, async (o) => {
-      const p = await mysql.servers.beginUpdate(
+    await azureOperation(`MySQL Servers_Update (${name})`, ctx, (o) =>
+      mysql.servers.beginUpdate(
         rg,
         name,
         { tags, backup: { backupRetentionDays: spec.backupRetentionDays } },
-        { ...o, updateIntervalInMs: ctx.poll.minDelayMs },
-      );
-      return p.pollUntilDone();
-    });
+        o,
+      ),
+    );
     const after = await waitSucceeded(
       `MySQL flexible server ${name} to be ready`,
       () => this.getServer(rg, name, ctx),
@@ -290,16 +288,15 @@ export class AzureDatastoreService implements DatastoreService {
       mysql.configurations.get(rg, name, "require_secure_transport", o),
     );
     if (current.value === "ON") return;
-    await azureCall(`MySQL Configurations_Update (${name}/require_secure_transport)`, ctx, async (o) => {
-      const p = await mysql.configurations.beginUpdate(
+    await azureOperation(`MySQL Configurations_Update (${name}/require_secure_transport)`, ctx, (o) =>
+      mysql.configurations.beginUpdate(
         rg,
         name,
         "require_secure_transport",
         { value: "ON", source: "user-override" },
-        { ...o, updateIntervalInMs: ctx.poll.minDelayMs },
-      );
-      return p.pollUntilDone();
-    });
+        o,
+      ),
+    );
   }
 
   private state(s: Server): DatastoreState {

@@ -1,6 +1,6 @@
 import type { LoadBalancer, NetworkInterface } from "@azure/arm-network";
 import type { ResourceContext } from "@k3sinfra/core";
-import { azureCall, orMissing } from "../call.js";
+import { azureCall, azureOperation, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { parseId } from "../naming.js";
 import { waitSucceeded } from "./arm-wait.js";
@@ -118,17 +118,14 @@ export async function healthOf(
   if (members.length === 0) return [];
   const net = await clients.network();
   const { resourceGroup, name } = parseId(lb.id ?? "");
-  const health = await azureCall(
+  // A POST answered 202 and a Location to poll (https://learn.microsoft.com/rest/api/load-balancer/load-balancer-load-balancing-rules/health).
+  const health = await azureOperation(
     `Network LoadBalancerLoadBalancingRules_Health (${name}/tcp-443)`,
     ctx,
-    (o) =>
-      net.loadBalancerLoadBalancingRules.health(resourceGroup, name, "tcp-443", {
-        ...o,
-        updateIntervalInMs: ctx.poll.minDelayMs,
-      }),
+    (o) => net.loadBalancerLoadBalancingRules.beginHealth(resourceGroup, name, "tcp-443", o),
   );
   const up = new Set(
-    (health.loadBalancerBackendAddresses ?? [])
+    (health?.loadBalancerBackendAddresses ?? [])
       .filter((a) => a.state === "Up")
       .map((a) => lower(a.networkInterfaceIPConfigurationId)),
   );
