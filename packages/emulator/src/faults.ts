@@ -12,24 +12,43 @@ export type { FaultKind, FaultSpec } from "./types.js";
 /** Every kind of injected fault. */
 export const FAULT_KINDS: readonly FaultKind[] = ["error500", "unavailable503", "throttle", "slow"];
 
-/** The emulator's service names (request log, fault filters), with the aliases the filter accepts. */
-export const FAULT_SERVICES = [
-  "ec2",
-  "elbv2",
-  "elasticloadbalancing",
-  "rds",
-  "route53",
-  "iam",
-  "ssm",
-  "sts",
-  "acm",
-  "imds",
-  "s3",
-  "kms",
-  "dns",
-  "zones",
-  "user",
-] as const;
+/**
+ * The emulator's service names by cloud, as its request log and fault filters spell them (AWS's with the
+ * aliases the filter accepts; Azure's are the ARM namespaces without `Microsoft.`, plus the identity platform's
+ * token endpoint `entra` and IMDS).
+ */
+export const FAULT_SERVICES_BY_CLOUD = {
+  aws: [
+    "ec2",
+    "elbv2",
+    "elasticloadbalancing",
+    "rds",
+    "route53",
+    "iam",
+    "ssm",
+    "sts",
+    "acm",
+    "imds",
+    "s3",
+    "kms",
+  ],
+  gcp: ["compute", "sqladmin", "dns", "secretmanager", "iam", "metadata"],
+  azure: [
+    "resources",
+    "network",
+    "compute",
+    "dbformysql",
+    "managedidentity",
+    "keyvault",
+    "authorization",
+    "entra",
+    "imds",
+  ],
+  cloudflare: ["dns", "zones", "user"],
+} as const;
+
+/** Every service name a fault filter accepts, whichever the cloud. */
+export const FAULT_SERVICES: readonly string[] = [...new Set(Object.values(FAULT_SERVICES_BY_CLOUD).flat())];
 
 /** What was wrong: the value's shape, an unknown service or fault kind, or a latency's rate. */
 export type FaultProblem = "seed" | "rate" | "latency" | "latency-rate" | "operation" | "service" | "kind";
@@ -92,16 +111,20 @@ export const parseLatency = (raw: string): Latency => {
   }
 };
 
-/** `<service>:<Operation>[=<kind>]` (kind default `error500`), e.g. `ec2:RunInstances=throttle`. */
+/**
+ * `<service>:<Operation>[=<kind>]` (kind default `error500`), e.g. `ec2:RunInstances=throttle`,
+ * `compute:instances.insert` (Google's method names) or `dbformysql:databases_CreateOrUpdate` (Azure's
+ * operation ids).
+ */
 export const parseOperationFault = (raw: string): OperationFault => {
-  const m = /^([a-z0-9-]+):([A-Za-z][A-Za-z0-9]*)(?:=([a-z0-9]+))?$/.exec(raw.trim());
+  const m = /^([a-z0-9-]+):([A-Za-z][A-Za-z0-9_.]*)(?:=([a-z0-9]+))?$/.exec(raw.trim());
   if (!m?.[1] || !m[2])
     throw new FaultParseError(
       "operation",
       raw,
       `a failing operation must be <service>:<Operation>[=<kind>], got "${raw}"`,
     );
-  if (!(FAULT_SERVICES as readonly string[]).includes(m[1]))
+  if (!FAULT_SERVICES.includes(m[1]))
     throw new FaultParseError(
       "service",
       m[1],

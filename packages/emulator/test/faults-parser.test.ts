@@ -31,6 +31,18 @@ describe("@k3sinfra/emulator/faults: the one fault parser (the bin's options use
       kind: "error500",
     });
     expect(parseOperationFault("rds:CreateDBInstance=unavailable503").kind).toBe("unavailable503");
+    // Google's method names and Azure's operation ids, as the request log spells them.
+    expect(parseOperationFault("compute:instances.insert=throttle")).toEqual({
+      service: "compute",
+      operation: "instances.insert",
+      kind: "throttle",
+    });
+    expect(parseOperationFault("dbformysql:databases_CreateOrUpdate")).toEqual({
+      service: "dbformysql",
+      operation: "databases_CreateOrUpdate",
+      kind: "error500",
+    });
+    expect(parseOperationFault("sqladmin:instances.insert").service).toBe("sqladmin");
   });
 
   it("says what is wrong and with which part, not which flag", () => {
