@@ -33,6 +33,8 @@ export class AzureCloud implements CloudHandler {
   #view: AzureState = this.#raw;
   #onChange: (() => void) | undefined;
   #base = "https://127.0.0.1";
+  /** The base of the request being answered (its Host), while it is: see `requestBase`. */
+  #requestBase: string | undefined;
   readonly ctx: CloudContext;
   readonly engine: Engine;
   /** A real MariaDB behind the flexible servers (the `mysql` option), with what this process opened on it. */
@@ -51,7 +53,7 @@ export class AzureCloud implements CloudHandler {
         rng: ctx.rng,
         scale: ctx.timeScale,
         now: () => ctx.now(),
-        base: () => cloud.#base,
+        base: () => cloud.#requestBase ?? cloud.#base,
       },
       KINDS,
     );
@@ -116,7 +118,8 @@ export class AzureCloud implements CloudHandler {
   route(req: CloudRequest): RoutedCall | undefined {
     const rid = this.ctx.rng.uuid();
     const fault = (kind: Exclude<FaultKind, "slow">) => errorResponse(FAULTS[kind](), rid);
-    const id = identityRoute(req.method, req.path, req.body, this.#base, this.ctx.rng, this.ctx.now());
+    const base = requestBase(req) ?? this.#base;
+    const id = identityRoute(req.method, req.path, req.body, base, this.ctx.rng, this.ctx.now());
     if (id) return { service: "entra", operation: id.operation, run: async () => id.run(), fault };
     const imds = imdsRoute(req, this.state, this.ctx.now());
     if (imds) return { service: "imds", operation: imds.operation, run: async () => imds.run(), fault };
@@ -126,7 +129,14 @@ export class AzureCloud implements CloudHandler {
         service: arm.service,
         operation: arm.operation,
         run: async () => {
-          const res = guard(arm.run, rid);
+          // Handlers run synchronously: the base cannot leak into another request's answer.
+          this.#requestBase = base;
+          let res: HttpResponse;
+          try {
+            res = guard(arm.run, rid);
+          } finally {
+            this.#requestBase = undefined;
+          }
           await this.#syncBacking();
           return res;
         },
@@ -182,6 +192,20 @@ export class AzureCloud implements CloudHandler {
       this.ctx.log(`azure: MySQL backing failed: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * The HTTPS base the client called (its Host header), which absolute URLs in answers (operation status URLs,
+ * discovery documents) point at, as ARM's point at the ARM endpoint the client called (each cloud, public or
+ * sovereign, answers on its own host): a client that reached the emulator through a proxy keeps polling
+ * through it. ARM is HTTPS only. `undefined` without a usable Host.
+ * https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/async-operations
+ */
+function requestBase(req: CloudRequest): string | undefined {
+  const host = req.headers.host;
+  return host && /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host)
+    ? `https://${host}`
+    : undefined;
 }
 
 /** ARM errors thrown by a handler become ARM error bodies. */
