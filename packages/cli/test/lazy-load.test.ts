@@ -56,6 +56,13 @@ const awsCluster = async (): Promise<string> => {
   return dir;
 };
 
+/** A directory holding examples/azure.yaml (Azure DNS) as k3sinfra.yaml. */
+const azureCluster = async (): Promise<string> => {
+  const dir = await tempDir();
+  await copyFile(join(root, "examples/azure.yaml"), join(dir, "k3sinfra.yaml"));
+  return dir;
+};
+
 const matching = (modules: string[], patterns: RegExp[]) =>
   modules.filter((m) => patterns.some((re) => re.test(m)));
 
@@ -80,6 +87,14 @@ const NOT_FOR_AWS = [
   /\/packages\/provider-cloudflare\//,
   /\/@google-cloud\//,
   /\/@azure\//,
+];
+// The same for an Azure config.
+const NOT_FOR_AZURE = [
+  /\/node_modules\/cloudflare\//,
+  /\/packages\/provider-cloudflare\//,
+  /\/@google-cloud\//,
+  /\/@aws-sdk\//,
+  /\/packages\/provider-(aws|gcp)\//,
 ];
 const MYSQL = [/\/mysql2\//];
 // Node built-ins only `verify` needs (core's verify/ fetches them when it probes).
@@ -143,5 +158,34 @@ describe("start-up loads what the command needs", () => {
     // …of the services a cluster with an L4 load balancer and Route 53 DNS has: no certificates (L4) to look up.
     expect([...clients].filter((c) => c === "client-acm")).toEqual([]);
     expect(matching(modules, [...NOT_FOR_AWS, ...MYSQL])).toEqual([]);
+  });
+
+  it("plan --emulate --refresh=false on a new Azure cluster loads no Azure SDK, no other cloud and no mysql2", async () => {
+    const dir = await azureCluster();
+    const { stdout, modules } = await loadedModules(["plan", "--emulate", "--refresh=false"], dir);
+    expect(stdout).toContain("to create");
+    // The recorder works: the Azure provider and the emulator were loaded.
+    expect(modules.some((m) => m.includes("/packages/provider-azure/"))).toBe(true);
+    expect(modules.some((m) => m.includes("/packages/emulator/"))).toBe(true);
+    expect(matching(modules, [...NOT_FOR_AZURE, ...MYSQL])).toEqual([]);
+    // Planning from the state alone makes no cloud call: no client, no credential library.
+    expect(matching(modules, [/\/@azure\//])).toEqual([]);
+    // node:https is the emulator's second listener (Azure is served over TLS only), not a probe.
+    expect(matching(modules, NOT_FOR_PLAN_BUILTINS).filter((m) => m !== "node:https")).toEqual([]);
+  });
+
+  it("a refreshing plan on an existing Azure cluster loads only the Azure clients of the services it reads, no mysql2", async () => {
+    const dir = await azureCluster();
+    const up = ["up", "--emulate", "--yes", "--no-wait", "--time-scale", "0.002"];
+    await runBin(up, dir);
+    const { stdout, modules } = await loadedModules(["plan", "--emulate", "--time-scale", "0.002"], dir);
+    expect(stdout).toMatch(/No changes|Plan:/);
+    const clients = new Set(modules.flatMap((m) => /\/@azure\/(arm-[a-z0-9-]+)\//.exec(m)?.[1] ?? []));
+    // It read the cloud through the Azure clients of the services it has…
+    for (const c of ["arm-network", "arm-compute", "arm-mysql-flexible", "arm-dns"])
+      expect(clients.has(c), c).toBe(true);
+    // …each loaded on its own: the private DNS zone is read only when the datastore is made or deleted.
+    expect(clients.has("arm-privatedns")).toBe(false);
+    expect(matching(modules, [...NOT_FOR_AZURE, ...MYSQL])).toEqual([]);
   });
 });
