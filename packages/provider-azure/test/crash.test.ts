@@ -128,6 +128,50 @@ describe("a crash after any mutating ARM call", () => {
       if (lock) await inner.forceUnlock(lock.id);
       await up(config(name), options(emulator.httpsUrl ?? "", inner));
       expect(types(name), `objects after a crash at ${at}`).toEqual(clean);
+      // Converged means settled: one more up changes nothing (a resource the resumed run recorded wrongly would
+      // be replaced or patched again here).
+      const settled = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+      await up(config(name), options(await settled.start(), inner));
+      await settled.stop();
+      expect(settled.calls, `calls of an up after the one resuming from a crash at ${at}`).toEqual([]);
+      await destroy(config(name), options(emulator.httpsUrl ?? "", inner));
+      expect(leftovers(name), `left after a crash at ${at}`).toEqual([]);
+    }
+  }, 900_000);
+});
+
+describe("a crash after any mutating ARM call of destroy", () => {
+  it("destroy run again with the state the killed run left leaves nothing", async () => {
+    const probeState = new MemoryStateStore();
+    await up(config("dcrash0"), options(emulator.httpsUrl ?? "", probeState));
+    const probe = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+    await destroy(config("dcrash0"), options(await probe.start(), probeState));
+    const total = probe.mutations;
+    const calls = probe.calls;
+    await probe.stop();
+    expect(total, calls.join("\n")).toBeGreaterThan(5);
+    expect(leftovers("dcrash0")).toEqual([]);
+
+    for (let k = 1; k <= total; k++) {
+      const name = `dcrash${k}`;
+      const at = `mutating call ${k} of destroy (${calls[k - 1]} in the probe)`;
+      const inner = new MemoryStateStore();
+      await up(config(name), options(emulator.httpsUrl ?? "", inner));
+      const proxy = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+      const { store, freeze } = freezable(inner);
+      const controller = new AbortController();
+      proxy.arm(k, () => {
+        freeze();
+        controller.abort(new Error("simulated crash"));
+      });
+      await expect(
+        destroy(config(name), { ...options(await proxy.start(), store), signal: controller.signal }),
+        `destroy crashing after ${at}`,
+      ).rejects.toThrow();
+      expect(proxy.crashed, `crash after ${at}`).toBe(true);
+      await proxy.stop();
+      const lock = await inner.lockInfo();
+      if (lock) await inner.forceUnlock(lock.id);
       await destroy(config(name), options(emulator.httpsUrl ?? "", inner));
       expect(leftovers(name), `left after a crash at ${at}`).toEqual([]);
     }
