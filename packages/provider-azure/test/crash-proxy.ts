@@ -60,11 +60,12 @@ function makeTls(): { caPem: string; key: string; cert: string } {
 let material: ReturnType<typeof makeTls> | undefined;
 
 /**
- * An HTTPS proxy in front of the emulator (ARM and the token endpoint) that plays a process killed right after
- * its k-th successful mutating call: that call reaches the cloud and succeeds, then `onCrash` runs (abort the
- * run, freeze its state) and every later request is cut off before reaching the cloud, as a dead process sends
- * nothing. The Host header is passed on, so the emulator's operation URLs point back at the proxy and status
- * polls go through it too. Every proxy shares one certificate (`caPem`).
+ * An HTTPS proxy in front of the emulator (ARM, the token endpoint, vault data planes) that plays a process
+ * killed right after its k-th successful mutating call: that call reaches the cloud and succeeds, then `onCrash`
+ * runs (abort the run, freeze its state) and every later request is cut off before reaching the cloud, as a dead
+ * process sends nothing, until the next run begins (`begin`). The Host header is passed on, so the emulator's
+ * URLs point back at the proxy and status polls go through it too. One proxy serves every run of a test: a URL
+ * the emulator handed out through it (an operation's, a vault's) stays reachable for the runs after a crash.
  */
 export class CrashProxy {
   readonly #target: URL;
@@ -74,8 +75,8 @@ export class CrashProxy {
   #crashed = false;
   #onCrash: () => void = () => undefined;
   #statusPolls = 0;
-  /** Each mutating call that succeeded, `METHOD path` (for messages). */
-  readonly calls: string[] = [];
+  /** Each mutating call of the run that succeeded, `METHOD path` (for messages). */
+  #calls: string[] = [];
 
   /** `target`: the emulator's HTTPS base URL; `targetCa`: the CA it presents. */
   constructor(target: string, targetCa: string) {
@@ -108,7 +109,7 @@ export class CrashProxy {
             up.on("end", () => {
               if (!this.#crashed && mutating && (up.statusCode ?? 500) < 300) {
                 this.#mutations++;
-                this.calls.push(`${method} ${(req.url ?? "").split("?")[0]}`);
+                this.#calls.push(`${method} ${(req.url ?? "").split("?")[0]}`);
               }
               if (!this.#crashed && this.#crashAt !== undefined && this.#mutations >= this.#crashAt) {
                 this.#crashed = true;
@@ -141,10 +142,21 @@ export class CrashProxy {
     return `https://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
-  /** Crash after the k-th successful mutating call (undefined: never), calling `onCrash` then. */
-  arm(k: number | undefined, onCrash: () => void = () => undefined): void {
+  /**
+   * A run begins: counts start from zero, and it crashes after its k-th successful mutating call (undefined:
+   * never), calling `onCrash` then.
+   */
+  begin(k?: number, onCrash: () => void = () => undefined): void {
     this.#crashAt = k;
     this.#onCrash = onCrash;
+    this.#mutations = 0;
+    this.#statusPolls = 0;
+    this.#calls = [];
+    this.#crashed = false;
+  }
+
+  get calls(): readonly string[] {
+    return this.#calls;
   }
 
   get mutations(): number {

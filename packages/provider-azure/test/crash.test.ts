@@ -19,6 +19,9 @@ let emulator: Emulator;
 let env: Record<string, string>;
 /** AZURE_CA_FILE trusting both the emulator's CA and the crash proxy's. */
 let bothCas: string;
+/** Every run goes through it; a run it crashes is cut off until the next one begins. */
+let proxy: CrashProxy;
+let viaProxy: string;
 // Emulated time passes only while every client waits: each of the many runs below takes no wall time waiting for
 // a flexible server or a VM, and no step races the wall clock on a loaded machine.
 const clock = new VirtualClock();
@@ -27,8 +30,13 @@ beforeAll(async () => {
   env = azureEnv(emulator);
   bothCas = join(mkdtempSync(join(tmpdir(), "k3sinfra-azure-crash-")), "cas.pem");
   writeFileSync(bothCas, `${emulator.caPem ?? ""}\n${CrashProxy.caPem}`);
+  proxy = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+  viaProxy = await proxy.start();
 });
-afterAll(() => emulator?.stop());
+afterAll(async () => {
+  await proxy?.stop();
+  await emulator?.stop();
+});
 
 const config = (name: string): ClusterConfigInput => ({
   name,
@@ -41,14 +49,14 @@ const config = (name: string): ClusterConfigInput => ({
   datastore: { version: "8.0", deletionProtection: false, check: "off" },
 });
 
-/** Core's options, with ARM and Entra ID reached at `endpoint` (the emulator, or a proxy in front of it). */
-const options = (endpoint: string, state: StateStore) => ({
+/** Core's options, with ARM and Entra ID reached through the proxy. */
+const options = (state: StateStore) => ({
   registry: new ProviderRegistry().register(azure),
   state,
   env: {
     ...env,
-    AZURE_RESOURCE_MANAGER_ENDPOINT: endpoint,
-    AZURE_AUTHORITY_HOST: endpoint,
+    AZURE_RESOURCE_MANAGER_ENDPOINT: viaProxy,
+    AZURE_AUTHORITY_HOST: viaProxy,
     AZURE_CA_FILE: bothCas,
   },
   poll: { minDelayMs: 2_000, maxDelayMs: 30_000, clock },
@@ -89,52 +97,63 @@ const freezable = (inner: MemoryStateStore) => {
   return { store, freeze: () => (s.frozen = true) };
 };
 
+/** A run that is not crashed: counted, and never cut off. */
+const run = <T>(go: () => Promise<T>): Promise<T> => {
+  proxy.begin();
+  return go();
+};
+
+/** A run crashing after its k-th mutating call: it must fail, and must have been crashed. */
+async function crashing(
+  k: number,
+  at: string,
+  go: (store: StateStore, signal: AbortSignal) => Promise<unknown>,
+  inner = new MemoryStateStore(),
+) {
+  const { store, freeze } = freezable(inner);
+  const controller = new AbortController();
+  proxy.begin(k, () => {
+    freeze();
+    controller.abort(new Error("simulated crash"));
+  });
+  await expect(go(store, controller.signal), `crashing after ${at}`).rejects.toThrow();
+  expect(proxy.crashed, `crash after ${at}`).toBe(true);
+  return inner;
+}
+
+/** The killed process's lock is not this test's subject: the next run takes it over. */
+async function takeOver(state: MemoryStateStore): Promise<void> {
+  const lock = await state.lockInfo();
+  if (lock) await state.forceUnlock(lock.id);
+}
+
 describe("a crash after any mutating ARM call", () => {
   it("up resumes to the same cluster with no duplicate, and destroy then leaves nothing", async () => {
-    const probe = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
     const probeState = new MemoryStateStore();
-    await up(config("crash0"), options(await probe.start(), probeState));
-    const total = probe.mutations;
-    const calls = probe.calls;
-    // Operation URLs point at the host the client called: the polls of a crashed run would stop with it.
-    expect(probe.statusPolls).toBeGreaterThan(0);
-    await probe.stop();
+    await run(() => up(config("crash0"), options(probeState)));
+    const total = proxy.mutations;
+    const calls = [...proxy.calls];
+    // Operation URLs point at the host the client called: the polls of a crashed run stop with it.
+    expect(proxy.statusPolls).toBeGreaterThan(0);
     // Counted, not fixed: the provider gains calls (Key Vault, identities) without this test changing.
     expect(total, calls.join("\n")).toBeGreaterThan(15);
     const clean = types("crash0");
     expect(clean.length).toBeGreaterThan(10);
-    await destroy(config("crash0"), options(emulator.httpsUrl ?? "", probeState));
+    await run(() => destroy(config("crash0"), options(probeState)));
     expect(leftovers("crash0")).toEqual([]);
 
     for (let k = 1; k <= total; k++) {
       const name = `crash${k}`;
-      const at = `mutating call ${k} (${calls[k - 1]} in the probe)`;
-      const proxy = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
-      const inner = new MemoryStateStore();
-      const { store, freeze } = freezable(inner);
-      const controller = new AbortController();
-      proxy.arm(k, () => {
-        freeze();
-        controller.abort(new Error("simulated crash"));
-      });
-      await expect(
-        up(config(name), { ...options(await proxy.start(), store), signal: controller.signal }),
-        `up crashing after ${at}`,
-      ).rejects.toThrow();
-      expect(proxy.crashed, `crash after ${at}`).toBe(true);
-      await proxy.stop();
-      // The killed process's lock is not this test's subject; take it over, then run up again.
-      const lock = await inner.lockInfo();
-      if (lock) await inner.forceUnlock(lock.id);
-      await up(config(name), options(emulator.httpsUrl ?? "", inner));
+      const at = `mutating call ${k} of up (${calls[k - 1]} in the probe)`;
+      const state = await crashing(k, at, (store, signal) => up(config(name), { ...options(store), signal }));
+      await takeOver(state);
+      await run(() => up(config(name), options(state)));
       expect(types(name), `objects after a crash at ${at}`).toEqual(clean);
       // Converged means settled: one more up changes nothing (a resource the resumed run recorded wrongly would
       // be replaced or patched again here).
-      const settled = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
-      await up(config(name), options(await settled.start(), inner));
-      await settled.stop();
-      expect(settled.calls, `calls of an up after the one resuming from a crash at ${at}`).toEqual([]);
-      await destroy(config(name), options(emulator.httpsUrl ?? "", inner));
+      await run(() => up(config(name), options(state)));
+      expect(proxy.calls, `calls of an up after the one resuming from a crash at ${at}`).toEqual([]);
+      await run(() => destroy(config(name), options(state)));
       expect(leftovers(name), `left after a crash at ${at}`).toEqual([]);
     }
   }, 900_000);
@@ -143,36 +162,26 @@ describe("a crash after any mutating ARM call", () => {
 describe("a crash after any mutating ARM call of destroy", () => {
   it("destroy run again with the state the killed run left leaves nothing", async () => {
     const probeState = new MemoryStateStore();
-    await up(config("dcrash0"), options(emulator.httpsUrl ?? "", probeState));
-    const probe = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
-    await destroy(config("dcrash0"), options(await probe.start(), probeState));
-    const total = probe.mutations;
-    const calls = probe.calls;
-    await probe.stop();
+    await run(() => up(config("dcrash0"), options(probeState)));
+    await run(() => destroy(config("dcrash0"), options(probeState)));
+    const total = proxy.mutations;
+    const calls = [...proxy.calls];
     expect(total, calls.join("\n")).toBeGreaterThan(5);
     expect(leftovers("dcrash0")).toEqual([]);
 
     for (let k = 1; k <= total; k++) {
       const name = `dcrash${k}`;
       const at = `mutating call ${k} of destroy (${calls[k - 1]} in the probe)`;
-      const inner = new MemoryStateStore();
-      await up(config(name), options(emulator.httpsUrl ?? "", inner));
-      const proxy = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
-      const { store, freeze } = freezable(inner);
-      const controller = new AbortController();
-      proxy.arm(k, () => {
-        freeze();
-        controller.abort(new Error("simulated crash"));
-      });
-      await expect(
-        destroy(config(name), { ...options(await proxy.start(), store), signal: controller.signal }),
-        `destroy crashing after ${at}`,
-      ).rejects.toThrow();
-      expect(proxy.crashed, `crash after ${at}`).toBe(true);
-      await proxy.stop();
-      const lock = await inner.lockInfo();
-      if (lock) await inner.forceUnlock(lock.id);
-      await destroy(config(name), options(emulator.httpsUrl ?? "", inner));
+      const made = new MemoryStateStore();
+      await run(() => up(config(name), options(made)));
+      const state = await crashing(
+        k,
+        at,
+        (store, signal) => destroy(config(name), { ...options(store), signal }),
+        made,
+      );
+      await takeOver(state);
+      await run(() => destroy(config(name), options(state)));
       expect(leftovers(name), `left after a crash at ${at}`).toEqual([]);
     }
   }, 900_000);
