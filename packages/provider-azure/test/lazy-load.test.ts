@@ -15,7 +15,7 @@ describe("lazy loading", () => {
       mod.default.services({
         config,
         options: {},
-        roles: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+        roles: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"],
         env: {},
         baseDir: ".",
       });
