@@ -75,6 +75,8 @@ export class CrashProxy {
   #crashed = false;
   #onCrash: () => void = () => undefined;
   #statusPolls = 0;
+  /** Which run is on (`begin`): a reply to an earlier run's request is never delivered nor counted. */
+  #run = 0;
   /** Each mutating call of the run that succeeded, `METHOD path` (for messages). */
   #calls: string[] = [];
 
@@ -90,6 +92,7 @@ export class CrashProxy {
           req.socket.destroy();
           return;
         }
+        const run = this.#run;
         const method = req.method ?? "GET";
         const mutating = isMutating(method, req.url ?? "/");
         if (method === "GET" && /\/(operations|operationResults)\/[^/?]+(\?|$)/.test(req.url ?? ""))
@@ -107,6 +110,10 @@ export class CrashProxy {
             const parts: Buffer[] = [];
             up.on("data", (c: Buffer) => parts.push(c));
             up.on("end", () => {
+              if (run !== this.#run) {
+                req.socket.destroy();
+                return;
+              }
               if (!this.#crashed && mutating && (up.statusCode ?? 500) < 300) {
                 this.#mutations++;
                 this.#calls.push(`${method} ${(req.url ?? "").split("?")[0]}`);
@@ -147,6 +154,7 @@ export class CrashProxy {
    * never), calling `onCrash` then.
    */
   begin(k?: number, onCrash: () => void = () => undefined): void {
+    this.#run++;
     this.#crashAt = k;
     this.#onCrash = onCrash;
     this.#mutations = 0;

@@ -80,7 +80,7 @@ const types = (name: string) =>
     .map((i) => i.type.toLowerCase())
     .sort();
 
-/** A state store whose writes fail once frozen: what a killed process last wrote is what stays. */
+/** A state store whose writes and removal fail once frozen: what a killed process last wrote is what stays. */
 const freezable = (inner: MemoryStateStore) => {
   const s = { frozen: false };
   const store: StateStore = {
@@ -92,7 +92,10 @@ const freezable = (inner: MemoryStateStore) => {
     lock: (operation) => inner.lock(operation),
     forceUnlock: (id) => inner.forceUnlock(id),
     lockInfo: () => inner.lockInfo(),
-    remove: () => inner.remove(),
+    remove: async () => {
+      if (s.frozen) throw new Error("simulated crash: the process is gone");
+      return inner.remove();
+    },
   };
   return { store, freeze: () => (s.frozen = true) };
 };
