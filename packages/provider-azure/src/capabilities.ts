@@ -91,7 +91,8 @@ export const AZURE_NAME_RULES: readonly NameRule[] = [
 
 /** What the Azure provider can do, as data. */
 export const azureCapabilities: ProviderCapabilities = {
-  services: ["network", "nodes", "datastore", "loadBalancer", "dns"],
+  // secretStore: a Key Vault per cluster, read on the nodes with the cluster's managed identity.
+  services: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"],
   // L4 only: a Standard Load Balancer. L7 (Application Gateway v2 with a Key Vault certificate) is not
   // implemented, so a config asking for it fails at plan time.
   loadBalancerModes: ["l4"],

@@ -12,6 +12,7 @@ import type { TokenCredential } from "@azure/identity";
 import type { SecretClient } from "@azure/keyvault-secrets";
 import { InvalidConfigError } from "@k3sinfra/core";
 import { operationStatusPolicy } from "./operation-scope.js";
+import { isKeyVaultHost } from "./services/vault.js";
 
 /** What every client is built from: the subscription, where ARM and Entra ID are, and whom to trust. */
 export interface AzureClientSettings {
@@ -76,6 +77,7 @@ const withRoots = (extra: string): string[] => [
 export class AzureClients {
   readonly settings: AzureClientSettings;
   #credential: Promise<TokenCredential> | undefined;
+  #principal: Promise<string> | undefined;
   readonly #cache = new Map<string, Promise<unknown>>();
 
   constructor(settings: AzureClientSettings) {
@@ -183,12 +185,41 @@ export class AzureClients {
     });
   }
 
-  /** The data-plane client of one vault (its `properties.vaultUri`). */
+  /**
+   * The data-plane client of one vault (its `properties.vaultUri`, as ARM returned it). The SDK checks that the
+   * authentication challenge's resource (`https://vault.azure.net`) is the vault host's domain; a vault URI
+   * outside Key Vault's DNS suffixes, which Azure never returns, is the emulator's, which serves every vault
+   * on its own host, so only there is the check skipped.
+   */
   secrets(vaultUrl: string): Promise<SecretClient> {
     return this.#client(`secrets:${vaultUrl}`, async (c) => {
       const m = await import("@azure/keyvault-secrets");
       const { endpoint: _e, baseUri: _b, credentialScopes: _s, ...rest } = this.options();
-      return new m.SecretClient(vaultUrl, c, rest);
+      return new m.SecretClient(vaultUrl, c, {
+        ...rest,
+        ...(isKeyVaultHost(vaultUrl) ? {} : { disableChallengeResourceVerification: true }),
+      });
     });
+  }
+
+  /**
+   * The object id of the principal k3sinfra runs as (the `oid` claim of its ARM token): what role assignments
+   * name when k3sinfra grants itself data access to a vault it made.
+   */
+  principalId(): Promise<string> {
+    this.#principal ??= this.credential().then(async (c) => {
+      const scope = `${this.settings.endpoint ?? "https://management.azure.com"}/.default`;
+      const token = await c.getToken(scope);
+      const payload = token?.token.split(".")[1];
+      const oid = payload
+        ? (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid?: string }).oid
+        : undefined;
+      if (!oid)
+        throw new InvalidConfigError([
+          { path: "credentials", message: "the Azure token names no principal (oid)" },
+        ]);
+      return oid;
+    });
+    return this.#principal;
   }
 }

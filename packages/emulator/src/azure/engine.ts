@@ -8,6 +8,7 @@ import type { HttpResponse } from "../cloud.js";
 import type { Rng } from "../rng.js";
 import { type ArmPath, armErrors, json } from "./arm.js";
 import { tags } from "./check.js";
+import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import type { AzureState, Kind, KindCtx, LroStyle, Op, Res } from "./model.js";
 
 /** What the engine needs from the cloud around it. */
@@ -67,6 +68,8 @@ export class Engine {
       rng: this.host.rng,
       path,
       apiVersion,
+      base: this.host.base(),
+      tenant: AZURE_TEST_CREDENTIALS.tenantId,
       state: this.host.state,
       get: (id) => this.get(id),
       list: (type, parent) => this.list(type, parent),
@@ -245,26 +248,45 @@ export class Engine {
     const ctx = this.ctx(path, apiVersion);
     const body = kind === "put" ? this.render(r, ctx) : undefined;
     if (style === "sync") return json(kind === "delete" ? 200 : status, body, requestId);
+    const { opId, headers } = this.startOperation(kind, r.id, doneAt, path, r.location, apiVersion, extra);
+    if (style === "async" || style === "accepted")
+      headers["azure-asyncoperation"] = headers.location!.replace(
+        `/operationResults/${opId}`,
+        `/operations/${opId}`,
+      );
+    if (kind === "put" && style === "async") return json(status, body, requestId, headers);
+    return json(202, undefined, requestId, headers);
+  }
+
+  /** Records an operation done at `doneAt`; returns its id and the `Location` (with `Retry-After`) to poll. */
+  startOperation(
+    kind: Op["kind"],
+    resourceId: string,
+    doneAt: number,
+    path: ArmPath,
+    location: string | undefined,
+    apiVersion: string,
+    extra: Partial<Op> = {},
+  ): { opId: string; headers: Record<string, string> } {
     const op: Op = {
       id: this.host.rng.uuid(),
       kind,
-      resourceId: r.id,
+      resourceId,
       startedAt: this.host.now(),
       doneAt,
       ...extra,
     };
     this.host.state.operations[op.id] = op;
-    const where = `${this.host.base()}/subscriptions/${path.subscription}/providers/${path.namespace ?? "Microsoft.Resources"}/locations/${r.location ?? "global"}`;
+    const where = `${this.host.base()}/subscriptions/${path.subscription}/providers/${path.namespace ?? "Microsoft.Resources"}/locations/${location ?? "global"}`;
     const q = `?api-version=${encodeURIComponent(apiVersion)}`;
-    const headers: Record<string, string> = {
-      location: `${where}/operationResults/${op.id}${q}`,
-      // Retry-After in whole seconds, scaled: 0 under test scales (clients then poll at their own interval).
-      "retry-after": String(Math.round(10 * this.host.scale)),
+    return {
+      opId: op.id,
+      headers: {
+        location: `${where}/operationResults/${op.id}${q}`,
+        // Retry-After in whole seconds, scaled: 0 under test scales (clients then poll at their own interval).
+        "retry-after": String(Math.round(10 * this.host.scale)),
+      },
     };
-    if (style === "async" || style === "accepted")
-      headers["azure-asyncoperation"] = `${where}/operations/${op.id}${q}`;
-    if (kind === "put" && style === "async") return json(status, body, requestId, headers);
-    return json(202, undefined, requestId, headers);
   }
 
   /** `GET …/operations/{id}`: always 200 with the status document. */

@@ -12,7 +12,9 @@ import { identityRoute } from "./auth.js";
 import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import { Engine } from "./engine.js";
 import { imdsRoute } from "./imds.js";
+import { keyVaultRoute } from "./keyvault.js";
 import { KINDS } from "./kinds/index.js";
+import { sweepDeletedVaults } from "./kinds/keyvault.js";
 import { SERVER } from "./kinds/mysql.js";
 import { type AzureState, emptyState } from "./model.js";
 import { MysqlBacking } from "./mysql-backing.js";
@@ -112,6 +114,19 @@ export class AzureCloud implements CloudHandler {
           : {}),
       });
     }
+    // A soft-deleted vault still holds its name (and its secrets) until purged: it is left over, so it shows.
+    sweepDeletedVaults(this.state, this.ctx.now());
+    for (const d of Object.values(this.state.deletedVaults))
+      out.push({
+        cloud: "azure",
+        service: "Microsoft.KeyVault",
+        type: "Microsoft.KeyVault/deletedVaults",
+        id: `${d.vaultId} (soft-deleted)`,
+        name: d.name,
+        region: d.location,
+        state: "SoftDeleted",
+        tags: { ...d.tags },
+      });
     return out;
   }
 
@@ -121,8 +136,15 @@ export class AzureCloud implements CloudHandler {
     const base = requestBase(req) ?? this.#base;
     const id = identityRoute(req.method, req.path, req.body, base, this.ctx.rng, this.ctx.now());
     if (id) return { service: "entra", operation: id.operation, run: async () => id.run(), fault };
-    const imds = imdsRoute(req, this.state, this.ctx.now());
+    const imds = imdsRoute(req, this.state, this.ctx.now(), this.ctx.rng);
     if (imds) return { service: "imds", operation: imds.operation, run: async () => imds.run(), fault };
+    const kv = keyVaultRoute(req, {
+      state: this.state,
+      rng: this.ctx.rng,
+      now: () => this.ctx.now(),
+      base: () => base,
+    });
+    if (kv) return { service: "keyvault", operation: kv.operation, run: async () => kv.run(), fault };
     const arm = routeArm(this, req, rid);
     if (arm)
       return {

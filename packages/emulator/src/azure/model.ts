@@ -55,7 +55,15 @@ export interface SecretVersion {
   version: string;
   value: string;
   contentType?: string | undefined;
+  tags?: Record<string, string> | undefined;
   created: number;
+}
+
+/** A soft-deleted secret: its versions, recoverable (and its name taken) until purged. */
+export interface DeletedSecret {
+  deletedAt: number;
+  scheduledPurgeAt: number;
+  versions: SecretVersion[];
 }
 
 export interface AzureState {
@@ -67,6 +75,8 @@ export interface AzureState {
   deletedVaults: Record<string, DeletedVault>;
   /** By lower-cased vault name, then secret name: versions, newest last. */
   secrets: Record<string, Record<string, SecretVersion[]>>;
+  /** By lower-cased vault name, then secret name (absent in states saved before the data plane existed). */
+  deletedSecrets?: Record<string, Record<string, DeletedSecret>>;
   /** Next private address offset per subnet id (lower-cased). */
   nextIp: Record<string, number>;
   /** VMs whose load balancer probes fail (the `setTargetHealth` back door), by lower-cased id. */
@@ -90,6 +100,10 @@ export interface KindCtx {
   readonly rng: Rng;
   readonly path: ArmPath;
   readonly apiVersion: string;
+  /** The HTTPS base URL clients reach the emulator at (a vault's `vaultUri`). */
+  readonly base: string;
+  /** The emulated tenant (managed identities carry it). */
+  readonly tenant: string;
   /** A live resource by id (any case), `undefined` when missing or deleted. */
   get(id: string): Res | undefined;
   /** Live resources of a type (any case), optionally under a parent id. */

@@ -7,6 +7,7 @@ import { type ArmPath, armErrors, json, parseArmPath, typeKey } from "./arm.js";
 import { readToken } from "./auth.js";
 import type { Body } from "./check.js";
 import type { Engine } from "./engine.js";
+import { deletedVaultsRoute } from "./kinds/keyvault.js";
 import { ruleHealth } from "./kinds/load-balancer.js";
 import { RESOURCE_GROUP } from "./kinds/resources.js";
 import type { AzureState, Kind, Res } from "./model.js";
@@ -81,6 +82,18 @@ export function routeArm(cloud: ArmHost, req: CloudRequest, rid: string): ArmCal
       const ctx = engine.ctx(path, apiVersion);
       return json(200, { value: rgs.map((r) => engine.render(r, ctx)) }, rid);
     }
+    const deleted = deletedVaultsRoute(
+      req,
+      path,
+      cloud.state,
+      cloud.ctx.now(),
+      // Vaults_PurgeDeleted's Location answers 200 once done (its swagger lists no 204).
+      (doneAt) =>
+        engine.startOperation("action", path.id, doneAt, path, path.names[0], apiVersion, { result: {} })
+          .headers,
+      rid,
+    );
+    if (deleted) return deleted;
     if (path.types.length === 2 && path.types[0]!.toLowerCase() === "locations" && path.names.length === 2) {
       const op = path.types[1]!.toLowerCase();
       if (op === "operations" && req.method === "GET") return engine.operationStatus(path.names[1]!, rid);

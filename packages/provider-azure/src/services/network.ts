@@ -12,7 +12,9 @@ import type { AzureClients } from "../clients.js";
 import { assertOwned, hasTags, ownsResourceGroup, parseId, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
+import type { AzureNodeIdentity } from "./identity.js";
 import { type GroupSources, nsgRules, rulesDigest } from "./nsg-rules.js";
+import { ensureResourceGroup } from "./resource-group.js";
 
 /** The node subnet and the MySQL delegated subnet inside the VNet's /16. */
 export const subnetsOf = (options: AzureOptions): GroupSources => {
@@ -44,6 +46,8 @@ export class AzureNetworkService implements NetworkService {
   constructor(
     private readonly clients: AzureClients,
     private readonly options: AzureOptions,
+    /** The nodes' identity, when the cluster keeps its secrets in Key Vault (the nodes then read them as it). */
+    private readonly identity?: AzureNodeIdentity | undefined,
   ) {}
 
   async native(): Promise<unknown> {
@@ -58,7 +62,7 @@ export class AzureNetworkService implements NetworkService {
           message: "an existing VNet is not supported on Azure yet: leave network.id and subnets unset",
         },
       ]);
-    const rg = await this.ensureResourceGroup(ctx);
+    const rg = await ensureResourceGroup(this.clients, this.options, ctx);
     const names = networkNames(ctx.name);
     const net = await this.clients.network();
     const existing = await orMissing(
@@ -109,6 +113,7 @@ export class AzureNetworkService implements NetworkService {
       ctx,
       10 * MINUTE,
     );
+    await this.identity?.ensure(ctx);
     return this.state(rg, vnet.id ?? "", spec.zones, ctx);
   }
 
@@ -135,6 +140,8 @@ export class AzureNetworkService implements NetworkService {
       this.putNsg(rg, names.nodesNsg, spec, "nodes", ctx),
       this.putNsg(rg, names.datastoreNsg, spec, "datastore", ctx),
     ]);
+    // A node identity deleted outside k3sinfra ("" in the state read) is made again.
+    await this.identity?.ensure(ctx);
     return this.state(rg, state.id, spec.zones, ctx);
   }
 
@@ -203,6 +210,8 @@ export class AzureNetworkService implements NetworkService {
         10 * MINUTE,
       );
     }
+    // The identity goes last: the nodes (deleted before the network) no longer use it.
+    await this.identity?.delete(ctx);
     if (ownsResourceGroup(this.options)) await this.deleteResourceGroup(rg, ctx);
   }
 
@@ -219,31 +228,6 @@ export class AzureNetworkService implements NetworkService {
       out.push(await this.state(rg, v.id, zones, ctx));
     }
     return out;
-  }
-
-  /** Makes the cluster's resource group (tagged as the network), or checks that the given one exists. */
-  private async ensureResourceGroup(ctx: ResourceContext): Promise<string> {
-    const rg = resourceGroupOf(this.options, ctx.cluster);
-    const res = await this.clients.resources();
-    const found = await orMissing(
-      azureCall(`Resources ResourceGroups_Get (${rg})`, ctx, (o) => res.resourceGroups.get(rg, o)),
-    );
-    if (!ownsResourceGroup(this.options)) {
-      if (!found)
-        throw new InvalidConfigError([
-          {
-            path: "options.azure.resourceGroup",
-            message: `resource group '${rg}' does not exist in the subscription: create it, or leave the option unset for one per cluster`,
-          },
-        ]);
-      return rg;
-    }
-    if (found) assertOwned(found.tags, ctx, `resource group ${rg}`);
-    if (!found || found.properties?.provisioningState === "Deleting")
-      await azureCall(`Resources ResourceGroups_CreateOrUpdate (${rg})`, ctx, (o) =>
-        res.resourceGroups.createOrUpdate(rg, { location: ctx.region, tags: { ...ctx.tags } }, o),
-      );
-    return rg;
   }
 
   private async deleteResourceGroup(rg: string, ctx: ResourceContext): Promise<void> {
@@ -326,7 +310,9 @@ export class AzureNetworkService implements NetworkService {
     const dbRules = db?.securityRules ?? [];
     const subnet = `${vnetId}/subnets/${names.nodesSubnet}`;
     const cidr = subnetsOf(this.options).nodes;
+    const identity = this.identity ? ((await this.identity.get(ctx))?.id ?? "") : undefined;
     return {
+      ...(identity === undefined ? {} : { nodeIdentity: identity }),
       id: vnetId,
       networkId: vnetId,
       // Azure subnets span every zone of the region: the one node subnet serves each zone.

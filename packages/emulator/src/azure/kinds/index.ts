@@ -2,6 +2,7 @@
 import type { Kind } from "../model.js";
 import { virtualMachines } from "./compute.js";
 import { networkInterfaces, publicIPAddresses } from "./interfaces.js";
+import { roleAssignments, userAssignedIdentities, vaults } from "./keyvault.js";
 import { loadBalancers } from "./load-balancer.js";
 import { configurations, databases, flexibleServers } from "./mysql.js";
 import { networkSecurityGroups, securityRules, subnets, virtualNetworks } from "./network.js";
@@ -25,6 +26,9 @@ const ALL: readonly Kind[] = [
   virtualNetworkLinks,
   dnsZones,
   aRecords,
+  userAssignedIdentities,
+  vaults,
+  roleAssignments,
 ];
 
 export const KINDS: ReadonlyMap<string, Kind> = new Map(ALL.map((k) => [k.type.toLowerCase(), k]));
