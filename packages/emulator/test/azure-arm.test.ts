@@ -133,6 +133,39 @@ describe("emulated Azure Resource Manager (wire)", () => {
     expect(got.body.properties.subnets.map((s: { name: string }) => s.name)).toEqual(["s1"]);
   });
 
+  it("operation URLs are on the host the client called (its Host header), as ARM answers on its own endpoint", async () => {
+    // Reached as localhost (the certificate names it): a client behind a proxy is pointed back at the proxy.
+    const port = new URL(e.httpsUrl ?? "").port;
+    const answer = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+      const req = request(
+        `${e.httpsUrl}${rg}/providers/Microsoft.Network/virtualNetworks/v-host?${V}`,
+        {
+          method: "PUT",
+          ca: e.caPem,
+          headers: {
+            host: `localhost:${port}`,
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json",
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.headers));
+        },
+      );
+      req.on("error", reject);
+      req.end(
+        JSON.stringify({
+          location: "westeurope",
+          properties: { addressSpace: { addressPrefixes: ["10.9.0.0/16"] } },
+        }),
+      );
+    });
+    expect(String(answer["azure-asyncoperation"])).toMatch(
+      new RegExp(`^https://localhost:${port}/subscriptions/`),
+    );
+  });
+
   it("checks bodies: a subnet outside the address space, a missing required field", async () => {
     const url = `${rg}/providers/Microsoft.Network/virtualNetworks/v2?${V}`;
     const outside = await call(
