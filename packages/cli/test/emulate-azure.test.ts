@@ -94,12 +94,21 @@ describe("--emulate end to end on Azure", () => {
       expect(up.code, up.stderr).toBe(0);
       expect(up.stdout).toContain("Up complete");
       if ("K3SINFRA_EMULATE_THROTTLE" in env) expect(up.stderr).toMatch(/TooManyRequests, retry/);
+      // The secrets are in the cluster's Key Vault, read by the nodes' managed identity: no user-data warning.
+      expect(up.stdout + up.stderr).not.toMatch(/has no secret store/);
+      await withEmulator(dir, async (e) => {
+        const types = e.inventory({ cloud: "azure" }).map((i) => i.type);
+        expect(types).toContain("Microsoft.KeyVault/vaults");
+        expect(types).toContain("Microsoft.ManagedIdentity/userAssignedIdentities");
+        expect(types).toContain("Microsoft.Authorization/roleAssignments");
+      });
       expectAllOk(await cli("status", "--json"));
       const outputs = await cli("outputs");
       expect(outputs.code, outputs.stderr).toBe(0);
       expect(outputs.stdout).toMatch(/Rancher URL\s+https:\/\/rancher\.example\.com/);
       const destroy = await cli("destroy", "--yes");
       expect(destroy.code, destroy.stderr).toBe(0);
+      // Nothing left, a soft-deleted vault included (the inventory lists those too).
       await withEmulator(dir, async (e) => {
         expect(e.inventory({ cloud: "azure" })).toEqual([]);
       });
