@@ -2,6 +2,7 @@
 import "reflect-metadata";
 
 export { makeContext } from "./context.js";
+export { crashableStore } from "./crashable-store.js";
 export {
   type MemoryCall,
   MemoryCloud,

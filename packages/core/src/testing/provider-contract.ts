@@ -11,6 +11,7 @@ import { makeKit } from "./contract/kit.js";
 import { loadBalancerCases, loadBalancerDeleteCase } from "./contract/load-balancer.js";
 import { destroyCase, networkCases } from "./contract/network.js";
 import { nodeCases, nodesDeleteCase } from "./contract/nodes.js";
+import { secretStoreCases, secretStoreDeleteCase } from "./contract/secrets.js";
 import type { ProviderContractOptions } from "./contract/types.js";
 
 export type {
@@ -29,7 +30,7 @@ export type { CollectOptions, ContractCase, ContractResult };
  * The conformance suite every provider runs, built-in or custom: `runProviderContract({ provider, options,
  * env, region, zones, owned, … })`. It builds the provider's services itself, as core does for a command,
  * and runs the parts the provider's capabilities name (each toggle overridable). Cases run in order and share the objects
- * they make (network → nodes → datastore → load balancer and targets → DNS → drift → deletes): create is
+ * they make (network → secret store → nodes → datastore → load balancer and targets → DNS → drift → deletes): create is
  * idempotent, adopted by a fresh process and returns only once ready; find-by-tags returns exactly what was
  * made and nothing of another cluster; targets and DNS values hold exactly what was asked; published values
  * read back; update repairs drift; deleting a missing object is fine; nothing tagged is left. Each result is
@@ -46,6 +47,7 @@ export function runProviderContract(o: ProviderContractOptions): void {
     }, k.timeout);
 
     if (k.t.network) networkCases(k);
+    if (k.t.secretStore) secretStoreCases(k);
     if (k.t.nodes) nodeCases(k);
     if (k.t.datastore) datastoreCases(k);
     if (k.t.loadBalancer) loadBalancerCases(k);
@@ -53,6 +55,7 @@ export function runProviderContract(o: ProviderContractOptions): void {
     driftCases(k);
     if (k.t.loadBalancer) loadBalancerDeleteCase(k);
     if (k.t.nodes) nodesDeleteCase(k);
+    if (k.t.secretStore) secretStoreDeleteCase(k);
     if (k.t.network) destroyCase(k);
   });
 }

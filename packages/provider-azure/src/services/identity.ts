@@ -4,7 +4,7 @@ import { azureCall, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { hasTags, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
-import { ensureResourceGroup } from "./resource-group.js";
+import { ensureResourceGroup, networkTags } from "./resource-group.js";
 
 /** The nodes' user-assigned managed identity: `k3sinfra-<cluster>-nodes` (3-128 characters, letters, digits, `-_`). */
 export const identityName = (cluster: string): string => `k3sinfra-${cluster}-nodes`;
@@ -50,7 +50,7 @@ export class AzureNodeIdentity {
           msi.userAssignedIdentities.createOrUpdate(
             rg,
             name,
-            { location: ctx.region, tags: { ...ctx.tags } },
+            { location: ctx.region, tags: networkTags(ctx) },
             o,
           ),
       );

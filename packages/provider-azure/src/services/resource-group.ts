@@ -1,8 +1,14 @@
-import { InvalidConfigError, type ResourceContext } from "@k3sinfra/core";
+import { InvalidConfigError, type ResourceContext, TAG_RESOURCE, type Tags } from "@k3sinfra/core";
 import { azureCall, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned, ownsResourceGroup, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
+
+/**
+ * The tags of what the network owns though another service may make it first (the resource group, the nodes'
+ * identity): the network's, so which of the two ran first does not change them.
+ */
+export const networkTags = (ctx: ResourceContext): Tags => ({ ...ctx.tags, [TAG_RESOURCE]: "network" });
 
 /**
  * Makes the cluster's resource group (tagged as the cluster), or checks that the given one exists. The network
@@ -31,7 +37,7 @@ export async function ensureResourceGroup(
   if (found) assertOwned(found.tags, ctx, `resource group ${rg}`);
   if (!found || found.properties?.provisioningState === "Deleting")
     await azureCall(`Resources ResourceGroups_CreateOrUpdate (${rg})`, ctx, (o) =>
-      res.resourceGroups.createOrUpdate(rg, { location: ctx.region, tags: { ...ctx.tags } }, o),
+      res.resourceGroups.createOrUpdate(rg, { location: ctx.region, tags: networkTags(ctx) }, o),
     );
   return rg;
 }

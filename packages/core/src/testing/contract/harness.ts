@@ -4,7 +4,14 @@ import { buildServices } from "../../provider-services.js";
 import type { ContractHarness, ContractToggles, ProviderContractOptions, ServiceKind } from "./types.js";
 
 /** The kinds the suite checks, in the order a cluster builds them. */
-export const CONTRACT_KINDS = ["network", "nodes", "datastore", "loadBalancer", "dns"] as const;
+export const CONTRACT_KINDS = [
+  "network",
+  "secretStore",
+  "nodes",
+  "datastore",
+  "loadBalancer",
+  "dns",
+] as const;
 
 /** The toggles as the suite runs them: each from the provider's capabilities unless given. */
 export type ResolvedToggles = Required<ContractToggles>;
@@ -26,6 +33,7 @@ export function resolveToggles(o: ProviderContractOptions): ResolvedToggles {
   );
   return {
     network: offers("network"),
+    secretStore: offers("secretStore"),
     nodes: offers("nodes"),
     datastore: offers("datastore"),
     loadBalancer: offers("loadBalancer"),

@@ -6,6 +6,7 @@ import type { DatastoreState } from "../../resources/datastore.js";
 import type { LoadBalancerState } from "../../resources/load-balancer.js";
 import type { NetworkState } from "../../resources/network.js";
 import type { NodeSpec, NodeState } from "../../resources/node.js";
+import type { SecretsState } from "../../resources/secret-store.js";
 import { makeContext } from "../context.js";
 import { buildHarness, type ResolvedToggles, resolveToggles } from "./harness.js";
 import type {
@@ -40,6 +41,7 @@ export interface Kit {
     nodes: NodeState[];
     nodeSpecs: NodeSpec[];
     lb?: LoadBalancerState;
+    secrets?: SecretsState;
   };
   setHarness(h: ContractHarness): void;
 }

@@ -71,6 +71,8 @@ export interface ContractHarness extends ContractBackDoors {
  */
 export interface ContractToggles {
   network?: boolean;
+  /** The secret store (values in, names as `nameOf` says, reveal, delete). */
+  secretStore?: boolean;
   nodes?: boolean;
   datastore?: boolean;
   loadBalancer?: boolean;
