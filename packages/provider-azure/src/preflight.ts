@@ -1,12 +1,20 @@
-import { type ClusterConfig, type ConfigIssue, InvalidConfigError, type ServiceKind } from "@k3sinfra/core";
+import {
+  type ClusterConfig,
+  type ConfigIssue,
+  InvalidConfigError,
+  type ServiceKind,
+  TAG_CLUSTER,
+} from "@k3sinfra/core";
 import { azureCall, collect, orMissing } from "./call.js";
 import type { AzureClients } from "./clients.js";
-import { ownsResourceGroup, resourceGroupOf } from "./naming.js";
+import { hasTags, ownsResourceGroup, resourceGroupOf } from "./naming.js";
 import type { AzureOptions } from "./options.js";
+import { vaultNameOf } from "./services/vault.js";
 
 /**
  * Read-only checks before anything is created, all issues together: a subscription and credentials that
- * reach it, the given resource group, and the DNS zone (for the DNS role).
+ * reach it, the given resource group, the DNS zone (for the DNS role), and that the cluster's Key Vault name is
+ * not held by another owner's soft-deleted vault (for the secret store: the name stays taken until purged).
  */
 export async function azurePreflight(input: {
   clients: AzureClients;
@@ -42,6 +50,21 @@ export async function azurePreflight(input: {
       issues.push({
         path: "dns.zone",
         message: `no Azure DNS zone '${config.dns.zone}' in subscription ${clients.settings.subscriptionId}: create it, or use dns.provider cloudflare`,
+      });
+  }
+  if (roles.includes("secretStore") && input.operation !== "destroy") {
+    const name = vaultNameOf(clients.settings.subscriptionId, rg, config.name);
+    const kv = await clients.keyVault();
+    const deleted = await orMissing(
+      azureCall(`KeyVault Vaults_GetDeleted (${name})`, ctx, (o) =>
+        kv.vaults.getDeleted(name, config.region, o),
+      ),
+    );
+    // One of this cluster's own (an interrupted destroy) is purged by up; anyone else's is not k3sinfra's to purge.
+    if (deleted && !hasTags(deleted.properties?.tags, { [TAG_CLUSTER]: config.name }))
+      issues.push({
+        path: "name",
+        message: `the cluster's Key Vault name '${name}' is held by a soft-deleted vault that is not this cluster's (until ${deleted.properties?.scheduledPurgeDate?.toISOString() ?? "its purge date"}): purge it (az keyvault purge --name ${name}) or build in another resource group (options.azure.resourceGroup)`,
       });
   }
   if (issues.length > 0) throw new InvalidConfigError(issues);

@@ -1,7 +1,8 @@
 import { K3sinfraError } from "@k3sinfra/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { azure } from "../src/index.js";
-import { type Harness, startHarness, testConfig } from "./helpers.js";
+import { azure, vaultNameOf } from "../src/index.js";
+import { RawArm } from "./back-door.js";
+import { type Harness, REGION, startHarness, testConfig } from "./helpers.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ const run = (env: Record<string, string>, config = h.config, options = {}) => {
   const ctx = {
     config,
     options,
-    roles: ["network", "nodes", "datastore", "loadBalancer", "dns"] as const,
+    roles: ["network", "nodes", "datastore", "loadBalancer", "dns", "secretStore"] as const,
     env,
     baseDir: process.cwd(),
     operation: "up" as const,
@@ -46,5 +47,34 @@ describe("Azure preflight on the emulator", () => {
       "dns.zone",
       "options.azure.resourceGroup",
     ]);
+  });
+
+  it("a Key Vault name held by another owner's soft-deleted vault is refused before anything is made", async () => {
+    const arm = new RawArm(h.emulator);
+    const sub = `/subscriptions/${h.env.AZURE_SUBSCRIPTION_ID}`;
+    const rg = `${sub}/resourceGroups/squatter`;
+    await arm.call("PUT", rg, "2025-04-01", { location: REGION });
+    const name = vaultNameOf(h.env.AZURE_SUBSCRIPTION_ID!, "k3sinfra-pre", "pre");
+    const id = `${rg}/providers/Microsoft.KeyVault/vaults/${name}`;
+    const made = await arm.call("PUT", id, "2026-02-01", {
+      location: REGION,
+      tags: { "k3sinfra:cluster": "someone-else" },
+      properties: {
+        tenantId: h.env.AZURE_TENANT_ID,
+        sku: { family: "A", name: "standard" },
+        enableRbacAuthorization: true,
+      },
+    });
+    expect(made.status).toBe(201);
+    await arm.call("DELETE", id, "2026-02-01");
+    const error = await run(h.env).catch((e: unknown) => e);
+    expect(K3sinfraError.is(error, "InvalidConfig")).toBe(true);
+    expect((error as Error).message).toMatch(/soft-deleted vault/);
+    await arm.call(
+      "POST",
+      `${sub}/providers/Microsoft.KeyVault/locations/${REGION}/deletedVaults/${name}/purge`,
+      "2026-02-01",
+    );
+    await expect(run(h.env)).resolves.toBeUndefined();
   });
 });
