@@ -1,7 +1,8 @@
-import { destroy, MemoryStateStore, type StateStore, up } from "@k3sinfra/core";
+import { destroy, MemoryStateStore, up } from "@k3sinfra/core";
+import { crashableStore } from "@k3sinfra/core/testing";
 import { type Emulator, type InventoryItem, startEmulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CrashProxy } from "./crash-proxy.js";
+import { awsCrashProxy } from "./crash-proxy.js";
 import { leftovers, libraryConfig, libraryOptions } from "./library.js";
 
 let emulator: Emulator;
@@ -15,23 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-/** A state store whose writes fail once `frozen` is set: what a killed process last wrote is what stays. */
-const freezable = (inner: MemoryStateStore) => {
-  const s = { frozen: false };
-  const store: StateStore = {
-    read: () => inner.read(),
-    write: async (state) => {
-      if (s.frozen) throw new Error("simulated crash: the process is gone");
-      return inner.write(state);
-    },
-    lock: (operation) => inner.lock(operation),
-    forceUnlock: (id) => inner.forceUnlock(id),
-    lockInfo: () => inner.lockInfo(),
-    remove: () => inner.remove(),
-  };
-  return { store, freeze: () => (s.frozen = true) };
-};
-
 const byType = (items: readonly InventoryItem[]) =>
   items.reduce<Record<string, string[]>>((acc, i) => {
     acc[i.type] = [...(acc[i.type] ?? []), i.id];
@@ -41,10 +25,10 @@ const byType = (items: readonly InventoryItem[]) =>
 describe("destroy after a crash", () => {
   it("leaves nothing tagged after a crash right after any successful create call, per object type", async () => {
     // A clean run counts the create calls a whole `up` makes.
-    const probe = new CrashProxy(emulator.endpoints.aws!);
+    const probe = awsCrashProxy(emulator.endpoints.aws!);
     const probeRun = libraryOptions(await probe.start(), emulator);
     await up(libraryConfig("crash0"), probeRun.options);
-    const total = probe.creates;
+    const total = probe.changes.length;
     await probe.stop();
     expect(total).toBeGreaterThan(10);
     await destroy(
@@ -57,12 +41,12 @@ describe("destroy after a crash", () => {
     for (let k = 1; k <= total; k++) {
       const name = `crash${k}`;
       // A fresh proxy per run: stragglers of an earlier, crashed run stay cut off from the cloud.
-      const proxy = new CrashProxy(emulator.endpoints.aws!);
+      const proxy = awsCrashProxy(emulator.endpoints.aws!);
       const inner = new MemoryStateStore();
-      const { store, freeze } = freezable(inner);
+      const { store, crash } = crashableStore(inner);
       const controller = new AbortController();
-      proxy.arm(k, () => {
-        freeze();
+      proxy.begin(k, () => {
+        crash();
         controller.abort(new Error("simulated crash"));
       });
       const run = libraryOptions(await proxy.start(), emulator, inner);

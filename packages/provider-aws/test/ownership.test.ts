@@ -11,10 +11,11 @@ import {
 import { serviceTokens } from "@k3sinfra/core/internal";
 import { makeContext } from "@k3sinfra/core/testing";
 import { type Emulator, startEmulator } from "@k3sinfra/emulator";
+import type { ProxiedCall } from "@k3sinfra/emulator/crash-proxy";
 import { container, type InjectionToken } from "tsyringe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws } from "../src/index.js";
-import { CrashProxy } from "./crash-proxy.js";
+import { awsCrashProxy, operationOf } from "./crash-proxy.js";
 import { ALL_ROLES, REGION, testConfig } from "./helpers.js";
 import { leftovers, libraryConfig, libraryOptions } from "./library.js";
 
@@ -30,8 +31,10 @@ beforeAll(async () => {
 afterAll(() => emulator?.stop());
 
 /** Calls that change something: anything but Describe*, List* and Get*. */
-const mutating = (calls: readonly { operation: string; body: string }[]) =>
-  calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation) && !c.operation.startsWith("GET "));
+const mutating = (calls: readonly ProxiedCall[]) =>
+  calls
+    .map((c) => ({ operation: operationOf(c), body: c.body }))
+    .filter((c) => !/^(Describe|List|Get)/.test(c.operation) && !c.operation.startsWith("GET "));
 /** A request body's values, form-decoded where it is a form (ARNs are percent-encoded there). */
 const decoded = (body: string) =>
   body.includes("Action=") ? [...new URLSearchParams(body).values()].join(" ") : body;
@@ -46,7 +49,7 @@ describe("another cluster's objects", () => {
     expect(new Set(theirs.map((i) => i.type)).size).toBeGreaterThanOrEqual(8);
 
     // Deleting another cluster's recorded objects with this cluster's context is refused before any change.
-    const proxy = new CrashProxy(emulator.endpoints.aws!);
+    const proxy = awsCrashProxy(emulator.endpoints.aws!);
     const env = { ...one.options.env, AWS_ENDPOINT_URL: await proxy.start() };
     const child = container.createChildContainer();
     const built = aws.services({
@@ -83,10 +86,10 @@ describe("another cluster's objects", () => {
         .resolve(LoadBalancerService)
         .setTargets(lbState, [], makeContext({ cluster: "own1", resource: "lb-targets", region: REGION })),
     ).rejects.toThrow(/cluster 'own2'/);
-    expect(mutating(proxy.calls)).toEqual([]);
+    expect(mutating(proxy.requests)).toEqual([]);
 
     // Destroying this cluster (state, then sweeps of the whole account) leaves the other exactly as it was.
-    const seenBefore = proxy.calls.length;
+    const seenBefore = proxy.requests.length;
     await destroy(libraryConfig("own1"), { ...one.options, env });
     expect(leftovers(emulator, "own1")).toEqual([]);
     expect(
@@ -94,7 +97,7 @@ describe("another cluster's objects", () => {
         .map((i) => `${i.type} ${i.id}`)
         .sort(),
     ).toEqual(theirKeys);
-    const changes = mutating(proxy.calls.slice(seenBefore));
+    const changes = mutating(proxy.requests.slice(seenBefore));
     expect(changes.length).toBeGreaterThan(5);
     const names = [...theirs.map((i) => i.id), ...theirs.map((i) => i.name ?? "").filter(Boolean), "own2"];
     for (const call of changes)

@@ -9,10 +9,12 @@ import {
   type StateStore,
   up,
 } from "@k3sinfra/core";
+import { crashableStore } from "@k3sinfra/core/testing";
 import { type Emulator, type InventoryItem, VirtualClock } from "@k3sinfra/emulator";
+import type { CrashProxy } from "@k3sinfra/emulator/crash-proxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azure } from "../src/index.js";
-import { CrashProxy } from "./crash-proxy.js";
+import { azureCrashProxy, describeCall, isStatusPoll } from "./crash-proxy.js";
 import { azureEnv, REGION, startAzureEmulator, ZONES } from "./helpers.js";
 
 let emulator: Emulator;
@@ -29,8 +31,8 @@ beforeAll(async () => {
   emulator = await startAzureEmulator({ timeScale: 1, virtualClock: clock, seed: 15 });
   env = azureEnv(emulator);
   bothCas = join(mkdtempSync(join(tmpdir(), "k3sinfra-azure-crash-")), "cas.pem");
-  writeFileSync(bothCas, `${emulator.caPem ?? ""}\n${CrashProxy.caPem}`);
-  proxy = new CrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+  proxy = azureCrashProxy(emulator.httpsUrl ?? "", emulator.caPem ?? "");
+  writeFileSync(bothCas, `${emulator.caPem ?? ""}\n${proxy.caPem}`);
   viaProxy = await proxy.start();
 });
 afterAll(async () => {
@@ -80,26 +82,6 @@ const types = (name: string) =>
     .map((i) => i.type.toLowerCase())
     .sort();
 
-/** A state store whose writes and removal fail once frozen: what a killed process last wrote is what stays. */
-const freezable = (inner: MemoryStateStore) => {
-  const s = { frozen: false };
-  const store: StateStore = {
-    read: () => inner.read(),
-    write: async (state) => {
-      if (s.frozen) throw new Error("simulated crash: the process is gone");
-      return inner.write(state);
-    },
-    lock: (operation) => inner.lock(operation),
-    forceUnlock: (id) => inner.forceUnlock(id),
-    lockInfo: () => inner.lockInfo(),
-    remove: async () => {
-      if (s.frozen) throw new Error("simulated crash: the process is gone");
-      return inner.remove();
-    },
-  };
-  return { store, freeze: () => (s.frozen = true) };
-};
-
 /** A run that is not crashed: counted, and never cut off. */
 const run = <T>(go: () => Promise<T>): Promise<T> => {
   proxy.begin();
@@ -113,10 +95,10 @@ async function crashing(
   go: (store: StateStore, signal: AbortSignal) => Promise<unknown>,
   inner = new MemoryStateStore(),
 ) {
-  const { store, freeze } = freezable(inner);
+  const { store, crash } = crashableStore(inner);
   const controller = new AbortController();
   proxy.begin(k, () => {
-    freeze();
+    crash();
     controller.abort(new Error("simulated crash"));
   });
   await expect(go(store, controller.signal), `crashing after ${at}`).rejects.toThrow();
@@ -134,12 +116,12 @@ describe("a crash after any mutating ARM call", () => {
   it("up resumes to the same cluster with no duplicate; destroy, killed or not, then leaves nothing", async () => {
     const probeState = new MemoryStateStore();
     await run(() => up(config("crash0"), options(probeState)));
-    const ups = [...proxy.calls];
+    const ups = proxy.changes.map(describeCall);
     // Operation URLs point at the host the client called: the polls of a crashed run stop with it.
-    expect(proxy.statusPolls).toBeGreaterThan(0);
+    expect(proxy.requests.filter(isStatusPoll).length).toBeGreaterThan(0);
     const clean = types("crash0");
     await run(() => destroy(config("crash0"), options(probeState)));
-    const destroys = [...proxy.calls];
+    const destroys = proxy.changes.map(describeCall);
     expect(leftovers("crash0")).toEqual([]);
     // Counted, not fixed: the provider gains calls (Key Vault, identities) without this test changing.
     expect(ups.length, ups.join("\n")).toBeGreaterThan(15);
@@ -160,7 +142,10 @@ describe("a crash after any mutating ARM call", () => {
         // Converged means settled: one more up changes nothing (a resource the resumed run recorded wrongly
         // would be replaced or patched again here).
         await run(() => up(config(name), options(state)));
-        expect(proxy.calls, `calls of an up after the one resuming from a crash at ${at}`).toEqual([]);
+        expect(
+          proxy.changes.map(describeCall),
+          `calls of an up after the one resuming from a crash at ${at}`,
+        ).toEqual([]);
       } else await run(() => up(config(name), options(state)));
       let at = "an uninterrupted destroy";
       if (k <= destroys.length) {

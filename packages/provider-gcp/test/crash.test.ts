@@ -6,10 +6,11 @@ import {
   type StateStore,
   up,
 } from "@k3sinfra/core";
+import { crashableStore } from "@k3sinfra/core/testing";
 import { type Emulator, type InventoryItem, VirtualClock } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gcp } from "../src/index.js";
-import { CrashProxy } from "./crash-proxy.js";
+import { gcpCrashProxy } from "./crash-proxy.js";
 import { carries, REGION, startGcp, ZONES } from "./helpers.js";
 
 let emulator: Emulator;
@@ -51,29 +52,12 @@ const leftovers = (name: string): InventoryItem[] =>
         (i.type === "resource-record-set" && (i.name ?? "").includes(`rancher.${name}.example.com`)),
     );
 
-/** A state store whose writes fail once frozen: what a killed process last wrote is what stays. */
-const freezable = (inner: MemoryStateStore) => {
-  const s = { frozen: false };
-  const store: StateStore = {
-    read: () => inner.read(),
-    write: async (state) => {
-      if (s.frozen) throw new Error("simulated crash: the process is gone");
-      return inner.write(state);
-    },
-    lock: (operation) => inner.lock(operation),
-    forceUnlock: (id) => inner.forceUnlock(id),
-    lockInfo: () => inner.lockInfo(),
-    remove: () => inner.remove(),
-  };
-  return { store, freeze: () => (s.frozen = true) };
-};
-
 describe("a crash after any create call", () => {
   it("up resumes to the same cluster with no duplicate, and destroy then leaves nothing", async () => {
-    const probe = new CrashProxy(emulator.url);
+    const probe = gcpCrashProxy(emulator.url);
     const probeState = new MemoryStateStore();
     await up(config("crash0"), options(await probe.start(), probeState));
-    const total = probe.creates;
+    const total = probe.changes.length;
     await probe.stop();
     expect(total).toBeGreaterThan(20);
     const clean = leftovers("crash0")
@@ -84,12 +68,12 @@ describe("a crash after any create call", () => {
 
     for (let k = 1; k <= total; k++) {
       const name = `crash${k}`;
-      const proxy = new CrashProxy(emulator.url);
+      const proxy = gcpCrashProxy(emulator.url);
       const inner = new MemoryStateStore();
-      const { store, freeze } = freezable(inner);
+      const { store, crash } = crashableStore(inner);
       const controller = new AbortController();
-      proxy.arm(k, () => {
-        freeze();
+      proxy.begin(k, () => {
+        crash();
         controller.abort(new Error("simulated crash"));
       });
       await expect(
