@@ -196,7 +196,7 @@ describe("secret store and node identity (a Key Vault and a managed identity per
     await s.secretStore!.delete({ id: "", names: {}, versions: {} }, ctx("alpha", "secrets"));
     const left = e.inventory({ cloud: "azure" });
     expect(
-      left.filter((i) => i.name.includes("alpha") || i.id.toLowerCase().includes("k3sinfra-alpha")),
+      left.filter((i) => (i.name ?? "").includes("alpha") || i.id.toLowerCase().includes("k3sinfra-alpha")),
     ).toEqual([]);
     expect(left.some((i) => i.type === "Microsoft.KeyVault/deletedVaults")).toBe(false);
     expect(left.some((i) => i.type === "Microsoft.KeyVault/vaults" && i.name === vault("bravo"))).toBe(true);
