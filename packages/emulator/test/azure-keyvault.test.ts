@@ -159,6 +159,16 @@ describe("emulated Azure: Key Vault, managed identities and role assignments", (
     expect(refused.status).toBe(409);
   });
 
+  it("deleting the resource group soft-deletes the vaults in it", async () => {
+    const group = `${sub}/resourceGroups/kv3`;
+    await a("PUT", `${group}?api-version=2025-04-01`, { location: "westeurope" });
+    await a("PUT", `${group}/providers/Microsoft.KeyVault/vaults/kv-in-group?${KV}`, vaultBody());
+    expect((await a("DELETE", `${group}?api-version=2025-04-01`)).status).toBe(202);
+    const deleted = `${sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-in-group`;
+    expect((await a("GET", `${deleted}?${KV}`)).status).toBe(200);
+    await a("POST", `${deleted}/purge?${KV}`);
+  });
+
   it("role assignments: GUID names, required principal and role, one per principal, role and scope", async () => {
     const scope = vault("kv-rules-1");
     const principal = "11111111-2222-4333-8444-555555555555";

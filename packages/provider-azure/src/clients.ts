@@ -11,6 +11,7 @@ import type { ResourceManagementClient } from "@azure/arm-resources";
 import type { TokenCredential } from "@azure/identity";
 import type { SecretClient } from "@azure/keyvault-secrets";
 import { InvalidConfigError } from "@k3sinfra/core";
+import { mapAzureError } from "./errors.js";
 import { operationStatusPolicy } from "./operation-scope.js";
 import { isKeyVaultHost } from "./services/vault.js";
 
@@ -209,7 +210,9 @@ export class AzureClients {
   principalId(): Promise<string> {
     this.#principal ??= this.credential().then(async (c) => {
       const scope = `${this.settings.endpoint ?? "https://management.azure.com"}/.default`;
-      const token = await c.getToken(scope);
+      const token = await c.getToken(scope).catch((error: unknown) => {
+        throw mapAzureError(error, "Entra ID token (k3sinfra's principal)");
+      });
       const payload = token?.token.split(".")[1];
       const oid = payload
         ? (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { oid?: string }).oid

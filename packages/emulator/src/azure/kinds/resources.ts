@@ -1,6 +1,7 @@
 /** Microsoft.Resources resource groups (swagger: resources/2025-04-01/resources.json, ResourceGroups_*). */
 import { location, resourceGroupName, tags } from "../check.js";
 import type { Kind } from "../model.js";
+import { VAULT, vaults } from "./keyvault.js";
 
 export const RESOURCE_GROUP = "Microsoft.Resources/resourceGroups";
 
@@ -14,4 +15,10 @@ export const resourceGroups: Kind = {
   deleteStyle: "location",
   nameRule: resourceGroupName,
   put: (body) => ({ location: location(body), tags: tags(body) ?? {}, properties: {} }),
+  // The vaults in it are soft-deleted as if deleted one by one: their names stay taken until purged.
+  afterDelete(r, ctx) {
+    for (const v of Object.values(ctx.state.resources))
+      if (v.type === VAULT && v.id.toLowerCase().startsWith(`${r.id.toLowerCase()}/`))
+        vaults.afterDelete?.(v, ctx);
+  },
 };
