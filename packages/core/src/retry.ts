@@ -91,3 +91,65 @@ export async function withRetry<T>(
     }
   }
 }
+
+/** What one cloud call needs from its caller; a `ResourceContext` has all of it. */
+export interface CallContext {
+  readonly signal?: AbortSignal | undefined;
+  /** Backoff bounds: the resource context's poll policy (small under the emulator), its clock with it. */
+  readonly poll?: PollPolicy | undefined;
+  report?(message: string): void;
+  /**
+   * Holds one of the command's API-call slots for one request (`ResourceContext.limit`): each attempt takes
+   * one, the backoff between attempts none.
+   */
+  readonly limit?: (<R>(request: () => Promise<R>) => Promise<R>) | undefined;
+}
+
+export interface CloudCallOptions {
+  /** Makes a core error of whatever the client threw, naming the call, with secrets scrubbed. */
+  readonly mapError: (error: unknown) => unknown;
+  /** Why a call is retried, in a few words, for progress (default: the error's code). */
+  readonly reason?: ((error: unknown) => string | undefined) | undefined;
+  /** A service asking to wait longer than this fails the call at once (see `RetryOptions.maxRetryAfterMs`). */
+  readonly maxRetryAfterMs?: number | undefined;
+}
+
+/**
+ * One request to a cloud, with the call's one retry budget (`CALL_MAX_ATTEMPTS` attempts within
+ * `callRetryBudgetMs`; the client must retry nothing itself): what the client throws becomes a core error, and
+ * throttling or transient failures are retried with jittered backoff that honours Retry-After. An error the
+ * budget gave up on is final, so the orchestrator's resource-level retry does not repeat it. A dependency not
+ * drained yet (`DependencyViolation`) is the caller's to wait for, not a blip to retry. Each attempt holds one
+ * API-call slot. Every provider's call wrapper is this with its own error mapping.
+ * @param what names the call in errors and progress, e.g. `EC2 RunInstances (k3s-prod-n1)`.
+ */
+export function cloudCall<T>(
+  what: string,
+  ctx: CallContext,
+  fn: () => Promise<T>,
+  options: CloudCallOptions,
+): Promise<T> {
+  const policy = ctx.poll ?? defaultRetryPolicy;
+  const reason = (error: unknown): string =>
+    options.reason?.(error) ?? (K3sinfraError.is(error) ? error.code : undefined) ?? "transient error";
+  return withRetry(
+    async () => {
+      try {
+        return await (ctx.limit ? ctx.limit(fn) : fn());
+      } catch (error) {
+        throw options.mapError(error);
+      }
+    },
+    {
+      maxAttempts: CALL_MAX_ATTEMPTS,
+      maxElapsedMs: callRetryBudgetMs(policy),
+      ...(options.maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs: options.maxRetryAfterMs }),
+      policy,
+      isRetryable: (error) =>
+        K3sinfraError.is(error) && error.retryable && error.code !== "DependencyViolation",
+      signal: ctx.signal,
+      onRetry: (error, attempt, delayMs) =>
+        ctx.report?.(`${what}: ${reason(error)}, retry ${attempt} in ${Math.round(delayMs)} ms`),
+    },
+  );
+}
