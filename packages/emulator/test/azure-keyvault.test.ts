@@ -198,6 +198,21 @@ describe("emulated Azure: Key Vault, managed identities and role assignments", (
     expect(noScope.status).toBe(404);
   });
 
+  it("a just-made identity is not found by an assignment without principalType until Entra ID replicated it", async () => {
+    const id = `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fresh`;
+    const made = await a("PUT", `${id}?api-version=2024-11-30`, { location: "westeurope" });
+    const principalId = made.body.properties.principalId;
+    const scope = vault("kv-rules-1");
+    const untyped = await a("PUT", assignment(scope, "00000000-0000-4000-8000-000000000010"), {
+      properties: { roleDefinitionId: role(SECRETS_USER), principalId },
+    });
+    expect(untyped.body.error.code).toBe("PrincipalNotFound");
+    const typed = await a("PUT", assignment(scope, "00000000-0000-4000-8000-000000000010"), {
+      properties: { roleDefinitionId: role(SECRETS_USER), principalId, principalType: "ServicePrincipal" },
+    });
+    expect(typed.status).toBe(201);
+  });
+
   it("the data plane: challenge, audience, RBAC once propagated, soft-deleted secrets and purge", async () => {
     const url = `/keyvault/kv-rules-1/secrets/token?api-version=7.4`;
     const challenge = await call("GET", url);

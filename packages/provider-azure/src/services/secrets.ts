@@ -123,8 +123,9 @@ export class AzureSecretStore implements SecretStoreService {
     const vault = await ensureVault(this.clients, rg, this.#vault(ctx.cluster), identity.tenantId ?? "", ctx);
     const self = await this.clients.principalId();
     await assignRole(this.clients, vault.id, self, SECRETS_OFFICER, ctx);
-    await assignRole(this.clients, vault.id, identity.principalId, SECRETS_USER, ctx);
-    await assignRole(this.clients, vault.id, identity.principalId, SECRETS_OFFICER, ctx);
+    // A managed identity is a service principal (possibly not replicated yet: the type skips the lookup).
+    await assignRole(this.clients, vault.id, identity.principalId, SECRETS_USER, ctx, "ServicePrincipal");
+    await assignRole(this.clients, vault.id, identity.principalId, SECRETS_OFFICER, ctx, "ServicePrincipal");
     const sc = await this.clients.secrets(vault.properties?.vaultUri ?? "");
     const present = await this.#present(sc, ctx);
     const names: Partial<Record<SecretKey, string>> = { kubeconfig: this.nameOf(ctx.cluster, "kubeconfig") };

@@ -137,13 +137,19 @@ export async function purgeVault(clients: AzureClients, name: string, ctx: Resou
 /** A scope as the client's path parameter takes it: without the leading `/` (the swagger's examples), else `//`. */
 const scopeParam = (id: string): string => id.replace(/^\/+/, "");
 
-/** Grants `role` on `scope` to `principalId` (idempotent: a deterministic name, and an existing grant is fine). */
+/**
+ * Grants `role` on `scope` to `principalId` (idempotent: a deterministic name, and an existing grant is fine).
+ * `principalType` is given for a principal made just before (the nodes' identity): without it ARM looks the
+ * principal up and refuses one Entra ID has not replicated yet (`PrincipalNotFound`).
+ * https://learn.microsoft.com/en-us/azure/role-based-access-control/role-assignments-template#new-service-principal
+ */
 export async function assignRole(
   clients: AzureClients,
   scope: string,
   principalId: string,
   role: string,
   ctx: ResourceContext,
+  principalType?: "ServicePrincipal",
 ): Promise<void> {
   const auth = await clients.authorization();
   const name = assignmentName(scope, principalId, role);
@@ -156,6 +162,7 @@ export async function assignRole(
         {
           roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`,
           principalId,
+          ...(principalType ? { principalType } : {}),
         },
         o,
       ),

@@ -193,6 +193,18 @@ export const roleAssignments: Kind = {
         "InvalidRoleDefinitionId",
       );
     const principalType = oneOf(p, "principalType", ["User", "Group", "ServicePrincipal", "ForeignGroup"]);
+    // A new identity's service principal takes a while to replicate in Entra ID: without principalType the
+    // assignment looks it up and fails until then.
+    // https://learn.microsoft.com/en-us/azure/role-based-access-control/role-assignments-template#new-service-principal
+    const fresh = ctx
+      .list(IDENTITY)
+      .find((i) => String(i.properties.principalId).toLowerCase() === principalId.toLowerCase());
+    if (!principalType && fresh && ctx.now < fresh.createdAt + 30_000 * ctx.scale)
+      throw armErrors.invalid(
+        `Principal ${principalId.replaceAll("-", "")} does not exist in the directory ${ctx.tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.`,
+        "principalId",
+        "PrincipalNotFound",
+      );
     const scope = ctx.path.scope ?? ctx.path.id.split("/providers/Microsoft.Authorization/")[0]!;
     if (existing) {
       const same =
