@@ -1,28 +1,13 @@
-import {
-  CALL_MAX_ATTEMPTS,
-  callRetryBudgetMs,
-  defaultPollPolicy,
-  defaultRetryPolicy,
-  K3sinfraError,
-  type PollPolicy,
-  sleepOn,
-  withRetry,
-} from "@k3sinfra/core";
+import { type CallContext, cloudCall, defaultPollPolicy, K3sinfraError, sleepOn } from "@k3sinfra/core";
 import { azureCode, mapAzureError } from "./errors.js";
 import { inCallScope } from "./operation-scope.js";
 
-/** What an Azure call needs from its caller: cancellation, a backoff scale, progress, the API-call slots. */
-export interface CallContext {
-  readonly signal?: AbortSignal | undefined;
-  readonly poll?: PollPolicy | undefined;
-  report?(message: string): void;
-  readonly limit?: (<R>(request: () => Promise<R>) => Promise<R>) | undefined;
-}
+export type { CallContext } from "@k3sinfra/core";
 
 /**
- * Runs one SDK request with core's retry policy: SDK errors become core errors (secrets scrubbed), and
- * throttling or transient failures are retried with jittered backoff that honours Retry-After, within the
- * call's one budget (the clients retry nothing themselves). Each attempt holds one API-call slot.
+ * Runs one SDK request with core's retry budget (`cloudCall`; the clients retry nothing themselves): SDK errors
+ * become core errors (secrets scrubbed). The request runs in a call scope, so that the status requests of a
+ * long-running operation it starts are retried in the pipeline (operation-scope.ts).
  * @param what names the call in errors and progress, e.g. `Network VirtualNetworks_CreateOrUpdate (k3s-vnet)`.
  */
 export function azureCall<T>(
@@ -32,30 +17,10 @@ export function azureCall<T>(
   secrets: readonly string[] = [],
 ): Promise<T> {
   const options = ctx.signal ? { abortSignal: ctx.signal } : {};
-  const policy = ctx.poll ?? defaultRetryPolicy;
-  return withRetry(
-    async () => {
-      try {
-        const send = () => inCallScope(what, ctx, secrets, false, () => fn(options));
-        return await (ctx.limit ? ctx.limit(send) : send());
-      } catch (error) {
-        throw mapAzureError(error, what, secrets);
-      }
-    },
-    {
-      maxAttempts: CALL_MAX_ATTEMPTS,
-      maxElapsedMs: callRetryBudgetMs(policy),
-      policy,
-      // A resource still in use is the caller's to wait for (waitUntil), not a blip to retry.
-      isRetryable: (error) =>
-        K3sinfraError.is(error) && error.retryable && error.code !== "DependencyViolation",
-      signal: ctx.signal,
-      onRetry: (error, attempt, delayMs) =>
-        ctx.report?.(
-          `${what}: ${azureCode(error) ?? "transient error"}, retry ${attempt} in ${Math.round(delayMs)} ms`,
-        ),
-    },
-  );
+  return cloudCall(what, ctx, () => inCallScope(what, ctx, secrets, false, () => fn(options)), {
+    mapError: (error) => mapAzureError(error, what, secrets),
+    reason: azureCode,
+  });
 }
 
 /** What `azureOperation` needs of an SDK poller (`SimplePollerLike` of @azure/core-lro). */

@@ -14,13 +14,7 @@
  * left to the caller's retry.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import {
-  CALL_MAX_ATTEMPTS,
-  callRetryBudgetMs,
-  defaultRetryPolicy,
-  K3sinfraError,
-  withRetry,
-} from "@k3sinfra/core";
+import { cloudCall } from "@k3sinfra/core";
 import type { CallContext } from "./call.js";
 import { azureCode, mapAzureError } from "./errors.js";
 
@@ -96,29 +90,16 @@ export const operationStatusPolicy = {
     }
     if (!s.polling) return next(request);
     const what = `${s.what}: status`;
-    const policy = s.ctx.poll ?? defaultRetryPolicy;
-    return withRetry(
+    // Within the call's own API-call slot: the request that started the operation holds it.
+    return cloudCall(
+      what,
+      { ...s.ctx, limit: undefined },
       async () => {
-        let response: R;
-        try {
-          response = await next(request);
-        } catch (error) {
-          throw mapAzureError(error, what, s.secrets);
-        }
+        const response = await next(request);
         if (transient(response.status)) throw errorOf(response, request, what, s.secrets);
         return response;
       },
-      {
-        maxAttempts: CALL_MAX_ATTEMPTS,
-        maxElapsedMs: callRetryBudgetMs(policy),
-        policy,
-        isRetryable: (error) => K3sinfraError.is(error) && error.retryable,
-        signal: s.ctx.signal,
-        onRetry: (error, attempt, delayMs) =>
-          s.ctx.report?.(
-            `${what}: ${azureCode(error) ?? "transient error"}, retry ${attempt} in ${Math.round(delayMs)} ms`,
-          ),
-      },
+      { mapError: (error) => mapAzureError(error, what, s.secrets), reason: azureCode },
     );
   },
 };
