@@ -15,6 +15,18 @@ export type SecretKey =
   | "rancher-bootstrap-password"
   | "kubeconfig";
 
+/** Every `SecretKey`, in the order stores list them. */
+export const SECRET_KEYS: readonly SecretKey[] = [
+  "k3s-token",
+  "datastore-password",
+  "datastore-admin-password",
+  "rancher-bootstrap-password",
+  "kubeconfig",
+];
+
+/** The keys server 0 writes, never k3sinfra: outside the managed set, but deleted with the cluster. */
+export const NODE_WRITTEN_SECRETS: ReadonlySet<SecretKey> = new Set(["kubeconfig"]);
+
 /** The secrets one cluster keeps in the store, by short name. */
 export interface SecretsSpec {
   /** Values to store, by short name; a key left out is deleted from the store (except `kubeconfig`). */

@@ -1,16 +1,9 @@
 import type { NodeSecretReader } from "../bootstrap/index.js";
 import type { ResourceContext, Tags } from "../resources/common.js";
 import type { SecretKey, SecretStoreService, SecretsSpec, SecretsState } from "../resources/secret-store.js";
+import { SECRET_KEYS } from "../resources/secret-store.js";
 import { Secret } from "../secret.js";
 import type { MemoryCloud } from "./memory-cloud.js";
-
-const KEYS: readonly SecretKey[] = [
-  "k3s-token",
-  "datastore-password",
-  "datastore-admin-password",
-  "rancher-bootstrap-password",
-  "kubeconfig",
-];
 
 /** The fake node-side reader: the memory cloud "mounts" its secrets as files on the (imaginary) node. */
 export const memorySecretReader: NodeSecretReader = {
@@ -43,9 +36,10 @@ export class MemorySecrets implements SecretStoreService {
 
   #versions(cluster: string): Partial<Record<SecretKey, string>> {
     return Object.fromEntries(
-      KEYS.map((k) => [k, this.#find(this.nameOf(cluster, k))?.data.version as string | undefined]).filter(
-        ([, v]) => v !== undefined,
-      ),
+      SECRET_KEYS.map((k) => [
+        k,
+        this.#find(this.nameOf(cluster, k))?.data.version as string | undefined,
+      ]).filter(([, v]) => v !== undefined),
     );
   }
 
@@ -90,7 +84,7 @@ export class MemorySecrets implements SecretStoreService {
     const { kubeconfig, ...versions } = this.#versions(cluster);
     return {
       id: `/k3sinfra/${cluster}/`,
-      names: Object.fromEntries(KEYS.map((k) => [k, this.nameOf(cluster, k)])),
+      names: Object.fromEntries(SECRET_KEYS.map((k) => [k, this.nameOf(cluster, k)])),
       versions,
       ...(kubeconfig ? { nodeWritten: { kubeconfig } } : {}),
     };
@@ -103,7 +97,7 @@ export class MemorySecrets implements SecretStoreService {
   async read(state: SecretsState, ctx: ResourceContext): Promise<SecretsState | undefined> {
     this.#cloud.read("read", "secret");
     const live = this.#stateOf(ctx.cluster);
-    const managed = KEYS.filter((k) => k !== "kubeconfig");
+    const managed = SECRET_KEYS.filter((k) => k !== "kubeconfig");
     return managed.some((k) => live.versions[k] !== undefined) ? { ...live, id: state.id } : undefined;
   }
 

@@ -1,6 +1,8 @@
 import type { SSM } from "@aws-sdk/client-ssm";
 import {
+  NODE_WRITTEN_SECRETS,
   type ResourceContext,
+  SECRET_KEYS,
   Secret,
   type SecretKey,
   type SecretStoreService,
@@ -17,19 +19,9 @@ import { tagList, tagRecord } from "../tags.js";
 /** Where a cluster's parameters live; the node role may read exactly this path. */
 export const parameterPrefix = (cluster: string): string => `/k3sinfra/${cluster}/`;
 
-const KEYS: readonly SecretKey[] = [
-  "k3s-token",
-  "datastore-password",
-  "datastore-admin-password",
-  "rancher-bootstrap-password",
-  "kubeconfig",
-];
-/** Written by server 0, never by k3sinfra: not part of the managed set, but deleted with the cluster. */
-const NODE_WRITTEN: ReadonlySet<SecretKey> = new Set(["kubeconfig"]);
-
 /** The versions of the node-written parameters present, as `SecretsState.nodeWritten`. */
 const nodeWrittenOf = (present: Partial<Record<SecretKey, string>>) => {
-  const written = [...NODE_WRITTEN].filter((k) => present[k] !== undefined);
+  const written = [...NODE_WRITTEN_SECRETS].filter((k) => present[k] !== undefined);
   return written.length > 0 ? { nodeWritten: Object.fromEntries(written.map((k) => [k, present[k]])) } : {};
 };
 
@@ -58,7 +50,7 @@ export class AwsSecretStore implements SecretStoreService {
 
   async create(spec: SecretsSpec, ctx: ResourceContext): Promise<SecretsState> {
     const ssm = await this.#clients.ssm();
-    const present = await this.#versions(ssm, ctx.cluster, KEYS, ctx);
+    const present = await this.#versions(ssm, ctx.cluster, SECRET_KEYS, ctx);
     const versions: Partial<Record<SecretKey, string>> = {};
     const names: Partial<Record<SecretKey, string>> = { kubeconfig: this.nameOf(ctx.cluster, "kubeconfig") };
     const values = Object.entries(spec.values) as [SecretKey, Secret][];
@@ -74,7 +66,7 @@ export class AwsSecretStore implements SecretStoreService {
       versions[key] = await this.#put(ssm, name, value, ctx);
     }
     // A key no longer wanted leaves the store.
-    for (const key of KEYS.filter((k) => !NODE_WRITTEN.has(k) && !(k in spec.values)))
+    for (const key of SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k) && !(k in spec.values)))
       if (present[key] !== undefined) await this.#deleteOne(ssm, this.nameOf(ctx.cluster, key), ctx);
     return { id: parameterPrefix(ctx.cluster), names, versions, ...nodeWrittenOf(present) };
   }
@@ -166,8 +158,8 @@ export class AwsSecretStore implements SecretStoreService {
 
   async read(state: SecretsState, ctx: ResourceContext): Promise<SecretsState | undefined> {
     const ssm = await this.#clients.ssm();
-    const present = await this.#versions(ssm, ctx.cluster, KEYS, ctx);
-    const managed = KEYS.filter((k) => !NODE_WRITTEN.has(k));
+    const present = await this.#versions(ssm, ctx.cluster, SECRET_KEYS, ctx);
+    const managed = SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k));
     if (managed.every((k) => present[k] === undefined)) return undefined;
     const versions = Object.fromEntries(managed.filter((k) => present[k]).map((k) => [k, present[k]]));
     return { id: state.id, names: state.names, versions, ...nodeWrittenOf(present) };

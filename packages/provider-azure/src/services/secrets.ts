@@ -1,7 +1,9 @@
 import type { SecretClient } from "@azure/keyvault-secrets";
 import {
   K3sinfraError,
+  NODE_WRITTEN_SECRETS,
   type ResourceContext,
+  SECRET_KEYS,
   Secret,
   type SecretKey,
   type SecretStoreService,
@@ -27,16 +29,6 @@ import {
   unassignRole,
   vaultNameOf,
 } from "./vault.js";
-
-const KEYS: readonly SecretKey[] = [
-  "k3s-token",
-  "datastore-password",
-  "datastore-admin-password",
-  "rancher-bootstrap-password",
-  "kubeconfig",
-];
-/** Written by server 0, never by k3sinfra. */
-const NODE_WRITTEN: ReadonlySet<SecretKey> = new Set(["kubeconfig"]);
 
 /**
  * The cluster's secrets in a Key Vault of its own, in RBAC mode, tagged with the ownership tags. The nodes'
@@ -94,7 +86,7 @@ export class AzureSecretStore implements SecretStoreService {
 
   async #present(sc: SecretClient, ctx: ResourceContext) {
     const present: Partial<Record<SecretKey, { version: string; value: string }>> = {};
-    for (const key of KEYS) {
+    for (const key of SECRET_KEYS) {
       const latest = await this.#latest(sc, key, ctx);
       if (latest) present[key] = latest;
     }
@@ -148,7 +140,7 @@ export class AzureSecretStore implements SecretStoreService {
       );
       versions[key] = set.properties.version ?? "";
     }
-    for (const key of KEYS.filter((k) => !NODE_WRITTEN.has(k) && !(k in spec.values)))
+    for (const key of SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k) && !(k in spec.values)))
       if (present[key] !== undefined) await this.#deleteOne(sc, key, ctx);
     return {
       id: vault.id,
@@ -166,7 +158,7 @@ export class AzureSecretStore implements SecretStoreService {
     const sc = await this.#client(ctx);
     if (!sc) return undefined;
     const present = await this.#present(sc, ctx);
-    const managed = KEYS.filter((k) => !NODE_WRITTEN.has(k));
+    const managed = SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k));
     if (managed.every((k) => present[k] === undefined)) return undefined;
     const versions = Object.fromEntries(
       managed.filter((k) => present[k]).map((k) => [k, present[k]!.version]),
@@ -232,7 +224,7 @@ export class AzureSecretStore implements SecretStoreService {
         const vault = parseId(v.id ?? "").name;
         return {
           id: v.id ?? "",
-          names: Object.fromEntries(KEYS.map((k) => [k, `${vault}/${k}`])),
+          names: Object.fromEntries(SECRET_KEYS.map((k) => [k, `${vault}/${k}`])),
           versions: {},
         };
       });

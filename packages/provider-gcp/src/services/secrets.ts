@@ -1,6 +1,8 @@
 import {
+  NODE_WRITTEN_SECRETS,
   ProviderError,
   type ResourceContext,
+  SECRET_KEYS,
   Secret,
   type SecretKey,
   type SecretStoreService,
@@ -13,16 +15,6 @@ import type { GcpClients } from "../clients.js";
 import { httpStatusOf } from "../errors.js";
 import { hasLabels, toLabels } from "../labels.js";
 import { GcpNodeIdentity } from "./identity.js";
-
-const KEYS: readonly SecretKey[] = [
-  "k3s-token",
-  "datastore-password",
-  "datastore-admin-password",
-  "rancher-bootstrap-password",
-  "kubeconfig",
-];
-/** Written by server 0 (a version added to the secret made here), never by k3sinfra. */
-const NODE_WRITTEN: ReadonlySet<SecretKey> = new Set(["kubeconfig"]);
 
 /** Secret ids of a cluster: `k3sinfra-<cluster>-<key>`. */
 export const secretPrefix = (cluster: string): string => `k3sinfra-${cluster}-`;
@@ -101,7 +93,7 @@ export class GcpSecretStore implements SecretStoreService {
           `Not touching secret ${id}: its labels name another k3sinfra cluster (or none), not '${ctx.cluster}'.`,
         );
     }
-    const role = NODE_WRITTEN.has(key)
+    const role = NODE_WRITTEN_SECRETS.has(key)
       ? "roles/secretmanager.secretVersionAdder"
       : "roles/secretmanager.secretAccessor";
     await gcpCall(`Secret Manager secrets.setIamPolicy (${id})`, ctx, () =>
@@ -116,7 +108,7 @@ export class GcpSecretStore implements SecretStoreService {
     const sm = await this.clients.secrets();
     const node = await this.#identity.ensure(ctx);
     const present: Partial<Record<SecretKey, string>> = {};
-    for (const key of KEYS) {
+    for (const key of SECRET_KEYS) {
       const latest = await this.#latest(await this.#path(ctx.cluster, key), ctx);
       if (latest) present[key] = latest.version;
     }
@@ -149,7 +141,7 @@ export class GcpSecretStore implements SecretStoreService {
       );
       versions[key] = (added.name ?? "").split("/").pop() ?? "";
     }
-    for (const key of KEYS.filter((k) => !NODE_WRITTEN.has(k) && !(k in spec.values)))
+    for (const key of SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k) && !(k in spec.values)))
       if (present[key] !== undefined) await this.#deleteOne(await this.#path(ctx.cluster, key), ctx);
     return {
       id: secretPrefix(ctx.cluster),
@@ -165,11 +157,11 @@ export class GcpSecretStore implements SecretStoreService {
 
   async read(state: SecretsState, ctx: ResourceContext): Promise<SecretsState | undefined> {
     const present: Partial<Record<SecretKey, string>> = {};
-    for (const key of KEYS) {
+    for (const key of SECRET_KEYS) {
       const latest = await this.#latest(await this.#path(ctx.cluster, key), ctx);
       if (latest) present[key] = latest.version;
     }
-    const managed = KEYS.filter((k) => !NODE_WRITTEN.has(k));
+    const managed = SECRET_KEYS.filter((k) => !NODE_WRITTEN_SECRETS.has(k));
     if (managed.every((k) => present[k] === undefined)) return undefined;
     const versions = Object.fromEntries(managed.filter((k) => present[k]).map((k) => [k, present[k]]));
     return {
