@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { AuthFailedError, K3sinfraError, ProviderRegistry, validateConfig } from "@k3sinfra/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolvedModules } from "../../../test/support/resolved-modules.js";
 import awsDefault, { AwsDnsRecordService, aws, LazyAwsClients, mapAwsError } from "../src/index.js";
 import { ALL_ROLES, CERT, type Harness, startHarness, testConfig } from "./helpers.js";
 
@@ -226,37 +226,11 @@ describe("preflight", () => {
 
 describe("lazy loading", () => {
   it("importing the package loads no @aws-sdk module", () => {
-    const root = fileURLToPath(new URL("../../..", import.meta.url));
-    const script = `import("@k3sinfra/provider-aws").then((m) => {
-      if (!m.default || m.default.name !== "aws") throw new Error("no descriptor");
-      console.log(JSON.stringify(globalThis.__loaded));
-    });`;
-    // A resolve hook records every module specifier the import pulls in.
-    const hook = `
-      import { registerHooks } from "node:module";
-      globalThis.__loaded = [];
-      registerHooks({ resolve(specifier, context, next) { globalThis.__loaded.push(specifier); return next(specifier, context); } });
-    `;
-    const out = execFileSync(
-      process.execPath,
-      [
-        "--conditions=@k3sinfra/source",
-        "--import",
-        `data:text/javascript,${encodeURIComponent(hook)}`,
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        script,
-      ],
-      {
-        cwd: `${root}packages/provider-aws`,
-        encoding: "utf8",
-        // tsx reads compiler options (experimentalDecorators, for core's tsyringe classes) from here.
-        env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.base.json` },
-      },
+    const loaded = resolvedModules(
+      "packages/provider-aws",
+      `const m = await import("@k3sinfra/provider-aws");
+       if (!m.default || m.default.name !== "aws") throw new Error("no descriptor");`,
     );
-    const loaded = JSON.parse(out.trim().split("\n").pop() ?? "[]") as string[];
     expect(loaded.some((s) => s.includes("@k3sinfra/core") || s.includes("provider-aws"))).toBe(true);
     expect(loaded.filter((s) => s.includes("@aws-sdk") || s.includes("@smithy"))).toEqual([]);
   });
