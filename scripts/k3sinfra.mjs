@@ -4,5 +4,5 @@
 // moves there, so a relative --config means what they typed.
 import { buildIfStale } from "./build-if-stale.mjs";
 
-await buildIfStale("cli/dist/bin.js");
+await buildIfStale("cli/dist/bundle/bin.js");
 await import("../packages/cli/bin/k3sinfra.js");

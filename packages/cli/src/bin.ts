@@ -16,11 +16,8 @@ if (answer !== undefined) {
 }
 
 async function run(): Promise<never> {
-  const [{ processIo }, { main }, { onInterrupt }] = await Promise.all([
-    import("./io.js"),
-    import("./main.js"),
-    import("./signals.js"),
-  ]);
+  // One dynamic import: the built CLI loads one file for it (scripts/bundle.mjs splits at each).
+  const { processIo, main, onInterrupt } = await import("./main.js");
   // `pnpm k3sinfra` runs from the repository root; K3SINFRA_CWD (the root script sets it from INIT_CWD) is where
   // the user was, so a relative --config means what they typed.
   if (process.env.K3SINFRA_CWD) process.chdir(process.env.K3SINFRA_CWD);

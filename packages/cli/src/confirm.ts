@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import type { CliIo } from "./io.js";
 import { DeclinedError, PromptInterruptedError, UsageError } from "./render/errors.js";
 
@@ -24,8 +23,10 @@ export const confirm = async (io: CliIo, opts: ConfirmOptions): Promise<void> =>
   if (answer.trim().toLowerCase() !== "yes") throw new DeclinedError(opts.declined);
 };
 
-const readLine = (io: CliIo): Promise<string> =>
-  new Promise((resolvePromise, reject) => {
+const readLine = async (io: CliIo): Promise<string> => {
+  // node:readline only when there is a question to ask: `--yes` and every other command need none of it.
+  const { createInterface } = await import("node:readline");
+  return new Promise((resolvePromise, reject) => {
     const input = io.stdin ?? process.stdin;
     const rl = createInterface({ input, terminal: false });
     let done = false;
@@ -44,3 +45,4 @@ const readLine = (io: CliIo): Promise<string> =>
     rl.once("line", (line) => finish(() => resolvePromise(line)));
     rl.once("close", () => finish(() => resolvePromise("")));
   });
+};

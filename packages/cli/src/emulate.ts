@@ -47,7 +47,16 @@ export interface EmulateOptions {
   readonly log: (line: string) => void;
   /** Faults from the command line (`--emulate-seed`, `--emulate-throttle`, …); see emulate-faults.ts. */
   readonly faults?: EmulateFaultFlags;
+  /**
+   * False when the command reads no cloud (`plan --refresh=false`): the emulator is not started (nor loaded),
+   * and the providers are pointed at addresses that never resolve, so a call that should not happen fails
+   * instead of reaching anything. Default true.
+   */
+  readonly serve?: boolean;
 }
+
+/** Where providers point when the emulator is not started: `.invalid` never resolves (RFC 2606). */
+const NOT_STARTED = "https://not-started.k3sinfra-emulator.invalid";
 
 /** The config for an emulated run: state in its own file, and no options that point at real resources. */
 const emulatedSpec = (
@@ -113,7 +122,8 @@ export const cloudsFor = (input: ClusterConfigInput): string[] => emulatedModule
  * Starts `@k3sinfra/emulator` (imported only here, so other commands never load it) with the cloud kept in
  * `.k3sinfra/emulator/<cluster>.json` beside the state, so successive commands see the same resources, and the
  * config's DNS zone as an existing hosted zone. State for emulated runs goes to its own file next to it, so an
- * emulated run can never be mistaken for the real cluster's state.
+ * emulated run can never be mistaken for the real cluster's state. With `serve: false`, all of that but the
+ * emulator itself.
  */
 export const startEmulatedCloud = async (
   input: ClusterConfigInput,
@@ -148,6 +158,36 @@ export const startEmulatedCloud = async (
     ...modules.map((m) => m.fixtures({ ...fixtureInput, zone: m === dnsModule ? zone : undefined })),
   );
 
+  const env: Record<string, string | undefined> = { ...options.env };
+  for (const m of EMULATED_CLOUDS) for (const name of m.realVars) delete env[name];
+  const { spec, ignored } = emulatedSpec(input, join(dir, `${input.name}.state.json`), modules);
+  const scaled = Math.max(0.001, options.timeScale);
+  const common = {
+    env,
+    poll: {
+      minDelayMs: Math.max(10, Math.round(2_000 * scaled)),
+      maxDelayMs: Math.max(50, Math.round(30_000 * scaled)),
+    },
+    spec,
+    ignored,
+    persistPath,
+    clouds,
+    faultsNote: seed !== undefined ? describeFaults(faults, seed) : undefined,
+  };
+  if (options.serve === false) {
+    const c = await import("@k3sinfra/emulator/credentials");
+    const standIn = {
+      endpoints: Object.fromEntries(clouds.map((cloud) => [cloud, NOT_STARTED])),
+      credentials: {
+        aws: { ...c.AWS_TEST_CREDENTIALS },
+        azure: { ...c.AZURE_TEST_CREDENTIALS },
+        cloudflare: { apiToken: c.CLOUDFLARE_TEST_TOKEN },
+      },
+    };
+    for (const m of modules) Object.assign(env, m.env(standIn));
+    return { ...common, datastoreAddress: (e) => e, faultSummary: () => undefined, stop: async () => {} };
+  }
+
   const { startEmulator } = await import("@k3sinfra/emulator");
   const emulator = await startEmulator({
     clouds,
@@ -178,22 +218,9 @@ export const startEmulatedCloud = async (
     log: options.log,
   });
 
-  const env: Record<string, string | undefined> = { ...options.env };
-  for (const m of EMULATED_CLOUDS) for (const name of m.realVars) delete env[name];
   for (const m of modules) Object.assign(env, m.env(emulator));
-
-  const { spec, ignored } = emulatedSpec(input, join(dir, `${input.name}.state.json`), modules);
-  const scaled = Math.max(0.001, options.timeScale);
   return {
-    env,
-    poll: {
-      minDelayMs: Math.max(10, Math.round(2_000 * scaled)),
-      maxDelayMs: Math.max(50, Math.round(30_000 * scaled)),
-    },
-    spec,
-    ignored,
-    persistPath,
-    clouds,
+    ...common,
     datastoreAddress: (endpoint) => {
       for (const m of modules) {
         const address = m.datastoreAddress?.(emulator, endpoint);
@@ -201,7 +228,6 @@ export const startEmulatedCloud = async (
       }
       return endpoint;
     },
-    faultsNote: seed !== undefined ? describeFaults(faults, seed) : undefined,
     faultSummary: () => summarizeFaults(faults, emulator.requestLog()),
     stop: () => emulator.stop(),
   };

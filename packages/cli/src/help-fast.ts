@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { distDir } from "./dist-dir.js";
 
 /**
  * `k3sinfra --help` (and a command's help) without loading commander: the help texts commander renders, kept in
@@ -82,7 +83,7 @@ export const pickHelp = (
 export const fastHelp = (
   args: readonly string[],
   columns: number | undefined,
-  dir: URL = new URL(".", import.meta.url),
+  dir: URL = distDir(import.meta.url),
 ): string | undefined => {
   if (helpRequest(args) === undefined) return undefined;
   const snapshot = readHelpSnapshot(dir);

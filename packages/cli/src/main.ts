@@ -4,10 +4,13 @@ import { type CliIo, processIo } from "./io.js";
 import { buildProgram } from "./program.js";
 import type { GlobalFlags } from "./session.js";
 
+// What the bin needs beside `main`, through the one import it makes (bin.ts).
+export { processIo } from "./io.js";
+export { onInterrupt } from "./signals.js";
+
 // Core (through the session and the error renderer) is imported only once a command runs or fails, so help,
 // the version and usage errors load commander and the program alone.
-const loadSession = () => import("./session.js");
-const loadErrors = () => import("./render/errors.js");
+const loadRuntime = () => import("./runtime.js");
 
 /**
  * Runs the CLI on `argv` (as `process.argv`: node, script, then arguments) and resolves to the exit code.
@@ -16,10 +19,7 @@ const loadErrors = () => import("./render/errors.js");
 export const main = async (argv: readonly string[], io: CliIo = processIo()): Promise<number> => {
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, async (cmd, run) => {
-    const [{ Session }, { errorJson, exitCodeFor, renderError }] = await Promise.all([
-      loadSession(),
-      loadErrors(),
-    ]);
+    const { Session, errorJson, exitCodeFor, renderError } = await loadRuntime();
     const session = new Session(io, cmd.optsWithGlobals<GlobalFlags>());
     try {
       exitCode = await run(session);
@@ -52,10 +52,7 @@ export const main = async (argv: readonly string[], io: CliIo = processIo()): Pr
       }
       return ExitCode.Usage;
     }
-    const [{ renderError }, { colorsEnabled, makeStyle }] = await Promise.all([
-      loadErrors(),
-      import("./render/style.js"),
-    ]);
+    const { renderError, colorsEnabled, makeStyle } = await loadRuntime();
     const style = makeStyle(colorsEnabled(io.isTTY, !argv.includes("--no-color"), io.env));
     io.stderr.write(renderError(error, style, io.env.K3SINFRA_DEBUG === "1"));
     return ExitCode.Failure;

@@ -8,10 +8,11 @@ import { version } from "./version.js";
 
 // The command bodies (and through them core, the providers, the SDKs and the emulator) are imported only when
 // a command runs, so `--help`, `--version` and a usage error load commander and this file alone.
-const apply = () => import("./commands/apply.js");
-const misc = () => import("./commands/misc.js");
-const read = () => import("./commands/read.js");
-const stateCommands = () => import("./commands/state.js");
+const runtime = () => import("./runtime.js");
+const apply = async () => (await runtime()).apply;
+const misc = async () => (await runtime()).misc;
+const read = async () => (await runtime()).read;
+const stateCommands = async () => (await runtime()).stateCommands;
 
 // Kept here rather than imported, so building the program loads no command module; the types tie each to
 // the value its command module checks.

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { ProviderRegistry } from "@k3sinfra/core";
+import { distDir } from "./dist-dir.js";
 
 /**
  * The one table of built-in providers: each name a config can use without a module specifier, and the
@@ -44,7 +45,7 @@ export const createRegistry = (): ProviderRegistry =>
       },
     },
     {
-      searchDirs: [fileURLToPath(new URL("..", import.meta.url))],
+      searchDirs: [fileURLToPath(new URL("..", distDir(import.meta.url)))],
       packages: builtinProviders,
       aliases: providerAliases,
     },

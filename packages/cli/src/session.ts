@@ -114,9 +114,14 @@ export class Session {
   /**
    * Runs `fn` with the spec and options for core's API: the config path (or, with `--emulate`, the loaded
    * config pointed at emulated state), the provider registry, progress to the renderer, the abort signal,
-   * and the environment. Starts and always stops the emulator and the renderer.
+   * and the environment. Starts and always stops the emulator and the renderer; `readsCloud: false` (the
+   * command reads no cloud: `plan --refresh=false`) starts no emulator, which is most of an emulated
+   * command's start-up.
    */
-  async withApi<T>(fn: (call: ApiCall) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async withApi<T>(
+    fn: (call: ApiCall) => Promise<T>,
+    { signal, readsCloud = true }: { signal?: AbortSignal; readsCloud?: boolean } = {},
+  ): Promise<T> {
     const configPath = this.configPath;
     // lstat, not exists: a symlink loop or a dangling link is there, and core's loader says what is wrong with
     // it (as it does for a path it cannot stat at all).
@@ -149,9 +154,10 @@ export class Session {
     try {
       let spec: ClusterSpec = configPath;
       if (this.flags.emulate) {
-        // Config errors first, with their paths, before anything is started.
-        await api.validateConfig(configPath, { baseDir, registry: createRegistry(), env: this.io.env });
-        const input = (await api.readConfig(configPath, { baseDir })).raw as ClusterConfigInput;
+        // Config errors first, with their paths, before anything is started; the file is read (parsed) once.
+        const source = await api.readConfig(configPath, { baseDir });
+        const input = source.raw as ClusterConfigInput;
+        await api.validateConfig(input, { baseDir, registry: createRegistry(), env: this.io.env });
         // Loaded only with --emulate: other commands never read the emulated clouds' table.
         const { startEmulatedCloud } = await import("./emulate.js");
         emulated = await startEmulatedCloud(input, {
@@ -160,6 +166,7 @@ export class Session {
           env: this.io.env,
           log: (line) => renderer.note(this.style.dim(`[emulator] ${line}`)),
           faults: this.flags,
+          serve: readsCloud,
         });
         spec = emulated.spec;
         renderer.note(

@@ -129,13 +129,14 @@ describe("start-up loads what the command needs", () => {
     expect(matching(modules, forbidden)).toEqual([]);
   });
 
-  it("plan --emulate --refresh=false on a new AWS cluster loads no mysql2, no cloud SDK client and no other cloud", async () => {
+  it("plan --emulate --refresh=false on a new AWS cluster loads no emulator, no mysql2, no cloud SDK client and no other cloud", async () => {
     const dir = await awsCluster();
     const { stdout, modules } = await loadedModules(["plan", "--emulate", "--refresh=false"], dir);
     expect(stdout).toContain("to create");
-    // The recorder works: the AWS provider and the emulator were loaded.
+    // The recorder works: the AWS provider was loaded.
     expect(modules.some((m) => m.includes("/packages/provider-aws/"))).toBe(true);
-    expect(modules.some((m) => m.includes("/packages/emulator/"))).toBe(true);
+    // Planning from the state alone reads no cloud, so no emulator is started: only its fake credentials load.
+    expect(matching(modules, [EMULATOR]).filter((m) => !/credentials\.(ts|js)$/.test(m))).toEqual([]);
     expect(matching(modules, [...NOT_FOR_AWS, ...MYSQL])).toEqual([]);
     // Planning from the state alone makes no cloud call, so no client is loaded.
     expect(matching(modules, [/\/@aws-sdk\/client-/])).toEqual([]);
@@ -160,18 +161,18 @@ describe("start-up loads what the command needs", () => {
     expect(matching(modules, [...NOT_FOR_AWS, ...MYSQL])).toEqual([]);
   });
 
-  it("plan --emulate --refresh=false on a new Azure cluster loads no Azure SDK, no other cloud and no mysql2", async () => {
+  it("plan --emulate --refresh=false on a new Azure cluster loads no emulator, no Azure SDK, no other cloud and no mysql2", async () => {
     const dir = await azureCluster();
     const { stdout, modules } = await loadedModules(["plan", "--emulate", "--refresh=false"], dir);
     expect(stdout).toContain("to create");
-    // The recorder works: the Azure provider and the emulator were loaded.
+    // The recorder works: the Azure provider was loaded.
     expect(modules.some((m) => m.includes("/packages/provider-azure/"))).toBe(true);
-    expect(modules.some((m) => m.includes("/packages/emulator/"))).toBe(true);
+    // No emulator is started (only its fake credentials load), so no TLS listener either.
+    expect(matching(modules, [EMULATOR]).filter((m) => !/credentials\.(ts|js)$/.test(m))).toEqual([]);
     expect(matching(modules, [...NOT_FOR_AZURE, ...MYSQL])).toEqual([]);
     // Planning from the state alone makes no cloud call: no client, no credential library.
     expect(matching(modules, [/\/@azure\//])).toEqual([]);
-    // node:https is the emulator's second listener (Azure is served over TLS only), not a probe.
-    expect(matching(modules, NOT_FOR_PLAN_BUILTINS).filter((m) => m !== "node:https")).toEqual([]);
+    expect(matching(modules, NOT_FOR_PLAN_BUILTINS)).toEqual([]);
   });
 
   it("a refreshing plan on an existing Azure cluster loads only the Azure clients of the services it reads, no mysql2", async () => {

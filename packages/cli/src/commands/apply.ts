@@ -18,13 +18,17 @@ export interface PlanFlags {
 
 /** `k3sinfra plan`: what `up` (or, with --destroy, `destroy`) would do. */
 export const planCommand = async (s: Session, flags: PlanFlags = {}): Promise<number> => {
-  const plan = await s.withApi(({ spec, options }) =>
-    api.plan(spec, {
-      ...options,
-      refresh: flags.refresh ?? true,
-      destroy: flags.destroy === true,
-      ...(flags.strict ? { strict: true } : {}),
-    }),
+  // Without a refresh, and with --destroy, core plans from the state alone: no cloud call, so no emulator.
+  const readsCloud = flags.refresh !== false && flags.destroy !== true;
+  const plan = await s.withApi(
+    ({ spec, options }) =>
+      api.plan(spec, {
+        ...options,
+        refresh: flags.refresh ?? true,
+        destroy: flags.destroy === true,
+        ...(flags.strict ? { strict: true } : {}),
+      }),
+    { readsCloud },
   );
   if (s.flags.json) s.printJson(plan);
   else {

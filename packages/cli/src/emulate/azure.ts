@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Emulator } from "@k3sinfra/emulator";
 import type { EmulatedCloudModule } from "./types.js";
 
 /** The resource group the config's DNS zone lives in, in the emulated subscription. */
@@ -13,8 +12,7 @@ const caFiles = new Map<string, string>();
  * The emulator's CA (made when it started) in a file the provider trusts through `AZURE_CA_FILE`: Azure's
  * clients send their bearer token over HTTPS only. A fresh 0700 directory, the file 0600.
  */
-const caFile = (emulator: Emulator): string => {
-  const pem = emulator.caPem ?? "";
+const caFile = (pem: string): string => {
   const known = caFiles.get(pem);
   if (known) return known;
   const dir = mkdtempSync(join(tmpdir(), "k3sinfra-azure-emulated-"));
@@ -57,7 +55,8 @@ export const azureCloud: EmulatedCloudModule = {
       AZURE_SUBSCRIPTION_ID: c.subscriptionId,
       AZURE_AUTHORITY_HOST: endpoint,
       AZURE_RESOURCE_MANAGER_ENDPOINT: endpoint,
-      AZURE_CA_FILE: caFile(emulator),
+      // No CA when the emulator was not started (the command reads no cloud): nothing to trust.
+      ...(emulator.caPem ? { AZURE_CA_FILE: caFile(emulator.caPem) } : {}),
     };
   },
   // A flexible server's name is its FQDN's first label; with a real MariaDB behind it, the emulator proxies it

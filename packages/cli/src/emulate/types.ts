@@ -10,6 +10,12 @@ export interface FixtureInput {
   readonly certificate: string | undefined;
 }
 
+/**
+ * What a module points its provider at: the running emulator, or a stand-in with addresses that never resolve
+ * when the command reads no cloud (emulate.ts).
+ */
+export type EmulatorAddress = Pick<Emulator, "endpoints" | "credentials" | "caPem">;
+
 /** Emulator fixtures, keyed by the cloud they belong to. */
 export type Fixtures = NonNullable<EmulatorOptions["fixtures"]>;
 
@@ -33,8 +39,8 @@ export interface EmulatedCloudModule {
   readonly realOptions: readonly string[];
   /** Pre-existing user resources the config names (its DNS zone, its certificate). */
   fixtures(input: FixtureInput): Partial<Fixtures>;
-  /** Variables pointing the provider's clients at the running emulator, with its fake credentials. */
-  env(emulator: Emulator): Record<string, string>;
+  /** Variables pointing the provider's clients at the emulator, with its fake credentials. */
+  env(emulator: EmulatorAddress): Record<string, string>;
   /**
    * Where the readiness check reaches an emulated datastore with this endpoint (the emulator's local proxy to a
    * real MariaDB), or undefined when it is not this cloud's.

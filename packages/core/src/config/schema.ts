@@ -2,6 +2,11 @@ import { z } from "zod";
 import { DEFAULT_K3S_VERSION, DEFAULT_RANCHER_VERSION, RANCHER_RELEASES } from "../bootstrap/versions.js";
 import type { CloudProvider } from "../provider.js";
 
+// Zod compiles a parser for each object schema on its first parse (`new Function`: no code cache keeps it, so
+// every process compiles it again); a command parses a config two or three times, which its interpreter does
+// sooner (a few ms of `plan`'s start-up).
+z.config({ jitless: true });
+
 /**
  * Rancher minors k3sinfra knows, with the Kubernetes minors each supports: a view of the release table in
  * bootstrap/versions.ts (RANCHER_RELEASES), which cites its sources.

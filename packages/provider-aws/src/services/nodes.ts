@@ -1,4 +1,3 @@
-import { gzipSync } from "node:zlib";
 import type { EC2, Instance } from "@aws-sdk/client-ec2";
 import {
   InvalidConfigError,
@@ -70,6 +69,8 @@ export class AwsNodeService implements NodeService {
     if (!subnet) throw new ProviderError(`The network has no subnet in zone ${spec.zone} for ${ctx.name}.`);
     // Gzipped: cloud-init reads compressed user data, and the node-side secret client alone is ~9 KB of the
     // 16 KB EC2 allows (https://cloudinit.readthedocs.io/en/latest/explanation/format.html).
+    // node:zlib on first use: planning (every command's start-up) needs none of it.
+    const { gzipSync } = await import("node:zlib");
     const packed = gzipSync(spec.userData, { level: 9 });
     if (packed.byteLength > MAX_USER_DATA)
       throw new ProviderError(
