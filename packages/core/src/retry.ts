@@ -121,7 +121,7 @@ export interface CloudCallOptions {
  * budget gave up on is final, so the orchestrator's resource-level retry does not repeat it. A dependency not
  * drained yet (`DependencyViolation`) is the caller's to wait for, not a blip to retry. Each attempt holds one
  * API-call slot. Every provider's call wrapper is this with its own error mapping.
- * @param what names the call in errors and progress, e.g. `EC2 RunInstances (k3s-prod-n1)`.
+ * @param what names the call in errors and progress, e.g. `<Service> <Operation> (<resource name>)`.
  */
 export function cloudCall<T>(
   what: string,
