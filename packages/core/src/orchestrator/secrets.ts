@@ -4,9 +4,8 @@ import type { ClusterSecrets } from "../state/types.js";
 /**
  * Alphanumeric secrets with an upper-case letter, a lower-case letter and a digit: safe in DSNs
  * (https://github.com/go-sql-driver/mysql#dsn-data-source-name) and YAML without quoting, and accepted where a
- * managed database wants three character classes of four (Azure's flexible server refuses a password without:
- * https://learn.microsoft.com/en-us/azure/mysql/flexible-server/quickstart-create-server-portal). A purely random
- * 32-character one lacks a digit about once in 280.
+ * managed MySQL wants three character classes of four (the providers' READMEs cite their clouds' rules). A purely
+ * random 32-character one lacks a digit about once in 280.
  */
 const alphanumeric = (length: number): string => {
   const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
