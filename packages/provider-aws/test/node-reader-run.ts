@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe } from "vitest";
+import { runShell } from "../../../test/support/run-shell.js";
 import { awsSecretReader, SSM_CLIENT_PATH, SSM_CLIENT_PROGRAM } from "../src/node-reader/index.js";
 
 const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
@@ -56,7 +57,7 @@ export interface RunResult {
  * at a temporary path instead of `SSM_CLIENT_PATH`: `k3sinfra_secret <name>` or `k3sinfra_secret_put
  * <name>` (stdin given). Async, so an in-process emulator keeps serving while it runs.
  */
-export function runReader(
+export async function runReader(
   program: string,
   call: "k3sinfra_secret" | "k3sinfra_secret_put",
   name: string,
@@ -64,23 +65,6 @@ export function runReader(
   stdin = "",
 ): Promise<RunResult> {
   const functions = awsSecretReader.functions.replaceAll(SSM_CLIENT_PATH, program);
-  const script = `set -eu\n${functions}\n${call} "$1"\n`;
-  const child = spawn("sh", ["-c", script, "reader", name], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on("data", (b: Buffer) => out.push(b));
-  child.stderr.on("data", (b: Buffer) => err.push(b));
-  child.stdin.end(stdin);
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status) =>
-      resolve({
-        status,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      }),
-    );
-  });
+  const r = await runShell(`set -eu\n${functions}\n${call} "$1"\n`, env, stdin, [name]);
+  return { status: r.status === -1 ? null : r.status, stdout: r.out, stderr: r.err };
 }

@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { request } from "node:https";
 import { type NetworkState, type NodeState, Secret, type ServiceKind } from "@k3sinfra/core";
 import { makeContext } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShell, type ShellResult } from "../../../test/support/run-shell.js";
 import { type AzureServices, azure, azureSecretReader, identityName, vaultNameOf } from "../src/index.js";
 import { RawArm } from "./back-door.js";
 import { azureEnv, networkSpec, REGION, startAzureEmulator, testConfig, ZONES } from "./helpers.js";
@@ -20,25 +20,16 @@ function onNode(
   vmId: string,
   script: string,
   stdin = "",
-): Promise<{ status: number; out: string; err: string }> {
-  const child = spawn("sh", ["-c", `${azureSecretReader.functions}\n${script}`], {
-    env: {
-      PATH: process.env.PATH,
+): Promise<ShellResult> {
+  return runShell(
+    `${azureSecretReader.functions}\n${script}`,
+    {
       K3SINFRA_AZURE_IMDS_URL: `${e.url}/azure-imds/${vmId}`,
       K3SINFRA_AZURE_VAULT_URL: `${e.endpoints.azure}/keyvault`,
       CURL_CA_BUNDLE: env.AZURE_CA_FILE ?? "",
     },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status: status ?? -1, out, err })));
+    stdin,
+  );
 }
 
 describe("secret store and node identity (a Key Vault and a managed identity per cluster)", () => {

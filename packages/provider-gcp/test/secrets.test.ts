@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { firewallRules, type NetworkState, type NodeState, Secret, type ServiceKind } from "@k3sinfra/core";
 import { makeContext } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runShell, type ShellResult } from "../../../test/support/run-shell.js";
 import { type GcpServices, gcp, gcpSecretReader } from "../src/index.js";
 import { PROJECT, REGION, startGcp, testConfig, ZONES } from "./helpers.js";
 
@@ -12,30 +12,13 @@ const ROLES: readonly ServiceKind[] = ["network", "nodes", "secretStore"];
  * Runs the node-side functions as the node's boot script would, against the emulator's metadata server. Async:
  * the emulator answers from this process.
  */
-function onNode(
-  e: Emulator,
-  node: NodeState,
-  script: string,
-  stdin = "",
-): Promise<{ status: number; out: string; err: string }> {
+function onNode(e: Emulator, node: NodeState, script: string, stdin = ""): Promise<ShellResult> {
   const [, project, , zone, , name] = node.id.split("/");
-  const child = spawn("sh", ["-c", `${gcpSecretReader.functions}\n${script}`], {
-    env: {
-      PATH: process.env.PATH,
-      K3SINFRA_GCP_METADATA_URL: `${e.url}/gce/${project}/${zone}/${name}`,
-      K3SINFRA_GCP_SECRETS_URL: e.url,
-    },
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status: status ?? -1, out, err })));
+  return runShell(
+    `${gcpSecretReader.functions}\n${script}`,
+    { K3SINFRA_GCP_METADATA_URL: `${e.url}/gce/${project}/${zone}/${name}`, K3SINFRA_GCP_SECRETS_URL: e.url },
+    stdin,
+  );
 }
 
 describe("secret store and node identity (Secret Manager, a service account per cluster)", () => {
