@@ -15,7 +15,7 @@ import type { CrashProxy } from "@k3sinfra/emulator/crash-proxy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azure } from "../src/index.js";
 import { azureCrashProxy, describeCall, isStatusPoll } from "./crash-proxy.js";
-import { azureEnv, REGION, startAzureEmulator, ZONES } from "./helpers.js";
+import { azureEnv, configInput, startAzureEmulator } from "./helpers.js";
 
 let emulator: Emulator;
 let env: Record<string, string>;
@@ -40,16 +40,11 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-const config = (name: string): ClusterConfigInput => ({
-  name,
-  provider: "azure",
-  region: REGION,
-  zones: [...ZONES],
-  dns: { zone: "example.com" },
-  rancher: { hostname: `rancher.${name}.example.com` },
-  // The emulated flexible server has no database behind it here: skip the readiness check.
-  datastore: { version: "8.0", deletionProtection: false, check: "off" },
-});
+const config = (name: string): ClusterConfigInput =>
+  configInput(name, {
+    // The emulated flexible server has no database behind it here: skip the readiness check.
+    datastore: { version: "8.0", deletionProtection: false, check: "off" },
+  });
 
 /** Core's options, with ARM and Entra ID reached through the proxy. */
 const options = (state: StateStore) => ({

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type ClusterConfig,
+  type ClusterConfigInput,
   ClusterConfigSchema,
   firewallRules,
   type NetworkSpec,
@@ -18,17 +19,20 @@ export const REGION = "westeurope";
 export const ZONES = ["1", "2"] as const;
 export const DNS_RG = "dns";
 
+/** A user's config for a cluster name, before validation. */
+export const configInput = (name: string, extra: Record<string, unknown> = {}): ClusterConfigInput => ({
+  name,
+  provider: "azure",
+  region: REGION,
+  zones: [...ZONES],
+  dns: { zone: "example.com" },
+  rancher: { hostname: `rancher.${name}.example.com` },
+  ...extra,
+});
+
 /** A config as core would validate it, for a cluster name. */
 export const testConfig = (name: string, extra: Record<string, unknown> = {}): ClusterConfig =>
-  ClusterConfigSchema.parse({
-    name,
-    provider: "azure",
-    region: REGION,
-    zones: [...ZONES],
-    dns: { zone: "example.com" },
-    rancher: { hostname: `rancher.${name}.example.com` },
-    ...extra,
-  });
+  ClusterConfigSchema.parse(configInput(name, extra));
 
 /**
  * The environment a user of the emulator sets: the emulator's service principal, its token endpoint as the
