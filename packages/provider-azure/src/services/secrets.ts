@@ -185,6 +185,7 @@ export class AzureSecretStore implements SecretStoreService {
   async delete(_state: SecretsState, ctx: ResourceContext): Promise<void> {
     const rg = resourceGroupOf(this.options, ctx.cluster);
     const name = this.#vault(ctx.cluster);
+    const kv = await this.clients.keyVault();
     const vault = await getVault(this.clients, rg, name, ctx);
     if (vault?.id) {
       if (!hasTags(vault.tags, { [TAG_CLUSTER]: ctx.cluster })) return;
@@ -195,12 +196,10 @@ export class AzureSecretStore implements SecretStoreService {
         await unassignRole(this.clients, vault.id, identity.principalId, SECRETS_USER, ctx);
       }
       await unassignRole(this.clients, vault.id, self, SECRETS_OFFICER, ctx);
-      const kv = await this.clients.keyVault();
       await orMissing(
         azureCall(`KeyVault Vaults_Delete (${name})`, ctx, (o) => kv.vaults.delete(rg, name, o)),
       );
     }
-    const kv = await this.clients.keyVault();
     const deleted = await orMissing(
       azureCall(`KeyVault Vaults_GetDeleted (${name})`, ctx, (o) =>
         kv.vaults.getDeleted(name, ctx.region, o),
