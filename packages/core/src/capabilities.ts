@@ -53,6 +53,13 @@ export interface ProviderCapabilities {
      */
     readonly endOfSupport?: Readonly<Record<string, string>>;
   }[];
+  /**
+   * Who checks the datastore server before K3s uses it. `core` (default): core connects from this machine as
+   * `datastore.check` says. `provider`: the datastore service checks the server itself when it creates the
+   * database (an existing server, whose cluster user may not read `mysql.*` as core's check does), so core
+   * skips its own under `auto` and refuses `required`.
+   */
+  readonly datastoreCheck?: "core" | "provider";
   /** Whether the datastore requires TLS from clients (a CA file then goes to K3s). */
   readonly datastoreTls?: "required" | "optional";
   /** Zones per region known offline, used to default and check `zones`; unset: not checked at plan time. */

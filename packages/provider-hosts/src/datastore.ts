@@ -40,8 +40,8 @@ export interface DatastoreNames {
  * cluster's database (or adopts an existing one, which delete then keeps) and the cluster's own admin user
  * (`datastore.username` with core's generated password) with every privilege on that database only, plus
  * `CREATE USER` so that server 0 can create the least-privilege K3s user (core's prepare SQL). It cannot read
- * `mysql.*` (other users' password hashes), which core's readiness check needs: the hosts provider requires
- * `datastore.check: off` and does that check here instead (version, settings, TLS, the database).
+ * `mysql.*` (other users' password hashes), which core's readiness check needs: the provider declares
+ * `capabilities.datastoreCheck: "provider"` and does that check here instead (version, settings, TLS, the database).
  * The site's admin password (the environment variable `passwordEnv`) stays on this machine: it never goes
  * to a node. Ownership lives in a table in that database; `delete` drops only what it lists.
  */

@@ -51,12 +51,6 @@ export function validateHostsConfig(
         path: "options.hosts.datastore",
         message: "is required: host, port, adminUser and passwordEnv of your MySQL/MariaDB",
       });
-    if (config.datastore.check !== "off")
-      issues.push({
-        path: "datastore.check",
-        message:
-          "must be off with the hosts provider: it checks your server itself, and the cluster's admin user it creates may not read mysql.* (other users' password hashes) as core's check needs",
-      });
   }
   return issues;
 }
@@ -100,6 +94,9 @@ export const hosts = defineProvider<HostsOptions, HostsServices>({
     dnsRecordTypes: ["A"],
     datastoreEngines: [{ engine: "mysql", versions: ["8.0", "8.4"] }],
     datastoreTls: "optional",
+    // The datastore service checks the server itself (version, settings, TLS): the cluster's admin user it
+    // creates may not read mysql.* (other users' password hashes), as core's own check does.
+    datastoreCheck: "provider",
   },
   // Published values are 0600 files that `publish` writes over SSH.
   metadataReader: HOSTS_METADATA_READER,

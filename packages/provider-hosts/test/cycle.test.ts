@@ -87,7 +87,6 @@ describe.skipIf(!isRoot)(`hosts: up, traffic, failover, destroy (${isRoot ? "roo
       region: "lab",
       zones: ["rack-0", "rack-1"],
       datastore: {
-        check: "off" as const,
         databaseName: `k3s_cyc_${id}`,
         k3sUsername: `k3c${id}`,
         username: `k3a${id}`,
@@ -133,6 +132,10 @@ describe.skipIf(!isRoot)(`hosts: up, traffic, failover, destroy (${isRoot ? "roo
     expect(result.outputs.loadBalancer.ips).toEqual([lab.lb.ip]);
     const messages = events.map((e) => ("message" in e ? e.message : "")).join("\n");
     expect(messages).toContain(`rancher.lab.example. 300 IN A ${lab.lb.ip}`);
+    // The provider checked the server itself; core's own check (which reads mysql.*) is skipped under `auto`.
+    expect(messages).toContain(
+      "Datastore check skipped: the hosts provider checked the server when it created the database.",
+    );
 
     // Both nodes serve through NGINX, on 80 and, TLS passed through, on 443.
     const seen = new Set<string>();

@@ -46,7 +46,7 @@ describe("hosts provider descriptor", () => {
     );
   });
 
-  it("refuses a node count that differs from the hosts listed, L7, and core's datastore check", () => {
+  it("refuses a node count that differs from the hosts listed and L7; checks the datastore itself", () => {
     const parsed = parseConfig({
       ...example,
       provider: "hosts",
@@ -59,7 +59,8 @@ describe("hosts provider descriptor", () => {
     const paths = hosts
       .validate?.(parsed.config, options.value, ["nodes", "datastore", "loadBalancer"])
       .map((i) => i.path);
-    expect(paths).toEqual(["options.hosts.nodes", "loadBalancer.mode", "datastore.check"]);
+    expect(paths).toEqual(["options.hosts.nodes", "loadBalancer.mode"]);
+    expect(hosts.capabilities.datastoreCheck).toBe("provider");
   });
 
   it("renders one upstream per port with passive health, no proxy protocol, and closes the ports without targets", () => {

@@ -137,6 +137,12 @@ export async function resolveConfig(
       message: `'${computeProvider.name}' offers ${config.datastore.engine} ${engine.versions.join(", ")}, not ${config.datastore.version}`,
     });
   }
+  if (caps.datastoreCheck === "provider" && config.datastore.check === "required") {
+    report({
+      path: "datastore.check",
+      message: `cannot be required with ${computeProvider.name}: its datastore service checks the server itself when it creates the database; use auto or off`,
+    });
+  }
   if (config.dns.proxied && !dnsProvider.capabilities.dnsProxy) {
     report({
       path: "dns.proxied",

@@ -44,10 +44,17 @@ export async function datastoreReadiness(args: {
   fetchCa?: (url: string, signal: AbortSignal) => Promise<string>;
   /** The check itself (default `checkDatastore`); injectable for tests. */
   check?: typeof checkDatastore;
+  /** The provider whose datastore service checked the server itself (`capabilities.datastoreCheck: "provider"`). */
+  checkedBy?: string | undefined;
 }): Promise<ReadinessResult> {
   const { config, secrets, datastore } = args;
   const mode = config.datastore.check;
   if (mode === "off") return { status: "skipped", reason: "datastore.check is off" };
+  if (args.checkedBy)
+    return {
+      status: "skipped",
+      reason: `the ${args.checkedBy} provider checked the server when it created the database`,
+    };
   const check = args.check ?? checkDatastore;
   const attempt = (tls: { ca?: string } | undefined) =>
     check({

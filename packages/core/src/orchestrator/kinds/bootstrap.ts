@@ -38,6 +38,10 @@ async function publishAll(run: ClusterRun, ctx: ResourceContext): Promise<Bootst
     address: run.settings.datastoreAddress({ host: datastore.host, port: datastore.port }),
     signal: ctx.signal,
     caUrl: run.resolved.compute.provider.datastoreCaUrl?.(run.config.region),
+    checkedBy:
+      run.resolved.compute.provider.capabilities.datastoreCheck === "provider"
+        ? run.resolved.compute.provider.name
+        : undefined,
   });
   if (readiness.status === "ready") {
     const made = [readiness.created.database && "database", readiness.created.user && "user"].filter(Boolean);
