@@ -314,22 +314,23 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     imdsEndpoint: (instanceId: string): string => `${url}/imds/${instanceId}`,
     bootNodes(): BootReport[] {
-      // Only the AWS cloud boots instances (aws/boot-simulation.ts).
+      // The clouds that play server 0's kubeconfig write (aws/boot/simulation.ts, gcp/boot.ts).
       const reports = clouds.flatMap((c) => (c as { bootNodes?: () => BootReport[] }).bootNodes?.() ?? []);
       persistSoon();
       return reports;
     },
     failBootstrap(target: BootFaultTarget, stage: BootStage, reason?: string): void {
-      // Only the AWS cloud boots instances (aws/boot-timeline.ts).
+      // The clouds that boot k3sinfra servers (boot/). A `{ tags }` target reaches every one of them (each keeps
+      // the rule for its own instances); an instance id the one that has it.
       type Boots = { failBootstrap?: (t: BootFaultTarget, s: string, r?: string) => boolean };
-      if (!clouds.some((c) => (c as Boots).failBootstrap?.(target, stage, reason)))
-        throw new Error(`failBootstrap: no instance ${String(target)}`);
+      const hits = clouds.map((c) => (c as Boots).failBootstrap?.(target, stage, reason) ?? false);
+      if (!hits.includes(true)) throw new Error(`failBootstrap: no instance ${String(target)}`);
       persistSoon();
     },
     clearBootstrapFault(target: BootFaultTarget): void {
       type Boots = { clearBootstrapFault?: (t: BootFaultTarget) => boolean };
-      if (!clouds.some((c) => (c as Boots).clearBootstrapFault?.(target)))
-        throw new Error(`clearBootstrapFault: no instance ${String(target)}`);
+      const hits = clouds.map((c) => (c as Boots).clearBootstrapFault?.(target) ?? false);
+      if (!hits.includes(true)) throw new Error(`clearBootstrapFault: no instance ${String(target)}`);
       persistSoon();
     },
     setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): void {

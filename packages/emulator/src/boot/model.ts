@@ -1,8 +1,14 @@
 /**
- * The boot timeline's model: the bootstrap's stages and their offsets, systemd's restart delays, the injected
- * faults as persisted, and the timeline's shape (timeline.ts computes it).
+ * The boot timeline's model, shared by every cloud that boots k3sinfra servers: the bootstrap's stages and their
+ * offsets, systemd's restart delays, the injected faults as persisted, and the timeline's shape (timeline.ts
+ * computes it). Cloud-neutral: nothing here knows an API; each cloud renders its own console around it.
+ *
+ * The offsets are estimates at time scale 1, not measurements: Ubuntu 24.04 reaches cloud-init's final stage in
+ * ~25–40 s (kernel + systemd + cloud-init init/config), installing K3s (download of the install script and
+ * binary, airgap-less) takes about a minute, and K3s on an external MySQL datastore is ready ~30 s after it
+ * starts (K3s HA docs: https://docs.k3s.io/datastore/ha). `EmulatorOptions.bootTimeMs` stretches them together.
  */
-import type { BootStage } from "../../types.js";
+import type { BootStage } from "../types.js";
 
 /** The bootstrap's stages, in order (the boot script's `stage=<name>` lines). */
 export const BOOT_STAGES: readonly BootStage[] = [
@@ -16,7 +22,7 @@ export const BOOT_STAGES: readonly BootStage[] = [
   "done",
 ];
 
-/** Seconds after `running` each stage starts, at time scale 1 and the default boot time (estimates, see above). */
+/** Seconds after the boot started each stage starts, at time scale 1 and the default boot time (estimates). */
 export const STAGE_OFFSETS: Record<BootStage, number> = {
   secrets: 40,
   metadata: 42,
@@ -28,7 +34,7 @@ export const STAGE_OFFSETS: Record<BootStage, number> = {
   done: 150,
 };
 
-/** From `running` to the `done` stage line, at time scale 1 (`EmulatorOptions.bootTimeMs` default). */
+/** From the boot's start to the `done` stage line, at time scale 1 (`EmulatorOptions.bootTimeMs` default). */
 export const DEFAULT_BOOT_TIME_MS = STAGE_OFFSETS.done * 1000;
 
 /** A failing attempt takes this long before it reports the failure (seconds at time scale 1; an estimate). */
@@ -40,7 +46,9 @@ export const ATTEMPT_SECONDS = 10;
  * (systemd.service(5), https://www.freedesktop.org/software/systemd/man/latest/systemd.service.html#RestartSteps=).
  */
 export const RESTART_SECONDS = 15;
+/** `RestartSteps=` of the unit (see RESTART_SECONDS). */
 export const RESTART_STEPS = 10;
+/** `RestartMaxDelaySec=` of the unit (see RESTART_SECONDS). */
 export const RESTART_MAX_SECONDS = 300;
 
 /** The delay before the r-th restart (1-based), in ms at time scale 1. */
@@ -50,13 +58,7 @@ export const restartDelay = (r: number): number =>
     ? RESTART_MAX_SECONDS
     : RESTART_SECONDS * (RESTART_MAX_SECONDS / RESTART_SECONDS) ** ((r - 1) / RESTART_STEPS));
 
-/** Without `Latest`, GetConsoleOutput returns the buffer posted this long after the last start (estimate). */
-export const POST_DELAY_SECONDS = 60;
-
-/** Only the most recent 64 KB of console output is available (API_GetConsoleOutput). */
-export const CONSOLE_LIMIT = 64 * 1024;
-
-/** At most this many failed attempts are rendered (older ones scrolled out of the buffer long ago). */
+/** At most this many failed attempts are rendered (older ones scrolled out of the console buffer long ago). */
 export const MAX_ATTEMPTS_SHOWN = 20;
 
 /** One injected failure of an instance's bootstrap at `stage` (back door), active from `setAt` to `clearedAt`. */
@@ -68,8 +70,9 @@ export interface BootFault {
 }
 
 /**
- * A fault for every instance carrying `tags`, existing or launched later, from `since` to `until`. `fromOptions`:
- * made from `EmulatorOptions.bootFaults` (closed when a later start no longer lists it).
+ * A fault for every instance carrying `tags` (tags on AWS, labels on Google Cloud), existing or launched later,
+ * from `since` to `until`. `fromOptions`: made from `EmulatorOptions.bootFaults` (closed when a later start no
+ * longer lists it).
  */
 export interface BootFaultRule {
   tags: Record<string, string>;
@@ -80,14 +83,11 @@ export interface BootFaultRule {
   fromOptions?: boolean;
 }
 
-/** Persisted with the AWS state. */
+/** The faults as persisted with a cloud's state: per instance id, and the rules by tags. */
 export interface BootTimelineState {
   faults: Record<string, BootFault[]>;
   rules: BootFaultRule[];
 }
-
-/** A selector for the back doors: one instance id, or every instance (now and later) with these tags. */
-export type BootTarget = string | { tags: Record<string, string> };
 
 /** One console line at an instant of the emulator's clock. */
 export interface Line {
@@ -97,7 +97,7 @@ export interface Line {
 
 /** One instance's current boot as time has led it. */
 export interface Timeline {
-  /** When the boot started (the instance left `pending`). */
+  /** When the boot started (the instance began running). */
   bootAt: number;
   /** Console lines up to the instant asked for. */
   lines: Line[];
@@ -108,19 +108,25 @@ export interface Timeline {
   failure?: string;
 }
 
+/** The reason of a fault set without one. */
 export const DEFAULT_REASON = "injected by the emulator (failBootstrap)";
 
+/** Whether a string names a stage. */
 export const isStage = (s: string): s is BootStage => (BOOT_STAGES as readonly string[]).includes(s);
 
+/** The stage a string names; throws naming the stages otherwise. */
 export function checkStage(stage: string): BootStage {
   if (!isStage(stage)) throw new Error(`unknown boot stage "${stage}"; one of ${BOOT_STAGES.join(", ")}`);
   return stage;
 }
 
+/** Whether `tags` carry every entry of `want`. */
 export const matches = (tags: Record<string, string>, want: Record<string, string>): boolean =>
   Object.entries(want).every(([k, v]) => tags[k] === v);
 
+/** Whether two tag sets are the same. */
 export const sameTags = (a: Record<string, string>, b: Record<string, string>): boolean =>
   Object.keys(a).length === Object.keys(b).length && matches(a, b);
 
+/** `2026-01-02T03:04:05Z`: the stage lines' UTC stamp (core's bootstrap writes `date -u +%Y-%m-%dT%H:%M:%SZ`). */
 export const iso = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
