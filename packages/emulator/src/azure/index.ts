@@ -4,11 +4,15 @@
  * operations, the identity platform's token endpoint, and the Key Vault data plane. Served over HTTPS
  * (`tls`): the clients refuse to send a bearer token over plain HTTP.
  */
+
+import { checkStage } from "../boot/index.js";
 import type { CloudContext, CloudHandler, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import { watchState } from "../persistence.js";
-import type { FaultKind, InventoryItem } from "../types.js";
+import type { BootFaultTarget, FaultKind, InventoryItem } from "../types.js";
 import { ArmError, armErrors, errorResponse } from "./arm.js";
 import { identityRoute } from "./auth.js";
+import { AzureBoot } from "./boot.js";
+import { bootDiagnosticsRoute } from "./boot-diagnostics.js";
 import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import { Engine } from "./engine.js";
 import { imdsRoute } from "./imds.js";
@@ -39,6 +43,8 @@ export class AzureCloud implements CloudHandler {
   #requestBase: string | undefined;
   readonly ctx: CloudContext;
   readonly engine: Engine;
+  /** What booting VMs show: serial logs, probe health, injected bootstrap faults (boot.ts). */
+  readonly boot: AzureBoot;
   /** A real MariaDB behind the flexible servers (the `mysql` option), with what this process opened on it. */
   readonly #backing: MysqlBacking | undefined;
   readonly #opened = new Set<string>();
@@ -59,6 +65,14 @@ export class AzureCloud implements CloudHandler {
       },
       KINDS,
     );
+    this.boot = new AzureBoot({
+      get state() {
+        return cloud.state;
+      },
+      options: ctx.options,
+      scale: ctx.timeScale,
+      now: () => ctx.now(),
+    });
   }
 
   get state(): AzureState {
@@ -88,6 +102,7 @@ export class AzureCloud implements CloudHandler {
 
   init(): void {
     seedFixtures(this);
+    this.boot.init();
   }
 
   inventory(opts: { includeDefaults: boolean }): InventoryItem[] {
@@ -145,6 +160,12 @@ export class AzureCloud implements CloudHandler {
       base: () => base,
     });
     if (kv) return { service: "keyvault", operation: kv.operation, run: async () => kv.run(), fault };
+    const blob = bootDiagnosticsRoute(
+      req,
+      { state: this.state, rng: this.ctx.rng, now: () => this.ctx.now(), base: () => base },
+      (vm, now) => this.boot.serialLog(vm, now),
+    );
+    if (blob) return { service: "storage", operation: blob.operation, run: async () => blob.run(), fault };
     const arm = routeArm(this, req, rid);
     if (arm)
       return {
@@ -175,6 +196,16 @@ export class AzureCloud implements CloudHandler {
     if (mode === "unhealthy") this.state.unhealthy[key] = true;
     else delete this.state.unhealthy[key];
     return true;
+  }
+
+  /** Test back door (`Emulator.failBootstrap`): a VM's id, or every VM carrying these tags. */
+  failBootstrap(target: BootFaultTarget, stage: string, reason?: string): boolean {
+    return this.boot.fail(target, checkStage(stage), reason);
+  }
+
+  /** Test back door (`Emulator.clearBootstrapFault`). */
+  clearBootstrapFault(target: BootFaultTarget): boolean {
+    return this.boot.clear(target);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 /** The emulated subscription's state (what is persisted) and the shape every resource type plugs in with. */
+import type { BootTimelineState } from "../boot/index.js";
 import type { Rng } from "../rng.js";
 import type { ArmPath } from "./arm.js";
 
@@ -79,6 +80,10 @@ export interface AzureState {
   deletedSecrets?: Record<string, Record<string, DeletedSecret>>;
   /** Next private address offset per subnet id (lower-cased). */
   nextIp: Record<string, number>;
+  /** The VMs' injected bootstrap faults (boot.ts, `Emulator.failBootstrap`), made on first use. */
+  boot?: BootTimelineState;
+  /** The key boot diagnostics' SAS URIs are signed with (boot-diagnostics.ts), made on first use. */
+  bootDiagnosticsKey?: string;
   /** VMs whose load balancer probes fail (the `setTargetHealth` back door), by lower-cased id. */
   unhealthy?: Record<string, true>;
 }

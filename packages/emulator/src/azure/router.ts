@@ -5,8 +5,10 @@
 import type { CloudContext, CloudRequest, HttpResponse } from "../cloud.js";
 import { type ArmPath, armErrors, json, parseArmPath, typeKey } from "./arm.js";
 import { readToken } from "./auth.js";
+import { retrieveBootDiagnosticsData } from "./boot-diagnostics.js";
 import type { Body } from "./check.js";
 import type { Engine } from "./engine.js";
+import { VM } from "./kinds/interfaces.js";
 import { deletedVaultsRoute } from "./kinds/keyvault.js";
 import { ruleHealth } from "./kinds/load-balancer.js";
 import { RESOURCE_GROUP } from "./kinds/resources.js";
@@ -17,6 +19,8 @@ export interface ArmHost {
   readonly ctx: CloudContext;
   readonly engine: Engine;
   readonly state: AzureState;
+  /** When a VM answers its load balancer probes (boot.ts). */
+  readonly boot: { servingFrom(vm: Res, now: number): number };
 }
 
 export interface ArmCall {
@@ -148,12 +152,21 @@ export function routeArm(cloud: ArmHost, req: CloudRequest, rid: string): ArmCal
       const lbId = path.id.split("/").slice(0, -2).join("/");
       const lb = engine.get(lbId) ?? engine.notFound(path, "Microsoft.Network/loadBalancers");
       const unhealthy = new Set(Object.keys(cloud.state.unhealthy ?? {}));
-      const bootMs = ((cloud.ctx.options.bootTimeMs ?? 150_000) * 140) / 150;
-      return json(
-        200,
-        ruleHealth(lb, path.names.at(-1)!, engine.ctx(path, apiVersion), unhealthy, bootMs).result,
-        rid,
-      );
+      const ctx = engine.ctx(path, apiVersion);
+      const serving = (vm: Res) => cloud.boot.servingFrom(vm, ctx.now);
+      return json(200, ruleHealth(lb, path.names.at(-1)!, ctx, unhealthy, serving).result, rid);
+    }
+    if (
+      req.method === "POST" &&
+      lastType.toLowerCase() === "retrievebootdiagnosticsdata" &&
+      path.types.at(-2)?.toLowerCase() === "virtualmachines"
+    ) {
+      // VirtualMachines_RetrieveBootDiagnosticsData: synchronous, 200 with the SAS URIs (boot-diagnostics.ts).
+      // The id stops before the action's name (as for every action below).
+      const vm = engine.get(path.id) ?? engine.notFound({ ...path, types: path.types.slice(0, -1) }, VM);
+      const ctx = engine.ctx(path, apiVersion);
+      const host = { state: cloud.state, rng: cloud.ctx.rng, now: () => ctx.now, base: () => ctx.base };
+      return retrieveBootDiagnosticsData(host, vm, req.query, rid);
     }
     if (req.method === "POST") {
       // The id stops before the action's name: `…/virtualMachines/vm1` for `…/virtualMachines/vm1/start`.

@@ -5,7 +5,7 @@
  */
 import { armErrors } from "../arm.js";
 import { arr, type Body, location, obj, ref, str, tags } from "../check.js";
-import type { Kind, Res } from "../model.js";
+import type { Kind, KindCtx, Res } from "../model.js";
 import { VM } from "./interfaces.js";
 import { NIC } from "./network.js";
 
@@ -25,12 +25,15 @@ const vmName = (name: string): string | undefined =>
       ? 'do not use \\/"[]:|<>+=;,?*@& or spaces, do not begin with an underscore, and do not end with a period or hyphen'
       : undefined;
 
+/** Provisioning a VM to `running`, at time scale 1. */
+const CREATE_MS = 45_000;
+
 /** Changing these after creation is refused (`PropertyChangeNotAllowed`). */
 const IMMUTABLE = ["osProfile.computerName", "osProfile.adminUsername", "osProfile.customData"] as const;
 
 export const virtualMachines: Kind = {
   type: VM,
-  createMs: 45_000,
+  createMs: CREATE_MS,
   deleteMs: 30_000,
   putStyle: "async",
   deleteStyle: "async",
@@ -131,6 +134,7 @@ export const virtualMachines: Kind = {
       if (!ctx.get(id))
         throw armErrors.invalid(`The identity ${id} was not found.`, "identity", "FailedIdentityOperation");
     const osDisk = obj(p, "storageProfile.osDisk");
+    const diagnostics = bootDiagnostics(p);
     return {
       location: location(body),
       tags: tags(body),
@@ -176,8 +180,15 @@ export const virtualMachines: Kind = {
           allowExtensionOperations: true,
         },
         networkProfile: { networkInterfaces: nics },
+        ...(diagnostics ? { diagnosticsProfile: { bootDiagnostics: diagnostics } } : {}),
       },
-      hidden: { customData, power: (existing?.hidden?.power as string | undefined) ?? "running" },
+      hidden: {
+        customData,
+        power: (existing?.hidden?.power as string | undefined) ?? "running",
+        // The boot the serial log and the probes follow (boot.ts): an update keeps the VM running.
+        bootAt: existing ? bootAt(existing) : ctx.now + CREATE_MS * ctx.scale,
+        ...(existing?.hidden?.downAt !== undefined ? { downAt: existing.hidden.downAt } : {}),
+      },
     };
   },
   view: (r, ctx) => (ctx.apiVersion && ctx.path ? { instanceView: instanceView(r, ctx.now) } : {}),
@@ -190,31 +201,69 @@ export const virtualMachines: Kind = {
     }
   },
   actions: {
-    start: (r) => power(r, "running", 20_000),
-    restart: (r) => power(r, "running", 20_000),
-    poweroff: (r) => power(r, "stopped", 15_000),
-    deallocate: (r) => power(r, "deallocated", 30_000),
+    start: (r, _b, ctx) => power(r, "running", 20_000, ctx, false),
+    restart: (r, _b, ctx) => power(r, "running", 20_000, ctx, true),
+    poweroff: (r, _b, ctx) => power(r, "stopped", 15_000, ctx, false),
+    deallocate: (r, _b, ctx) => power(r, "deallocated", 30_000, ctx, false),
   },
 };
 
-function power(r: Res, to: string, ms: number) {
-  r.hidden = { ...(r.hidden ?? {}), power: to, powerAt: undefined };
+/**
+ * A start of a VM that is not running, or a restart, boots it again once the action completes (its console
+ * starts over); a stop ends the boot now. Starting a running VM changes nothing.
+ */
+function power(r: Res, to: string, ms: number, ctx: KindCtx, reboot: boolean) {
+  const { downAt: _d, ...rest } = r.hidden ?? {};
+  const wasRunning = r.hidden?.power === "running";
+  const boot = to === "running" && (reboot || !wasRunning) ? ctx.now + ms * ctx.scale : bootAt(r);
+  r.hidden = {
+    ...rest,
+    power: to,
+    powerAt: undefined,
+    bootAt: boot,
+    ...(to === "running" ? {} : { downAt: ctx.now }),
+  };
   return { ms };
 }
 
-/** Provisioning and power state as `$expand=instanceView` shows them. */
+/** When the VM's current boot began (it left provisioning, or its last start completed). */
+export const bootAt = (r: Res): number => (r.hidden?.bootAt as number | undefined) ?? r.readyAt;
+
+/** Boot diagnostics as the body sets it (`properties.diagnosticsProfile.bootDiagnostics`), if it does. */
+function bootDiagnostics(p: Body): Body | undefined {
+  const d = obj(p, "diagnosticsProfile.bootDiagnostics");
+  if (Object.keys(d).length === 0) return undefined;
+  if (typeof d.enabled !== "boolean")
+    throw armErrors.invalid(
+      "'diagnosticsProfile.bootDiagnostics.enabled' must be a boolean.",
+      "diagnosticsProfile.bootDiagnostics.enabled",
+      "InvalidParameter",
+    );
+  const storageUri = str(d, "storageUri", true);
+  // Without storageUri the logs go to a managed storage account (api-version 2020-06-01 and later).
+  // https://learn.microsoft.com/en-us/azure/virtual-machines/boot-diagnostics
+  return { enabled: d.enabled, ...(storageUri ? { storageUri } : {}) };
+}
+
+/** Whether boot diagnostics is on (retrieveBootDiagnosticsData refuses it otherwise). */
+export const bootDiagnosticsOn = (r: Res): boolean =>
+  (obj(r.properties, "diagnosticsProfile.bootDiagnostics") as { enabled?: unknown }).enabled === true;
+
+/** Provisioning and power state as `$expand=instanceView` shows them; an update leaves the VM running. */
 export function instanceView(r: Res, now: number): Body {
   const ready = now >= r.readyAt;
+  const updating = !ready && r.hidden?.updated === true;
   const power = String(r.hidden?.power ?? "running");
-  const code = !ready ? "starting" : power;
+  const code = !ready && !updating ? "starting" : power;
+  const prov = ready ? "succeeded" : updating ? "updating" : "creating";
   return {
     computerName: (r.properties.osProfile as Body).computerName,
     osName: "ubuntu",
     statuses: [
       {
-        code: `ProvisioningState/${ready ? "succeeded" : "creating"}`,
+        code: `ProvisioningState/${prov}`,
         level: "Info",
-        displayStatus: ready ? "Provisioning succeeded" : "Creating",
+        displayStatus: ready ? "Provisioning succeeded" : updating ? "Updating" : "Creating",
       },
       { code: `PowerState/${code}`, level: "Info", displayStatus: `VM ${code}` },
     ],

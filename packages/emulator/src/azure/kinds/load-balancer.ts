@@ -7,6 +7,7 @@
 import { armErrors } from "../arm.js";
 import { arr, type Body, location, networkName, num, obj, oneOf, ref, str, tags } from "../check.js";
 import type { ActionResult, Kind, KindCtx, Res } from "../model.js";
+import { bootAt } from "./compute.js";
 import { LOAD_BALANCER, nicOwner, PUBLIC_IP } from "./interfaces.js";
 import { NIC } from "./network.js";
 
@@ -150,16 +151,17 @@ export const loadBalancers: Kind = {
   },
 };
 
-/** K3s is ready this long after a k3sinfra server started running, at time scale 1 (an estimate of a real boot). */
-const K3S_READY_MS = 140_000;
-
-/** POST …/loadBalancingRules/{rule}/health: each backend's probe state now. */
+/**
+ * POST …/loadBalancingRules/{rule}/health: each backend's probe state now. A backend is up once its VM runs,
+ * `servingFrom` it answers (a k3sinfra server once its boot passed `k3s-ready`: ../boot.ts) and the probe has
+ * seen it answer `numberOfProbes` times, unless the `setTargetHealth` back door marks it unhealthy.
+ */
 export function ruleHealth(
   lb: Res,
   rule: string,
   ctx: KindCtx,
   unhealthy: ReadonlySet<string>,
-  bootMs = K3S_READY_MS,
+  servingFrom: (vm: Res) => number,
 ): ActionResult {
   const r = ((lb.properties.loadBalancingRules as Body[] | undefined) ?? []).find(
     (x) => lower(String(x.name)) === lower(rule),
@@ -178,14 +180,8 @@ export function ruleHealth(
   const checks = Number(pp.intervalInSeconds ?? 15) * Number(pp.numberOfProbes ?? 2) * 1000 * ctx.scale;
   const addresses = poolMembers(ctx, idOf(props.backendAddressPool)).map((m) => {
     const vm = nicOwner(ctx, m.nic.id);
-    const running = vm !== undefined && vm.hidden?.power === "running" && ctx.now >= vm.readyAt;
-    const k3s =
-      vm &&
-      String(
-        vm.hidden?.customData ? Buffer.from(String(vm.hidden.customData), "base64").toString("utf8") : "",
-      ).includes("k3sinfra-bootstrap");
-    const servingFrom = vm ? vm.readyAt + (k3s ? bootMs * ctx.scale : 0) + checks : Number.POSITIVE_INFINITY;
-    const up = running && ctx.now >= servingFrom && !unhealthy.has(lower(vm!.id));
+    const running = vm !== undefined && vm.hidden?.power === "running" && ctx.now >= bootAt(vm);
+    const up = running && ctx.now >= servingFrom(vm) + checks && !unhealthy.has(lower(vm.id));
     return {
       ipAddress: m.ip,
       networkInterfaceIPConfigurationId: m.ipConfig,
