@@ -99,6 +99,11 @@ export class AzureClients {
     };
   }
 
+  /** The CAs a plain HTTPS request trusts (a blob's SAS URI): the system's plus the configured one; unset: Node's default. */
+  trust(): string[] | undefined {
+    return this.settings.ca ? withRoots(this.settings.ca) : undefined;
+  }
+
   credential(): Promise<TokenCredential> {
     this.#credential ??= import("@azure/identity").then((m) => {
       const s = this.settings;

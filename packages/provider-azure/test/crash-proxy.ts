@@ -2,14 +2,18 @@ import { CrashProxy, type ProxiedCall } from "@k3sinfra/emulator/crash-proxy";
 
 /**
  * An ARM request that creates or changes something: a PUT, PATCH or DELETE, or a POST action other than a
- * read (`…/health`, `list…`, `checkNameAvailability`) or a token request. Status polls of long-running
- * operations are GETs: never counted.
+ * read (`…/health`, `list…`, `checkNameAvailability`, `retrieveBootDiagnosticsData`, which only hands out SAS
+ * URIs of the boot logs) or a token request. Status polls of long-running operations, and the GET of a log blob,
+ * are GETs: never counted.
  */
 export const isMutating = (method: string, url: string): boolean => {
   const path = url.split("?")[0] ?? "";
   if (method === "PUT" || method === "PATCH" || method === "DELETE") return true;
   return (
-    method === "POST" && !/\/(oauth2\/v2\.0\/token|health|list[A-Za-z]*|checkNameAvailability)$/.test(path)
+    method === "POST" &&
+    !/\/(oauth2\/v2\.0\/token|health|list[A-Za-z]*|checkNameAvailability|retrieveBootDiagnosticsData)$/.test(
+      path,
+    )
   );
 };
 

@@ -4,16 +4,19 @@ import {
   type NodeService,
   type NodeSpec,
   type NodeState,
+  ProviderError,
   type ResourceContext,
   type Tags,
 } from "@k3sinfra/core";
 import { azureCall, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
+import { hasAzureCode } from "../errors.js";
 import { assertOwned, hasTags, parseId, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
 import { IMAGES, vmSize } from "../sizing.js";
 import { throwawayPublicKey } from "../ssh-key.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
+import { readSasBlob, SAS_MINUTES } from "./boot-log.js";
 
 const MINUTE = 60_000;
 // The admin user Ubuntu images have elsewhere (EC2, GCE): the one core names in the kubeconfig commands it
@@ -21,6 +24,26 @@ const MINUTE = 60_000;
 const ADMIN = "ubuntu";
 /** Published late values are VM tags under this prefix (the metadata reader reads them from IMDS). */
 export const PUBLISH_PREFIX = "k3sinfra:";
+
+/**
+ * Boot diagnostics on managed storage: no `storageUri`, Azure keeps the serial log in a storage account of its
+ * own (api-version 2020-06-01 and later; @azure/arm-compute 25 sends 2026-04-01). The serial log is where the
+ * boot script's stage lines show without logging in (`bootLog`).
+ * https://learn.microsoft.com/en-us/azure/virtual-machines/boot-diagnostics
+ */
+const BOOT_DIAGNOSTICS = { bootDiagnostics: { enabled: true } } as const;
+
+/** A node as this provider records it. */
+export interface AzureNodeState extends NodeState {
+  /**
+   * Boot diagnostics is on (the serial log `bootLog` reads). Recorded, so one turned off outside k3sinfra is
+   * drift, which `update` repairs; a VM recorded before the field existed has nothing to drift on (README).
+   */
+  readonly bootDiagnostics?: boolean | undefined;
+}
+
+const bootDiagnosticsOn = (vm: VirtualMachine): boolean =>
+  vm.diagnosticsProfile?.bootDiagnostics?.enabled === true;
 
 /** The power state of an instance view (`PowerState/running` → `running`); `starting` while provisioning. */
 const powerOf = (vm: VirtualMachine): string => {
@@ -151,6 +174,7 @@ export class AzureNodeService implements NodeService {
                 networkProfile: {
                   networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Delete" }],
                 },
+                diagnosticsProfile: BOOT_DIAGNOSTICS,
               },
               o,
             )
@@ -158,10 +182,12 @@ export class AzureNodeService implements NodeService {
         [customData, spec.userData],
       );
     }
-    const vm = await waitSucceeded(`virtual machine ${name} to run`, get, ctx, 20 * MINUTE, (v) => {
+    let vm = await waitSucceeded(`virtual machine ${name} to run`, get, ctx, 20 * MINUTE, (v) => {
       const p = powerOf(v);
       return p === "running" ? "Succeeded" : p === "failed" ? "Failed" : p;
     });
+    // One adopted from a run that crashed after creating it, made by an earlier version: without boot diagnostics.
+    if (!bootDiagnosticsOn(vm)) vm = await this.enableBootDiagnostics(rg, vm, ctx);
     return this.state(rg, vm, ctx);
   }
 
@@ -171,12 +197,16 @@ export class AzureNodeService implements NodeService {
     return vm ? this.state(rg, vm, ctx) : undefined;
   }
 
-  /** Repairs drift: a VM stopped or deallocated outside k3sinfra is started again. */
+  /**
+   * Repairs drift: boot diagnostics turned off outside k3sinfra (or never on: a VM made before k3sinfra enabled
+   * it) is turned on again; a VM stopped or deallocated outside k3sinfra is started again.
+   */
   async update(state: NodeState, _spec: NodeSpec, ctx: ResourceContext): Promise<NodeState> {
     const { resourceGroup: rg, name } = parseId(state.id);
     const compute = await this.clients.compute();
     const vm = await this.getVm(rg, name, ctx);
     if (!vm) return state;
+    await this.enableBootDiagnostics(rg, vm, ctx);
     if (powerOf(vm) !== "running") {
       await azureCall(`Compute VirtualMachines_Start (${name})`, ctx, (o) =>
         compute.virtualMachines.start(rg, name, o).submitted(),
@@ -268,6 +298,52 @@ export class AzureNodeService implements NodeService {
     );
   }
 
+  /**
+   * The serial console log from boot diagnostics, or `undefined` before the VM wrote one. A SAS URI of the log
+   * blob is asked for, read at once and dropped (boot-log.ts: it is a credential and goes nowhere else).
+   * https://learn.microsoft.com/en-us/rest/api/compute/virtual-machines/retrieve-boot-diagnostics-data
+   */
+  async bootLog(state: NodeState, ctx: ResourceContext): Promise<string | undefined> {
+    const { resourceGroup: rg, name } = parseId(state.id);
+    const compute = await this.clients.compute();
+    const data = await azureCall(`Compute VirtualMachines_RetrieveBootDiagnosticsData (${name})`, ctx, (o) =>
+      compute.virtualMachines.retrieveBootDiagnosticsData(rg, name, {
+        ...o,
+        sasUriExpirationTimeInMinutes: SAS_MINUTES,
+      }),
+    ).catch((error: unknown) => {
+      // Refused for a VM whose boot diagnostics is off (one made before k3sinfra enabled it).
+      if (!hasAzureCode(error, "OperationNotAllowed")) throw error;
+      throw new ProviderError(
+        `boot diagnostics is off on virtual machine ${name}, so its serial log cannot be read; turn it on with \`az vm boot-diagnostics enable --ids ${state.id}\` (the provider's README says when up does it)`,
+        { cause: error },
+      );
+    });
+    const uri = data.serialConsoleLogBlobUri;
+    return uri ? readSasBlob(uri, `serial console log of ${name}`, ctx, this.clients.trust()) : undefined;
+  }
+
+  /** Turns boot diagnostics on (managed storage) where it is off; the VM once it has taken it. */
+  private async enableBootDiagnostics(
+    rg: string,
+    vm: VirtualMachine,
+    ctx: ResourceContext,
+  ): Promise<VirtualMachine> {
+    const name = vm.name ?? "";
+    if (bootDiagnosticsOn(vm)) return vm;
+    ctx.report(`turning on boot diagnostics of ${name}`);
+    const compute = await this.clients.compute();
+    await azureCall(`Compute VirtualMachines_Update (${name}, boot diagnostics)`, ctx, (o) =>
+      compute.virtualMachines.update(rg, name, { diagnosticsProfile: BOOT_DIAGNOSTICS }, o).submitted(),
+    );
+    return waitSucceeded(
+      `virtual machine ${name} to take boot diagnostics`,
+      () => this.getVm(rg, name, ctx),
+      ctx,
+      20 * MINUTE,
+    );
+  }
+
   private getVm(rg: string, name: string, ctx: ResourceContext): Promise<VirtualMachine | undefined> {
     return this.clients
       .compute()
@@ -280,7 +356,7 @@ export class AzureNodeService implements NodeService {
       );
   }
 
-  private async state(rg: string, vm: VirtualMachine, ctx: ResourceContext): Promise<NodeState> {
+  private async state(rg: string, vm: VirtualMachine, ctx: ResourceContext): Promise<AzureNodeState> {
     const net = await this.clients.network();
     const nicId = vm.networkProfile?.networkInterfaces?.[0]?.id ?? "";
     const nicName = parseId(nicId).name;
@@ -298,6 +374,7 @@ export class AzureNodeService implements NodeService {
       privateIp: nic?.ipConfigurations?.[0]?.privateIPAddress ?? "",
       status: powerOf(vm),
       instanceType: vm.hardwareProfile?.vmSize ?? "",
+      bootDiagnostics: bootDiagnosticsOn(vm),
     };
   }
 }
