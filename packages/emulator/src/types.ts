@@ -57,9 +57,10 @@ export interface EmulatorOptions {
    */
   bootTimeMs?: number;
   /**
-   * Bootstrap failures from the start (the CLI's `K3SINFRA_EMULATE_FAIL_BOOT`): every instance carrying `tags`,
-   * existing or launched later, fails at `stage` as `Emulator.failBootstrap` makes it. Kept in the state; a later
-   * start without the entry clears it (the nodes then retry and complete).
+   * Bootstrap failures from the start (the CLI's `K3SINFRA_EMULATE_FAIL_BOOT`): every instance carrying `tags`
+   * (AWS and Azure tags; Google Cloud labels, see `BootFaultTarget`), existing or launched later, fails at `stage` as
+   * `Emulator.failBootstrap` makes it. Kept in the state; a later start without the entry clears it (the nodes
+   * then retry and complete).
    */
   bootFaults?: { tags: Record<string, string>; stage: BootStage; reason?: string }[];
   /** Pre-existing user resources, e.g. a Route 53 public hosted zone "example.com". */
@@ -204,7 +205,12 @@ export type BootStage =
   | "kubeconfig"
   | "done";
 
-/** One instance id, or every instance carrying these tags (existing ones and those launched later). */
+/**
+ * One instance, or every instance carrying these tags (existing ones and those launched later). AWS: an instance
+ * id, tags. Google Cloud: an instance's path (`projects/p/zones/z/instances/n`), name or numeric id; the tags are
+ * matched against its labels, equal or as labels must be written (`k3sinfra:cluster=Prod` is the label
+ * `k3sinfra-cluster=prod`). Azure: a VM's resource id, tags.
+ */
 export type BootFaultTarget = string | { tags: Record<string, string> };
 
 /** One kubeconfig write the emulator played for a server 0 (`EmulatorOptions.simulateBoot`, `Emulator.bootNodes`). */
@@ -263,7 +269,8 @@ export interface Emulator {
    * Test back door: the bootstrap of a k3sinfra server fails at `stage` from now on (its console shows
    * `k3sinfra-bootstrap: stage=<stage> failed: <reason>`, systemd runs it again and it fails again; its load balancer
    * checks fail when the stage is before K3s is ready). A boot already past `stage` is not affected. `target`: an
-   * instance id (throws for an unknown one), or `{ tags }` for every instance carrying them, now and later.
+   * instance (`BootFaultTarget`; throws for an unknown one), or `{ tags }` for every instance carrying them, now and
+   * later, in every cloud that boots servers (AWS, Google Cloud, Azure).
    */
   failBootstrap(target: BootFaultTarget, stage: BootStage, reason?: string): void;
   /** Ends `failBootstrap`'s faults (same target): the node's next restart passes the stage and completes the boot. */

@@ -40,6 +40,15 @@ describe("gcp emulator: passthrough load balancer", () => {
             },
           ],
           networkInterfaces: [{ network: "global/networks/default" }],
+          // A k3sinfra server (its user data runs the bootstrap): it answers checks once K3s is ready.
+          metadata: {
+            items: [
+              {
+                key: "user-data",
+                value: "#cloud-config\nruncmd:\n  - [/usr/local/sbin/k3sinfra-bootstrap]\n",
+              },
+            ],
+          },
         },
       },
       NO_RETRY,

@@ -58,6 +58,7 @@ describe("gcp emulator: compute routes against the compute package's protos", ()
       ["Instances.SetLabels", "POST /compute/v1/projects/{}/zones/{}/instances/{}/setLabels"],
       ["Instances.Start", "POST /compute/v1/projects/{}/zones/{}/instances/{}/start"],
       ["Instances.Stop", "POST /compute/v1/projects/{}/zones/{}/instances/{}/stop"],
+      ["Instances.GetSerialPortOutput", "GET /compute/v1/projects/{}/zones/{}/instances/{}/serialPort"],
       ["Instances.AggregatedList", "GET /compute/v1/projects/{}/aggregated/instances"],
       ["InstanceGroups.AddInstances", "POST /compute/v1/projects/{}/zones/{}/instanceGroups/{}/addInstances"],
       [

@@ -7,6 +7,7 @@
  * holding a K3s-shaped kubeconfig with made-up certificates.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { failedBefore } from "../boot/index.js";
 import type { BootReport } from "../types.js";
 import type { Compute } from "./compute.js";
 import type { GcpState } from "./model.js";
@@ -73,6 +74,8 @@ export class BootSimulation {
       if (inst.collection !== "instances" || statusAt(inst.timeline, now) !== "RUNNING") continue;
       const done = this.state().boots[inst.path];
       if (done && done.outcome !== "refused") continue;
+      // A bootstrap failing before it stores the kubeconfig (failBootstrap, boot-timeline.ts) stores nothing.
+      if (failedBefore(this.compute.boot.timeline(inst), "kubeconfig")) continue;
       const items =
         (inst.body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items ?? [];
       const name = KUBECONFIG_LINE.exec(items.find((i) => i.key === "user-data")?.value ?? "")?.[1];

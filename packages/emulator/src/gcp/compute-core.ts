@@ -24,4 +24,6 @@ export interface ComputeCore {
   get(path: string): ComputeResource;
   /** A resource by its path, or undefined. */
   find(path: string): ComputeResource | undefined;
+  /** When an instance's health check passes (boot-timeline.ts): `Infinity` not yet, undefined while it does not run. */
+  healthyFrom(instance: ComputeResource): number | undefined;
 }

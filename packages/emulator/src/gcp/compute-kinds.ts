@@ -301,7 +301,7 @@ export class Kinds {
         }),
       },
     };
-    const health = healthVerbs(this.c, this.c.bootTimeMs, () => new Set(this.c.store.unhealthy));
+    const health = healthVerbs(this.c, () => new Set(this.c.store.unhealthy));
     verbs.regionBackendServices = health;
     verbs.backendServices = health;
     return verbs[api]?.[action];

@@ -6,16 +6,17 @@
  * one refers to refuses deletion (400 `resourceInUseByAnotherResource`).
  */
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
+import { normalise, parseBody, refsIn } from "./body.js";
+import { GcpBootTimeline } from "./boot-timeline.js";
 import type { ComputeCore } from "./compute-core.js";
 import { COLLECTIONS, Kinds } from "./compute-kinds.js";
-import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
+import { answer, faultResponse, gcpErrors, json } from "./errors.js";
 import {
   type ComputeResource,
   type GcpState,
   knownZone,
   REGIONS,
   RFC1035,
-  refPath,
   rfc3339,
   type Scope,
   scopePath,
@@ -26,33 +27,11 @@ import { Operations } from "./operations.js";
 
 const PREFIX = "/compute/v1/projects/";
 
-/** Every string in a body that is a compute reference, normalised to its path key. */
-export function refsIn(value: unknown, project: string, out: Set<string> = new Set()): Set<string> {
-  if (typeof value === "string") {
-    const p = refPath(value, project);
-    if (p) out.add(p);
-  } else if (Array.isArray(value)) for (const v of value) refsIn(v, project, out);
-  else if (value && typeof value === "object")
-    // `__` fields are the emulator's own bookkeeping (group members), not references the API would refuse on.
-    for (const [k, v] of Object.entries(value)) if (!k.startsWith("__")) refsIn(v, project, out);
-  return out;
-}
-
-/** The body with every reference written as a full URL, as the API answers. */
-function normalise(value: unknown, project: string): unknown {
-  if (typeof value === "string") {
-    const p = refPath(value, project);
-    return p ? selfLink(p) : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => normalise(v, project));
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v, project)]));
-  return value;
-}
-
 export class Compute implements ComputeCore {
   readonly ops: Operations;
   readonly kinds: Kinds;
+  /** The boot of k3sinfra servers: backend health, the serial port, injected bootstrap faults. */
+  readonly boot: GcpBootTimeline;
 
   constructor(
     private readonly state: () => GcpState,
@@ -60,6 +39,7 @@ export class Compute implements ComputeCore {
   ) {
     this.ops = new Operations(state, ctx);
     this.kinds = new Kinds(this);
+    this.boot = new GcpBootTimeline(this);
   }
 
   get now(): number {
@@ -147,6 +127,10 @@ export class Compute implements ComputeCore {
       if (req.method === "DELETE") return call(`${label}.delete`, () => this.remove(path, req));
       return undefined;
     }
+    if (req.method === "GET" && spec.api === "instances" && action === "serialPort")
+      return call("instances.getSerialPortOutput", () =>
+        json(200, this.boot.serialPort(this.get(path), req.query)),
+      );
     if (req.method !== "POST") return undefined;
     const act = this.kinds.action(spec.api, action);
     if (!act) return undefined;
@@ -219,6 +203,10 @@ export class Compute implements ComputeCore {
 
   find(path: string): ComputeResource | undefined {
     return this.state().compute[path];
+  }
+
+  healthyFrom(instance: ComputeResource): number | undefined {
+    return this.boot.healthyFrom(instance);
   }
 
   /** Removes what finished deleting. */
@@ -380,18 +368,4 @@ export class Compute implements ComputeCore {
       selfLink: selfLink(`projects/${project}/regions/${region}`),
     });
   }
-}
-
-/** A request body as JSON; the clients send `""` (a JSON string) for bodiless POSTs such as `wait`. */
-export function parseBody(text: string): Record<string, unknown> {
-  if (!text.trim()) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new GcpError(400, "parseError", "Parse Error");
-  }
-  return parsed && typeof parsed === "object" && !Array.isArray(parsed)
-    ? (parsed as Record<string, unknown>)
-    : {};
 }

@@ -6,7 +6,7 @@
  * (https://cloud.google.com/dns/docs/reference/rest/v1/changes/create).
  */
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import { parseBody } from "./compute.js";
+import { parseBody } from "./body.js";
 import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
 import type { DnsChange, DnsZone, GcpState, RRSet } from "./model.js";
 

@@ -1,27 +1,18 @@
 /**
  * Backend health as `backendServices.getHealth` reports it for one instance group: an instance is HEALTHY once
- * its server answers the health check, which for a k3sinfra node is when K3s and Traefik are up — modelled as
- * `bootTimeMs` × 140/150 (K3s ready, as in the AWS cloud's boot timeline) after it started running, scaled;
- * `setTargetHealth(…, "unhealthy")` keeps it UNHEALTHY (https://cloud.google.com/compute/docs/reference/rest/v1/regionBackendServices/getHealth).
+ * its server answers the health check, which for a k3sinfra node is when K3s and Traefik are up — once its boot
+ * passed `k3s-ready` on the shared boot timeline (boot-timeline.ts), so a bootstrap failing before that
+ * (`failBootstrap`) keeps it UNHEALTHY until the fault clears and systemd's next run gets past it; other
+ * instances once they run. `setTargetHealth(…, "unhealthy")` keeps it UNHEALTHY
+ * (https://cloud.google.com/compute/docs/reference/rest/v1/regionBackendServices/getHealth).
  */
 import type { ComputeCore as Compute } from "./compute-core.js";
 import { gcpErrors } from "./errors.js";
-import { type ComputeResource, refPath, selfLink, statusAt } from "./model.js";
+import { type ComputeResource, refPath, selfLink } from "./model.js";
 
 type Verb = (r: ComputeResource, body: Record<string, unknown>) => Record<string, unknown>;
 
-/** When the health check of an instance passes (epoch ms), or undefined while it is not running. */
-export function healthyAt(c: Compute, instance: ComputeResource, bootTimeMs: number): number | undefined {
-  if (statusAt(instance.timeline, c.now) !== "RUNNING") return undefined;
-  const started = Number(instance.body.__startedAt ?? 0);
-  return started + Math.round(((bootTimeMs * 140) / 150) * c.timeScale);
-}
-
-export function healthVerbs(
-  c: Compute,
-  bootTimeMs: number,
-  unhealthy: () => Set<string>,
-): Record<string, Verb> {
+export function healthVerbs(c: Compute, unhealthy: () => Set<string>): Record<string, Verb> {
   return {
     getHealth: (bs, body) => {
       const groupPath = refPath(String(body.group ?? ""), bs.project);
@@ -39,7 +30,7 @@ export function healthVerbs(
       const healthStatus = ((group.body.__members as string[] | undefined) ?? []).flatMap((path) => {
         const inst = c.find(path);
         if (!inst) return [];
-        const at = healthyAt(c, inst, bootTimeMs);
+        const at = c.healthyFrom(inst);
         const healthy = at !== undefined && c.now >= at && !unhealthy().has(path);
         const nic = (inst.body.networkInterfaces as { networkIP?: string }[] | undefined)?.[0];
         return [

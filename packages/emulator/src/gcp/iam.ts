@@ -5,7 +5,7 @@
  * digits and hyphens, starting with a letter (https://cloud.google.com/iam/docs/service-accounts-create#creating).
  */
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import { parseBody } from "./compute.js";
+import { parseBody } from "./body.js";
 import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
 import type { GcpState, ServiceAccount } from "./model.js";
 

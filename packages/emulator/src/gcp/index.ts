@@ -5,9 +5,11 @@
  * seen for the first time has the default network. Point the clients at `endpoint()` with
  * `apiEndpoint`/`port`/`protocol: "http"`.
  */
+
+import { checkStage } from "../boot/index.js";
 import type { CloudContext, CloudHandler, CloudRequest, RoutedCall } from "../cloud.js";
 import { watchState } from "../persistence.js";
-import type { BootReport, InventoryItem } from "../types.js";
+import type { BootFaultTarget, BootReport, InventoryItem } from "../types.js";
 import { BootSimulation } from "./boot.js";
 import { Compute } from "./compute.js";
 import { CloudDns } from "./dns.js";
@@ -32,7 +34,10 @@ export class GcpCloud implements CloudHandler {
   readonly #boot: BootSimulation;
   readonly #mysql: MysqlBacking | undefined;
 
+  readonly #ctx: CloudContext;
+
   constructor(ctx: CloudContext) {
+    this.#ctx = ctx;
     const state = () => this.#view;
     this.#compute = new Compute(state, ctx);
     this.#mysql = ctx.options.mysql ? new MysqlBacking(ctx.options.mysql) : undefined;
@@ -150,6 +155,20 @@ export class GcpCloud implements CloudHandler {
     return this.#boot.play(true);
   }
 
+  /**
+   * `Emulator.failBootstrap` (boot-timeline.ts): an instance by path, name or numeric id (false when none has it),
+   * or `{ tags }` for every instance whose labels carry them (as labels are written: `k3sinfra:cluster` is the
+   * label `k3sinfra-cluster`), now and later.
+   */
+  failBootstrap(target: BootFaultTarget, stage: string, reason?: string): boolean {
+    return this.#compute.boot.fail(target, checkStage(stage), reason);
+  }
+
+  /** `Emulator.clearBootstrapFault`: same targets. */
+  clearBootstrapFault(target: BootFaultTarget): boolean {
+    return this.#compute.boot.clear(target);
+  }
+
   /** Test back door: an instance (its path `projects/p/zones/z/instances/n` or its name) fails its health checks. */
   setTargetHealth(instanceId: string, mode: "unhealthy" | "auto"): boolean {
     const found = Object.values(this.#view.compute).find(
@@ -178,8 +197,9 @@ export class GcpCloud implements CloudHandler {
     this.#view = watchState(this.#raw, onChange);
   }
 
-  /** Reopens the local proxies of restored instances backed by a real MariaDB, on their recorded ports. */
+  /** Starts the `bootFaults`; reopens the local proxies of restored instances backed by a real MariaDB, on their ports. */
   async init(): Promise<void> {
+    this.#compute.boot.init(this.#ctx.options.bootFaults ?? []);
     if (!this.#mysql) return;
     for (const [key, i] of Object.entries(this.#view.sql.instances))
       if (i.deleteAt === undefined) i.connectPort = await this.#mysql.openProxy(key, i.connectPort);

@@ -1,4 +1,5 @@
 /** The emulated Google Cloud project(s): what is stored, and the facts every API shares. */
+import type { BootTimelineState } from "../boot/index.js";
 
 /** Where a compute resource lives: global, in a region, or in a zone. */
 export interface Scope {
@@ -174,6 +175,8 @@ export interface GcpState {
   unhealthy: string[];
   /** Kubeconfig writes played for server 0s (`simulateBoot`), by instance path. */
   boots: Record<string, { at: number; outcome: "stored" | "refused" | "gave-up"; error?: string }>;
+  /** Injected bootstrap failures (`failBootstrap`, `bootFaults`; boot-timeline.ts), by instance path and labels. */
+  bootTimeline: BootTimelineState;
 }
 
 export const emptyState = (): GcpState => ({
@@ -190,6 +193,7 @@ export const emptyState = (): GcpState => ({
   iam: { accounts: {}, tokens: {} },
   boots: {},
   unhealthy: [],
+  bootTimeline: { faults: {}, rules: [] },
 });
 
 export const API_ROOT = "https://www.googleapis.com/compute/v1/";

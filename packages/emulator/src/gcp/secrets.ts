@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
-import { parseBody } from "./compute.js";
+import { parseBody } from "./body.js";
 import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
 import type { Iam, Principal } from "./iam.js";
 import type { GcpState, StoredSecret } from "./model.js";

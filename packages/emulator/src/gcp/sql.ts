@@ -8,8 +8,8 @@
  */
 import type { CloudContext, CloudRequest, HttpResponse, RoutedCall } from "../cloud.js";
 import { makeTlsMaterial } from "../tls.js";
+import { parseBody } from "./body.js";
 import type { Compute } from "./compute.js";
-import { parseBody } from "./compute.js";
 import { answer, faultResponse, GcpError, gcpErrors, json } from "./errors.js";
 import { type GcpState, intToIp, ipToInt, REGIONS, refPath, rfc3339, type SqlInstance } from "./model.js";
 import type { MysqlBacking } from "./mysql.js";
