@@ -64,6 +64,8 @@ export const reasonOf = (error: unknown): string | undefined => {
   // ("Operation failed because another operation was already in progress", hashicorp/terraform-provider-google#4370).
   if (/another operation was already in progress/i.test(e.message ?? "")) return "operationInProgress";
   if (/already exists/i.test(e.message ?? "")) return "alreadyExists";
+  // Compute's 400 for a resource not in a state to answer (the serial port of an instance that does not run).
+  if (/^The resource '[^']+' is not ready/.test(e.message ?? "")) return "resourceNotReady";
   return undefined;
 };
 

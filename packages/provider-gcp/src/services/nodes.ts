@@ -9,7 +9,7 @@ import {
 } from "@k3sinfra/core";
 import { gcpCall, ONE_ATTEMPT } from "../call.js";
 import type { GcpClients } from "../clients.js";
-import { httpStatusOf } from "../errors.js";
+import { httpStatusOf, reasonOf } from "../errors.js";
 import { hasLabels, toLabels } from "../labels.js";
 import { computeOp, insertVerified, requestId } from "../operations.js";
 import type { GcpOptions } from "../options.js";
@@ -154,6 +154,27 @@ export class GcpNodeService implements NodeService {
       );
     }
     return this.#waitRunning(project, zone, ctx.name, ctx);
+  }
+
+  /**
+   * Serial port 1, the console (Ubuntu's images boot with `console=ttyS0`), where the boot script's stage lines
+   * appear: the last 1 MB of output; `undefined` before the instance wrote any, or while it does not run (the API
+   * answers only for a running instance: 400 `resourceNotReady` otherwise;
+   * https://cloud.google.com/compute/docs/troubleshooting/viewing-serial-port-output,
+   * https://cloud.google.com/compute/docs/reference/rest/v1/instances/getSerialPortOutput).
+   */
+  async bootLog(state: NodeState, ctx: ResourceContext): Promise<string | undefined> {
+    const { project, zone, instance } = parts(state.id);
+    const instances = await this.clients.compute("InstancesClient");
+    try {
+      const [out] = await gcpCall(`Compute instances.getSerialPortOutput (${instance})`, ctx, () =>
+        instances.getSerialPortOutput({ project, zone, instance, port: 1 }, ONE_ATTEMPT),
+      );
+      return out.contents || undefined;
+    } catch (error) {
+      if (httpStatusOf(error) === 400 && reasonOf(error) === "resourceNotReady") return undefined;
+      throw error;
+    }
   }
 
   async read(state: NodeState, ctx: ResourceContext): Promise<NodeState | undefined> {
