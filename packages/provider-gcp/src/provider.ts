@@ -52,6 +52,12 @@ function services(ctx: ProviderContext<GcpOptions>): GcpServices {
 }
 
 /** The Google Cloud provider: Compute Engine nodes, Cloud SQL for MySQL, an L4 or L7 load balancer, Cloud DNS. */
+/** An instance's project, zone and name from its id (`projects/<p>/zones/<z>/instances/<name>`). */
+const instanceRef = (id: string) => {
+  const [, project, , zone, , name] = id.split("/");
+  return { project, zone, name };
+};
+
 export const gcp = defineProvider<GcpOptions, GcpServices>({
   contractVersion: 2,
   name: "gcp",
@@ -63,8 +69,14 @@ export const gcp = defineProvider<GcpOptions, GcpServices>({
   // The serial console shows the boot script's stage lines without logging in
   // (https://cloud.google.com/compute/docs/troubleshooting/viewing-serial-port-output).
   bootLogCommand: (node) => {
-    const [, project, , zone, , name] = node.id.split("/");
+    const { project, zone, name } = instanceRef(node.id);
     return `gcloud compute instances get-serial-port-output ${name} --zone ${zone} --project ${project}`;
+  },
+  // IAP TCP forwarding to the server's API port; the network admits IAP's range on it (firewalls.ts)
+  // (https://cloud.google.com/sdk/gcloud/reference/compute/start-iap-tunnel).
+  apiTunnel: (node, port) => {
+    const { project, zone, name } = instanceRef(node.id);
+    return `gcloud compute start-iap-tunnel ${name} ${port} --local-host-port=localhost:${port} --zone ${zone} --project ${project}`;
   },
   parseOptions: parseGcpOptions,
   services,

@@ -109,6 +109,14 @@ describe("k3sinfra --emulate on Google Cloud", () => {
     expect(await readFile(join(dir, ".k3sinfra", "rancher-gcp.kubeconfig"), "utf8")).toMatch(
       /^apiVersion: v1\n[\s\S]*server: https:\/\/127\.0\.0\.1:6443\n/,
     );
+    // 6443 is closed to the outside (no nodes.adminCidrs): the tunnel goes through IAP, which the network admits.
+    const n0 = made.find((i) => i.type === "instances" && i.name === "k3s-rancher-gcp-n0");
+    expect(kubeconfig.stdout).toMatch(
+      /gcloud compute start-iap-tunnel k3s-rancher-gcp-n0 6443 --local-host-port=localhost:6443 --zone \S+ --project \S+/,
+    );
+    expect(n0).toBeDefined();
+    const iap = made.find((i) => i.type === "firewalls" && i.name?.endsWith("-iap"));
+    expect(iap, JSON.stringify(made.filter((i) => i.type === "firewalls"))).toBeDefined();
 
     // A node deleted in the console: status sees it missing, up makes it again and registers it.
     const node1 = made.find((i) => i.type === "instances" && i.name === "k3s-rancher-gcp-n1");

@@ -11,6 +11,16 @@ import { type FirewallRule, ProviderError } from "@k3sinfra/core";
  */
 export const GOOGLE_LB_RANGES = ["35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "209.85.204.0/22"];
 
+/**
+ * Where IAP TCP forwarding connects from: a rule admitting it lets principals granted
+ * `iap.tunnelInstances.accessViaIAP` tunnel to a port, and nobody else
+ * (https://cloud.google.com/iap/docs/using-tcp-forwarding#create-firewall-rule).
+ */
+export const IAP_TCP_RANGE = "35.235.240.0/20";
+
+/** The K3s API port, which `k3sinfra kubeconfig`'s tunnel reaches while 6443 is closed to the outside. */
+const API_PORT = 6443;
+
 // Core's port matrix: VXLAN, kubelet and MySQL never open to address ranges (checked where the door opens).
 const NEVER_FROM_CIDRS = [
   { protocol: "udp", port: 8472 },
@@ -80,6 +90,14 @@ export function wantedFirewalls(
       out.push({ name: `${base}-c${h}`, sourceRanges: [...source.cidrs].sort(), allowed, description });
     }
   }
+  // The tunnel `k3sinfra kubeconfig` prints (`gcloud compute start-iap-tunnel`): the API port from IAP only, so
+  // reaching it takes the IAM permission above, not an address in `nodes.adminCidrs`.
+  out.push({
+    name: `${base}-iap`,
+    sourceRanges: [IAP_TCP_RANGE],
+    allowed: [{ IPProtocol: "tcp", ports: [String(API_PORT)] }],
+    description: "K3s API through IAP TCP forwarding (k3sinfra kubeconfig's tunnel)",
+  });
   return out;
 }
 
