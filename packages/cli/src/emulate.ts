@@ -1,6 +1,13 @@
 import { chmod, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { type ClusterConfigInput, type PollPolicy, TAG_CLUSTER, TAG_RESOURCE } from "@k3sinfra/core";
+import {
+  BOOT_STAGES,
+  type BootStage,
+  type ClusterConfigInput,
+  type PollPolicy,
+  TAG_CLUSTER,
+  TAG_RESOURCE,
+} from "@k3sinfra/core";
 import { EMULATED_CLOUDS, type EmulatedCloudModule, type Fixtures } from "./emulate/index.js";
 import {
   describeFaults,
@@ -232,19 +239,6 @@ export const startEmulatedCloud = async (
     stop: () => emulator.stop(),
   };
 };
-
-/** The stages of a server's bootstrap (the emulator's `BootStage`). */
-const BOOT_STAGES = [
-  "secrets",
-  "metadata",
-  "datastore",
-  "k3s-install",
-  "k3s-ready",
-  "rancher-manifests",
-  "kubeconfig",
-  "done",
-] as const;
-type BootStage = (typeof BOOT_STAGES)[number];
 
 /**
  * `node-<i>:<stage>[:<reason>]`, from `K3SINFRA_EMULATE_FAIL_BOOT`: that server's bootstrap fails at that stage
