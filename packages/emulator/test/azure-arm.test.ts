@@ -1,42 +1,10 @@
-import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/index.js";
-
-/** A JSON answer, read loosely (each test checks the fields it cares about). */
-// biome-ignore lint/suspicious/noExplicitAny: wire bodies of many shapes, checked field by field
-type Answer = any;
+import { azureRequest, tokenRequest } from "./azure-helpers.js";
 
 /** One HTTPS request trusting only the emulator's CA: what the Azure clients send, on the wire. */
-function call(e: Emulator, method: string, url: string, body?: unknown, token?: string) {
-  return new Promise<{ status: number; headers: Record<string, string>; body: Answer }>((resolve, reject) => {
-    const req = request(
-      url.startsWith("https:") ? url : `${e.httpsUrl}${url}`,
-      {
-        method,
-        ca: e.caPem,
-        headers: {
-          "content-type": url.includes("oauth2") ? "application/x-www-form-urlencoded" : "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers as Record<string, string>,
-            body: text ? JSON.parse(text) : undefined,
-          });
-        });
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(typeof body === "string" ? body : JSON.stringify(body));
-    req.end();
-  });
-}
+const call = (e: Emulator, method: string, url: string, body?: unknown, token?: string) =>
+  azureRequest(e, method, url, body, { token });
 
 let e: Emulator;
 let token: string;
@@ -56,13 +24,7 @@ beforeAll(async () => {
   const c = e.credentials.azure;
   sub = `/subscriptions/${c.subscriptionId}`;
   rg = `${sub}/resourceGroups/rg1`;
-  const form = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: c.clientId,
-    client_secret: c.clientSecret,
-    scope: "https://management.azure.com/.default",
-  });
-  const t = await call(e, "POST", `/${c.tenantId}/oauth2/v2.0/token`, form.toString());
+  const t = await tokenRequest(e);
   expect(t.status).toBe(200);
   token = t.body.access_token;
 });
@@ -136,31 +98,13 @@ describe("emulated Azure Resource Manager (wire)", () => {
   it("operation URLs are on the host the client called (its Host header), as ARM answers on its own endpoint", async () => {
     // Reached as localhost (the certificate names it): a client behind a proxy is pointed back at the proxy.
     const port = new URL(e.httpsUrl ?? "").port;
-    const answer = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
-      const req = request(
-        `${e.httpsUrl}${rg}/providers/Microsoft.Network/virtualNetworks/v-host?${V}`,
-        {
-          method: "PUT",
-          ca: e.caPem,
-          headers: {
-            host: `localhost:${port}`,
-            authorization: `Bearer ${token}`,
-            "content-type": "application/json",
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.headers));
-        },
-      );
-      req.on("error", reject);
-      req.end(
-        JSON.stringify({
-          location: "westeurope",
-          properties: { addressSpace: { addressPrefixes: ["10.9.0.0/16"] } },
-        }),
-      );
-    });
+    const { headers: answer } = await azureRequest(
+      e,
+      "PUT",
+      `${rg}/providers/Microsoft.Network/virtualNetworks/v-host?${V}`,
+      { location: "westeurope", properties: { addressSpace: { addressPrefixes: ["10.9.0.0/16"] } } },
+      { token, headers: { host: `localhost:${port}` } },
+    );
     expect(String(answer["azure-asyncoperation"])).toMatch(
       new RegExp(`^https://localhost:${port}/subscriptions/`),
     );

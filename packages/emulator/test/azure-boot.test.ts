@@ -5,12 +5,9 @@
  * the load balancer's probes follow the boot (up once `k3s-ready` passed). Time moves only when a test
  * advances the virtual clock.
  */
-import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TEST_CREDENTIALS, type Emulator, startEmulator, VirtualClock } from "../src/index.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: wire bodies of many shapes, checked field by field
-type Answer = any;
+import { type Answer, azureRequest, azureToken } from "./azure-helpers.js";
 
 let e: Emulator;
 let token = "";
@@ -26,40 +23,7 @@ const STAGE_LINE =
   /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ k3sinfra-bootstrap: stage=([a-z0-9-]+) (start|waiting|ok|failed)(?:: (.*))?$/;
 
 const call = (method: string, url: string, body?: unknown, auth = true) =>
-  new Promise<{ status: number; text: string; body: Answer; headers: Record<string, unknown> }>(
-    (resolve, reject) => {
-      const form = typeof body === "string";
-      const req = request(
-        url.startsWith("https:") ? url : `${e.httpsUrl}${url}`,
-        {
-          method,
-          ca: e.caPem,
-          headers: {
-            "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
-            ...(auth && token ? { authorization: `Bearer ${token}` } : {}),
-          },
-        },
-        (res) => {
-          let text = "";
-          res.on("data", (c: Buffer) => {
-            text += c.toString("utf8");
-          });
-          res.on("end", () => {
-            let parsed: Answer;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, text, body: parsed, headers: res.headers });
-          });
-        },
-      );
-      req.on("error", reject);
-      if (body !== undefined) req.write(form ? body : JSON.stringify(body));
-      req.end();
-    },
-  );
+  azureRequest(e, method, url, body, { token: auth ? token : undefined });
 
 const vmBody = (name: string, customData: string, diagnostics?: object) => ({
   location: "westeurope",
@@ -139,14 +103,7 @@ beforeAll(async () => {
     seed: 21,
     log: () => undefined,
   });
-  const c = e.credentials.azure;
-  const form = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: c.clientId,
-    client_secret: c.clientSecret,
-    scope: "https://management.azure.com/.default",
-  });
-  token = (await call("POST", `/${c.tenantId}/oauth2/v2.0/token`, form.toString())).body.access_token;
+  token = await azureToken(e);
   await call("PUT", `${rg}?api-version=2025-04-01`, { location: "westeurope" });
   await call("PUT", `${rg}/providers/Microsoft.Network/virtualNetworks/vn?${NET}`, {
     location: "westeurope",

@@ -1,9 +1,6 @@
-import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TEST_CREDENTIALS, type Emulator, startEmulator, VirtualClock } from "../src/index.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: wire bodies of many shapes, checked field by field
-type Answer = any;
+import { type Answer, azureRequest, azureToken } from "./azure-helpers.js";
 
 let e: Emulator;
 let arm: string;
@@ -23,49 +20,9 @@ const call = (
   body?: unknown,
   token?: string,
   headers: Record<string, string> = {},
-) =>
-  new Promise<{ status: number; body: Answer; headers: Record<string, unknown> }>((resolve, reject) => {
-    const form = typeof body === "string";
-    const req = request(
-      url.startsWith("https:") ? url : `${e.httpsUrl}${url}`,
-      {
-        method,
-        ca: e.caPem,
-        headers: {
-          "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString("utf8");
-        });
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: text ? JSON.parse(text) : undefined,
-            headers: res.headers,
-          }),
-        );
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(form ? body : JSON.stringify(body));
-    req.end();
-  });
+) => azureRequest(e, method, url, body, { token, headers });
 
-const tokenFor = async (scope: string): Promise<string> => {
-  const c = e.credentials.azure;
-  const form = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: c.clientId,
-    client_secret: c.clientSecret,
-    scope,
-  });
-  return (await call("POST", `/${c.tenantId}/oauth2/v2.0/token`, form.toString())).body.access_token;
-};
+const tokenFor = (scope: string): Promise<string> => azureToken(e, scope);
 const a = (method: string, url: string, body?: unknown) => call(method, url, body, arm);
 
 const vaultBody = (extra: object = {}) => ({

@@ -1,9 +1,6 @@
-import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AZURE_TEST_CREDENTIALS, type Emulator, startEmulator } from "../src/index.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: wire bodies of many shapes, checked field by field
-type Answer = any;
+import { azureRequest, azureToken } from "./azure-helpers.js";
 
 let e: Emulator;
 let token: string;
@@ -11,47 +8,14 @@ let token: string;
 const sub = `/subscriptions/${AZURE_TEST_CREDENTIALS.subscriptionId}`;
 const rg = `${sub}/resourceGroups/rules`;
 
-const call = (method: string, url: string, body?: unknown) =>
-  new Promise<{ status: number; body: Answer }>((resolve, reject) => {
-    const form = typeof body === "string";
-    const req = request(
-      url.startsWith("https:") ? url : `${e.httpsUrl}${url}`,
-      {
-        method,
-        ca: e.caPem,
-        headers: {
-          "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString("utf8");
-        });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
-        );
-      },
-    );
-    req.on("error", reject);
-    if (body !== undefined) req.write(form ? body : JSON.stringify(body));
-    req.end();
-  });
+const call = (method: string, url: string, body?: unknown) => azureRequest(e, method, url, body, { token });
 
 const NET = "api-version=2026-01-01";
 const SQL = "api-version=2021-05-01";
 
 beforeAll(async () => {
   e = await startEmulator({ clouds: ["azure"], timeScale: 0.0001, seed: 4, log: () => undefined });
-  const c = e.credentials.azure;
-  const form = new URLSearchParams({
-    grant_type: "client_credentials",
-    client_id: c.clientId,
-    client_secret: c.clientSecret,
-    scope: "https://management.azure.com/.default",
-  });
-  token = (await call("POST", `/${c.tenantId}/oauth2/v2.0/token`, form.toString())).body.access_token;
+  token = await azureToken(e);
   await call("PUT", `${rg}?api-version=2025-04-01`, { location: "westeurope" });
   await call("PUT", `${rg}/providers/Microsoft.Network/virtualNetworks/vn?${NET}`, {
     location: "westeurope",
