@@ -1,17 +1,10 @@
-import {
-  type ClusterConfigInput,
-  destroy,
-  MemoryStateStore,
-  ProviderRegistry,
-  type StateStore,
-  up,
-} from "@k3sinfra/core";
+import { destroy, MemoryStateStore, ProviderRegistry, type StateStore, up } from "@k3sinfra/core";
 import { crashableStore } from "@k3sinfra/core/testing";
 import { type Emulator, type InventoryItem, VirtualClock } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gcp } from "../src/index.js";
 import { gcpCrashProxy } from "./crash-proxy.js";
-import { carries, REGION, startGcp, ZONES } from "./helpers.js";
+import { carries, startGcp, uncheckedConfig } from "./helpers.js";
 
 let emulator: Emulator;
 let env: Record<string, string>;
@@ -23,16 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-const config = (name: string): ClusterConfigInput => ({
-  name,
-  provider: "gcp",
-  region: REGION,
-  zones: [...ZONES],
-  dns: { zone: "example.com" },
-  rancher: { hostname: `rancher.${name}.example.com` },
-  // The emulated Cloud SQL has no database behind it here: skip the readiness check.
-  datastore: { deletionProtection: false, check: "off" },
-});
+const config = uncheckedConfig;
 
 const options = (endpoint: string, state: StateStore) => ({
   registry: new ProviderRegistry().register(gcp),

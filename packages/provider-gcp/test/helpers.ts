@@ -2,7 +2,12 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ClusterConfig, ClusterConfigSchema, type ServiceKind } from "@k3sinfra/core";
+import {
+  type ClusterConfig,
+  type ClusterConfigInput,
+  ClusterConfigSchema,
+  type ServiceKind,
+} from "@k3sinfra/core";
 import { type Emulator, type InventoryItem, startEmulator, type VirtualClock } from "@k3sinfra/emulator";
 
 export const PROJECT = "k3sinfra-test";
@@ -10,16 +15,24 @@ export const REGION = "us-central1";
 export const ZONES = ["us-central1-a", "us-central1-b"] as const;
 export const ROLES: readonly ServiceKind[] = ["network", "nodes", "datastore"];
 
+/** The config of a cluster on the emulated project, as a user writes it. */
+export const configInput = (name: string): ClusterConfigInput => ({
+  name,
+  provider: "gcp",
+  region: REGION,
+  zones: [...ZONES],
+  dns: { zone: "example.com" },
+  rancher: { hostname: `rancher.${name}.example.com` },
+});
+
+/** The same with the datastore check off: the emulated Cloud SQL has no database behind it. */
+export const uncheckedConfig = (name: string): ClusterConfigInput => ({
+  ...configInput(name),
+  datastore: { deletionProtection: false, check: "off" },
+});
+
 /** A config as core would validate it, for a cluster name. */
-export const testConfig = (name: string): ClusterConfig =>
-  ClusterConfigSchema.parse({
-    name,
-    provider: "gcp",
-    region: REGION,
-    zones: [...ZONES],
-    dns: { zone: "example.com" },
-    rancher: { hostname: `rancher.${name}.example.com` },
-  });
+export const testConfig = (name: string): ClusterConfig => ClusterConfigSchema.parse(configInput(name));
 
 /**
  * A service account key file as `gcloud iam service-accounts keys create` writes it: the clients sign

@@ -7,7 +7,6 @@
  * time passes only while every client waits, so nothing races the wall clock.
  */
 import {
-  type ClusterConfigInput,
   K3sinfraError,
   MemoryStateStore,
   type NodeState,
@@ -21,7 +20,7 @@ import { makeContext } from "@k3sinfra/core/testing";
 import { type Emulator, VirtualClock } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gcp } from "../src/index.js";
-import { REGION, startGcp, ZONES } from "./helpers.js";
+import { REGION, startGcp, uncheckedConfig } from "./helpers.js";
 
 let emulator: Emulator;
 let env: Record<string, string>;
@@ -31,16 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator?.stop());
 
-const config = (name: string): ClusterConfigInput => ({
-  name,
-  provider: "gcp",
-  region: REGION,
-  zones: [...ZONES],
-  dns: { zone: "example.com" },
-  rancher: { hostname: `rancher.${name}.example.com` },
-  // The emulated Cloud SQL has no database behind it here: skip the readiness check.
-  datastore: { deletionProtection: false, check: "off" },
-});
+const config = uncheckedConfig;
 
 const options = (state: MemoryStateStore) => {
   const events: ProgressEvent[] = [];
