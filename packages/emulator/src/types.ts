@@ -110,6 +110,18 @@ export interface AcmCertificateFixture {
 export interface AzureFixtures {
   /** Public Azure DNS zones, each in a resource group (created when missing), e.g. `{ zone: "example.com", resourceGroup: "dns" }`. */
   dnsZones?: { zone: string; resourceGroup: string }[];
+  /**
+   * Virtual networks made outside the client (a platform team's), each in its resource group (created when
+   * missing), with their subnets; `delegation` is a service name such as `Microsoft.DBforMySQL/flexibleServers`.
+   */
+  virtualNetworks?: {
+    resourceGroup: string;
+    name: string;
+    /** Default `westeurope`. */
+    location?: string;
+    addressSpace: string[];
+    subnets: { name: string; addressPrefix: string; delegation?: string }[];
+  }[];
 }
 
 /** What exists in the emulated Google Cloud projects before the first request (each project has the default network). */

@@ -13,8 +13,8 @@ import { ArmError, armErrors, errorResponse } from "./arm.js";
 import { identityRoute } from "./auth.js";
 import { AzureBoot } from "./boot.js";
 import { bootDiagnosticsRoute } from "./boot-diagnostics.js";
-import { AZURE_TEST_CREDENTIALS } from "./credentials.js";
 import { Engine } from "./engine.js";
+import { seedFixtures } from "./fixtures.js";
 import { imdsRoute } from "./imds.js";
 import { keyVaultRoute } from "./keyvault.js";
 import { KINDS } from "./kinds/index.js";
@@ -101,7 +101,7 @@ export class AzureCloud implements CloudHandler {
   }
 
   init(): void {
-    seedFixtures(this);
+    seedFixtures(this.ctx.options.fixtures?.azure, this.state, this.ctx.now(), () => this.ctx.rng.uuid());
     this.boot.init();
   }
 
@@ -268,51 +268,6 @@ function guard(run: () => HttpResponse, rid: string): HttpResponse {
   } catch (err) {
     if (err instanceof ArmError) return errorResponse(err, rid);
     throw err;
-  }
-}
-
-/** Fixture DNS zones, each in its resource group (kept across restarts, made once). */
-function seedFixtures(cloud: AzureCloud): void {
-  const fx = cloud.ctx.options.fixtures?.azure;
-  const sub = AZURE_TEST_CREDENTIALS.subscriptionId;
-  if (!fx) return;
-  const now = cloud.ctx.now();
-  for (const { zone, resourceGroup } of fx.dnsZones ?? []) {
-    const rg = `/subscriptions/${sub}/resourceGroups/${resourceGroup}`;
-    const make = (
-      id: string,
-      type: string,
-      name: string,
-      location: string,
-      properties: Record<string, unknown>,
-    ) => {
-      if (cloud.engine.get(id)) return;
-      cloud.state.resources[id.toLowerCase()] = {
-        id,
-        type,
-        name,
-        resourceGroup,
-        location,
-        tags: {},
-        properties,
-        createdAt: now,
-        readyAt: now,
-        etag: cloud.ctx.rng.uuid(),
-        hidden: { fixture: true },
-      };
-    };
-    make(rg, "Microsoft.Resources/resourceGroups", resourceGroup, "westeurope", {});
-    make(`${rg}/providers/Microsoft.Network/dnszones/${zone}`, "Microsoft.Network/dnszones", zone, "global", {
-      zoneType: "Public",
-      nameServers: [
-        "ns1-01.azure-dns.com.",
-        "ns2-01.azure-dns.net.",
-        "ns3-01.azure-dns.org.",
-        "ns4-01.azure-dns.info.",
-      ],
-      numberOfRecordSets: 2,
-      maxNumberOfRecordSets: 10000,
-    });
   }
 }
 

@@ -268,6 +268,15 @@ const DEFAULT_RULES = [
   ["DenyAllOutBound", "Outbound", 65500, "*", "*", "Deny"],
 ] as const;
 
+/** The subnets or NICs (NIC-level NSG) that carry an NSG. */
+const nsgUsers = (ctx: KindCtx, type: string, nsgId: string): Res[] =>
+  ctx
+    .list(type)
+    .filter(
+      (u) =>
+        lower(String((u.properties.networkSecurityGroup as Body | undefined)?.id ?? "")) === lower(nsgId),
+    );
+
 export const networkSecurityGroups: Kind = {
   type: NSG,
   createMs: 3_000,
@@ -298,21 +307,12 @@ export const networkSecurityGroups: Kind = {
         provisioningState: "Succeeded",
       },
     })),
-    subnets: ctx
-      .list(SUBNET)
-      .filter(
-        (s) =>
-          lower(String((s.properties.networkSecurityGroup as Body | undefined)?.id ?? "")) === lower(r.id),
-      )
-      .map((s) => ({ id: s.id })),
+    subnets: nsgUsers(ctx, SUBNET, r.id).map((s) => ({ id: s.id })),
+    networkInterfaces: nsgUsers(ctx, NIC, r.id).map((n) => ({ id: n.id })),
   }),
   beforeDelete(r, ctx) {
-    const user = ctx
-      .list(SUBNET)
-      .find(
-        (s) =>
-          lower(String((s.properties.networkSecurityGroup as Body | undefined)?.id ?? "")) === lower(r.id),
-      );
+    // Held by a subnet or a NIC, an NSG refuses deletion (Azure answers InUseNetworkSecurityGroupCannotBeDeleted).
+    const user = nsgUsers(ctx, SUBNET, r.id)[0] ?? nsgUsers(ctx, NIC, r.id)[0];
     if (user)
       throw armErrors.inUse(
         "InUseNetworkSecurityGroupCannotBeDeleted",
