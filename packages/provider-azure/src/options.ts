@@ -12,8 +12,14 @@ export interface AzureOptions {
   readonly caFile?: string | undefined;
   /** An existing resource group to build in (never deleted); default: one per cluster, `k3sinfra-<cluster>`, deleted on destroy. */
   readonly resourceGroup?: string | undefined;
-  /** The VNet's address space; default `10.42.0.0/16` (nodes in .0.0/24, MySQL in .1.0/28). */
+  /** The VNet's address space when k3sinfra makes the VNet; default `10.42.0.0/16` (nodes in .0.0/24, MySQL in .1.0/24). */
   readonly addressSpace?: string | undefined;
+  /** An existing VNet to build in, by resource id (any resource group of the subscription); default: one made per cluster. */
+  readonly virtualNetworkId?: string | undefined;
+  /** With `virtualNetworkId`: the name of its existing, undelegated subnet the nodes go in (required). */
+  readonly nodeSubnet?: string | undefined;
+  /** With `virtualNetworkId`: the name of its existing subnet delegated to `Microsoft.DBforMySQL/flexibleServers` (required). */
+  readonly datastoreSubnet?: string | undefined;
   /** VM size when `nodes.instanceType` is unset; default: from `nodes.size`. */
   readonly vmSize?: string | undefined;
   /** MySQL flexible server SKU (e.g. `Standard_D2ds_v4`) when `datastore.instanceClass` is unset. */
@@ -31,6 +37,9 @@ const KEYS: Readonly<Record<keyof AzureOptions, "string" | "boolean">> = {
   caFile: "string",
   resourceGroup: "string",
   addressSpace: "string",
+  virtualNetworkId: "string",
+  nodeSubnet: "string",
+  datastoreSubnet: "string",
   vmSize: "string",
   datastoreSku: "string",
   dnsResourceGroup: "string",
@@ -39,6 +48,11 @@ const KEYS: Readonly<Record<keyof AzureOptions, "string" | "boolean">> = {
 
 // Resource group names: https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules#microsoftresources
 const RG = /^[-\w.()]{1,89}[-\w()]$|^[-\w()]$/u;
+
+// Subnet names: 1-80 characters, alphanumerics, _ . -, starting alphanumeric, ending alphanumeric or _.
+// https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork
+const SUBNET = /^[A-Za-z0-9]([-\w.]{0,78}\w)?$/u;
+const SUBNET_MESSAGE = "must be a subnet name: 1-80 letters, digits, _ . -, starting with a letter or digit";
 
 const PATTERNS: Partial<Record<keyof AzureOptions, [RegExp, string]>> = {
   subscriptionId: [
@@ -56,6 +70,13 @@ const PATTERNS: Partial<Record<keyof AzureOptions, [RegExp, string]>> = {
     "must be a resource group name: 1-90 letters, digits, _ - . ( ), not ending with a period",
   ],
   addressSpace: [/^10\.\d{1,3}\.0\.0\/16$/, "must be a /16 in 10.0.0.0/8 such as 10.42.0.0/16"],
+  // A VNet's name is 2-64 characters of the same set as a subnet's (resource-name-rules, as above).
+  virtualNetworkId: [
+    /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[A-Za-z0-9][-\w.]{0,62}\w$/iu,
+    "must be a virtual network's resource id: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<name>",
+  ],
+  nodeSubnet: [SUBNET, SUBNET_MESSAGE],
+  datastoreSubnet: [SUBNET, SUBNET_MESSAGE],
   vmSize: [/^(Standard|Basic)_[A-Za-z0-9_]+$/, "must be a VM size such as Standard_D2s_v5"],
   datastoreSku: [/^Standard_[A-Za-z0-9_]+$/, "must be a MySQL flexible server SKU such as Standard_D2ds_v4"],
   sshPublicKey: [
@@ -87,5 +108,36 @@ export function parseAzureOptions(
       else if (pattern && !pattern[0].test(value)) issues.push({ path: key, message: pattern[1] });
     }
   }
+  if (issues.length === 0) issues.push(...vnetIssues(raw as AzureOptions));
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: raw as AzureOptions };
+}
+
+/** The existing-VNet options go together, and exclude the address space of a VNet k3sinfra would make. */
+function vnetIssues(o: AzureOptions): ConfigIssue[] {
+  if (o.virtualNetworkId === undefined)
+    return (["nodeSubnet", "datastoreSubnet"] as const)
+      .filter((k) => o[k] !== undefined)
+      .map((k) => ({
+        path: k,
+        message: "applies only with options.azure.virtualNetworkId: set it, or remove this",
+      }));
+  const out: ConfigIssue[] = [];
+  if (o.addressSpace !== undefined)
+    out.push({
+      path: "addressSpace",
+      message:
+        "conflicts with options.azure.virtualNetworkId: the address space is the existing VNet's; remove one of the two",
+    });
+  for (const k of ["nodeSubnet", "datastoreSubnet"] as const)
+    if (o[k] === undefined)
+      out.push({
+        path: k,
+        message: "is required with options.azure.virtualNetworkId: name a subnet of that VNet",
+      });
+  if (o.nodeSubnet !== undefined && o.nodeSubnet.toLowerCase() === o.datastoreSubnet?.toLowerCase())
+    out.push({
+      path: "datastoreSubnet",
+      message: "must differ from options.azure.nodeSubnet: MySQL needs a subnet delegated to it alone",
+    });
+  return out;
 }

@@ -10,10 +10,12 @@ import type { AzureClients } from "./clients.js";
 import { hasTags, ownsResourceGroup, resourceGroupOf } from "./naming.js";
 import type { AzureOptions } from "./options.js";
 import { vaultNameOf } from "./services/vault.js";
+import { userVnetIssues, userVnetOf } from "./user-vnet.js";
 
 /**
  * Read-only checks before anything is created, all issues together: a subscription and credentials that
- * reach it, the given resource group, the DNS zone (for the DNS role), and that the cluster's Key Vault name is
+ * reach it, the given resource group, an existing VNet and its two subnets (user-vnet.ts), the DNS zone (for
+ * the DNS role), and that the cluster's Key Vault name is
  * not held by another owner's soft-deleted vault (for the secret store: the name stays taken until purged).
  */
 export async function azurePreflight(input: {
@@ -42,6 +44,9 @@ export async function azurePreflight(input: {
       path: "options.azure.resourceGroup",
       message: `resource group '${rg}' does not exist in subscription ${clients.settings.subscriptionId}`,
     });
+  const vnet = userVnetOf(options);
+  if (vnet && roles.includes("network") && input.operation !== "destroy")
+    issues.push(...(await userVnetIssues(clients, vnet, config.region, config.name, ctx)));
   if (roles.includes("dns") && input.operation !== "destroy") {
     const dns = await clients.dns();
     const zones = await azureCall("DNS Zones_List", ctx, () => collect(dns.zones.list()));

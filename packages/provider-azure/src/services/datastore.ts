@@ -15,6 +15,7 @@ import type { AzureOptions } from "../options.js";
 import { datastoreSku } from "../sizing.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 import { networkNames } from "./network.js";
+import type { AzureNetworkState } from "./network-user.js";
 
 const MINUTE = 60_000;
 /** The tag that says deletion protection is on (flexible servers have no such property of their own). */
@@ -70,7 +71,10 @@ export class AzureDatastoreService implements DatastoreService {
     if (existing) assertOwned(existing.tags, ctx, `MySQL flexible server ${existing.id}`);
     else {
       const zoneId = await this.privateZone(rg, name, spec.network.networkId, ctx);
-      const subnet = `${spec.network.networkId}/subnets/${networkNames(parseId(spec.network.networkId).name).datastoreSubnet}`;
+      // In a user's VNet the network records the datastore subnet; in k3sinfra's own it is named in it.
+      const subnet =
+        (spec.network as AzureNetworkState).datastoreSubnet ??
+        `${spec.network.networkId}/subnets/${networkNames(parseId(spec.network.networkId).name).datastoreSubnet}`;
       const zones = [...new Set(spec.network.subnets.map((s) => s.zone))];
       const password = spec.password.reveal();
       await azureCall(

@@ -3,7 +3,9 @@ import {
   type NetworkService,
   type NetworkSpec,
   type NetworkState,
+  ProviderError,
   type ResourceContext,
+  TAG_CLUSTER,
   type Tags,
   waitUntil,
 } from "@k3sinfra/core";
@@ -11,20 +13,20 @@ import { azureCall, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned, hasTags, ownsResourceGroup, parseId, resourceGroupOf } from "../naming.js";
 import type { AzureOptions } from "../options.js";
+import { MYSQL_DELEGATION } from "../user-vnet.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 import type { AzureNodeIdentity } from "./identity.js";
-import { type GroupSources, nsgRules, rulesDigest } from "./nsg-rules.js";
+import { assertSameVnet, inUserVnet, UserVnetNetwork } from "./network-user.js";
+import { deleteNsg, getNsg, putNsg } from "./nsg.js";
+import { type GroupSources, rulesDigest } from "./nsg-rules.js";
 import { ensureResourceGroup } from "./resource-group.js";
 
 /** The node subnet and the MySQL delegated subnet inside the VNet's /16. */
-export const subnetsOf = (options: AzureOptions): GroupSources => {
+export const subnetsOf = (options: AzureOptions): GroupSources & { nodes: string; datastore: string } => {
   const base = (options.addressSpace ?? "10.42.0.0/16").split(".").slice(0, 2).join(".");
   return { nodes: `${base}.0.0/24`, datastore: `${base}.1.0/24` };
 };
 
-// Subnet delegation lets MySQL flexible server inject into the subnet (private access).
-// https://learn.microsoft.com/en-us/azure/mysql/flexible-server/concepts-networking-vnet#virtual-network-concepts
-const MYSQL_DELEGATION = "Microsoft.DBforMySQL/flexibleServers";
 const MINUTE = 60_000;
 
 /** Names of the network's parts, from the resource's physical name. */
@@ -38,17 +40,21 @@ export const networkNames = (name: string) => ({
 
 /**
  * A resource group per cluster (or the given one), one VNet with a node subnet and a subnet delegated to
- * MySQL flexible server, and an NSG on each subnet holding exactly core's K3s port matrix.
+ * MySQL flexible server, and an NSG on each subnet holding exactly core's K3s port matrix. With
+ * `options.azure.virtualNetworkId` the VNet and subnets are the user's instead (network-user.ts).
  */
 export class AzureNetworkService implements NetworkService {
   readonly updatable = ["rules"] as const;
+  private readonly user: UserVnetNetwork;
 
   constructor(
     private readonly clients: AzureClients,
     private readonly options: AzureOptions,
     /** The nodes' identity, when the cluster keeps its secrets in Key Vault (the nodes then read them as it). */
     private readonly identity?: AzureNodeIdentity | undefined,
-  ) {}
+  ) {
+    this.user = new UserVnetNetwork(clients, options);
+  }
 
   async native(): Promise<unknown> {
     return this.clients.network();
@@ -63,6 +69,10 @@ export class AzureNetworkService implements NetworkService {
         },
       ]);
     const rg = await ensureResourceGroup(this.clients, this.options, ctx);
+    if (this.options.virtualNetworkId) {
+      const state = await this.user.converge(rg, spec, ctx);
+      return this.withIdentity(state, ctx, true);
+    }
     const names = networkNames(ctx.name);
     const net = await this.clients.network();
     const existing = await orMissing(
@@ -71,11 +81,11 @@ export class AzureNetworkService implements NetworkService {
       ),
     );
     if (existing) assertOwned(existing.tags, ctx, `virtual network ${existing.id}`);
-    const [nodesNsg, dbNsg] = await Promise.all([
-      this.putNsg(rg, names.nodesNsg, spec, "nodes", ctx),
-      this.putNsg(rg, names.datastoreNsg, spec, "datastore", ctx),
-    ]);
     const cidrs = subnetsOf(this.options);
+    const [nodesNsg, dbNsg] = await Promise.all([
+      putNsg(this.clients, rg, names.nodesNsg, spec, "nodes", cidrs, ctx),
+      putNsg(this.clients, rg, names.datastoreNsg, spec, "datastore", cidrs, ctx),
+    ]);
     const space = this.options.addressSpace ?? "10.42.0.0/16";
     // A VNet PUT replaces its subnets: both are always in the body, so a second PUT never deletes one.
     await azureCall(`Network VirtualNetworks_CreateOrUpdate (${names.vnet})`, ctx, (o) =>
@@ -118,6 +128,11 @@ export class AzureNetworkService implements NetworkService {
   }
 
   async read(state: NetworkState, ctx: ResourceContext): Promise<NetworkState | undefined> {
+    if (inUserVnet(state)) {
+      const live = await this.user.read(state, ctx);
+      return live && this.withIdentity(live, ctx, false);
+    }
+    assertSameVnet(state, this.options);
     const { resourceGroup: rg, name } = parseId(state.id);
     const net = await this.clients.network();
     const vnet = await orMissing(
@@ -135,23 +150,41 @@ export class AzureNetworkService implements NetworkService {
   /** Converges both NSGs to exactly the spec's rules (a rule added outside k3sinfra is removed). */
   async update(state: NetworkState, spec: NetworkSpec, ctx: ResourceContext): Promise<NetworkState> {
     const { resourceGroup: rg, name } = parseId(state.id);
+    if (inUserVnet(state))
+      return this.withIdentity(await this.user.converge(rg, spec, ctx, state), ctx, true);
+    assertSameVnet(state, this.options);
     const names = networkNames(name);
+    const cidrs = subnetsOf(this.options);
     await Promise.all([
-      this.putNsg(rg, names.nodesNsg, spec, "nodes", ctx),
-      this.putNsg(rg, names.datastoreNsg, spec, "datastore", ctx),
+      putNsg(this.clients, rg, names.nodesNsg, spec, "nodes", cidrs, ctx),
+      putNsg(this.clients, rg, names.datastoreNsg, spec, "datastore", cidrs, ctx),
     ]);
     // A node identity deleted outside k3sinfra ("" in the state read) is made again.
     await this.identity?.ensure(ctx);
     return this.state(rg, state.id, spec.zones, ctx);
   }
 
+  /** Deletes what the recorded network is, whatever the config says now (destroy works from the state). */
   async delete(state: NetworkState, ctx: ResourceContext): Promise<void> {
     const { resourceGroup: rg, name } = parseId(state.id);
+    if (inUserVnet(state)) await this.user.delete(state, ctx);
+    else await this.deleteOwn(rg, name, ctx);
+    // The identity goes last: the nodes (deleted before the network) no longer use it.
+    await this.identity?.delete(ctx);
+    if (ownsResourceGroup(this.options)) await this.deleteResourceGroup(rg, ctx);
+  }
+
+  /** k3sinfra's own VNet (only one whose tags name this cluster: never one it did not make), then its NSGs. */
+  private async deleteOwn(rg: string, name: string, ctx: ResourceContext): Promise<void> {
     const names = networkNames(name);
     const net = await this.clients.network();
     const vnet = await orMissing(
       azureCall(`Network VirtualNetworks_Get (${name})`, ctx, (o) => net.virtualNetworks.get(rg, name, o)),
     );
+    if (vnet && !hasTags(vnet.tags, { [TAG_CLUSTER]: ctx.cluster }))
+      throw new ProviderError(
+        `Not deleting virtual network ${vnet.id}: its tags do not name k3sinfra cluster '${ctx.cluster}', so k3sinfra did not make it.`,
+      );
     if (vnet) {
       assertOwned(vnet.tags, ctx, `virtual network ${vnet.id}`);
       // NICs and the MySQL server leave the subnets asynchronously: "in use" is waited out, not failed on.
@@ -187,32 +220,7 @@ export class AzureNetworkService implements NetworkService {
         30 * MINUTE,
       );
     }
-    for (const nsg of [names.nodesNsg, names.datastoreNsg]) {
-      const found = await orMissing(
-        azureCall(`Network NetworkSecurityGroups_Get (${nsg})`, ctx, (o) =>
-          net.networkSecurityGroups.get(rg, nsg, o),
-        ),
-      );
-      if (!found) continue;
-      assertOwned(found.tags, ctx, `network security group ${found.id}`);
-      await azureCall(`Network NetworkSecurityGroups_Delete (${nsg})`, ctx, (o) =>
-        net.networkSecurityGroups.delete(rg, nsg, o).submitted(),
-      );
-      await waitGone(
-        `network security group ${nsg} to be deleted`,
-        () =>
-          orMissing(
-            azureCall(`Network NetworkSecurityGroups_Get (${nsg})`, ctx, (o) =>
-              net.networkSecurityGroups.get(rg, nsg, o),
-            ),
-          ),
-        ctx,
-        10 * MINUTE,
-      );
-    }
-    // The identity goes last: the nodes (deleted before the network) no longer use it.
-    await this.identity?.delete(ctx);
-    if (ownsResourceGroup(this.options)) await this.deleteResourceGroup(rg, ctx);
+    for (const nsg of [names.nodesNsg, names.datastoreNsg]) await deleteNsg(this.clients, rg, nsg, ctx);
   }
 
   async findByTags(tags: Tags, ctx: ResourceContext): Promise<NetworkState[]> {
@@ -227,7 +235,32 @@ export class AzureNetworkService implements NetworkService {
       const zones = v.tags?.["k3sinfra:zones"]?.split(",") ?? ["1"];
       out.push(await this.state(rg, v.id, zones, ctx));
     }
+    // A network in a user's VNet is its node NSG (no VNet of ours beside it): deleting it touches no VNet.
+    const nsgs = await orMissing(
+      azureCall(`Network NetworkSecurityGroups_List (${rg})`, ctx, () =>
+        collect(net.networkSecurityGroups.list(rg)),
+      ),
+    );
+    for (const g of nsgs ?? []) {
+      const base = g.name?.replace(/-nodes$/, "");
+      if (!g.id || !hasTags(g.tags, tags) || base === g.name || (vnets ?? []).some((v) => v.name === base))
+        continue;
+      out.push({
+        id: g.id,
+        networkId: this.options.virtualNetworkId ?? "",
+        subnets: [],
+        groups: { nodes: g.id, loadBalancer: g.id, datastore: "" },
+        ruleCount: g.securityRules?.length ?? 0,
+      });
+    }
     return out;
+  }
+
+  /** The nodes' identity into a state (made when `ensure`: create and update). */
+  private async withIdentity<T extends NetworkState>(state: T, ctx: ResourceContext, ensure: boolean) {
+    if (!this.identity) return state;
+    if (ensure) await this.identity.ensure(ctx);
+    return { ...state, nodeIdentity: (await this.identity.get(ctx))?.id ?? "" };
   }
 
   private async deleteResourceGroup(rg: string, ctx: ResourceContext): Promise<void> {
@@ -253,41 +286,6 @@ export class AzureNetworkService implements NetworkService {
     );
   }
 
-  /** PUTs one NSG with exactly the spec's rules (a PUT replaces the rule list) and waits for it. */
-  private async putNsg(
-    rg: string,
-    name: string,
-    spec: NetworkSpec,
-    group: "nodes" | "datastore",
-    ctx: ResourceContext,
-  ): Promise<string> {
-    const net = await this.clients.network();
-    const get = () =>
-      orMissing(
-        azureCall(`Network NetworkSecurityGroups_Get (${name})`, ctx, (o) =>
-          net.networkSecurityGroups.get(rg, name, o),
-        ),
-      );
-    const found = await get();
-    if (found) assertOwned(found.tags, ctx, `network security group ${found.id}`);
-    await azureCall(`Network NetworkSecurityGroups_CreateOrUpdate (${name})`, ctx, (o) =>
-      net.networkSecurityGroups
-        .createOrUpdate(
-          rg,
-          name,
-          {
-            location: ctx.region,
-            tags: { ...ctx.tags },
-            securityRules: nsgRules(spec.rules, group, subnetsOf(this.options)),
-          },
-          o,
-        )
-        .submitted(),
-    );
-    const nsg = await waitSucceeded(`network security group ${name}`, get, ctx, 10 * MINUTE);
-    return nsg.id ?? "";
-  }
-
   /** The state as the contract has it, with the digest of the rules in place now. */
   private async state(
     rg: string,
@@ -296,15 +294,8 @@ export class AzureNetworkService implements NetworkService {
     ctx: ResourceContext,
   ): Promise<NetworkState> {
     const names = networkNames(parseId(vnetId).name);
-    const net = await this.clients.network();
     const [nodes, db] = await Promise.all(
-      [names.nodesNsg, names.datastoreNsg].map((n) =>
-        orMissing(
-          azureCall(`Network NetworkSecurityGroups_Get (${n})`, ctx, (o) =>
-            net.networkSecurityGroups.get(rg, n, o),
-          ),
-        ),
-      ),
+      [names.nodesNsg, names.datastoreNsg].map((n) => getNsg(this.clients, rg, n, ctx)),
     );
     const nodesRules = nodes?.securityRules ?? [];
     const dbRules = db?.securityRules ?? [];

@@ -18,10 +18,10 @@ export interface NsgRule {
 
 /** The address ranges core's group names stand for on Azure. */
 export interface GroupSources {
-  /** The node subnet: K3s ports are open only from it. */
-  readonly nodes: string;
-  /** The MySQL delegated subnet. */
-  readonly datastore: string;
+  /** The node subnet's prefixes: K3s ports are open only from it. */
+  readonly nodes: string | readonly string[];
+  /** The MySQL delegated subnet's prefixes. */
+  readonly datastore: string | readonly string[];
 }
 
 /**
@@ -46,11 +46,9 @@ export function nsgRules(
   for (const r of mine) {
     const from =
       "group" in r.from
-        ? [
-            r.from.group === "loadBalancer"
-              ? "AzureLoadBalancer"
-              : sources[r.from.group === "nodes" ? "nodes" : "datastore"],
-          ]
+        ? r.from.group === "loadBalancer"
+          ? ["AzureLoadBalancer"]
+          : [sources[r.from.group === "nodes" ? "nodes" : "datastore"]].flat()
         : r.from.cidrs.map((c) => (c === "0.0.0.0/0" ? "Internet" : c));
     const key = `${r.protocol}:${r.port}:${[...from].sort().join(",")}`;
     if (seen.has(key)) continue;
