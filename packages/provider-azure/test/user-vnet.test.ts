@@ -7,6 +7,7 @@
  */
 import {
   type ClusterConfigInput,
+  clusterTags,
   destroy,
   K3sinfraError,
   MemoryStateStore,
@@ -277,5 +278,41 @@ describe("a cluster in k3sinfra's own VNet", () => {
     await expect(moved.update!(state, networkSpec(), ctx)).rejects.toThrow(/does not move a live cluster/);
     await moved.delete(state, ctx);
     expect(emulator.inventory({ cloud: "azure", tags: { [TAG_CLUSTER]: "ownnet" } })).toEqual([]);
+  });
+});
+
+describe("a crash's leftovers in a user's VNet", () => {
+  it("a lone datastore NSG still on the user's subnet is found by its tags, taken off and deleted", async () => {
+    const svc = azure.services({
+      config: testConfig("leftvn"),
+      options: inVnet("spoke", { datastoreSubnet: "db2" }),
+      roles: ["network"],
+      env,
+      baseDir: process.cwd(),
+    }).network!;
+    const ctx = {
+      ...makeContext({ cluster: "leftvn", resource: "network", region: "westeurope", lineage: "l" }),
+      poll: { minDelayMs: 2_000, maxDelayMs: 30_000, clock },
+    };
+    const db2 = `${vnetId("spoke")}/subnets/db2`;
+    // db2 carries another NSG since the preflight case above: give it back bare first.
+    const { networkSecurityGroup: _theirs, ...bare } = (await arm.call("GET", db2, "2024-05-01")).body
+      .properties as Record<string, unknown>;
+    await arm.call("PUT", db2, "2024-05-01", { properties: bare });
+    clock.advance(60_000);
+    const before = (await arm.call("GET", db2, "2024-05-01")).body;
+    const state = await svc.create(networkSpec(), ctx);
+    // The crash: the node NSG is gone (deleted, say, by an interrupted destroy), the state with it.
+    expect((await arm.call("DELETE", state.id, "2024-05-01")).status).toBeLessThan(300);
+    clock.advance(60_000);
+    const found = await svc.findByTags(clusterTags("leftvn"), ctx);
+    expect(found.map((s) => s.id)).toEqual([state.id]);
+    await svc.delete(found[0]!, ctx);
+    expect(emulator.inventory({ cloud: "azure", tags: { [TAG_CLUSTER]: "leftvn" } })).toEqual([]);
+    const after = (await arm.call("GET", db2, "2024-05-01")).body;
+    const { etag: _a, ...a } = after;
+    const { etag: _b, ...b } = before;
+    expect(a).toEqual(b);
+    expect((await arm.call("GET", vnetId("spoke"), "2024-05-01")).status).toBe(200);
   });
 });

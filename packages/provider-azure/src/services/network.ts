@@ -235,24 +235,27 @@ export class AzureNetworkService implements NetworkService {
       const zones = v.tags?.["k3sinfra:zones"]?.split(",") ?? ["1"];
       out.push(await this.state(rg, v.id, zones, ctx));
     }
-    // A network in a user's VNet is its node NSG (no VNet of ours beside it): deleting it touches no VNet.
+    // A network in a user's VNet is its NSGs, recorded by the node NSG's id (no VNet of ours beside them), and
+    // either may be left alone by a crash; deleting such a state touches no VNet (network-user.ts).
     const nsgs = await orMissing(
       azureCall(`Network NetworkSecurityGroups_List (${rg})`, ctx, () =>
         collect(net.networkSecurityGroups.list(rg)),
       ),
     );
+    const bases = new Map<string, string>();
     for (const g of nsgs ?? []) {
-      const base = g.name?.replace(/-nodes$/, "");
-      if (!g.id || !hasTags(g.tags, tags) || base === g.name || (vnets ?? []).some((v) => v.name === base))
-        continue;
+      const base = /^(.+)-(nodes|db)$/.exec(g.name ?? "")?.[1];
+      if (!g.id || !base || !hasTags(g.tags, tags) || (vnets ?? []).some((v) => v.name === base)) continue;
+      bases.set(base, g.id.replace(/[^/]+$/, `${base}-nodes`));
+    }
+    for (const id of bases.values())
       out.push({
-        id: g.id,
+        id,
         networkId: this.options.virtualNetworkId ?? "",
         subnets: [],
-        groups: { nodes: g.id, loadBalancer: g.id, datastore: "" },
-        ruleCount: g.securityRules?.length ?? 0,
+        groups: { nodes: id, loadBalancer: id, datastore: "" },
+        ruleCount: 0,
       });
-    }
     return out;
   }
 
