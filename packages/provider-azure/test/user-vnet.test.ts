@@ -222,6 +222,28 @@ describe("up and destroy in an existing VNet", () => {
     await up(config(name, inVnet()), coreOptions(state));
     expect(((await snapshot()).db.properties as Wire).networkSecurityGroup?.id).toBe(dbNsg);
 
+    // So is the node NSG taken off a node's NIC: the NIC gets it back, its address and pool membership kept.
+    const nic0 = (await arm.call("GET", nics[0]!.id, "2024-05-01")).body as Wire;
+    const { networkSecurityGroup: _nsg, ...nicBare } = nic0.properties;
+    await arm.call("PUT", nics[0]!.id, "2024-05-01", {
+      location: nic0.location,
+      tags: nic0.tags,
+      properties: nicBare,
+    });
+    clock.advance(60_000);
+    expect(
+      ((await arm.call("GET", nics[0]!.id, "2024-05-01")).body as Wire).properties.networkSecurityGroup,
+    ).toBeUndefined();
+    await up(config(name, inVnet()), coreOptions(state));
+    const nic0After = (await arm.call("GET", nics[0]!.id, "2024-05-01")).body as Wire;
+    expect(nic0After.properties.networkSecurityGroup?.id).toBe(nodesNsg);
+    expect(nic0After.properties.ipConfigurations[0].properties.privateIPAddress).toBe(
+      nic0.properties.ipConfigurations[0].properties.privateIPAddress,
+    );
+    expect(nic0After.properties.ipConfigurations[0].properties.loadBalancerBackendAddressPools).toEqual(
+      nic0.properties.ipConfigurations[0].properties.loadBalancerBackendAddressPools,
+    );
+
     // One asking for k3sinfra's own VNet instead is refused, naming the option.
     const ids = () =>
       emulator

@@ -1,14 +1,15 @@
-import type { Subnet } from "@azure/arm-network";
+import type { NetworkInterface, Subnet } from "@azure/arm-network";
 import {
   InvalidConfigError,
   type NetworkSpec,
   type NetworkState,
   ProviderError,
   type ResourceContext,
+  TAG_CLUSTER,
 } from "@k3sinfra/core";
-import { azureCall, orMissing } from "../call.js";
+import { azureCall, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
-import { assertOwned, parseId } from "../naming.js";
+import { assertOwned, hasTags, parseId } from "../naming.js";
 import type { AzureOptions } from "../options.js";
 import { prefixesOf, type UserVnet, userVnetOf } from "../user-vnet.js";
 import { waitSucceeded } from "./arm-wait.js";
@@ -73,11 +74,12 @@ export class UserVnetNetwork {
     const base = recorded ? baseOf(recorded) : ctx.name;
     const { node, db } = await this.subnets(vnet, ctx);
     const sources = { nodes: prefixesOf(node), datastore: prefixesOf(db) };
-    const [, dbNsg] = await Promise.all([
+    const [nodesNsg, dbNsg] = await Promise.all([
       putNsg(this.clients, rg, `${base}-nodes`, spec, "nodes", sources, ctx),
       putNsg(this.clients, rg, `${base}-db`, spec, "datastore", sources, ctx),
     ]);
     await this.associate(vnet, db, dbNsg, ctx);
+    await this.guardNics(rg, nodesNsg, ctx);
     return this.state(rg, base, spec.zones, ctx);
   }
 
@@ -175,6 +177,43 @@ export class UserVnetNetwork {
     await this.putSubnet(subnetId, rest, ctx);
   }
 
+  /** The cluster's NICs (the nodes' own, in its resource group). */
+  private async clusterNics(rg: string, ctx: ResourceContext): Promise<NetworkInterface[]> {
+    const net = await this.clients.network();
+    const all = await orMissing(
+      azureCall(`Network NetworkInterfaces_List (${rg})`, ctx, () => collect(net.networkInterfaces.list(rg))),
+    );
+    return (all ?? []).filter((n) => hasTags(n.tags, { [TAG_CLUSTER]: ctx.cluster }));
+  }
+
+  /**
+   * Puts the node NSG back on a node NIC that lost it outside k3sinfra (the NIC is k3sinfra's; its whole body
+   * is written back as read, as a NIC PUT replaces what it leaves out). New NICs get it from the nodes.
+   */
+  private async guardNics(rg: string, nsgId: string, ctx: ResourceContext): Promise<void> {
+    const net = await this.clients.network();
+    for (const nic of await this.clusterNics(rg, ctx)) {
+      if (!nic.name || nic.networkSecurityGroup?.id?.toLowerCase() === nsgId.toLowerCase()) continue;
+      const name = nic.name;
+      await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${name}, NSG)`, ctx, (o) =>
+        net.networkInterfaces
+          .createOrUpdate(rg, name, { ...nic, networkSecurityGroup: { id: nsgId } }, o)
+          .submitted(),
+      );
+      await waitSucceeded(
+        `network interface ${name}`,
+        () =>
+          orMissing(
+            azureCall(`Network NetworkInterfaces_Get (${name})`, ctx, (o) =>
+              net.networkInterfaces.get(rg, name, o),
+            ),
+          ),
+        ctx,
+        10 * MINUTE,
+      );
+    }
+  }
+
   /** A subnet PUT with the subnet's whole body as read (a PUT replaces what it leaves out), waited for. */
   private async putSubnet(subnetId: string, body: Subnet, ctx: ResourceContext): Promise<void> {
     const { resourceGroup, name } = parseId(subnetId);
@@ -199,12 +238,17 @@ export class UserVnetNetwork {
     ctx: ResourceContext,
   ): Promise<AzureNetworkState> {
     const vnet = this.vnet();
-    const [nodes, db, node, dbSubnet] = await Promise.all([
+    const [nodes, db, node, dbSubnet, nics] = await Promise.all([
       getNsg(this.clients, rg, `${base}-nodes`, ctx),
       getNsg(this.clients, rg, `${base}-db`, ctx),
       this.getSubnet(vnet.resourceGroup, vnet.name, vnet.nodeSubnet, ctx),
       this.getSubnet(vnet.resourceGroup, vnet.name, vnet.datastoreSubnet, ctx),
+      this.clusterNics(rg, ctx),
     ]);
+    // The NIC-level NSG is the nodes' firewall: a node NIC without it reads as drift (""), repaired by update.
+    const guarded =
+      nodes?.id !== undefined &&
+      nics.every((n) => n.networkSecurityGroup?.id?.toLowerCase() === nodes.id?.toLowerCase());
     const nodesRules = nodes?.securityRules ?? [];
     const dbRules = db?.securityRules ?? [];
     // The association is part of the datastore's firewall: one removed outside k3sinfra reads as drift ("").
@@ -228,7 +272,7 @@ export class UserVnetNetwork {
       },
       ruleCount: nodesRules.length + dbRules.length,
       rulesDigest: rulesDigest({ nodes: nodesRules, datastore: dbRules }),
-      nicSecurityGroup: nodes?.id ?? "",
+      nicSecurityGroup: guarded ? (nodes?.id ?? "") : "",
       datastoreSubnet: `${vnet.id}/subnets/${vnet.datastoreSubnet}`,
     };
   }

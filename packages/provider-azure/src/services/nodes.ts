@@ -17,7 +17,7 @@ import { IMAGES, vmSize } from "../sizing.js";
 import { throwawayPublicKey } from "../ssh-key.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 import { readSasBlob, SAS_MINUTES } from "./boot-log.js";
-import type { AzureNetworkState } from "./network-user.js";
+import { inUserVnet } from "./network-user.js";
 
 const MINUTE = 60_000;
 // The admin user Ubuntu images have elsewhere (EC2, GCE): the one core names in the kubeconfig commands it
@@ -85,7 +85,7 @@ export class AzureNodeService implements NodeService {
         throw new InvalidConfigError([{ path: "zones", message: `no subnet serves zone ${spec.zone}` }]);
       const nicName = `${name}-nic`;
       // In a user's VNet the node rules are an NSG on the NIC: the node subnet's own NSG stays the user's.
-      const nsg = (spec.network as AzureNetworkState).nicSecurityGroup;
+      const nsg = inUserVnet(spec.network) ? spec.network.groups.nodes : undefined;
       await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${nicName})`, ctx, (o) =>
         net.networkInterfaces
           .createOrUpdate(
