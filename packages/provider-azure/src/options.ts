@@ -12,7 +12,7 @@ export interface AzureOptions {
   readonly caFile?: string | undefined;
   /** An existing resource group to build in (never deleted); default: one per cluster, `k3sinfra-<cluster>`, deleted on destroy. */
   readonly resourceGroup?: string | undefined;
-  /** The VNet's address space when k3sinfra makes the VNet; default `10.42.0.0/16` (nodes in .0.0/24, MySQL in .1.0/24). */
+  /** The VNet's address space when k3sinfra makes the VNet; default `10.100.0.0/16` (nodes in .0.0/24, MySQL in .1.0/24). */
   readonly addressSpace?: string | undefined;
   /** An existing VNet to build in, by resource id (any resource group of the subscription); default: one made per cluster. */
   readonly virtualNetworkId?: string | undefined;
@@ -29,6 +29,9 @@ export interface AzureOptions {
   /** An OpenSSH public key (`ssh-rsa …`) for the nodes' admin user; default: a key pair made and thrown away (no SSH). */
   readonly sshPublicKey?: string | undefined;
 }
+
+/** The VNet's address space when `addressSpace` is unset: clear of K3s's pod and service networks (10.42/10.43). */
+export const DEFAULT_ADDRESS_SPACE = "10.100.0.0/16";
 
 const KEYS: Readonly<Record<keyof AzureOptions, "string" | "boolean">> = {
   subscriptionId: "string",
@@ -69,7 +72,13 @@ const PATTERNS: Partial<Record<keyof AzureOptions, [RegExp, string]>> = {
     RG,
     "must be a resource group name: 1-90 letters, digits, _ - . ( ), not ending with a period",
   ],
-  addressSpace: [/^10\.\d{1,3}\.0\.0\/16$/, "must be a /16 in 10.0.0.0/8 such as 10.42.0.0/16"],
+  // Never K3s's own pod and service networks (`cluster-cidr` 10.42.0.0/16, `service-cidr` 10.43.0.0/16, which
+  // k3sinfra keeps: https://docs.k3s.io/cli/server#networking): a node address inside the pod network collides
+  // with the pod subnet flannel gives that node.
+  addressSpace: [
+    /^10\.(?!4[23]\.)\d{1,3}\.0\.0\/16$/,
+    "must be a /16 in 10.0.0.0/8 outside K3s's pod and service networks (10.42.0.0/16, 10.43.0.0/16), such as 10.100.0.0/16",
+  ],
   // A VNet's name is 2-64 characters of the same set as a subnet's (resource-name-rules, as above).
   virtualNetworkId: [
     /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w.()]{1,90}\/providers\/Microsoft\.Network\/virtualNetworks\/[A-Za-z0-9][-\w.]{0,62}\w$/iu,

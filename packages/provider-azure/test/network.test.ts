@@ -54,3 +54,37 @@ describe("AzureNetworkService in a given resource group", () => {
     expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "tst" } })).toEqual([]);
   });
 });
+
+describe("AzureNetworkService's address space", () => {
+  it("defaults clear of K3s's pod and service networks, and never re-addresses a live VNet", async () => {
+    const arm = new RawArm(h.emulator);
+    const svc = h.services().network!;
+    const state = await svc.create(networkSpec(), h.ctx("network"));
+    const vnet = (await arm.call("GET", state.id, "2026-01-01")).body as {
+      properties: {
+        addressSpace: { addressPrefixes: string[] };
+        subnets: { properties: { addressPrefix: string } }[];
+      };
+    };
+    expect(vnet.properties.addressSpace.addressPrefixes).toEqual(["10.100.0.0/16"]);
+    expect(vnet.properties.subnets.map((s) => s.properties.addressPrefix).sort()).toEqual([
+      "10.100.0.0/24",
+      "10.100.1.0/24",
+    ]);
+    // Another address space for the same live cluster is refused, naming the option and what to do.
+    await expect(
+      h.services({ addressSpace: "10.101.0.0/16" }).network!.create(networkSpec(), h.ctx("network")),
+    ).rejects.toThrow(/has the address space 10\.100\.0\.0\/16.*set addressSpace to 10\.100\.0\.0\/16/);
+    await svc.delete(state, h.ctx("network"));
+
+    // A VNet an earlier version made in 10.42.0.0/16 (K3s's pod network): up says why and what to do.
+    const old = await h
+      .services({ addressSpace: "10.42.0.0/16" })
+      .network!.create(networkSpec(), h.ctx("network"));
+    await expect(svc.create(networkSpec(), h.ctx("network"))).rejects.toThrow(
+      /overlaps K3s's pod network.*destroy the cluster and up it again/,
+    );
+    await svc.delete(old, h.ctx("network"));
+    expect(h.emulator.inventory({ cloud: "azure", tags: { "k3sinfra:cluster": "tst" } })).toEqual([]);
+  });
+});

@@ -42,13 +42,24 @@ describe("options.azure: an existing VNet", () => {
 
   it("refuses addressSpace with virtualNetworkId, and one subnet for both roles", () => {
     expect(
-      issues({ virtualNetworkId: VNET, addressSpace: "10.42.0.0/16", nodeSubnet: "a", datastoreSubnet: "A" }),
+      issues({
+        virtualNetworkId: VNET,
+        addressSpace: "10.100.0.0/16",
+        nodeSubnet: "a",
+        datastoreSubnet: "A",
+      }),
     ).toEqual([
       expect.stringMatching(/^addressSpace: conflicts with options\.azure\.virtualNetworkId/),
       expect.stringMatching(/^datastoreSubnet: must differ from options\.azure\.nodeSubnet/),
     ]);
-    // Without the VNet, addressSpace alone is as before.
-    expect(issues({ addressSpace: "10.42.0.0/16" })).toEqual([]);
+    // Without the VNet, addressSpace alone is as before, but never K3s's pod or service network.
+    expect(issues({ addressSpace: "10.100.0.0/16" })).toEqual([]);
+    for (const inside of ["10.42.0.0/16", "10.43.0.0/16"])
+      expect(issues({ addressSpace: inside })).toEqual([
+        expect.stringMatching(
+          /^addressSpace: must be a \/16 in 10\.0\.0\.0\/8 outside K3s's pod and service networks/,
+        ),
+      ]);
   });
 });
 

@@ -12,7 +12,7 @@ import {
 import { azureCall, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned, hasTags, ownsResourceGroup, parseId, resourceGroupOf } from "../naming.js";
-import type { AzureOptions } from "../options.js";
+import { type AzureOptions, DEFAULT_ADDRESS_SPACE } from "../options.js";
 import { MYSQL_DELEGATION } from "../user-vnet.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 import type { AzureNodeIdentity } from "./identity.js";
@@ -23,7 +23,7 @@ import { ensureResourceGroup } from "./resource-group.js";
 
 /** The node subnet and the MySQL delegated subnet inside the VNet's /16. */
 export const subnetsOf = (options: AzureOptions): GroupSources & { nodes: string; datastore: string } => {
-  const base = (options.addressSpace ?? "10.42.0.0/16").split(".").slice(0, 2).join(".");
+  const base = (options.addressSpace ?? DEFAULT_ADDRESS_SPACE).split(".").slice(0, 2).join(".");
   return { nodes: `${base}.0.0/24`, datastore: `${base}.1.0/24` };
 };
 
@@ -65,7 +65,8 @@ export class AzureNetworkService implements NetworkService {
       throw new InvalidConfigError([
         {
           path: "network",
-          message: "an existing VNet is not supported on Azure yet: leave network.id and subnets unset",
+          message:
+            "an existing VNet is given on Azure as options.azure.virtualNetworkId with nodeSubnet and datastoreSubnet: leave network.id and subnets unset",
         },
       ]);
     const rg = await ensureResourceGroup(this.clients, this.options, ctx);
@@ -81,12 +82,21 @@ export class AzureNetworkService implements NetworkService {
       ),
     );
     if (existing) assertOwned(existing.tags, ctx, `virtual network ${existing.id}`);
+    const space = this.options.addressSpace ?? DEFAULT_ADDRESS_SPACE;
+    const had = existing?.addressSpace?.addressPrefixes?.[0];
+    // Subnets in use (NICs, the MySQL server) cannot change their prefixes, so a live VNet is never re-addressed
+    // (https://learn.microsoft.com/en-us/azure/virtual-network/virtual-network-manage-subnet#change-subnet-settings).
+    if (had && had !== space)
+      throw new ProviderError(
+        /^10\.4[23]\./.test(had)
+          ? `Virtual network ${names.vnet} has the address space ${had}, which overlaps K3s's pod network (10.42.0.0/16): its nodes cannot route to their pods. k3sinfra does not re-address a live network: destroy the cluster and up it again (it then uses ${space}).`
+          : `Virtual network ${names.vnet} has the address space ${had}; the config asks for ${space} (options.azure.addressSpace, default ${DEFAULT_ADDRESS_SPACE}). k3sinfra does not re-address a live network: set addressSpace to ${had}, or destroy the cluster and up it again.`,
+      );
     const cidrs = subnetsOf(this.options);
     const [nodesNsg, dbNsg] = await Promise.all([
       putNsg(this.clients, rg, names.nodesNsg, spec, "nodes", cidrs, ctx),
       putNsg(this.clients, rg, names.datastoreNsg, spec, "datastore", cidrs, ctx),
     ]);
-    const space = this.options.addressSpace ?? "10.42.0.0/16";
     // A VNet PUT replaces its subnets: both are always in the body, so a second PUT never deletes one.
     await azureCall(`Network VirtualNetworks_CreateOrUpdate (${names.vnet})`, ctx, (o) =>
       net.virtualNetworks
