@@ -14,6 +14,16 @@ describe("up waits until every server serves", () => {
       stage: "datastore",
       failure: "cannot connect to k3s-demo-db:3306 (timed out)",
     });
+    // Started again after it failed (systemd's restart): still that failure, retrying; once it passes, not.
+    const retry = `${log}\n[  915.2] k3sinfra-bootstrap: stage=datastore start`;
+    expect(lastStage(retry)).toEqual({
+      stage: "datastore",
+      failure: "cannot connect to k3s-demo-db:3306 (timed out)",
+      retrying: true,
+    });
+    expect(lastStage(`${retry}\n[  920.0] k3sinfra-bootstrap: stage=datastore ok`)).toEqual({
+      stage: "datastore",
+    });
     expect(lastStage("no stage lines here")).toBeUndefined();
     expect(lastStage(undefined)).toBeUndefined();
   });

@@ -3,19 +3,22 @@
  * a timeline (boot-timeline.ts: a target answers only once its K3s is ready). With one node's bootstrap failing
  * (the emulator's `failBootstrap`), `up` gives up naming the node, the stage and its reason as the console shows
  * them, and the command that prints the log; once the fault clears, the node's unit runs again and the next `up`
- * converges. Nothing asserts on elapsed time: `up` itself polls.
+ * converges. On a virtual clock: emulated time passes only while every client waits, so each wait takes real
+ * durations at no wall time and nothing races the wall clock on a loaded machine.
  */
 import { EC2 } from "@aws-sdk/client-ec2";
 import { K3sinfraError, TAG_CLUSTER, TAG_RESOURCE, up } from "@k3sinfra/core";
-import { type Emulator, startEmulator } from "@k3sinfra/emulator";
+import { type Emulator, startEmulator, VirtualClock } from "@k3sinfra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { libraryConfig, libraryOptions } from "./library.js";
 
 let emulator: Emulator;
+const clock = new VirtualClock();
 
 beforeAll(async () => {
   emulator = await startEmulator({
-    timeScale: 0.001,
+    timeScale: 1,
+    virtualClock: clock,
     seed: 23,
     fixtures: { aws: { hostedZones: ["example.com"] } },
     log: () => undefined,
@@ -23,6 +26,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await emulator?.stop();
+});
+
+/** The library's options against the emulator, polling as a real cloud is polled, on the virtual clock. */
+const onClock = (lib: ReturnType<typeof libraryOptions>) => ({
+  ...lib,
+  options: { ...lib.options, poll: { minDelayMs: 2_000, maxDelayMs: 30_000, clock } },
 });
 
 /** Every target registration of the cluster (one per target group × server), with the health the LB reports. */
@@ -47,7 +56,7 @@ const consoleOf = async (id: string) => {
 describe("up waits for the servers to serve", () => {
   it("returns once every target is healthy, each server's readiness reported", async () => {
     const name = "rwok";
-    const lib = libraryOptions(emulator.endpoints.aws!, emulator);
+    const lib = onClock(libraryOptions(emulator.endpoints.aws!, emulator));
     // K3s takes its time on every server: held (by the emulator's back door) until `up` is seen waiting, so the
     // wait is observed whatever the speed of the machine; released at its first progress report.
     const cluster = { tags: { [TAG_CLUSTER]: name } };
@@ -93,13 +102,13 @@ describe("up waits for the servers to serve", () => {
   it("fails naming the node whose bootstrap fails, its stage and log command; converges once it clears", async () => {
     const name = "rwfail";
     const config = libraryConfig(name);
-    const lib = libraryOptions(emulator.endpoints.aws!, emulator);
+    const lib = onClock(libraryOptions(emulator.endpoints.aws!, emulator));
     const reason = "cannot connect to the datastore at k3s-rwfail-db:3306 (timed out)";
     // node-1's bootstrap fails at the datastore from its launch on (every instance carrying its tags).
     const node1 = { tags: { [TAG_CLUSTER]: name, [TAG_RESOURCE]: "node-1" } };
     emulator.failBootstrap(node1, "datastore", reason);
 
-    const failure = await up(config, { ...lib.options, timeouts: { nodes: 3_000 } }).then(
+    const failure = await up(config, { ...lib.options, timeouts: { nodes: 15 * 60_000 } }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -125,7 +134,7 @@ describe("up waits for the servers to serve", () => {
 
     // The cause is fixed: the unit's next run passes the stage, and `up` (which only waits now) converges.
     emulator.clearBootstrapFault(node1);
-    const again = libraryOptions(emulator.endpoints.aws!, emulator, lib.state);
+    const again = onClock(libraryOptions(emulator.endpoints.aws!, emulator, lib.state));
     await up(config, again.options);
     expect(targets(name).filter((t) => t.state !== "healthy")).toEqual([]);
     expect(instances(name).map((i) => i.id)).toContain(id);

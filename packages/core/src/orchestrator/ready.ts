@@ -7,16 +7,32 @@ import type { ClusterRun } from "./run.js";
 /** How long the servers get to boot, install K3s and pass the LB's checks (Rancher's images included). */
 const READY_WAIT_MS = 30 * 60_000;
 
-/** One stage line the boot script writes to the console: `k3sinfra-bootstrap: stage=<name> [failed: …]`. */
-const STAGE_LINE = /k3sinfra-bootstrap: stage=([a-z0-9-]+)(?: failed: (.*))?/g;
+/** One stage line the boot script writes to the console: `k3sinfra-bootstrap: stage=<name> <event>[: detail]`. */
+const STAGE_LINE = /k3sinfra-bootstrap: stage=([a-z0-9-]+)(?: (start|waiting|ok|failed)(?:: (.*))?)?/g;
 
-/** The last stage a node's boot log shows, and the failure it reported there, if any. */
-export function lastStage(log: string | undefined): { stage: string; failure?: string } | undefined {
-  let last: { stage: string; failure?: string } | undefined;
+/**
+ * The last stage a node's boot log shows, and the failure it reported there, if any. A stage started again
+ * after it failed (systemd restarts the unit) is still that failure, marked `retrying`: what a stuck node is
+ * stuck on, whichever moment of its retry cycle the log is read at.
+ */
+export function lastStage(
+  log: string | undefined,
+): { stage: string; failure?: string; retrying?: boolean } | undefined {
+  let last: { stage: string; failure?: string; event?: string } | undefined;
+  const failed = new Map<string, string>();
   for (const m of (log ?? "").matchAll(STAGE_LINE)) {
-    last = { stage: m[1] ?? "", ...(m[2] ? { failure: m[2].trim() } : {}) };
+    const [, stage = "", event, detail] = m;
+    const failure = event === "failed" ? (detail ?? "").trim() : undefined;
+    if (failure !== undefined) failed.set(stage, failure);
+    else if (event === "ok") failed.delete(stage);
+    last = { stage, ...(failure !== undefined ? { failure } : {}), ...(event ? { event } : {}) };
   }
-  return last;
+  if (!last) return undefined;
+  if (last.failure !== undefined) return { stage: last.stage, failure: last.failure };
+  const before = last.event !== "ok" ? failed.get(last.stage) : undefined;
+  return before !== undefined
+    ? { stage: last.stage, failure: before, retrying: true }
+    : { stage: last.stage };
 }
 
 /**
@@ -112,7 +128,10 @@ async function whereStuck(run: ClusterRun, node: NodeState, signal: AbortSignal)
       : undefined;
     const last = lastStage(log);
     if (last)
-      stage = last.failure ? `stage ${last.stage} failed: ${last.failure}` : `last stage ${last.stage}`;
+      stage =
+        last.failure !== undefined
+          ? `stage ${last.stage} failed: ${last.failure}${last.retrying ? " (systemd is running it again)" : ""}`
+          : `last stage ${last.stage}`;
     else if (!svc.bootLog) stage = "the provider cannot show its boot log";
   } catch (error) {
     stage = `its boot log could not be read (${error instanceof Error ? error.message : String(error)})`;
