@@ -9,6 +9,9 @@ export const DATASTORE_CA_PATH = "/etc/rancher/k3s/datastore-ca.pem";
  */
 export const K3S_CLUSTER_CIDR = "10.42.0.0/16";
 
+/** K3s's default `service-cidr` (https://docs.k3s.io/cli/server#networking), which k3sinfra does not change either. */
+export const K3S_SERVICE_CIDR = "10.43.0.0/16";
+
 const MASK = "********";
 
 /** The parts of K3s's MySQL datastore endpoint. */

@@ -1,4 +1,5 @@
 import { NodeService, type NodeState } from "../../resources/node.js";
+import { assertClearOfK3sNetworks } from "../k3s-networks.js";
 import { AFTER, hash, serviceHandler, str } from "./shared.js";
 import type { KindDescription } from "./types.js";
 
@@ -46,9 +47,12 @@ export const nodes: KindDescription<NodeState> = {
   handler: (run, id) => {
     const builder = run.builder();
     const index = nodeIndex(id);
-    return serviceHandler(run.container.resolve(NodeService), () =>
-      builder.nodeSpec(index, run.need("network", "network")),
-    );
+    return serviceHandler(run.container.resolve(NodeService), () => {
+      const network = run.need("network", "network");
+      // Before any server exists in it: K3s's own networks must not overlap the nodes'.
+      assertClearOfK3sNetworks(network, run.resolved.compute.provider.name);
+      return builder.nodeSpec(index, network);
+    });
   },
   schedule: (change, rollout) => {
     const replacing = change.action === "replace";
