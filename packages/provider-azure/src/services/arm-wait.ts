@@ -50,3 +50,28 @@ export function waitGone(
     { ...ctx.poll, signal: ctx.signal, maxWaitMs, description },
   );
 }
+
+/**
+ * Sends a delete until ARM stops refusing it as in use (`DependencyViolation`): what holds the resource (NICs
+ * after their VMs, the MySQL server in its subnet) leaves asynchronously, so "in use" is waited out.
+ */
+export function deleteWhenFree(
+  description: string,
+  send: () => Promise<unknown>,
+  ctx: ResourceContext,
+  maxWaitMs: number,
+): Promise<void> {
+  return waitUntil(
+    async () => {
+      try {
+        await send();
+        return { state: "SUCCESS", value: undefined };
+      } catch (error) {
+        if ((error as { code?: string }).code === "DependencyViolation")
+          return { state: "RETRY", reason: (error as Error).message };
+        throw error;
+      }
+    },
+    { ...ctx.poll, signal: ctx.signal, maxWaitMs, description: `${description} to be free to delete` },
+  );
+}

@@ -7,14 +7,13 @@ import {
   type ResourceContext,
   TAG_CLUSTER,
   type Tags,
-  waitUntil,
 } from "@k3sinfra/core";
 import { azureCall, collect, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned, hasTags, ownsResourceGroup, parseId, resourceGroupOf } from "../naming.js";
 import { type AzureOptions, DEFAULT_ADDRESS_SPACE } from "../options.js";
 import { MYSQL_DELEGATION } from "../user-vnet.js";
-import { waitGone, waitSucceeded } from "./arm-wait.js";
+import { deleteWhenFree, waitGone, waitSucceeded } from "./arm-wait.js";
 import type { AzureNodeIdentity } from "./identity.js";
 import { assertSameVnet, inUserVnet, UserVnetNetwork } from "./network-user.js";
 import { deleteNsg, getNsg, putNsg } from "./nsg.js";
@@ -198,25 +197,14 @@ export class AzureNetworkService implements NetworkService {
     if (vnet) {
       assertOwned(vnet.tags, ctx, `virtual network ${vnet.id}`);
       // NICs and the MySQL server leave the subnets asynchronously: "in use" is waited out, not failed on.
-      await waitUntil(
-        async () => {
-          try {
-            await azureCall(`Network VirtualNetworks_Delete (${name})`, ctx, (o) =>
-              net.virtualNetworks.delete(rg, name, o).submitted(),
-            );
-            return { state: "SUCCESS", value: undefined };
-          } catch (error) {
-            if ((error as { code?: string }).code === "DependencyViolation")
-              return { state: "RETRY", reason: (error as Error).message };
-            throw error;
-          }
-        },
-        {
-          ...ctx.poll,
-          signal: ctx.signal,
-          maxWaitMs: 30 * MINUTE,
-          description: `virtual network ${name} to be free to delete`,
-        },
+      await deleteWhenFree(
+        `virtual network ${name}`,
+        () =>
+          azureCall(`Network VirtualNetworks_Delete (${name})`, ctx, (o) =>
+            net.virtualNetworks.delete(rg, name, o).submitted(),
+          ),
+        ctx,
+        30 * MINUTE,
       );
       await waitGone(
         `virtual network ${name} to be deleted`,

@@ -1,9 +1,9 @@
 import type { NetworkSecurityGroup } from "@azure/arm-network";
-import { type NetworkSpec, type ResourceContext, waitUntil } from "@k3sinfra/core";
+import type { NetworkSpec, ResourceContext } from "@k3sinfra/core";
 import { azureCall, orMissing } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { assertOwned } from "../naming.js";
-import { waitGone, waitSucceeded } from "./arm-wait.js";
+import { deleteWhenFree, waitGone, waitSucceeded } from "./arm-wait.js";
 import { type GroupSources, nsgRules } from "./nsg-rules.js";
 
 const MINUTE = 60_000;
@@ -69,25 +69,14 @@ export async function deleteNsg(
   if (!found) return;
   assertOwned(found.tags, ctx, `network security group ${found.id}`);
   const net = await clients.network();
-  await waitUntil(
-    async () => {
-      try {
-        await azureCall(`Network NetworkSecurityGroups_Delete (${name})`, ctx, (o) =>
-          net.networkSecurityGroups.delete(rg, name, o).submitted(),
-        );
-        return { state: "SUCCESS", value: undefined };
-      } catch (error) {
-        if ((error as { code?: string }).code === "DependencyViolation")
-          return { state: "RETRY", reason: (error as Error).message };
-        throw error;
-      }
-    },
-    {
-      ...ctx.poll,
-      signal: ctx.signal,
-      maxWaitMs: 20 * MINUTE,
-      description: `network security group ${name} to be free to delete`,
-    },
+  await deleteWhenFree(
+    `network security group ${name}`,
+    () =>
+      azureCall(`Network NetworkSecurityGroups_Delete (${name})`, ctx, (o) =>
+        net.networkSecurityGroups.delete(rg, name, o).submitted(),
+      ),
+    ctx,
+    20 * MINUTE,
   );
   await waitGone(
     `network security group ${name} to be deleted`,
