@@ -1,11 +1,10 @@
 import type { LoadBalancer, NetworkInterface } from "@azure/arm-network";
 import type { ResourceContext } from "@k3sinfra/core";
-import { azureCall, azureOperation, orMissing } from "../call.js";
+import { azureCall, azureOperation } from "../call.js";
 import type { AzureClients } from "../clients.js";
 import { parseId } from "../naming.js";
-import { waitSucceeded } from "./arm-wait.js";
+import { getNic, putNic } from "./nic.js";
 
-const MINUTE = 60_000;
 const lower = (s: string | undefined) => (s ?? "").toLowerCase();
 
 /** A NIC in the backend pool, with the VM it belongs to. */
@@ -23,17 +22,12 @@ export async function poolMembers(
   lb: LoadBalancer,
   ctx: ResourceContext,
 ): Promise<PoolMember[]> {
-  const net = await clients.network();
   const out: PoolMember[] = [];
   for (const c of lb.backendAddressPools?.[0]?.backendIPConfigurations ?? []) {
     const ipConfigId = c.id ?? "";
     const nicId = ipConfigId.split("/ipConfigurations/")[0] ?? "";
     const { resourceGroup, name } = parseId(nicId);
-    const nic = await orMissing(
-      azureCall(`Network NetworkInterfaces_Get (${name})`, ctx, (o) =>
-        net.networkInterfaces.get(resourceGroup, name, o),
-      ),
-    );
+    const nic = await getNic(clients, resourceGroup, name, ctx);
     if (nic?.virtualMachine?.id) out.push({ nicId, ipConfigId, vmId: nic.virtualMachine.id });
   }
   return out;
@@ -89,22 +83,7 @@ export async function setPool(
       (p) => lower(p.id) === lower(pool),
     );
     if (now === inPool) continue;
-    await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${name}, backend pool)`, ctx, (o) =>
-      net.networkInterfaces
-        .createOrUpdate(resourceGroup, name, { ...nic, ipConfigurations: configs }, o)
-        .submitted(),
-    );
-    await waitSucceeded(
-      `network interface ${name}`,
-      () =>
-        orMissing(
-          azureCall(`Network NetworkInterfaces_Get (${name})`, ctx, (o) =>
-            net.networkInterfaces.get(resourceGroup, name, o),
-          ),
-        ),
-      ctx,
-      10 * MINUTE,
-    );
+    await putNic(clients, resourceGroup, name, { ...nic, ipConfigurations: configs }, ctx, "backend pool");
   }
 }
 

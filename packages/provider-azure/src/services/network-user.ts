@@ -13,6 +13,7 @@ import { assertOwned, hasTags, parseId } from "../naming.js";
 import type { AzureOptions } from "../options.js";
 import { prefixesOf, type UserVnet, userVnetOf } from "../user-vnet.js";
 import { waitSucceeded } from "./arm-wait.js";
+import { putNic } from "./nic.js";
 import { deleteNsg, getNsg, putNsg } from "./nsg.js";
 import { rulesDigest } from "./nsg-rules.js";
 
@@ -191,26 +192,9 @@ export class UserVnetNetwork {
    * is written back as read, as a NIC PUT replaces what it leaves out). New NICs get it from the nodes.
    */
   private async guardNics(rg: string, nsgId: string, ctx: ResourceContext): Promise<void> {
-    const net = await this.clients.network();
     for (const nic of await this.clusterNics(rg, ctx)) {
       if (!nic.name || nic.networkSecurityGroup?.id?.toLowerCase() === nsgId.toLowerCase()) continue;
-      const name = nic.name;
-      await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${name}, NSG)`, ctx, (o) =>
-        net.networkInterfaces
-          .createOrUpdate(rg, name, { ...nic, networkSecurityGroup: { id: nsgId } }, o)
-          .submitted(),
-      );
-      await waitSucceeded(
-        `network interface ${name}`,
-        () =>
-          orMissing(
-            azureCall(`Network NetworkInterfaces_Get (${name})`, ctx, (o) =>
-              net.networkInterfaces.get(rg, name, o),
-            ),
-          ),
-        ctx,
-        10 * MINUTE,
-      );
+      await putNic(this.clients, rg, nic.name, { ...nic, networkSecurityGroup: { id: nsgId } }, ctx, "NSG");
     }
   }
 

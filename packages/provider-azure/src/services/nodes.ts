@@ -18,6 +18,7 @@ import { throwawayPublicKey } from "../ssh-key.js";
 import { waitGone, waitSucceeded } from "./arm-wait.js";
 import { readSasBlob, SAS_MINUTES } from "./boot-log.js";
 import { inUserVnet } from "./network-user.js";
+import { getNic, putNic } from "./nic.js";
 
 const MINUTE = 60_000;
 // The admin user Ubuntu images have elsewhere (EC2, GCE): the one core names in the kubeconfig commands it
@@ -75,7 +76,6 @@ export class AzureNodeService implements NodeService {
     const rg = parseId(spec.network.id).resourceGroup;
     const name = ctx.name;
     const compute = await this.clients.compute();
-    const net = await this.clients.network();
     const get = () => this.getVm(rg, name, ctx);
     const existing = await get();
     if (existing) assertOwned(existing.tags, ctx, `virtual machine ${existing.id}`);
@@ -86,38 +86,24 @@ export class AzureNodeService implements NodeService {
       const nicName = `${name}-nic`;
       // In a user's VNet the node rules are an NSG on the NIC: the node subnet's own NSG stays the user's.
       const nsg = inUserVnet(spec.network) ? spec.network.groups.nodes : undefined;
-      await azureCall(`Network NetworkInterfaces_CreateOrUpdate (${nicName})`, ctx, (o) =>
-        net.networkInterfaces
-          .createOrUpdate(
-            rg,
-            nicName,
+      const nic = await putNic(
+        this.clients,
+        rg,
+        nicName,
+        {
+          location: ctx.region,
+          tags: { ...ctx.tags },
+          ...(nsg ? { networkSecurityGroup: { id: nsg } } : {}),
+          ipConfigurations: [
             {
-              location: ctx.region,
-              tags: { ...ctx.tags },
-              ...(nsg ? { networkSecurityGroup: { id: nsg } } : {}),
-              ipConfigurations: [
-                {
-                  name: "ipconfig1",
-                  subnet: { id: subnet.id },
-                  privateIPAllocationMethod: "Dynamic",
-                  primary: true,
-                },
-              ],
+              name: "ipconfig1",
+              subnet: { id: subnet.id },
+              privateIPAllocationMethod: "Dynamic",
+              primary: true,
             },
-            o,
-          )
-          .submitted(),
-      );
-      const nic = await waitSucceeded(
-        `network interface ${nicName}`,
-        () =>
-          orMissing(
-            azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
-              net.networkInterfaces.get(rg, nicName, o),
-            ),
-          ),
+          ],
+        },
         ctx,
-        10 * MINUTE,
       );
       const image = IMAGES[spec.image];
       const size = spec.instanceType ?? this.options.vmSize ?? vmSize(spec.size);
@@ -245,11 +231,7 @@ export class AzureNodeService implements NodeService {
     }
     // The NIC goes with the VM (deleteOption Delete); one left by a crash before the VM existed goes here.
     const nicName = `${name}-nic`;
-    const nic = await orMissing(
-      azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
-        net.networkInterfaces.get(rg, nicName, o),
-      ),
-    );
+    const nic = await getNic(this.clients, rg, nicName, ctx);
     if (nic) {
       assertOwned(nic.tags, ctx, `network interface ${nic.id}`);
       await azureCall(`Network NetworkInterfaces_Delete (${nicName})`, ctx, (o) =>
@@ -257,12 +239,7 @@ export class AzureNodeService implements NodeService {
       );
       await waitGone(
         `network interface ${nicName} to be deleted`,
-        () =>
-          orMissing(
-            azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
-              net.networkInterfaces.get(rg, nicName, o),
-            ),
-          ),
+        () => getNic(this.clients, rg, nicName, ctx),
         ctx,
         10 * MINUTE,
       );
@@ -361,16 +338,9 @@ export class AzureNodeService implements NodeService {
   }
 
   private async state(rg: string, vm: VirtualMachine, ctx: ResourceContext): Promise<AzureNodeState> {
-    const net = await this.clients.network();
     const nicId = vm.networkProfile?.networkInterfaces?.[0]?.id ?? "";
     const nicName = parseId(nicId).name;
-    const nic = nicName
-      ? await orMissing(
-          azureCall(`Network NetworkInterfaces_Get (${nicName})`, ctx, (o) =>
-            net.networkInterfaces.get(rg, nicName, o),
-          ),
-        )
-      : undefined;
+    const nic = nicName ? await getNic(this.clients, rg, nicName, ctx) : undefined;
     return {
       id: vm.id ?? "",
       name: vm.name ?? "",
