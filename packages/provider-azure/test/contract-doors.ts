@@ -1,6 +1,9 @@
-import type { ContractBackDoors } from "@k3sinfra/core/testing";
+import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
 import type { Emulator } from "@k3sinfra/emulator";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { azure } from "../src/index.js";
 import { RawArm } from "./back-door.js";
+import { azureEnv, REGION, ZONES } from "./helpers.js";
 
 // The conformance suite's back doors into the emulator, shared by its runs (own VNet, a user's VNet).
 const OWNERSHIP = new Set([
@@ -88,3 +91,51 @@ export const backDoors = (e: Emulator): ContractBackDoors => {
     },
   };
 };
+
+/**
+ * Core's conformance suite on one emulator (`start` runs once, on first use: the adoption cases build a second
+ * harness, a "fresh process", that must see what the first one made), with these back doors.
+ */
+export function runAzureContract(
+  name: string,
+  start: () => Promise<Emulator>,
+  options?: Record<string, unknown>,
+): void {
+  let emulator: Promise<Emulator> | undefined;
+  const shared = () => {
+    emulator ??= start();
+    return emulator;
+  };
+  let doors: ContractBackDoors | undefined;
+  const door = async () => {
+    doors ??= backDoors(await shared());
+    return doors;
+  };
+  runProviderContract({
+    describe,
+    it,
+    beforeAll,
+    afterAll,
+    name,
+    provider: azure,
+    ...(options ? { options } : {}),
+    // The services follow from the provider's capabilities.
+    env: async () => azureEnv(await shared()),
+    region: REGION,
+    zones: [...ZONES],
+    dns: { zone: "example.com" },
+    // ARM's words: a load balancer is ready when provisioned.
+    readyStatus: { loadBalancer: ["succeeded"], datastore: ["ready"] },
+    poll: { minDelayMs: 5, maxDelayMs: 50 },
+    owned: async (tags) => (await door()).owned(tags),
+    status: async (id) => (await door()).status?.(id),
+    record: async (state) => (await door()).record?.(state),
+    targets: async (lb) => (await door()).targets?.(lb) ?? [],
+    published: async (node) => (await door()).published?.(node) ?? {},
+    drift: {
+      stopNode: async (node) => (await door()).drift?.stopNode?.(node),
+      addIngressRule: async (network) => (await door()).drift?.addIngressRule?.(network),
+    },
+    close: async () => (await emulator)?.stop(),
+  });
+}

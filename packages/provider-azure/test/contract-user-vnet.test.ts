@@ -1,76 +1,38 @@
-import { type ContractBackDoors, runProviderContract } from "@k3sinfra/core/testing";
-import { AZURE_TEST_CREDENTIALS, type Emulator } from "@k3sinfra/emulator";
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { azure } from "../src/index.js";
-import { backDoors } from "./contract-doors.js";
-import { azureEnv, DNS_RG, REGION, startAzureEmulator, ZONES } from "./helpers.js";
+import { AZURE_TEST_CREDENTIALS } from "@k3sinfra/emulator";
+import { runAzureContract } from "./contract-doors.js";
+import { DNS_RG, startAzureEmulator } from "./helpers.js";
 
 // Core's conformance suite again, with the cluster in a VNet the user made (options.azure.virtualNetworkId):
 // the same contract holds, and what the cluster made is all that `owned` finds (the VNet carries no tag).
-// One emulator for the whole suite: the adoption cases build a second harness (a "fresh process") that
-// must see what the first one made.
-let emulator: Promise<Emulator> | undefined;
-const shared = () => {
-  emulator ??= startAzureEmulator({
-    seed: 17,
-    fixtures: {
-      azure: {
-        dnsZones: [{ zone: "example.com", resourceGroup: DNS_RG }],
-        virtualNetworks: [
-          {
-            resourceGroup: "platform-net",
-            name: "spoke",
-            addressSpace: ["10.60.0.0/16"],
-            subnets: [
-              { name: "k3s", addressPrefix: "10.60.0.0/24" },
-              {
-                name: "mysql",
-                addressPrefix: "10.60.8.0/28",
-                delegation: "Microsoft.DBforMySQL/flexibleServers",
-              },
-            ],
-          },
-        ],
+runAzureContract(
+  "azure in a user's VNet (emulator)",
+  () =>
+    startAzureEmulator({
+      seed: 17,
+      fixtures: {
+        azure: {
+          dnsZones: [{ zone: "example.com", resourceGroup: DNS_RG }],
+          virtualNetworks: [
+            {
+              resourceGroup: "platform-net",
+              name: "spoke",
+              addressSpace: ["10.60.0.0/16"],
+              subnets: [
+                { name: "k3s", addressPrefix: "10.60.0.0/24" },
+                {
+                  name: "mysql",
+                  addressPrefix: "10.60.8.0/28",
+                  delegation: "Microsoft.DBforMySQL/flexibleServers",
+                },
+              ],
+            },
+          ],
+        },
       },
-    },
-  });
-  return emulator;
-};
-
-let doors: ContractBackDoors | undefined;
-const door = async () => {
-  doors ??= backDoors(await shared());
-  return doors;
-};
-
-runProviderContract({
-  describe,
-  it,
-  beforeAll,
-  afterAll,
-  name: "azure in a user's VNet (emulator)",
-  provider: azure,
-  options: {
+    }),
+  {
     virtualNetworkId: `/subscriptions/${AZURE_TEST_CREDENTIALS.subscriptionId}/resourceGroups/platform-net/providers/Microsoft.Network/virtualNetworks/spoke`,
     nodeSubnet: "k3s",
     datastoreSubnet: "mysql",
   },
-  // The services follow from the provider's capabilities.
-  env: async () => azureEnv(await shared()),
-  region: REGION,
-  zones: [...ZONES],
-  dns: { zone: "example.com" },
-  // ARM's words: a load balancer is ready when provisioned.
-  readyStatus: { loadBalancer: ["succeeded"], datastore: ["ready"] },
-  poll: { minDelayMs: 5, maxDelayMs: 50 },
-  owned: async (tags) => (await door()).owned(tags),
-  status: async (id) => (await door()).status?.(id),
-  record: async (state) => (await door()).record?.(state),
-  targets: async (lb) => (await door()).targets?.(lb) ?? [],
-  published: async (node) => (await door()).published?.(node) ?? {},
-  drift: {
-    stopNode: async (node) => (await door()).drift?.stopNode?.(node),
-    addIngressRule: async (network) => (await door()).drift?.addIngressRule?.(network),
-  },
-  close: async () => (await emulator)?.stop(),
-});
+);
